@@ -1,0 +1,85 @@
+#pragma once
+// The router's configuration: gorouter's YAML keys (ROUTER-PROTOCOL.md section 0.2) with the
+// BOSH defaults, plus our own `workers`. Durations are stored in nanoseconds.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace foundry::router {
+
+struct NatsHost {
+  std::string hostname = "localhost";
+  uint16_t port = 4222;
+};
+
+struct HeaderNameValue {
+  std::string name;
+  std::string value;
+};
+
+struct Config {
+  // Listeners.
+  std::string ip = "0.0.0.0";  // bind address of the data port
+  uint16_t port = 80;
+  unsigned index = 0;
+  std::string zone;
+  int workers = 0;  // 0: one per core
+
+  // Status server.
+  std::string status_host = "0.0.0.0";
+  uint16_t status_port = 8080;
+  std::string status_user;
+  std::string status_pass;
+  uint16_t status_routes_port = 8082;
+
+  // NATS.
+  std::vector<NatsHost> nats_hosts = {NatsHost{}};
+  std::string nats_user;
+  std::string nats_pass;
+
+  // Registry timing.
+  int64_t droplet_stale_threshold_ns = 120'000'000'000;
+  int64_t prune_stale_droplets_interval_ns = 30'000'000'000;
+  int64_t start_response_delay_interval_ns = 20'000'000'000;
+  bool suspend_pruning_if_nats_unavailable = true;
+  bool empty_pool_response_code_503 = true;
+  int64_t empty_pool_timeout_ns = 0;
+
+  // Proxying.
+  int64_t endpoint_dial_timeout_ns = 5'000'000'000;
+  int64_t endpoint_timeout_ns = 900'000'000'000;
+  int64_t frontend_idle_timeout_ns = 900'000'000'000;
+  // gorouter's read_header_timeout is 0 (none); we cut off slow header senders by default.
+  int64_t read_header_timeout_ns = 30'000'000'000;
+  int64_t backend_idle_timeout_ns = 90'000'000'000;
+  size_t max_request_header_bytes = 1024 * 1024;
+  int max_attempts = 3;
+  int64_t max_conns = 500;  // per backend, 0: unlimited
+  bool disable_keep_alives = false;
+  int max_idle_conns = 100;
+  int max_idle_conns_per_host = 100;
+  bool keep_alive_100_continue_requests = false;
+  bool force_forwarded_proto_https = false;
+  bool sanitize_forwarded_proto = false;
+  std::string balancing_algorithm = "round-robin";
+  std::vector<std::string> sticky_session_cookie_names = {"JSESSIONID"};
+  std::vector<std::string> hop_by_hop_headers_to_filter;
+  std::string healthcheck_user_agent = "HTTP-Monitor/1.1";
+  std::string trace_key = "22";
+
+  // Logging.
+  std::string access_log_file;
+  std::string logging_level = "info";
+};
+
+// Loads `path`. Unknown keys are logged as warnings; a known key with a bad value (wrong type,
+// out of range, unparsable duration) fails with a message naming the key.
+// Returns true on success; on failure *error says why.
+bool loadConfigFile(const std::string& path, Config* config, std::string* error);
+bool loadConfigString(const std::string& yaml, Config* config, std::string* error);
+
+// Parses a Go duration ("1m30s", "500ms", "20s"); a bare integer means seconds.
+bool parseDuration(const std::string& text, int64_t* nanos);
+
+}  // namespace foundry::router

@@ -1,0 +1,45 @@
+#pragma once
+// Hands RouteTable snapshots from the control thread to the workers. The read side costs one
+// relaxed-acquire atomic load per call when nothing changed; only when a new generation was
+// published does a worker take the mutex (briefly) to copy the shared_ptr. So the per-request
+// path never contends, and a worker keeps its own reference to the table it is using.
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+
+#include "router/route/route_table.h"
+
+namespace foundry::router {
+
+class TablePublisher {
+ public:
+  TablePublisher();
+
+  // Control thread.
+  void publish(RouteTableConstSharedPtr table);
+
+  // Workers: refreshes *cached when a newer table exists. `cached_generation` is the
+  // worker's own copy of the generation it holds.
+  void refresh(uint64_t* cached_generation, RouteTableConstSharedPtr* cached) const {
+    uint64_t gen = generation_.load(std::memory_order_acquire);
+    if (gen != *cached_generation) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      *cached = table_;
+      *cached_generation = published_generation_;
+    }
+  }
+
+  RouteTableConstSharedPtr current() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return table_;
+  }
+
+ private:
+  std::atomic<uint64_t> generation_{0};
+  mutable std::mutex mutex_;
+  RouteTableConstSharedPtr table_;    // guarded by mutex_
+  uint64_t published_generation_ = 0;  // guarded by mutex_
+};
+
+}  // namespace foundry::router

@@ -1,0 +1,71 @@
+#pragma once
+// One backend instance registered under one or more routes (ROUTER-PROTOCOL.md 1.2, 1.4).
+// The registration fields are immutable once published; a register message with different
+// fields replaces the Endpoint object (the old one lives on while requests still hold it).
+// The runtime counters are shared between workers and only touched with relaxed atomics.
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+namespace foundry::router {
+
+enum class LbAlgorithm { RoundRobin, LeastConnection };
+
+struct EndpointFields {
+  std::string host;
+  uint16_t port = 0;  // effective port: tls_port when non-zero, else port
+  bool tls = false;
+  std::string app_id;
+  std::string private_instance_id;
+  std::string private_instance_index;
+  std::map<std::string, std::string> tags;
+  std::string route_service_url;
+  std::string server_cert_domain_san;
+  int64_t stale_threshold_s = 0;
+  std::string isolation_segment;
+  std::string protocol = "http1";
+  std::string availability_zone;
+  int64_t updated_at_ns = 0;
+  std::string lb_algo;  // "", "round-robin" or "least-connection" (options.loadbalancing)
+
+  bool operator==(const EndpointFields&) const = default;
+};
+
+class Endpoint {
+ public:
+  explicit Endpoint(EndpointFields fields);
+
+  const EndpointFields& fields() const { return fields_; }
+  // "host:port", the endpoint's identity within a pool.
+  const std::string& address() const { return address_; }
+  // Resolved once at registration (on the control thread); family AF_UNSPEC if unresolvable.
+  const sockaddr_storage& sockaddr() const { return sockaddr_; }
+  socklen_t sockaddrLen() const { return sockaddr_len_; }
+  // X-CF-InstanceID value: private_instance_id, or host:port when empty.
+  const std::string& instanceIdHeader() const {
+    return fields_.private_instance_id.empty() ? address_ : fields_.private_instance_id;
+  }
+
+  // Monotonic time of the last register (heartbeat) for this endpoint.
+  std::atomic<int64_t> last_seen_ns{0};
+  // Monotonic time of the last failure, 0 if none; used to skip it for 30 s.
+  std::atomic<int64_t> failed_at_ns{0};
+  // In-flight attempts (least-connection and max_conns).
+  std::atomic<int32_t> in_flight{0};
+
+ private:
+  EndpointFields fields_;
+  std::string address_;
+  sockaddr_storage sockaddr_{};
+  socklen_t sockaddr_len_ = 0;
+};
+
+using EndpointSharedPtr = std::shared_ptr<Endpoint>;
+
+}  // namespace foundry::router
