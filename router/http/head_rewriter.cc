@@ -1,0 +1,192 @@
+#include "router/http/head_rewriter.h"
+
+#include <strings.h>
+
+#include <array>
+
+namespace foundry::router {
+namespace {
+
+// Hop-by-hop headers stripped in both directions (Go's httputil.ReverseProxy list), except the
+// framing header Transfer-Encoding, which must stay since the body passes through unchanged.
+constexpr std::array<std::string_view, 8> kHopByHop = {
+    "Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
+    "Proxy-Authorization", "TE", "Trailer", "Upgrade",
+};
+
+// Request headers the router sets itself, so the client's copies are dropped.
+constexpr std::array<std::string_view, 6> kRouterSetRequest = {
+    "X-Forwarded-For", "X-Vcap-Request-Id", "X-CF-ApplicationID",
+    "X-CF-InstanceID", "X-CF-InstanceIndex", "X-CF-App-Instance",
+};
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+template <size_t N>
+bool inList(const std::array<std::string_view, N>& list, std::string_view name) {
+  for (std::string_view item : list) {
+    if (equalsIgnoreCase(item, name)) return true;
+  }
+  return false;
+}
+
+bool inVector(const std::vector<std::string>& list, std::string_view name) {
+  for (const std::string& item : list) {
+    if (equalsIgnoreCase(item, name)) return true;
+  }
+  return false;
+}
+
+// Every header named by a Connection header is hop-by-hop too (RFC 7230 6.1).
+bool namedByConnection(const MessageHead& head, std::string_view name,
+                       const std::vector<std::string>* keep) {
+  for (const HeaderField& h : head.headers) {
+    if (!equalsIgnoreCase(h.name, "Connection")) continue;
+    if (headerHasToken(h.value, name)) return keep == nullptr || !inVector(*keep, name);
+  }
+  return false;
+}
+
+void appendHeader(std::string* out, std::string_view name, std::string_view value) {
+  out->append(name);
+  out->append(": ");
+  out->append(value);
+  out->append("\r\n");
+}
+
+// Origin-form of an absolute-form target ("http://h/p?q" -> "/p?q"); other forms unchanged.
+std::string_view originForm(std::string_view target, std::string_view* authority) {
+  size_t scheme_end = target.find("://");
+  if (target.empty() || target[0] == '/' || scheme_end == std::string_view::npos) return target;
+  std::string_view rest = target.substr(scheme_end + 3);
+  size_t path = rest.find_first_of("/?");
+  *authority = rest.substr(0, path);
+  if (path == std::string_view::npos) return "/";
+  if (rest[path] == '?') return rest.substr(path);  // caller prefixes '/'
+  return rest.substr(path);
+}
+
+}  // namespace
+
+bool equalsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+bool headerHasToken(std::string_view value, std::string_view token) {
+  while (!value.empty()) {
+    size_t comma = value.find(',');
+    std::string_view item = trim(value.substr(0, comma));
+    if (equalsIgnoreCase(item, token)) return true;
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+void buildBackendRequestBase(const MessageHead& head, const HeadRewriteOptions& options,
+                             std::string_view client_ip, std::string_view request_id,
+                             int64_t now_ms, std::string* out, RequestFacts* facts) {
+  out->clear();
+  *facts = RequestFacts{};
+  std::string_view authority;
+  std::string_view target = originForm(head.target, &authority);
+
+  out->append(head.method);
+  out->push_back(' ');
+  if (!target.empty() && target[0] == '?') out->push_back('/');
+  out->append(target);
+  out->append(head.http_minor == 0 && head.http_major == 1 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
+
+  std::string xff;
+  bool have_host = false;
+  bool have_request_start = false;
+  bool have_proto = false;
+  std::string_view upgrade_value;
+  for (const HeaderField& h : head.headers) {
+    if (equalsIgnoreCase(h.name, "X-Forwarded-For")) {
+      if (!xff.empty()) xff.append(", ");
+      xff.append(h.value);
+      continue;
+    }
+    if (equalsIgnoreCase(h.name, "Expect") && equalsIgnoreCase(trim(h.value), "100-continue")) {
+      facts->expect_continue = true;
+    }
+    if (equalsIgnoreCase(h.name, "Upgrade")) upgrade_value = h.value;
+    if (equalsIgnoreCase(h.name, "TE") && equalsIgnoreCase(trim(h.value), "trailers")) {
+      appendHeader(out, h.name, h.value);  // Go keeps "TE: trailers"
+      continue;
+    }
+    if (inList(kHopByHop, h.name) || inList(kRouterSetRequest, h.name)) continue;
+    if (namedByConnection(head, h.name, &options.hop_by_hop_headers_to_filter)) continue;
+    if (equalsIgnoreCase(h.name, "X-Forwarded-Proto")) {
+      if (options.force_forwarded_proto_https || options.sanitize_forwarded_proto) continue;
+      have_proto = true;
+    }
+    if (equalsIgnoreCase(h.name, "Host")) have_host = true;
+    if (equalsIgnoreCase(h.name, "X-Request-Start")) have_request_start = true;
+    appendHeader(out, h.name, h.value);
+  }
+  if (!have_host && !authority.empty()) appendHeader(out, "Host", authority);
+
+  if (!xff.empty()) xff.append(", ");
+  xff.append(client_ip);
+  appendHeader(out, "X-Forwarded-For", xff);
+  if (!have_proto) {
+    appendHeader(out, "X-Forwarded-Proto", options.force_forwarded_proto_https ? "https" : "http");
+  }
+  if (!have_request_start) appendHeader(out, "X-Request-Start", std::to_string(now_ms));
+  appendHeader(out, "X-Vcap-Request-Id", request_id);
+
+  if (head.upgrade && !upgrade_value.empty()) {
+    facts->upgrade = true;
+    appendHeader(out, "Connection", "Upgrade");
+    appendHeader(out, "Upgrade", upgrade_value);
+  } else if (facts->expect_continue && !options.keep_alive_100_continue_requests) {
+    appendHeader(out, "Connection", "close");
+    facts->backend_close = true;
+  }
+  if (head.http_major == 1 && head.http_minor == 0) facts->backend_close = true;
+}
+
+void appendAttemptHeaders(const Endpoint& endpoint, std::string* out) {
+  const EndpointFields& f = endpoint.fields();
+  appendHeader(out, "X-CF-ApplicationID", f.app_id);
+  appendHeader(out, "X-CF-InstanceIndex", f.private_instance_index);
+  appendHeader(out, "X-CF-InstanceID", endpoint.instanceIdHeader());
+  out->append("\r\n");
+}
+
+void buildClientResponseHead(const MessageHead& head, std::string_view status_line,
+                             std::string_view request_id, bool keep_alive, bool client_http10,
+                             std::string* out) {
+  out->clear();
+  out->append(status_line);
+  out->append("\r\n");
+  const bool switching = head.status == 101;
+  bool have_request_id = false;
+  std::string_view upgrade_value;
+  for (const HeaderField& h : head.headers) {
+    if (equalsIgnoreCase(h.name, "Upgrade")) upgrade_value = h.value;
+    if (inList(kHopByHop, h.name)) continue;
+    if (namedByConnection(head, h.name, nullptr)) continue;
+    if (equalsIgnoreCase(h.name, "X-CF-Proxy-Signature")) continue;
+    if (equalsIgnoreCase(h.name, "X-Vcap-Request-Id")) have_request_id = true;
+    appendHeader(out, h.name, h.value);
+  }
+  if (!have_request_id && !request_id.empty()) appendHeader(out, "X-Vcap-Request-Id", request_id);
+  if (switching) {
+    appendHeader(out, "Connection", "Upgrade");
+    if (!upgrade_value.empty()) appendHeader(out, "Upgrade", upgrade_value);
+  } else if (!keep_alive) {
+    appendHeader(out, "Connection", "close");
+  } else if (client_http10) {
+    appendHeader(out, "Connection", "keep-alive");
+  }
+  out->append("\r\n");
+}
+
+}  // namespace foundry::router

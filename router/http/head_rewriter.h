@@ -1,0 +1,58 @@
+#pragma once
+// Rewrites heads on their way through the router (ROUTER-PROTOCOL.md section 6):
+//  toward the backend: hop-by-hop headers stripped (and every header named in Connection, save
+//  those in hop_by_hop_headers_to_filter), X-Forwarded-For appended, X-Forwarded-Proto,
+//  X-Request-Start (if absent), X-Vcap-Request-Id (always replaced), X-CF-ApplicationID /
+//  InstanceID / InstanceIndex (per attempt), X-CF-App-Instance removed, Upgrade kept for
+//  upgrades, Connection: close on Expect: 100-continue; Host and the request-target verbatim;
+//  toward the client: hop-by-hop stripped, X-Vcap-Request-Id added when absent,
+//  X-CF-Proxy-Signature stripped, Connection set by the router's own keep-alive decision.
+// Framing headers (Content-Length, Transfer-Encoding) pass unchanged since bodies are forwarded
+// byte for byte.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "router/http/message_parser.h"
+#include "router/route/endpoint.h"
+
+namespace foundry::router {
+
+struct HeadRewriteOptions {
+  bool force_forwarded_proto_https = false;
+  bool sanitize_forwarded_proto = false;
+  bool keep_alive_100_continue_requests = false;
+  std::vector<std::string> hop_by_hop_headers_to_filter;
+};
+
+struct RequestFacts {
+  bool expect_continue = false;  // Expect: 100-continue
+  bool upgrade = false;          // an Upgrade request (WebSocket...)
+  bool backend_close = false;    // the backend connection must not be reused after this request
+};
+
+// Writes the request line and every header that is the same for all attempts into *out
+// (cleared first). The head is not terminated: appendAttemptHeaders() finishes it.
+// `request_id` is the new X-Vcap-Request-Id; `now_ms` the wall-clock for X-Request-Start.
+void buildBackendRequestBase(const MessageHead& head, const HeadRewriteOptions& options,
+                             std::string_view client_ip, std::string_view request_id,
+                             int64_t now_ms, std::string* out, RequestFacts* facts);
+
+// Appends the per-endpoint headers and the blank line ending the head.
+void appendAttemptHeaders(const Endpoint& endpoint, std::string* out);
+
+// Writes the head sent to the client. `status_line` is the backend's first line without its
+// line end. `request_id` is added as X-Vcap-Request-Id when the backend did not set one.
+// `keep_alive` is the router's decision for the client connection; `client_http10` adds an
+// explicit "Connection: keep-alive" for HTTP/1.0 clients kept open.
+void buildClientResponseHead(const MessageHead& head, std::string_view status_line,
+                             std::string_view request_id, bool keep_alive, bool client_http10,
+                             std::string* out);
+
+// Case-insensitive ASCII comparison.
+bool equalsIgnoreCase(std::string_view a, std::string_view b);
+// True when the comma-separated header value contains `token` (case-insensitive).
+bool headerHasToken(std::string_view value, std::string_view token);
+
+}  // namespace foundry::router

@@ -1,0 +1,31 @@
+#pragma once
+// The router's own responses (ROUTER-PROTOCOL.md 5.4): a closed set of errors, each with its
+// status, X-Cf-Routererror value and Cache-Control, rendered the way gorouter renders them:
+// "<code> <StatusText>: <message>\n" as text/plain with X-Content-Type-Options: nosniff.
+
+#include <string>
+#include <string_view>
+
+namespace foundry::router {
+
+enum class RouterError {
+  EmptyHost,              // 400 empty_host
+  UnknownRoute,           // 404 unknown_route
+  NoEndpoints,            // 503 no_endpoints
+  ConnectionLimit,        // 503 Connection Limit Reached
+  EndpointFailure,        // 502 endpoint_failure
+  BadRequest,             // 400, malformed HTTP (no router-error header, like Go's server)
+  HeaderTooLarge,         // 431 max-request-size-exceeded, no body
+  UnsupportedProtocol,    // raw "HTTP/1.0 400 Bad Request" (protocol check)
+};
+
+// Renders a complete HTTP/1.1 response. `host` is the request's Host header as received (used
+// in messages); `detail` completes endpoint_failure's header ("endpoint_failure (<detail>)").
+// When `close` is true the response carries "Connection: close".
+std::string renderRouterError(RouterError error, std::string_view host, std::string_view detail,
+                              bool close);
+
+// HTTP status of an error, for logs and metrics.
+int routerErrorStatus(RouterError error);
+
+}  // namespace foundry::router

@@ -1,0 +1,39 @@
+#pragma once
+// Chooses the endpoint for one attempt (ROUTER-PROTOCOL.md 3.1, 3.2, 3.4).
+// Round-robin walks from the pool's shared cursor, skipping endpoints already tried by this
+// request, endpoints at max_conns, and endpoints that failed within the last 30 s; when every
+// endpoint was skipped only for failures, the failure marks are ignored (gorouter clears them)
+// so "all failed" degrades to trying them again. Least-connection picks the fewest in-flight
+// attempts from a random start, ignoring failure marks. Runs on workers; touches only atomics.
+
+#include <cstdint>
+
+#include "router/route/pool.h"
+
+namespace foundry::router {
+
+// The endpoints a request already tried (bounded by max_attempts, so a small array).
+struct TriedEndpoints {
+  static constexpr int kMax = 16;
+  const Endpoint* items[kMax];
+  int count = 0;
+  bool contains(const Endpoint* e) const {
+    for (int i = 0; i < count; ++i) {
+      if (items[i] == e) return true;
+    }
+    return false;
+  }
+  void add(const Endpoint* e) {
+    if (count < kMax) items[count++] = e;
+  }
+};
+
+enum class PickResult { Picked, AllOverloaded, NoneLeft };
+
+constexpr int64_t kRetryAfterFailureNs = 30'000'000'000;
+
+// Returns the endpoint or nullptr with *result saying why. max_conns 0 means unlimited.
+EndpointSharedPtr pickEndpoint(const Pool& pool, const TriedEndpoints& tried, int64_t now_ns,
+                               int64_t max_conns, PickResult* result);
+
+}  // namespace foundry::router

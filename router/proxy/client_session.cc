@@ -1,0 +1,739 @@
+#include "router/proxy/client_session.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "router/common/clock.h"
+#include "router/common/log.h"
+#include "router/proxy/upstream_pool.h"
+#include "router/proxy/worker.h"
+#include "router/route/route_key.h"
+
+namespace foundry::router {
+namespace {
+
+// A backend head larger than this is refused with 502 (Go's transport allows 10 MiB; no real
+// app sends more than a few KiB).
+constexpr size_t kMaxResponseHeadBytes = 1024 * 1024;
+// Steps drive() may take in one callback before yielding to other connections.
+constexpr int kMaxStepsPerCallback = 64;
+
+enum class ReadResult { Progress, WouldBlock, Eof, Error };
+
+// Reads what is available into `buf`. A short read means the socket is drained (we are
+// edge-triggered, and new data raises a new edge), unless the peer already closed, in which case
+// we keep reading until recv() returns 0.
+ReadResult readInto(int fd, IoBuffer& buf, bool* readable, bool peer_closed) {
+  char* p = buf.writable(2048);
+  size_t room = buf.writableSize();
+  ssize_t n = ::recv(fd, p, room, 0);
+  if (n > 0) {
+    buf.commit(static_cast<size_t>(n));
+    if (static_cast<size_t>(n) < room && !peer_closed) *readable = false;
+    return ReadResult::Progress;
+  }
+  if (n == 0) return ReadResult::Eof;
+  if (errno == EAGAIN || errno == EWOULDBLOCK) {
+    *readable = false;
+    return ReadResult::WouldBlock;
+  }
+  if (errno == EINTR) return ReadResult::Progress;
+  return ReadResult::Error;
+}
+
+// Sends head[off..] then body[0, body_len) with one sendmsg. Returns bytes written, 0 when the
+// socket is full, -1 on error (errno set).
+ssize_t sendPair(int fd, const std::string& head, size_t off, const char* body, size_t body_len,
+                 bool* writable) {
+  iovec iov[2];
+  int n = 0;
+  size_t total = 0;
+  if (off < head.size()) {
+    iov[n].iov_base = const_cast<char*>(head.data() + off);
+    iov[n].iov_len = head.size() - off;
+    total += iov[n].iov_len;
+    ++n;
+  }
+  if (body_len > 0) {
+    iov[n].iov_base = const_cast<char*>(body);
+    iov[n].iov_len = body_len;
+    total += body_len;
+    ++n;
+  }
+  if (n == 0) return 0;
+  msghdr msg{};
+  msg.msg_iov = iov;
+  msg.msg_iovlen = n;
+  ssize_t w = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+  if (w < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      *writable = false;
+      return 0;
+    }
+    if (errno == EINTR) return 0;
+    return -1;
+  }
+  if (static_cast<size_t>(w) < total) *writable = false;
+  return w;
+}
+
+bool isIdempotent(std::string_view method) {
+  return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "TRACE";
+}
+
+// The request-target's path for route lookup (origin-form; absolute-form reduced to its path).
+std::string_view lookupPath(std::string_view target) {
+  if (!target.empty() && target[0] != '/') {
+    size_t scheme = target.find("://");
+    if (scheme != std::string_view::npos) {
+      std::string_view rest = target.substr(scheme + 3);
+      size_t slash = rest.find('/');
+      return slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
+    }
+  }
+  return target;
+}
+
+}  // namespace
+
+ClientSession::ClientSession(Worker& worker, int fd, const sockaddr* peer)
+    : worker_(worker), fd_(fd) {
+  char ip[INET6_ADDRSTRLEN] = "";
+  if (peer->sa_family == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(peer)->sin_addr, ip, sizeof ip);
+  } else if (peer->sa_family == AF_INET6) {
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(peer)->sin6_addr, ip, sizeof ip);
+  }
+  client_ip_ = ip;
+  int one = 1;
+  setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  event_assign(&client_ev_, worker_.base(), fd_, EV_READ | EV_WRITE | EV_CLOSED | EV_ET | EV_PERSIST,
+               &onClientEvent, this);
+  event_add(&client_ev_, nullptr);
+  evtimer_assign(&timer_, worker_.base(), &onTimer, this);
+  // A new connection must send its first head within the header timeout.
+  armTimer(worker_.headerTimeout());
+  header_timer_armed_ = true;
+  worker_.stats().active_sessions.fetch_add(1, std::memory_order_relaxed);
+}
+
+ClientSession::~ClientSession() {
+  releaseInFlight();
+  if (up_ != nullptr) worker_.upstreams().destroy(up_);
+  event_del(&client_ev_);
+  event_del(&timer_);
+  ::close(fd_);
+  worker_.stats().active_sessions.fetch_sub(1, std::memory_order_relaxed);
+  worker_.sessionClosed(this);
+}
+
+void ClientSession::abort() {
+  state_ = State::Closed;
+  delete this;
+}
+
+void ClientSession::onClientEvent(evutil_socket_t, short what, void* arg) {
+  auto* self = static_cast<ClientSession*>(arg);
+  if (what & (EV_READ | EV_CLOSED)) self->client_readable_ = true;
+  if (what & EV_CLOSED) self->client_peer_closed_ = true;
+  if (what & EV_WRITE) self->client_writable_ = true;
+  self->drive();
+}
+
+void ClientSession::onUpstreamEvent() {
+  if (up_ != nullptr && !up_->connected && up_->writable) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(up_->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0) {
+      attemptFailed(err, true);
+      if (state_ == State::Closed) {
+        delete this;
+        return;
+      }
+    } else {
+      up_->connected = true;
+      armTimer(worker_.endpointTimeout());
+    }
+  }
+  drive();
+}
+
+void ClientSession::onTimer(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<ClientSession*>(arg);
+  self->onTimeout();
+  self->drive();
+}
+
+void ClientSession::armTimer(const timeval* timeout) { evtimer_add(&timer_, timeout); }
+
+void ClientSession::onTimeout() {
+  switch (state_) {
+    case State::ReadHead:
+    case State::Flushing:
+      // Idle keep-alive connection, or a client too slow to send its head: cut it off.
+      state_ = State::Closed;
+      return;
+    case State::Proxying:
+      if (up_ != nullptr && !up_->connected) {
+        attemptFailed(ETIMEDOUT, true);  // dial timeout: nothing sent, try another endpoint
+        return;
+      }
+      log::info("proxy", "endpoint-timeout",
+                {{"host", host_}, {"endpoint", endpoint_ ? endpoint_->address() : ""}});
+      if (endpoint_) endpoint_->failed_at_ns.store(monotonicNanos(), std::memory_order_relaxed);
+      if (!resp_sent_any_) {
+        releaseInFlight();
+        releaseUpstream(false);
+        respondError(RouterError::EndpointFailure, "timeout");
+        close_after_flush_ = true;
+      } else {
+        state_ = State::Closed;  // mid-body: the client sees a truncated response
+      }
+      return;
+    case State::Tunnel:
+    case State::Closed:
+      return;
+  }
+}
+
+void ClientSession::drive() {
+  int steps = 0;
+  while (state_ != State::Closed) {
+    bool progress = false;
+    switch (state_) {
+      case State::ReadHead: progress = stepReadHead(); break;
+      case State::Proxying: progress = stepProxy(); break;
+      case State::Tunnel: progress = stepTunnel(); break;
+      case State::Flushing: progress = stepFlush(); break;
+      case State::Closed: break;
+    }
+    if (!progress) break;
+    if (++steps >= kMaxStepsPerCallback) {
+      // Edge-triggered: no new event will come for data we already know about, so schedule
+      // ourselves again instead of waiting.
+      event_active(&client_ev_, 0, 0);
+      break;
+    }
+  }
+  if (state_ == State::Closed) delete this;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading and routing a request head.
+
+bool ClientSession::stepReadHead() {
+  if (!in_.empty()) {
+    size_t end = findHeadEnd(in_.data(), in_.size(), scan_from_);
+    if (end != 0) {
+      handleHead(end);
+      return true;
+    }
+    if (in_.size() > worker_.config().max_request_header_bytes) {
+      respondError(RouterError::HeaderTooLarge, "");
+      close_after_flush_ = true;
+      return true;
+    }
+    scan_from_ = in_.size() >= 3 ? in_.size() - 3 : 0;
+    if (!header_timer_armed_) {
+      armTimer(worker_.headerTimeout());
+      header_timer_armed_ = true;
+    }
+  }
+  if (!client_readable_) return false;
+  switch (readInto(fd_, in_, &client_readable_, client_peer_closed_)) {
+    case ReadResult::Progress: return true;
+    case ReadResult::WouldBlock: return false;
+    case ReadResult::Eof:
+    case ReadResult::Error: state_ = State::Closed; return true;
+  }
+  return false;
+}
+
+void ClientSession::handleHead(size_t head_len) {
+  header_timer_armed_ = false;
+  scan_from_ = 0;
+  req_parser_.reset(MessageParser::Type::Request);
+  if (!req_parser_.parseHead(in_.data(), head_len, &req_head_)) {
+    in_.clear();
+    respondError(RouterError::BadRequest, "");
+    close_after_flush_ = true;
+    return;
+  }
+  if (req_head_.http_major != 1) {
+    in_.clear();
+    respondError(RouterError::UnsupportedProtocol, "");
+    close_after_flush_ = true;
+    return;
+  }
+  if (head_len > worker_.config().max_request_header_bytes) {
+    in_.clear();
+    respondError(RouterError::HeaderTooLarge, "");
+    close_after_flush_ = true;
+    return;
+  }
+  worker_.stats().requests.fetch_add(1, std::memory_order_relaxed);
+  req_complete_ = req_parser_.messageComplete();
+  req_has_body_ = req_head_.chunked || req_head_.content_length > 0;
+  req_idempotent_ = isIdempotent(req_head_.method) &&
+                    !req_has_body_;  // a body cannot be replayed once sent
+  bool found = false;
+  req_head_.find("Idempotency-Key", &found);
+  if (!found) req_head_.find("X-Idempotency-Key", &found);
+  if (found && !req_has_body_) req_idempotent_ = true;
+  req_is_head_ = req_head_.method == "HEAD";
+  client_keep_alive_ = req_head_.keep_alive;
+  client_http10_ = req_head_.http_minor == 0;
+  host_.assign(req_head_.find("Host"));
+  std::string_view path = lookupPath(req_head_.target);
+  if (host_.empty() && path.data() != req_head_.target.data()) {
+    // Absolute-form target without a Host header: the authority is the host (Go does this).
+    std::string_view t = req_head_.target;
+    std::string_view rest = t.substr(t.find("://") + 3);
+    host_.assign(rest.substr(0, rest.find_first_of("/?")));
+  }
+  std::string lookup_path(path);
+
+  worker_.newRequestId(request_id_);
+  buildBackendRequestBase(req_head_, worker_.rewriteOptions(), client_ip_,
+                          std::string_view(request_id_, sizeof request_id_),
+                          wallNanos() / kNanosPerMilli, &req_base_, &facts_);
+  req_base_len_ = req_base_.size();
+  in_.consume(head_len);  // the head is copied into req_base_; body bytes follow in in_
+  req_body_pending_ = 0;
+  body_bytes_sent_ = 0;
+
+  std::string host_key;
+  if (!normalizeRequestHost(host_, &host_key) || host_ == client_ip_) {
+    respondError(RouterError::EmptyHost, "");
+    return;
+  }
+  pool_ = worker_.table().lookup(host_key, lookup_path);
+  if (!pool_) {
+    respondError(RouterError::UnknownRoute, "");
+    return;
+  }
+  if (pool_->empty()) {
+    respondError(worker_.config().empty_pool_response_code_503 ? RouterError::NoEndpoints
+                                                               : RouterError::UnknownRoute,
+                 "");
+    return;
+  }
+  state_ = State::Proxying;
+  attempts_ = 0;
+  tried_.count = 0;
+  startAttempt();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Attempts: pick an endpoint, get a connection, (re)send the head.
+
+void ClientSession::startAttempt() {
+  resp_head_done_ = false;
+  resp_complete_ = false;
+  resp_body_pending_ = 0;
+  client_head_.clear();
+  client_head_off_ = 0;
+  up_in_.clear();
+
+  PickResult result;
+  const int64_t now = monotonicNanos();
+  endpoint_ = pickEndpoint(*pool_, tried_, now, worker_.config().max_conns, &result);
+  if (!endpoint_) {
+    if (attempts_ == 0 && result == PickResult::AllOverloaded) {
+      respondError(RouterError::ConnectionLimit, "");
+    } else {
+      worker_.stats().bad_gateways.fetch_add(1, std::memory_order_relaxed);
+      respondError(RouterError::EndpointFailure, "No endpoints available");
+    }
+    return;
+  }
+  tried_.add(endpoint_.get());
+  ++attempts_;
+  endpoint_->in_flight.fetch_add(1, std::memory_order_relaxed);
+  in_flight_held_ = true;
+
+  req_base_.resize(req_base_len_);
+  appendAttemptHeaders(*endpoint_, &req_base_);
+  up_head_off_ = 0;
+
+  up_ = worker_.config().disable_keep_alives ? nullptr
+                                             : worker_.upstreams().takeIdle(*endpoint_);
+  if (up_ != nullptr) {
+    up_->session = this;
+    armTimer(worker_.endpointTimeout());
+    return;
+  }
+  connectFresh();
+}
+
+void ClientSession::connectFresh() {
+  int err = 0;
+  up_ = worker_.upstreams().connect(endpoint_, this, &err);
+  if (up_ == nullptr) {
+    attemptFailed(err, true);
+    return;
+  }
+  up_->reused = false;
+  armTimer(up_->connected ? worker_.endpointTimeout() : worker_.dialTimeout());
+}
+
+void ClientSession::attemptFailed(int err, bool before_send) {
+  const bool reused = up_ != nullptr && up_->reused;
+  releaseUpstream(false);
+  const bool nothing_sent_to_client = !resp_sent_any_;
+  const bool body_untouched = body_bytes_sent_ == 0;
+
+  // A pooled connection the backend had already closed: not the endpoint's fault, and the
+  // request never reached it. Replay on a fresh connection to the same endpoint.
+  if (reused && nothing_sent_to_client && body_untouched && !resp_head_done_ &&
+      (before_send || req_idempotent_)) {
+    up_head_off_ = 0;
+    up_in_.clear();
+    connectFresh();
+    return;
+  }
+
+  releaseInFlight();
+  endpoint_->failed_at_ns.store(monotonicNanos(), std::memory_order_relaxed);
+  log::info("proxy", "backend-endpoint-failed",
+            {{"host", host_}, {"endpoint", endpoint_->address()}, {"error", strerror(err)},
+             {"attempt", std::to_string(attempts_)}});
+
+  const bool retriable = nothing_sent_to_client && !resp_head_done_ && body_untouched &&
+                         (before_send || req_idempotent_);
+  if (retriable && attempts_ < worker_.config().max_attempts) {
+    startAttempt();
+    return;
+  }
+  if (nothing_sent_to_client) {
+    worker_.stats().bad_gateways.fetch_add(1, std::memory_order_relaxed);
+    respondError(RouterError::EndpointFailure, strerror(err));
+    if (!req_complete_ || body_bytes_sent_ > 0) close_after_flush_ = true;
+  } else {
+    state_ = State::Closed;  // the response was cut: the client sees a truncated body
+  }
+}
+
+void ClientSession::releaseInFlight() {
+  if (in_flight_held_ && endpoint_) {
+    endpoint_->in_flight.fetch_sub(1, std::memory_order_relaxed);
+  }
+  in_flight_held_ = false;
+}
+
+void ClientSession::releaseUpstream(bool reusable) {
+  if (up_ == nullptr) return;
+  if (reusable && !up_->peer_closed) {
+    worker_.upstreams().release(up_);
+  } else {
+    worker_.upstreams().destroy(up_);
+  }
+  up_ = nullptr;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Forwarding.
+
+ClientSession::Io ClientSession::writeToUpstream() {
+  ssize_t w = sendPair(up_->fd, req_base_, up_head_off_, in_.data(), req_body_pending_,
+                       &up_->writable);
+  if (w < 0) return Io::Error;
+  if (w == 0) return Io::WouldBlock;
+  size_t n = static_cast<size_t>(w);
+  size_t head_left = req_base_.size() - up_head_off_;
+  size_t from_head = n < head_left ? n : head_left;
+  up_head_off_ += from_head;
+  size_t from_body = n - from_head;
+  if (from_body > 0) {
+    in_.consume(from_body);
+    req_body_pending_ -= from_body;
+    body_bytes_sent_ += from_body;
+  }
+  return Io::Progress;
+}
+
+ClientSession::Io ClientSession::writeToClient() {
+  ssize_t w = sendPair(fd_, client_head_, client_head_off_, up_in_.data(), resp_body_pending_,
+                       &client_writable_);
+  if (w < 0) return Io::Error;
+  if (w == 0) return Io::WouldBlock;
+  size_t n = static_cast<size_t>(w);
+  size_t head_left = client_head_.size() - client_head_off_;
+  size_t from_head = n < head_left ? n : head_left;
+  client_head_off_ += from_head;
+  size_t from_body = n - from_head;
+  if (from_body > 0) {
+    up_in_.consume(from_body);
+    resp_body_pending_ -= from_body;
+  }
+  resp_sent_any_ = true;
+  return Io::Progress;
+}
+
+bool ClientSession::stepProxy() {
+  bool progress = false;
+
+  // Client -> upstream.
+  if (up_ != nullptr && up_->connected && up_->writable && pendingToUpstream()) {
+    Io io = writeToUpstream();
+    if (io == Io::Error) {
+      attemptFailed(errno, false);
+      return true;
+    }
+    progress |= io == Io::Progress;
+  }
+  if (!pendingToUpstream() && !req_complete_) {
+    if (in_.size() > req_body_pending_) {
+      long n = req_parser_.feedBody(in_.data() + req_body_pending_,
+                                    in_.size() - req_body_pending_);
+      if (n < 0) {
+        // The client's body framing is broken: nothing sensible can follow on this connection.
+        state_ = State::Closed;
+        return true;
+      }
+      req_body_pending_ += static_cast<size_t>(n);
+      req_complete_ = req_parser_.messageComplete();
+      progress = true;
+    } else if (client_readable_) {
+      switch (readInto(fd_, in_, &client_readable_, client_peer_closed_)) {
+        case ReadResult::Progress: progress = true; break;
+        case ReadResult::WouldBlock: break;
+        case ReadResult::Eof:
+        case ReadResult::Error: state_ = State::Closed; return true;  // client gone mid-body
+      }
+    }
+  }
+  if (up_ == nullptr) return progress;
+
+  // Upstream -> client.
+  if (pendingToClient()) {
+    if (!client_writable_) return progress;
+    Io io = writeToClient();
+    if (io == Io::Error) {
+      state_ = State::Closed;
+      return true;
+    }
+    return progress || io == Io::Progress;
+  }
+  if (!resp_head_done_) {
+    if (!up_in_.empty()) {
+      size_t end = findHeadEnd(up_in_.data(), up_in_.size(), 0);
+      if (end != 0) return handleResponseHead(end) || true;
+      if (up_in_.size() > kMaxResponseHeadBytes) {
+        attemptFailed(EMSGSIZE, false);
+        return true;
+      }
+    }
+    if (up_->readable && up_->connected) {
+      switch (readInto(up_->fd, up_in_, &up_->readable, up_->peer_closed)) {
+        case ReadResult::Progress: return true;
+        case ReadResult::WouldBlock: return progress;
+        case ReadResult::Eof: attemptFailed(ECONNRESET, false); return true;
+        case ReadResult::Error: attemptFailed(errno, false); return true;
+      }
+    }
+  } else if (!resp_complete_) {
+    if (up_in_.size() > resp_body_pending_) {
+      long n = resp_parser_.feedBody(up_in_.data() + resp_body_pending_,
+                                     up_in_.size() - resp_body_pending_);
+      if (n < 0) {
+        state_ = State::Closed;  // broken backend framing: cut the response
+        return true;
+      }
+      resp_body_pending_ += static_cast<size_t>(n);
+      resp_complete_ = resp_parser_.messageComplete();
+      if (resp_complete_ && up_in_.size() > resp_body_pending_) upstream_reusable_ = false;
+      return true;
+    }
+    if (up_->readable) {
+      switch (readInto(up_->fd, up_in_, &up_->readable, up_->peer_closed)) {
+        case ReadResult::Progress: return true;
+        case ReadResult::WouldBlock: return progress;
+        case ReadResult::Eof:
+          if (resp_parser_.bodyUntilEof()) {
+            resp_parser_.finishAtEof();
+            resp_complete_ = true;
+            upstream_reusable_ = false;
+            return true;
+          }
+          [[fallthrough]];
+        case ReadResult::Error:
+          // The backend died mid-response: the client gets what was sent, then a close.
+          log::info("proxy", "backend-closed-mid-response",
+                    {{"host", host_}, {"endpoint", endpoint_->address()}});
+          state_ = State::Closed;
+          return true;
+      }
+    }
+  } else {
+    // The response is complete and flushed.
+    if (req_complete_ && !pendingToUpstream()) {
+      finishExchange();
+    } else {
+      // The backend answered before taking the whole request body: this connection (and the
+      // client's) cannot be reused, since the rest of the body would be read as a new request.
+      state_ = State::Closed;
+    }
+    return true;
+  }
+  return progress;
+}
+
+bool ClientSession::handleResponseHead(size_t head_len) {
+  resp_parser_.reset(MessageParser::Type::Response, req_is_head_);
+  if (!resp_parser_.parseHead(up_in_.data(), head_len, &resp_head_)) {
+    attemptFailed(EPROTO, false);
+    return true;
+  }
+  const int status = resp_head_.status;
+  std::string_view first_line(up_in_.data(), head_len);
+  first_line = first_line.substr(0, first_line.find('\n'));
+  if (!first_line.empty() && first_line.back() == '\r') first_line.remove_suffix(1);
+
+  if (status >= 100 && status < 200 && status != 101) {
+    // Interim response (100 Continue...): relayed as is; the final head follows.
+    client_head_.assign(up_in_.data(), head_len);
+    client_head_off_ = 0;
+    up_in_.consume(head_len);
+    return true;
+  }
+  releaseInFlight();
+  resp_head_done_ = true;
+
+  if (status == 101 && facts_.upgrade) {
+    buildClientResponseHead(resp_head_, first_line, "", true, false, &client_head_);
+    client_head_off_ = 0;
+    up_in_.consume(head_len);
+    event_del(&timer_);  // WebSockets are exempt from endpoint_timeout
+    state_ = State::Tunnel;
+    return true;
+  }
+
+  const bool until_eof = resp_parser_.bodyUntilEof();
+  client_keep_alive_ = client_keep_alive_ && !until_eof && !client_peer_closed_;
+  upstream_reusable_ = resp_head_.keep_alive && !facts_.backend_close && !until_eof &&
+                       !worker_.config().disable_keep_alives;
+  buildClientResponseHead(resp_head_, first_line,
+                          std::string_view(request_id_, sizeof request_id_), client_keep_alive_,
+                          client_http10_, &client_head_);
+  client_head_off_ = 0;
+  up_in_.consume(head_len);
+  resp_body_pending_ = 0;
+  resp_complete_ = resp_parser_.messageComplete();
+  return true;
+}
+
+void ClientSession::finishExchange() {
+  event_del(&timer_);
+  releaseUpstream(upstream_reusable_ && up_in_.empty());
+  pool_.reset();
+  endpoint_.reset();
+  if (!client_keep_alive_) {
+    state_ = State::Closed;
+    return;
+  }
+  state_ = State::ReadHead;
+  resp_sent_any_ = false;
+  resp_head_done_ = false;
+  client_head_.clear();
+  client_head_off_ = 0;
+  armTimer(in_.empty() ? worker_.idleTimeout() : worker_.headerTimeout());
+  header_timer_armed_ = !in_.empty();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Router-generated responses and WebSocket tunnels.
+
+void ClientSession::respondError(RouterError error, const std::string& detail) {
+  // A request body we did not read would be taken for the next request: close instead.
+  const bool unread_body = !req_complete_ && req_has_body_;
+  close_after_flush_ = unread_body || !client_keep_alive_;
+  if (error == RouterError::HeaderTooLarge || error == RouterError::BadRequest ||
+      error == RouterError::UnsupportedProtocol) {
+    close_after_flush_ = true;
+  }
+  client_head_ = renderRouterError(error, host_, detail, close_after_flush_);
+  client_head_off_ = 0;
+  resp_body_pending_ = 0;
+  up_in_.clear();
+  releaseUpstream(false);
+  pool_.reset();
+  state_ = State::Flushing;
+  armTimer(worker_.idleTimeout());
+}
+
+bool ClientSession::stepFlush() {
+  if (client_head_off_ < client_head_.size()) {
+    if (!client_writable_) return false;
+    Io io = writeToClient();
+    if (io == Io::Error) {
+      state_ = State::Closed;
+      return true;
+    }
+    if (io != Io::Progress) return false;
+    if (client_head_off_ < client_head_.size()) return true;
+  }
+  if (close_after_flush_) {
+    // Half-close so the client reads the whole error before the connection goes.
+    ::shutdown(fd_, SHUT_WR);
+    state_ = State::Closed;
+    return true;
+  }
+  endpoint_.reset();
+  state_ = State::ReadHead;
+  resp_sent_any_ = false;
+  client_head_.clear();
+  client_head_off_ = 0;
+  armTimer(in_.empty() ? worker_.idleTimeout() : worker_.headerTimeout());
+  header_timer_armed_ = !in_.empty();
+  return true;
+}
+
+bool ClientSession::stepTunnel() {
+  bool progress = false;
+  // Upstream -> client: first the 101 head, then raw bytes.
+  resp_body_pending_ = up_in_.size();
+  if (pendingToClient() && client_writable_) {
+    Io io = writeToClient();
+    if (io == Io::Error) {
+      state_ = State::Closed;
+      return true;
+    }
+    progress |= io == Io::Progress;
+  }
+  if (!pendingToClient() && up_->readable) {
+    switch (readInto(up_->fd, up_in_, &up_->readable, up_->peer_closed)) {
+      case ReadResult::Progress: progress = true; break;
+      case ReadResult::WouldBlock: break;
+      case ReadResult::Eof:
+      case ReadResult::Error: state_ = State::Closed; return true;
+    }
+  }
+  // Client -> upstream: raw bytes (including any sent right behind the upgrade request).
+  req_body_pending_ = in_.size();
+  if (pendingToUpstream() && up_->writable) {
+    Io io = writeToUpstream();
+    if (io == Io::Error) {
+      state_ = State::Closed;
+      return true;
+    }
+    progress |= io == Io::Progress;
+  }
+  if (!pendingToUpstream() && client_readable_) {
+    switch (readInto(fd_, in_, &client_readable_, client_peer_closed_)) {
+      case ReadResult::Progress: progress = true; break;
+      case ReadResult::WouldBlock: break;
+      case ReadResult::Eof:
+      case ReadResult::Error: state_ = State::Closed; return true;
+    }
+  }
+  return progress;
+}
+
+}  // namespace foundry::router

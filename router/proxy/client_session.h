@@ -1,0 +1,134 @@
+#pragma once
+// One client connection and the requests it carries, proxied one at a time (HTTP/1.1
+// keep-alive, pipelined requests queued in the input buffer).
+//
+// The session is a small state machine driven by readiness: the client socket and the
+// upstream socket are registered edge-triggered once, their callbacks only record that a
+// socket became readable or writable, and drive() then makes every step it can (read, parse,
+// forward with writev) until it would block. Bodies are never buffered whole: a direction
+// reads only when everything it read before was written, so a slow reader throttles the sender
+// (backpressure) and memory per connection stays at one buffer per direction.
+
+#include <event2/event.h>
+#include <event2/event_struct.h>
+#include <netinet/in.h>
+
+#include <cstdint>
+#include <string>
+
+#include "router/http/head_rewriter.h"
+#include "router/http/message_parser.h"
+#include "router/http/router_error.h"
+#include "router/lb/endpoint_picker.h"
+#include "router/proxy/io_buffer.h"
+#include "router/route/pool.h"
+
+namespace foundry::router {
+
+class Worker;
+struct UpstreamConn;
+
+class ClientSession {
+ public:
+  ClientSession(Worker& worker, int fd, const sockaddr* peer);
+  ~ClientSession();
+  ClientSession(const ClientSession&) = delete;
+  ClientSession& operator=(const ClientSession&) = delete;
+
+  // Called by the upstream pool when the session's upstream socket had an event.
+  void onUpstreamEvent();
+  // Closes the session (worker shutdown).
+  void abort();
+
+  // Intrusive list of the worker's sessions.
+  ClientSession* prev_ = nullptr;
+  ClientSession* next_ = nullptr;
+
+ private:
+  enum class State { ReadHead, Proxying, Tunnel, Flushing, Closed };
+  enum class Io { Progress, WouldBlock, Eof, Error };
+
+  static void onClientEvent(evutil_socket_t fd, short what, void* arg);
+  static void onTimer(evutil_socket_t fd, short what, void* arg);
+
+  void drive();
+  bool stepReadHead();
+  bool stepProxy();
+  bool stepTunnel();
+  bool stepFlush();
+
+  void handleHead(size_t head_len);
+  void startAttempt();
+  void connectFresh();
+  void attemptFailed(int err, bool before_send);
+  bool handleResponseHead(size_t head_len);
+  void finishExchange();
+  void respondError(RouterError error, const std::string& detail);
+  void releaseUpstream(bool reusable);
+  void releaseInFlight();
+  void armTimer(const timeval* timeout);
+  void onTimeout();
+
+  bool pendingToUpstream() const {
+    return up_head_off_ < req_base_.size() || req_body_pending_ > 0;
+  }
+  bool pendingToClient() const {
+    return client_head_off_ < client_head_.size() || resp_body_pending_ > 0;
+  }
+  Io writeToUpstream();
+  Io writeToClient();
+
+  Worker& worker_;
+  int fd_;
+  event client_ev_{};
+  event timer_{};
+  bool client_readable_ = false;
+  bool client_writable_ = true;
+  bool client_peer_closed_ = false;
+  State state_ = State::ReadHead;
+  std::string client_ip_;
+
+  // Request side.
+  IoBuffer in_;
+  size_t scan_from_ = 0;
+  bool header_timer_armed_ = false;
+  MessageParser req_parser_;
+  MessageHead req_head_;
+  RequestFacts facts_;
+  std::string host_;          // Host header as received
+  std::string req_base_;      // rewritten head (+ per-attempt headers while sending)
+  size_t req_base_len_ = 0;   // length of the attempt-independent part
+  size_t up_head_off_ = 0;    // bytes of req_base_ already sent this attempt
+  size_t req_body_pending_ = 0;  // parsed body bytes at in_'s front, not yet sent
+  uint64_t body_bytes_sent_ = 0;
+  bool req_has_body_ = false;
+  bool req_complete_ = false;
+  bool req_idempotent_ = false;
+  bool req_is_head_ = false;
+  bool client_keep_alive_ = false;
+  bool client_http10_ = false;
+  char request_id_[36];
+
+  // Routing and the current attempt.
+  PoolConstSharedPtr pool_;
+  EndpointSharedPtr endpoint_;
+  TriedEndpoints tried_;
+  int attempts_ = 0;
+  bool in_flight_held_ = false;
+  UpstreamConn* up_ = nullptr;
+
+  // Response side.
+  IoBuffer up_in_;
+  MessageParser resp_parser_;
+  MessageHead resp_head_;
+  std::string client_head_;  // rewritten response head, or a router error, pending to client
+  size_t client_head_off_ = 0;
+  size_t resp_body_pending_ = 0;
+  bool resp_head_done_ = false;   // the final (non-1xx) head was parsed
+  bool resp_sent_any_ = false;    // some response byte went to the client
+  bool resp_complete_ = false;
+  bool upstream_reusable_ = false;
+  bool close_after_flush_ = false;
+};
+
+}  // namespace foundry::router

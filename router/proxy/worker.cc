@@ -1,0 +1,174 @@
+#include "router/proxy/worker.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "router/common/clock.h"
+#include "router/common/log.h"
+#include "router/proxy/client_session.h"
+
+namespace foundry::router {
+namespace {
+
+timeval toTimeval(int64_t ns) {
+  timeval tv;
+  tv.tv_sec = ns / kNanosPerSecond;
+  tv.tv_usec = (ns % kNanosPerSecond) / 1000;
+  return tv;
+}
+
+constexpr int64_t kSweepIntervalNs = 5 * kNanosPerSecond;
+
+}  // namespace
+
+Worker::Worker(int id, const Config& config, const TablePublisher& publisher)
+    : id_(id), config_(config), publisher_(publisher), rng_(std::random_device{}()) {
+  rewrite_options_.force_forwarded_proto_https = config.force_forwarded_proto_https;
+  rewrite_options_.sanitize_forwarded_proto = config.sanitize_forwarded_proto;
+  rewrite_options_.keep_alive_100_continue_requests = config.keep_alive_100_continue_requests;
+  rewrite_options_.hop_by_hop_headers_to_filter = config.hop_by_hop_headers_to_filter;
+
+  event_config* cfg = event_config_new();
+  // Workers never share their base with another thread.
+  event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
+  event_config_require_features(cfg, EV_FEATURE_ET | EV_FEATURE_EARLY_CLOSE);
+  base_ = event_base_new_with_config(cfg);
+  event_config_free(cfg);
+  if (base_ == nullptr) base_ = event_base_new();
+
+  timeval tv = toTimeval(config.frontend_idle_timeout_ns);
+  idle_timeout_ = event_base_init_common_timeout(base_, &tv);
+  tv = toTimeval(config.read_header_timeout_ns);
+  header_timeout_ = event_base_init_common_timeout(base_, &tv);
+  tv = toTimeval(config.endpoint_dial_timeout_ns);
+  dial_timeout_ = event_base_init_common_timeout(base_, &tv);
+  tv = toTimeval(config.endpoint_timeout_ns);
+  endpoint_timeout_ = event_base_init_common_timeout(base_, &tv);
+
+  upstreams_ = std::make_unique<UpstreamPool>(base_, config.max_idle_conns_per_host,
+                                              config.max_idle_conns * 64,
+                                              config.backend_idle_timeout_ns);
+  stop_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  stop_event_ = event_new(base_, stop_fd_, EV_READ | EV_PERSIST, &onStop, this);
+  event_add(stop_event_, nullptr);
+  sweep_timer_ = event_new(base_, -1, EV_PERSIST, &onSweep, this);
+  timeval sweep = toTimeval(kSweepIntervalNs);
+  event_add(sweep_timer_, &sweep);
+}
+
+Worker::~Worker() {
+  stop();
+  while (sessions_ != nullptr) sessions_->abort();
+  if (listener_ != nullptr) evconnlistener_free(listener_);
+  upstreams_.reset();
+  if (sweep_timer_ != nullptr) event_free(sweep_timer_);
+  if (stop_event_ != nullptr) event_free(stop_event_);
+  if (stop_fd_ >= 0) ::close(stop_fd_);
+  event_base_free(base_);
+}
+
+bool Worker::listen(std::string* error) {
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
+  auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
+  if (inet_pton(AF_INET, config_.ip.c_str(), &sin->sin_addr) == 1) {
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons(config_.port);
+    len = sizeof *sin;
+  } else if (inet_pton(AF_INET6, config_.ip.c_str(), &sin6->sin6_addr) == 1) {
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_port = htons(config_.port);
+    len = sizeof *sin6;
+  } else {
+    *error = "invalid listen address '" + config_.ip + "'";
+    return false;
+  }
+  listener_ = evconnlistener_new_bind(
+      base_, &onAccept, this,
+      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE |
+          LEV_OPT_REUSEABLE_PORT,
+      4096, reinterpret_cast<sockaddr*>(&ss), static_cast<int>(len));
+  if (listener_ == nullptr) {
+    *error = "cannot listen on " + config_.ip + ":" + std::to_string(config_.port) + ": " +
+             strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+void Worker::start() {
+  thread_ = std::thread([this] {
+    log::debug("worker", "worker-started", {{"id", std::to_string(id_)}});
+    event_base_dispatch(base_);
+  });
+}
+
+void Worker::stop() {
+  if (!thread_.joinable()) return;
+  // The base is lock-free (NOLOCK), so other threads may not touch it: they signal the
+  // worker's eventfd and the worker breaks its own loop.
+  uint64_t one = 1;
+  ssize_t ignored = ::write(stop_fd_, &one, sizeof one);
+  (void)ignored;
+  thread_.join();
+}
+
+void Worker::onStop(evutil_socket_t fd, short, void* arg) {
+  uint64_t value;
+  ssize_t ignored = ::read(fd, &value, sizeof value);
+  (void)ignored;
+  event_base_loopbreak(static_cast<Worker*>(arg)->base_);
+}
+
+void Worker::onAccept(evconnlistener*, evutil_socket_t fd, sockaddr* addr, int, void* arg) {
+  auto* self = static_cast<Worker*>(arg);
+  auto* session = new ClientSession(*self, fd, addr);
+  session->next_ = self->sessions_;
+  if (self->sessions_ != nullptr) self->sessions_->prev_ = session;
+  self->sessions_ = session;
+}
+
+void Worker::sessionClosed(ClientSession* session) {
+  if (session->prev_ != nullptr) {
+    session->prev_->next_ = session->next_;
+  } else if (sessions_ == session) {
+    sessions_ = session->next_;
+  }
+  if (session->next_ != nullptr) session->next_->prev_ = session->prev_;
+  session->prev_ = session->next_ = nullptr;
+}
+
+void Worker::onSweep(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<Worker*>(arg);
+  self->upstreams_->sweep(monotonicNanos());
+  // Keep the table reference fresh even when idle, so old generations are freed.
+  self->publisher_.refresh(&self->table_generation_, &self->table_);
+}
+
+void Worker::newRequestId(char out[36]) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  uint64_t hi = rng_();
+  uint64_t lo = rng_();
+  // Version 4, variant 10xx.
+  hi = (hi & ~uint64_t{0xF000}) | 0x4000;
+  lo = (lo & ~(uint64_t{0xC} << 60)) | (uint64_t{0x8} << 60);
+  unsigned char bytes[16];
+  for (int i = 0; i < 8; ++i) {
+    bytes[i] = static_cast<unsigned char>(hi >> (56 - 8 * i));
+    bytes[8 + i] = static_cast<unsigned char>(lo >> (56 - 8 * i));
+  }
+  int o = 0;
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out[o++] = '-';
+    out[o++] = kHex[bytes[i] >> 4];
+    out[o++] = kHex[bytes[i] & 0xF];
+  }
+}
+
+}  // namespace foundry::router

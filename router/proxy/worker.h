@@ -1,0 +1,94 @@
+#pragma once
+// One data-plane thread: its own event_base, its own SO_REUSEPORT listener, its own idle
+// upstream connections and its own reference to the current RouteTable. Nothing here is
+// shared with other workers except the table (read-only) and the endpoints' atomic counters.
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+
+#include "router/config/config.h"
+#include "router/http/head_rewriter.h"
+#include "router/proxy/upstream_pool.h"
+#include "router/registry/table_publisher.h"
+
+namespace foundry::router {
+
+class ClientSession;
+
+// Counters a worker keeps (relaxed atomics so the control thread can read them).
+struct WorkerStats {
+  std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> bad_gateways{0};
+  std::atomic<uint64_t> active_sessions{0};
+};
+
+class Worker {
+ public:
+  Worker(int id, const Config& config, const TablePublisher& publisher);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Binds the data port (SO_REUSEPORT, so every worker has its own accept queue).
+  bool listen(std::string* error);
+  void start();
+  // Thread-safe: asks the loop to exit and joins the thread.
+  void stop();
+
+  // Worker-thread accessors used by sessions.
+  event_base* base() const { return base_; }
+  const Config& config() const { return config_; }
+  const HeadRewriteOptions& rewriteOptions() const { return rewrite_options_; }
+  UpstreamPool& upstreams() { return *upstreams_; }
+  WorkerStats& stats() { return stats_; }
+  const RouteTable& table() {
+    publisher_.refresh(&table_generation_, &table_);
+    return *table_;
+  }
+  // A random (v4) UUID for X-Vcap-Request-Id.
+  void newRequestId(char out[36]);
+  // Shared libevent "common timeouts": O(1) timer re-arming for the fixed durations.
+  const timeval* idleTimeout() const { return idle_timeout_; }
+  const timeval* headerTimeout() const { return header_timeout_; }
+  const timeval* dialTimeout() const { return dial_timeout_; }
+  const timeval* endpointTimeout() const { return endpoint_timeout_; }
+
+  void sessionClosed(ClientSession* session);
+
+ private:
+  static void onAccept(evconnlistener* listener, evutil_socket_t fd, sockaddr* addr, int len,
+                       void* arg);
+  static void onSweep(evutil_socket_t, short, void* arg);
+  static void onStop(evutil_socket_t fd, short, void* arg);
+
+  int id_;
+  const Config& config_;
+  const TablePublisher& publisher_;
+  HeadRewriteOptions rewrite_options_;
+  event_base* base_ = nullptr;
+  evconnlistener* listener_ = nullptr;
+  event* sweep_timer_ = nullptr;
+  int stop_fd_ = -1;
+  event* stop_event_ = nullptr;
+  std::unique_ptr<UpstreamPool> upstreams_;
+  uint64_t table_generation_ = ~uint64_t{0};
+  RouteTableConstSharedPtr table_;
+  std::mt19937_64 rng_;
+  WorkerStats stats_;
+  const timeval* idle_timeout_ = nullptr;
+  const timeval* header_timeout_ = nullptr;
+  const timeval* dial_timeout_ = nullptr;
+  const timeval* endpoint_timeout_ = nullptr;
+  ClientSession* sessions_ = nullptr;  // intrusive list, for shutdown
+  std::thread thread_;
+  friend class ClientSession;
+};
+
+}  // namespace foundry::router

@@ -1,0 +1,163 @@
+#include "router/server/control_plane.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "router/common/clock.h"
+#include "router/common/log.h"
+#include "router/route/route_key.h"
+
+namespace foundry::router {
+namespace {
+
+// How long registry changes are gathered before one table is published: short enough that a
+// register is visible to requests within milliseconds, long enough that a burst of thousands
+// of messages (a router.start resync) builds one table, not thousands.
+constexpr timeval kPublishDelay = {0, 2000};
+
+RouteRegistry::Options registryOptions(const Config& config) {
+  RouteRegistry::Options options;
+  options.droplet_stale_threshold_ns = config.droplet_stale_threshold_ns;
+  options.empty_pool_timeout_ns = config.empty_pool_timeout_ns;
+  options.default_lb = config.balancing_algorithm == "least-connection"
+                           ? LbAlgorithm::LeastConnection
+                           : LbAlgorithm::RoundRobin;
+  return options;
+}
+
+timeval toTimeval(int64_t ns) {
+  return timeval{static_cast<time_t>(ns / kNanosPerSecond),
+                 static_cast<suseconds_t>((ns % kNanosPerSecond) / 1000)};
+}
+
+}  // namespace
+
+ControlPlane::ControlPlane(const Config& config)
+    : config_(config), registry_(registryOptions(config)) {
+  base_ = event_base_new();
+  publish_timer_ = evtimer_new(base_, &onPublishTimer, this);
+  prune_timer_ = event_new(base_, -1, EV_PERSIST, &onPruneTimer, this);
+  stop_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  stop_event_ = event_new(base_, stop_fd_, EV_READ | EV_PERSIST, &onStop, this);
+  event_add(stop_event_, nullptr);
+}
+
+ControlPlane::~ControlPlane() {
+  stop();
+  status_.reset();
+  nats_.reset();
+  event_free(publish_timer_);
+  event_free(prune_timer_);
+  event_free(stop_event_);
+  ::close(stop_fd_);
+  event_base_free(base_);
+}
+
+bool ControlPlane::start(std::string* error) {
+  NatsSubscriber::Callbacks callbacks;
+  callbacks.on_register = [this](const RegistryMessage& m) { applyRegister(m); };
+  callbacks.on_unregister = [this](const RegistryMessage& m) { applyUnregister(m); };
+  callbacks.on_connection_change = [](bool connected) {
+    log::info("control", connected ? "nats-connected" : "nats-disconnected");
+  };
+  nats_ = std::make_unique<NatsSubscriber>(base_, config_, std::move(callbacks));
+  if (!nats_->start(error)) return false;
+
+  status_ = std::make_unique<StatusServer>(base_, config_, registry_,
+                                           [this] { return healthy_.load(); });
+  if (!status_->start(error)) return false;
+
+  timeval prune = toTimeval(config_.prune_stale_droplets_interval_ns);
+  event_add(prune_timer_, &prune);
+  thread_ = std::thread([this] { event_base_dispatch(base_); });
+  return true;
+}
+
+void ControlPlane::stop() {
+  if (!thread_.joinable()) return;
+  uint64_t one = 1;
+  ssize_t ignored = ::write(stop_fd_, &one, sizeof one);
+  (void)ignored;
+  thread_.join();
+}
+
+void ControlPlane::onStop(evutil_socket_t fd, short, void* arg) {
+  uint64_t value;
+  ssize_t ignored = ::read(fd, &value, sizeof value);
+  (void)ignored;
+  event_base_loopbreak(static_cast<ControlPlane*>(arg)->base_);
+}
+
+void ControlPlane::applyRegister(const RegistryMessage& message) {
+  const int64_t now = monotonicNanos();
+  for (const std::string& uri : message.uris) {
+    RouteKey key;
+    if (!parseRegisteredUri(uri, &key)) {
+      log::warn("control", "invalid-route-uri", {{"uri", uri}});
+      continue;
+    }
+    RegisterResult result = registry_.registerEndpoint(key, message.fields, now);
+    if (result != RegisterResult::Heartbeat) {
+      log::debug("control", result == RegisterResult::Added ? "endpoint-added" : "endpoint-updated",
+                 {{"uri", uri},
+                  {"backend", message.fields.host + ":" + std::to_string(message.fields.port)}});
+    }
+  }
+  if (registry_.dirty()) schedulePublish();
+}
+
+void ControlPlane::applyUnregister(const RegistryMessage& message) {
+  const int64_t now = monotonicNanos();
+  for (const std::string& uri : message.uris) {
+    RouteKey key;
+    if (!parseRegisteredUri(uri, &key)) continue;
+    if (registry_.unregisterEndpoint(key, message.fields.host, message.fields.port, now) ==
+        UnregisterResult::Removed) {
+      log::debug("control", "endpoint-removed",
+                 {{"uri", uri},
+                  {"backend", message.fields.host + ":" + std::to_string(message.fields.port)}});
+    }
+  }
+  if (registry_.dirty()) schedulePublish();
+}
+
+void ControlPlane::schedulePublish() {
+  if (publish_pending_) return;
+  publish_pending_ = true;
+  evtimer_add(publish_timer_, &kPublishDelay);
+}
+
+void ControlPlane::onPublishTimer(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<ControlPlane*>(arg);
+  self->publish_pending_ = false;
+  if (self->registry_.dirty()) self->publisher_.publish(self->registry_.publish());
+}
+
+void ControlPlane::onPruneTimer(evutil_socket_t, short, void* arg) {
+  static_cast<ControlPlane*>(arg)->prune();
+}
+
+void ControlPlane::prune() {
+  const int64_t now = monotonicNanos();
+  if (config_.suspend_pruning_if_nats_unavailable) {
+    if (!nats_->connected()) {
+      if (!pruning_suspended_) log::info("control", "prune-suspended");
+      pruning_suspended_ = true;
+      return;
+    }
+    if (pruning_suspended_) {
+      // Back from an outage: emitters could not heartbeat, so give every route a full TTL.
+      pruning_suspended_ = false;
+      registry_.resetTimestamps(now);
+      log::info("control", "prune-resumed");
+      return;
+    }
+  }
+  size_t pruned = registry_.pruneStale(now);
+  if (pruned > 0) {
+    log::info("control", "prune-stale-routes", {{"count", std::to_string(pruned)}});
+  }
+  if (registry_.dirty()) schedulePublish();
+}
+
+}  // namespace foundry::router

@@ -1,0 +1,146 @@
+// router: a gorouter-compatible HTTP router. `router -c gorouter.yml`.
+//
+// Start-up follows gorouter (ROUTER-PROTOCOL.md 9.2): connect to NATS (exit on failure), start
+// the status listener (health 503), publish router.start and subscribe, wait
+// start_response_delay_interval so emitters can re-register everything, then open the data
+// port on every worker and turn health to 200.
+
+#include <event2/thread.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "router/common/clock.h"
+#include "router/common/log.h"
+#include "router/config/config.h"
+#include "router/proxy/worker.h"
+#include "router/server/control_plane.h"
+
+using namespace foundry;
+using namespace foundry::router;
+
+namespace {
+
+void usage() { std::fprintf(stderr, "usage: router -c CONFIG.yml\n"); }
+
+// Waits for one of the blocked signals, at most `timeout_ns` (-1: forever). Returns the signal,
+// or 0 on timeout.
+int waitSignal(const sigset_t& set, int64_t timeout_ns) {
+  while (true) {
+    int sig;
+    if (timeout_ns < 0) {
+      sig = sigwaitinfo(&set, nullptr);
+    } else {
+      timespec ts{static_cast<time_t>(timeout_ns / kNanosPerSecond),
+                  static_cast<long>(timeout_ns % kNanosPerSecond)};
+      sig = sigtimedwait(&set, nullptr, &ts);
+    }
+    if (sig > 0) return sig;
+    if (errno == EAGAIN) return 0;
+    if (errno != EINTR) return 0;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if ((arg == "-c" || arg == "--config") && i + 1 < argc) {
+      config_path = argv[++i];
+    } else if (arg == "-h" || arg == "--help") {
+      usage();
+      return 0;
+    } else {
+      usage();
+      return 2;
+    }
+  }
+  if (config_path.empty()) {
+    usage();
+    return 2;
+  }
+
+  Config config;
+  std::string error;
+  if (!loadConfigFile(config_path, &config, &error)) {
+    log::error("router", "config-error", {{"error", error}});
+    std::fprintf(stderr, "router: %s\n", error.c_str());
+    return 1;
+  }
+  log::Level level = log::Level::Info;
+  log::parseLevel(config.logging_level, &level);
+  log::setLevel(level);
+
+  // Signals are handled synchronously by the main thread; every other thread inherits the mask.
+  signal(SIGPIPE, SIG_IGN);
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGUSR1);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  // nats.c delivers on its own threads and hands messages to the control loop.
+  evthread_use_pthreads();
+
+  ControlPlane control(config);
+  if (!control.start(&error)) {
+    log::error("router", "startup-failed", {{"error", error}});
+    std::fprintf(stderr, "router: %s\n", error.c_str());
+    return 1;
+  }
+  log::info("router", "waiting-for-route-registration",
+            {{"seconds", std::to_string(config.start_response_delay_interval_ns / kNanosPerSecond)}});
+  if (config.start_response_delay_interval_ns > 0) {
+    int sig = waitSignal(signals, config.start_response_delay_interval_ns);
+    if (sig == SIGTERM || sig == SIGINT) {
+      control.stop();
+      return 0;
+    }
+  }
+
+  int workers = config.workers > 0 ? config.workers
+                                   : static_cast<int>(std::thread::hardware_concurrency());
+  if (workers <= 0) workers = 1;
+  std::vector<std::unique_ptr<Worker>> pool;
+  for (int i = 0; i < workers; ++i) {
+    auto worker = std::make_unique<Worker>(i, config, control.publisher());
+    if (!worker->listen(&error)) {
+      log::error("router", "listen-failed", {{"error", error}});
+      std::fprintf(stderr, "router: %s\n", error.c_str());
+      control.stop();
+      return 1;
+    }
+    pool.push_back(std::move(worker));
+  }
+  for (auto& worker : pool) worker->start();
+  control.setHealthy(true);
+  log::info("router", "router-started",
+            {{"port", std::to_string(config.port)}, {"workers", std::to_string(workers)}});
+
+  while (true) {
+    int sig = waitSignal(signals, -1);
+    if (sig == SIGTERM || sig == SIGINT) break;
+    if (sig == SIGUSR1) {
+      // Drain arrives with issue 3; until then stop serving health so load balancers move on.
+      control.setHealthy(false);
+      log::info("router", "drain-requested");
+    }
+  }
+  log::info("router", "router-stopping");
+  control.setHealthy(false);
+  for (auto& worker : pool) worker->stop();
+  pool.clear();
+  control.stop();
+  return 0;
+}
