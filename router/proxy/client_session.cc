@@ -479,7 +479,18 @@ ClientSession::Io ClientSession::writeToClient() {
 bool ClientSession::stepProxy() {
   bool progress = false;
 
-  // Client -> upstream.
+  // Client -> upstream. Frame what we already hold first, so the head and the body bytes that
+  // came with it leave in one writev.
+  if (!req_complete_ && in_.size() > req_body_pending_) {
+    long n = req_parser_.feedBody(in_.data() + req_body_pending_, in_.size() - req_body_pending_);
+    if (n < 0) {
+      // The client's body framing is broken: nothing sensible can follow on this connection.
+      state_ = State::Closed;
+      return true;
+    }
+    req_body_pending_ += static_cast<size_t>(n);
+    req_complete_ = req_parser_.messageComplete();
+  }
   if (up_ != nullptr && up_->connected && up_->writable && pendingToUpstream()) {
     Io io = writeToUpstream();
     if (io == Io::Error) {
@@ -488,30 +499,28 @@ bool ClientSession::stepProxy() {
     }
     progress |= io == Io::Progress;
   }
-  if (!pendingToUpstream() && !req_complete_) {
-    if (in_.size() > req_body_pending_) {
-      long n = req_parser_.feedBody(in_.data() + req_body_pending_,
-                                    in_.size() - req_body_pending_);
-      if (n < 0) {
-        // The client's body framing is broken: nothing sensible can follow on this connection.
-        state_ = State::Closed;
-        return true;
-      }
-      req_body_pending_ += static_cast<size_t>(n);
-      req_complete_ = req_parser_.messageComplete();
-      progress = true;
-    } else if (client_readable_) {
-      switch (readInto(fd_, in_, &client_readable_, client_peer_closed_)) {
-        case ReadResult::Progress: progress = true; break;
-        case ReadResult::WouldBlock: break;
-        case ReadResult::Eof:
-        case ReadResult::Error: state_ = State::Closed; return true;  // client gone mid-body
-      }
+  if (!pendingToUpstream() && !req_complete_ && client_readable_) {
+    switch (readInto(fd_, in_, &client_readable_, client_peer_closed_)) {
+      case ReadResult::Progress: progress = true; break;
+      case ReadResult::WouldBlock: break;
+      case ReadResult::Eof:
+      case ReadResult::Error: state_ = State::Closed; return true;  // client gone mid-body
     }
   }
   if (up_ == nullptr) return progress;
 
   // Upstream -> client.
+  if (resp_head_done_ && !resp_complete_ && up_in_.size() > resp_body_pending_) {
+    long n = resp_parser_.feedBody(up_in_.data() + resp_body_pending_,
+                                   up_in_.size() - resp_body_pending_);
+    if (n < 0) {
+      state_ = State::Closed;  // broken backend framing: cut the response
+      return true;
+    }
+    resp_body_pending_ += static_cast<size_t>(n);
+    resp_complete_ = resp_parser_.messageComplete();
+    if (resp_complete_ && up_in_.size() > resp_body_pending_) upstream_reusable_ = false;
+  }
   if (pendingToClient()) {
     if (!client_writable_) return progress;
     Io io = writeToClient();
@@ -539,18 +548,6 @@ bool ClientSession::stepProxy() {
       }
     }
   } else if (!resp_complete_) {
-    if (up_in_.size() > resp_body_pending_) {
-      long n = resp_parser_.feedBody(up_in_.data() + resp_body_pending_,
-                                     up_in_.size() - resp_body_pending_);
-      if (n < 0) {
-        state_ = State::Closed;  // broken backend framing: cut the response
-        return true;
-      }
-      resp_body_pending_ += static_cast<size_t>(n);
-      resp_complete_ = resp_parser_.messageComplete();
-      if (resp_complete_ && up_in_.size() > resp_body_pending_) upstream_reusable_ = false;
-      return true;
-    }
     if (up_->readable) {
       switch (readInto(up_->fd, up_in_, &up_->readable, up_->peer_closed)) {
         case ReadResult::Progress: return true;
