@@ -170,6 +170,13 @@ void MessageParser::finishAtEof() {
   if (HTTP_PARSER_ERRNO(&parser_) == HPE_PAUSED) http_parser_pause(&parser_, 0);
 }
 
+uint64_t MessageParser::remainingContentLength() const {
+  if (complete_ || (parser_.flags & F_CHUNKED) != 0 || (parser_.flags & F_CONTENTLENGTH) == 0) {
+    return 0;
+  }
+  return parser_.content_length;
+}
+
 const char* MessageParser::errorName() const {
   return http_errno_name(HTTP_PARSER_ERRNO(&parser_));
 }

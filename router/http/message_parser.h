@@ -71,6 +71,10 @@ class MessageParser {
   void finishAtEof();
 
   bool messageComplete() const { return complete_; }
+  // Body bytes still expected for a Content-Length body (0 for chunked or EOF-delimited ones).
+  uint64_t remainingContentLength() const;
+  // The caller moved the rest of a Content-Length body itself (splice): the message is done.
+  void markComplete() { complete_ = true; }
   const char* errorName() const;
 
  private:

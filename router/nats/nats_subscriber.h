@@ -5,9 +5,16 @@
 // answered with the router.start payload on the message's reply subject; router.start is
 // published after connecting and again on every reconnect. Reconnects forever.
 // Control thread only.
+//
+// Threading: nats.c delivers messages on its own threads. They are decoded there, queued, and
+// an event on control_base is activated; the callbacks below then run on the thread running
+// control_base's loop. nats.c's reconnect thread also touches control_base. So the process
+// must call evthread_use_pthreads() BEFORE creating control_base (start() calls it too, but
+// that cannot retrofit locking into an existing base).
 
 #include <event2/event.h>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -22,7 +29,9 @@ class NatsSubscriber {
   struct Callbacks {
     std::function<void(const RegistryMessage&)> on_register;
     std::function<void(const RegistryMessage&)> on_unregister;
-    // Connection state changes (for pruning suspension): true = connected.
+    // Connection state changes after start() (for pruning suspension): false on disconnect,
+    // true on reconnect (after router.start was re-published). Not called for the initial
+    // connection: start() returning true means connected.
     std::function<void(bool)> on_connection_change;
   };
 
@@ -35,6 +44,11 @@ class NatsSubscriber {
   bool connected() const;
   // Messages received and dropped as invalid (for tests and metrics).
   uint64_t validationErrors() const;
+  // Messages nats.c dropped because the subscription buffer (131072 messages / 128 MiB) was
+  // full: gorouter's total_dropped_messages. Any thread.
+  uint64_t droppedMessages() const;
+  // The router.start / greet reply payload (id "<index>-<uuid>", fixed for this object).
+  const std::string& startPayload() const;
 
  private:
   struct Impl;

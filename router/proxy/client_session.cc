@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <netinet/tcp.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -20,6 +21,9 @@ namespace {
 // A backend head larger than this is refused with 502 (Go's transport allows 10 MiB; no real
 // app sends more than a few KiB).
 constexpr size_t kMaxResponseHeadBytes = 1024 * 1024;
+// Response bodies with at least this much left are spliced instead of copied: below it the two
+// extra pipe syscalls cost more than the copy they save.
+constexpr uint64_t kSpliceMinBytes = 32 * 1024;
 // Steps drive() may take in one callback before yielding to other connections.
 constexpr int kMaxStepsPerCallback = 64;
 
@@ -123,6 +127,7 @@ ClientSession::ClientSession(Worker& worker, int fd, const sockaddr* peer)
 }
 
 ClientSession::~ClientSession() {
+  if (pipe_[0] >= 0) worker_.returnPipe(pipe_, pipe_bytes_ == 0);
   releaseInFlight();
   if (up_ != nullptr) worker_.upstreams().destroy(up_);
   event_del(&client_ev_);
@@ -548,6 +553,15 @@ bool ClientSession::stepProxy() {
       }
     }
   } else if (!resp_complete_) {
+    if (splicing_ || (up_in_.empty() &&
+                      resp_parser_.remainingContentLength() >= kSpliceMinBytes &&
+                      worker_.takePipe(pipe_))) {
+      if (!splicing_) {
+        splicing_ = true;
+        splice_remaining_ = resp_parser_.remainingContentLength();
+      }
+      return stepSplice() || progress;
+    }
     if (up_->readable) {
       switch (readInto(up_->fd, up_in_, &up_->readable, up_->peer_closed)) {
         case ReadResult::Progress: return true;
@@ -578,6 +592,53 @@ bool ClientSession::stepProxy() {
       state_ = State::Closed;
     }
     return true;
+  }
+  return progress;
+}
+
+bool ClientSession::stepSplice() {
+  bool progress = false;
+  if (pipe_bytes_ > 0 && client_writable_) {
+    ssize_t n = ::splice(pipe_[0], nullptr, fd_, nullptr, pipe_bytes_,
+                         SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n > 0) {
+      pipe_bytes_ -= static_cast<size_t>(n);
+      if (pipe_bytes_ > 0) client_writable_ = false;  // the socket buffer is full
+      resp_sent_any_ = true;
+      progress = true;
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      client_writable_ = false;
+    } else {
+      state_ = State::Closed;  // client gone
+      return true;
+    }
+  }
+  if (pipe_bytes_ == 0 && splice_remaining_ > 0 && up_->readable) {
+    size_t want = splice_remaining_ < Worker::kPipeCapacity ? splice_remaining_
+                                                            : Worker::kPipeCapacity;
+    ssize_t n = ::splice(up_->fd, nullptr, pipe_[1], nullptr, want,
+                         SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n > 0) {
+      pipe_bytes_ += static_cast<size_t>(n);
+      splice_remaining_ -= static_cast<uint64_t>(n);
+      if (static_cast<size_t>(n) < want && !up_->peer_closed) up_->readable = false;
+      progress = true;
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      up_->readable = false;
+    } else {
+      // EOF or error before the announced length: the client gets a truncated response.
+      log::info("proxy", "backend-closed-mid-response",
+                {{"host", host_}, {"endpoint", endpoint_->address()}});
+      state_ = State::Closed;
+      return true;
+    }
+  }
+  if (splice_remaining_ == 0 && pipe_bytes_ == 0) {
+    splicing_ = false;
+    worker_.returnPipe(pipe_, true);
+    resp_parser_.markComplete();
+    resp_complete_ = true;
+    progress = true;
   }
   return progress;
 }

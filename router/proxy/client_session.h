@@ -56,6 +56,7 @@ class ClientSession {
   bool stepProxy();
   bool stepTunnel();
   bool stepFlush();
+  bool stepSplice();
 
   void handleHead(size_t head_len);
   void startAttempt();
@@ -129,6 +130,13 @@ class ClientSession {
   bool resp_complete_ = false;
   bool upstream_reusable_ = false;
   bool close_after_flush_ = false;
+
+  // Large Content-Length response bodies go socket -> pipe -> socket with splice(2), never
+  // through user space. The pipe comes from the worker's pool for the body's duration.
+  int pipe_[2] = {-1, -1};
+  size_t pipe_bytes_ = 0;
+  uint64_t splice_remaining_ = 0;
+  bool splicing_ = false;
 };
 
 }  // namespace foundry::router

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -69,6 +70,10 @@ Worker::~Worker() {
   if (sweep_timer_ != nullptr) event_free(sweep_timer_);
   if (stop_event_ != nullptr) event_free(stop_event_);
   if (stop_fd_ >= 0) ::close(stop_fd_);
+  for (auto [r, w] : idle_pipes_) {
+    ::close(r);
+    ::close(w);
+  }
   event_base_free(base_);
 }
 
@@ -149,6 +154,31 @@ void Worker::onSweep(evutil_socket_t, short, void* arg) {
   self->upstreams_->sweep(monotonicNanos());
   // Keep the table reference fresh even when idle, so old generations are freed.
   self->publisher_.refresh(&self->table_generation_, &self->table_);
+}
+
+bool Worker::takePipe(int fds[2]) {
+  if (!idle_pipes_.empty()) {
+    fds[0] = idle_pipes_.back().first;
+    fds[1] = idle_pipes_.back().second;
+    idle_pipes_.pop_back();
+    return true;
+  }
+  if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) return false;
+  // Large enough for a whole 64 KiB+ body per splice round trip; fails harmlessly if the
+  // system limit is lower.
+  fcntl(fds[0], F_SETPIPE_SZ, static_cast<int>(kPipeCapacity));
+  return true;
+}
+
+void Worker::returnPipe(int fds[2], bool reusable) {
+  constexpr size_t kMaxIdlePipes = 64;
+  if (reusable && idle_pipes_.size() < kMaxIdlePipes) {
+    idle_pipes_.emplace_back(fds[0], fds[1]);
+  } else {
+    ::close(fds[0]);
+    ::close(fds[1]);
+  }
+  fds[0] = fds[1] = -1;
 }
 
 void Worker::newRequestId(char out[36]) {

@@ -12,6 +12,8 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "router/config/config.h"
 #include "router/http/head_rewriter.h"
@@ -62,6 +64,12 @@ class Worker {
 
   void sessionClosed(ClientSession* session);
 
+  // Pipes for splice(2), pooled so a spliced body costs no pipe()/close() syscalls.
+  static constexpr size_t kPipeCapacity = 256 * 1024;
+  bool takePipe(int fds[2]);
+  // `reusable` false when bytes may still sit in it: then it is closed instead.
+  void returnPipe(int fds[2], bool reusable);
+
  private:
   static void onAccept(evconnlistener* listener, evutil_socket_t fd, sockaddr* addr, int len,
                        void* arg);
@@ -87,6 +95,7 @@ class Worker {
   const timeval* dial_timeout_ = nullptr;
   const timeval* endpoint_timeout_ = nullptr;
   ClientSession* sessions_ = nullptr;  // intrusive list, for shutdown
+  std::vector<std::pair<int, int>> idle_pipes_;
   std::thread thread_;
   friend class ClientSession;
 };

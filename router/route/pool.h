@@ -15,7 +15,7 @@ namespace foundry::router {
 class Pool {
  public:
   Pool(std::string host, std::string context_path, std::vector<EndpointSharedPtr> endpoints,
-       LbAlgorithm lb_algorithm);
+       LbAlgorithm lb_algorithm, std::string route_service_url = {});
 
   // The route's host as registered (lower case), e.g. "app.example.com" or "*.example.com".
   const std::string& host() const { return host_; }
@@ -24,6 +24,9 @@ class Pool {
   const std::vector<EndpointSharedPtr>& endpoints() const { return endpoints_; }
   bool empty() const { return endpoints_.empty(); }
   LbAlgorithm lbAlgorithm() const { return lb_algorithm_; }
+  // The route service for the whole pool: route_service_url of the endpoint most recently
+  // added or changed (gorouter's last writer wins, "" for none). Heartbeats do not change it.
+  const std::string& routeServiceUrl() const { return route_service_url_; }
 
   // Round-robin: the next endpoint index to start from. Shared by all workers (one relaxed
   // fetch_add), so traffic is spread evenly across the pool whichever worker serves it.
@@ -34,6 +37,7 @@ class Pool {
   std::string context_path_;
   std::vector<EndpointSharedPtr> endpoints_;
   LbAlgorithm lb_algorithm_;
+  std::string route_service_url_;
   mutable std::atomic<size_t> cursor_;
 };
 

@@ -6,58 +6,171 @@
 //  - within a host, the deepest context path that is a segment-wise prefix of the request path
 //    and whose pool has endpoints; if none has endpoints, the deepest matching (empty) pool.
 //
-// Structure: hosts are spread over a fixed number of shards, each an immutable hash map from
-// host to HostRoutes. A change copies only the shards it touches, so publishing after one
-// register copies ~N/kShards entries, not the whole table, and unchanged HostRoutes and Pools
-// are shared between generations.
+// Structure: hosts are spread over a fixed number of shards, each an immutable open-addressing
+// hash table from host to HostRoutes. A change copies only the shards it touches, so
+// publishing after one register rebuilds ~N/kShards entries, not the whole table, and unchanged
+// shards, HostRoutes and Pools are shared between generations.
+//
+// Lookup cost at 1M routes is dominated by dependent cache misses (a random DRAM access costs
+// ~300 ns on our VMs), so the layout minimises them:
+//  - a slot is one cache line holding the host's hash, its first bytes and, for the common host
+//    with only a root route, the Pool itself: one miss for an exact-host lookup;
+//  - hosts with context paths keep their path entries (and a flat path index when there are
+//    many) in the same allocation as the HostRoutes: a second miss;
+//  - the returned PoolConstSharedPtr shares ownership of the whole shard (aliasing
+//    constructor), whose control block is hot, instead of the Pool's own, which would be a
+//    third miss. A request thus pins the shard generation it looked up in; nearly all of it
+//    is shared with newer generations anyway.
+// See bench/route_table_bench.cc for numbers.
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "router/route/pool.h"
 
 namespace foundry::router {
 
-// All pools registered under one host, deepest context path first.
-struct HostRoutes {
+class HostRoutes;
+using HostRoutesConstSharedPtr = std::shared_ptr<const HostRoutes>;
+
+// All pools registered under one host, deepest (longest) context path first. Immutable; built
+// by the registry with create(), which places the path entries and the host bytes in the same
+// allocation as the object.
+class HostRoutes {
+ public:
   struct PathPool {
     std::string path;  // lower case, "" for the root
     PoolConstSharedPtr pool;
+    bool has_endpoints = false;  // set by create(), saves touching the Pool when matching
   };
-  std::vector<PathPool> pools;
+
+  // `host` lower case. `pools` in any order, each path unique.
+  static HostRoutesConstSharedPtr create(std::string_view host, std::vector<PathPool> pools);
+
+  HostRoutes(const HostRoutes&) = delete;
+  HostRoutes& operator=(const HostRoutes&) = delete;
+
+  std::string_view host() const { return {host_, host_len_}; }
+  std::span<const PathPool> pools() const { return {pools_, pool_count_}; }
+
+  // `path`: the request path with the query already cut and one trailing '/' trimmed, any
+  // case. Returns the deepest segment-wise prefix whose pool has endpoints, else the deepest
+  // matching empty pool, else nullptr. Worker threads; no allocation.
+  const PathPool* match(std::string_view path) const;
+
+ private:
+  struct Deleter;
+  // Flat open-addressing index entry: low 32 bits of the path hash, entry number + 1 (0 =
+  // empty).
+  struct IndexEntry {
+    uint32_t hash;
+    uint32_t entry_plus_one;
+  };
+  // Hosts with more context paths than this get a hash index (path -> entry) instead of a
+  // linear scan.
+  static constexpr uint32_t kLinearScanMax = 8;
+
+  HostRoutes() = default;
+  ~HostRoutes();
+  const PathPool* matchIndexed(std::string_view path) const;
+  const PathPool* findIndexed(std::string_view lower_path) const;
+
+  // All three arrays live in this object's own allocation, right after it.
+  PathPool* pools_ = nullptr;
+  IndexEntry* index_ = nullptr;  // only when pool_count_ > kLinearScanMax
+  const char* host_ = nullptr;
+  uint32_t pool_count_ = 0;
+  uint32_t index_mask_ = 0;  // index size - 1 (a power of two)
+  uint32_t host_len_ = 0;
+  uint32_t max_path_len_ = 0;
 };
-using HostRoutesConstSharedPtr = std::shared_ptr<const HostRoutes>;
+
+// One shard: an immutable open-addressing (linear probing) table of the hosts whose hash falls
+// in it, plus the owning references.
+class HostShard {
+ public:
+  static constexpr size_t kInlineHost = 37;
+  struct alignas(64) Slot {
+    uint64_t hash = 0;
+    const HostRoutes* routes = nullptr;  // nullptr: empty slot
+    // Set when the host's only route is its root: it matches every path, so lookup is done.
+    const Pool* root_pool = nullptr;
+    uint16_t host_len = 0;  // clamped at 0xffff
+    // The first bytes of the host. Hosts up to kInlineHost bytes are compared here;
+    // longer ones against routes->host().
+    char host_head[kInlineHost] = {};
+  };
+  static_assert(sizeof(Slot) == 64);
+
+  explicit HostShard(std::vector<HostRoutesConstSharedPtr> hosts);
+
+  const std::vector<HostRoutesConstSharedPtr>& hosts() const { return hosts_; }
+  const Slot* slots() const { return slots_.data(); }
+  size_t slotCount() const { return slots_.size(); }
+  const Slot* find(std::string_view host, uint64_t hash) const;
+
+ private:
+  std::vector<HostRoutesConstSharedPtr> hosts_;
+  std::vector<Slot> slots_;  // always more slots than hosts, so probing terminates
+};
+using HostShardConstSharedPtr = std::shared_ptr<const HostShard>;
 
 class RouteTable {
  public:
-  static constexpr size_t kShards = 4096;
+  static constexpr size_t kShardBits = 12;
+  static constexpr size_t kShards = size_t{1} << kShardBits;  // 4096
 
+  using Shard = HostShard;
+  using ShardConstSharedPtr = HostShardConstSharedPtr;
+
+  // Hash used for hosts everywhere (shard choice, slot choice, the registry's maps).
+  static uint64_t hashHost(std::string_view host);
+  static size_t shardOf(std::string_view host) { return shardOfHash(hashHost(host)); }
+  static size_t shardOfHash(uint64_t hash) { return hash >> (64 - kShardBits); }
+
+  // Transparent hasher for maps keyed by host, consistent with hashHost().
   struct StringHash {
     using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    size_t operator()(std::string_view s) const { return hashHost(s); }
   };
-  using Shard = std::unordered_map<std::string, HostRoutesConstSharedPtr, StringHash,
-                                   std::equal_to<>>;
-  using ShardConstSharedPtr = std::shared_ptr<const Shard>;
 
+  // Every shard empty, generation 0.
   RouteTable();
 
   // host: lower case, without port. path: the request's escaped path (any case, may carry a
-  // query string, which is ignored). Returns nullptr when nothing matches (404).
+  // query string, which is ignored). Returns nullptr when nothing matches (404). Any thread;
+  // no lock, no allocation.
   PoolConstSharedPtr lookup(std::string_view host, std::string_view path) const;
 
   size_t hostCount() const { return host_count_; }
   uint64_t generation() const { return generation_; }
 
-  // Used by the registry to build the next generation.
-  static size_t shardOf(std::string_view host) { return StringHash{}(host) % kShards; }
-  std::vector<ShardConstSharedPtr> shards_;
+  // Used by the registry to build the next generation (a copy of this one, then setShard for
+  // each changed shard). A null shard means an empty one.
+  const ShardConstSharedPtr& shard(size_t index) const { return shards_[index].owner; }
+  void setShard(size_t index, ShardConstSharedPtr shard);
+
   size_t host_count_ = 0;
+  size_t wildcard_host_count_ = 0;  // hosts starting with "*."; 0 skips the wildcard walk
   uint64_t generation_ = 0;
+
+ private:
+  // The shard and, for the hot path, its slot array: one 32-byte entry per shard.
+  struct ShardEntry {
+    ShardConstSharedPtr owner;
+    const HostShard::Slot* slots;
+    size_t count;
+  };
+
+  // The pool for `host` (exact, no wildcard walk) and `path`, or nullptr; *shard is set to
+  // the shard it was found in.
+  const Pool* matchHost(std::string_view host, std::string_view path, size_t* shard) const;
+
+  std::vector<ShardEntry> shards_;
 };
 using RouteTableConstSharedPtr = std::shared_ptr<const RouteTable>;
 

@@ -10,6 +10,7 @@
 
 #include <event2/event.h>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -27,6 +28,9 @@ class StatusServer {
 
   // Binds both listeners. Returns false with *error when a port cannot be bound.
   bool start(std::string* error);
+  // The ports actually bound (useful when the config asks for port 0); 0 before start().
+  uint16_t healthPort() const;
+  uint16_t routesPort() const;
 
  private:
   struct Impl;

@@ -1,0 +1,381 @@
+#include "router/route/route_table.h"
+
+#include <algorithm>
+#include <cstring>
+#include <new>
+
+namespace foundry::router {
+namespace {
+
+inline uint64_t load64(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+// Reads 1..8 bytes without touching memory past p + n.
+inline uint64_t loadTail(const char* p, size_t n) {
+  uint64_t v = 0;
+  std::memcpy(&v, p, n);
+  return v;
+}
+
+inline uint64_t mix(uint64_t a, uint64_t b) {
+  __uint128_t r = static_cast<__uint128_t>(a) * b;
+  return static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64);
+}
+
+inline char lowerAscii(char c) {
+  return static_cast<unsigned char>(c - 'A') < 26 ? static_cast<char>(c | 0x20) : c;
+}
+
+// `registered` is lower case; `request` any case. True when `registered` is a whole-segment
+// prefix of `request`: "/foo" matches "/foo" and "/foo/bar" but not "/foobar". The root ""
+// matches every path.
+inline bool segmentPrefix(std::string_view registered, std::string_view request) {
+  size_t n = registered.size();
+  if (n == 0) {
+    return true;
+  }
+  if (request.size() < n || (request.size() > n && request[n] != '/')) {
+    return false;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (lowerAscii(request[i]) != registered[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Scratch space for per-lookup string building (lower-cased paths, wildcard candidates).
+// Requests up to the stack size never allocate; longer ones reuse a per-thread buffer, which
+// allocates only when it grows.
+class Scratch {
+ public:
+  explicit Scratch(size_t size) {
+    if (size <= sizeof(stack_)) {
+      data_ = stack_;
+    } else {
+      thread_local std::string heap;
+      if (heap.size() < size) {
+        heap.resize(size);
+      }
+      data_ = heap.data();
+    }
+  }
+  char* data() { return data_; }
+
+ private:
+  char stack_[256];
+  char* data_;
+};
+
+// The empty shard every RouteTable starts with: one empty slot, so probing needs no special
+// case.
+const HostShardConstSharedPtr& emptyShard() {
+  static const HostShardConstSharedPtr shard =
+      std::make_shared<const HostShard>(std::vector<HostRoutesConstSharedPtr>{});
+  return shard;
+}
+
+inline size_t slotIndex(uint64_t hash, size_t count) {
+  // Multiply-shift range reduction: no power-of-two capacity (saves memory), no division.
+  return static_cast<size_t>((static_cast<uint64_t>(static_cast<uint32_t>(hash)) * count) >> 32);
+}
+
+inline size_t clampedLength(size_t length) { return std::min<size_t>(length, 0xffff); }
+
+inline const HostShard::Slot* probe(const HostShard::Slot* slots, size_t count,
+                                    std::string_view host, uint64_t hash) {
+  size_t length = clampedLength(host.size());
+  size_t i = slotIndex(hash, count);
+  while (true) {
+    const HostShard::Slot& slot = slots[i];
+    if (slot.routes == nullptr) {
+      return nullptr;
+    }
+    if (slot.hash == hash && slot.host_len == length) {
+      // Same 64-bit hash and length: all but certainly the host; the byte compare makes it so.
+      if (host.size() <= HostShard::kInlineHost
+              ? std::memcmp(slot.host_head, host.data(), host.size()) == 0
+              : slot.routes->host() == host) {
+        return &slot;
+      }
+    }
+    if (++i == count) {
+      i = 0;
+    }
+  }
+}
+
+}  // namespace
+
+// ---- HostRoutes ----
+
+struct HostRoutes::Deleter {
+  void operator()(const HostRoutes* routes) const {
+    auto* mutable_routes = const_cast<HostRoutes*>(routes);
+    mutable_routes->~HostRoutes();
+    ::operator delete(mutable_routes);
+  }
+};
+
+HostRoutesConstSharedPtr HostRoutes::create(std::string_view host, std::vector<PathPool> pools) {
+  // Longest first: the matching prefixes of one request path are nested, so the first
+  // match in this order is the deepest.
+  std::sort(pools.begin(), pools.end(), [](const PathPool& a, const PathPool& b) {
+    return a.path.size() > b.path.size();
+  });
+  size_t index_size = 0;
+  if (pools.size() > kLinearScanMax) {
+    index_size = 1;
+    while (index_size < pools.size() * 2) {
+      index_size <<= 1;
+    }
+  }
+  static_assert(sizeof(HostRoutes) % alignof(PathPool) == 0);
+  static_assert(sizeof(PathPool) % alignof(IndexEntry) == 0);
+  size_t bytes = sizeof(HostRoutes) + pools.size() * sizeof(PathPool) +
+                 index_size * sizeof(IndexEntry) + host.size();
+  void* memory = ::operator new(bytes);
+  auto* routes = new (memory) HostRoutes();
+  // Ownership first, so that a throw below frees what was built.
+  HostRoutesConstSharedPtr owner(routes, Deleter{});
+
+  char* cursor = static_cast<char*>(memory) + sizeof(HostRoutes);
+  routes->pools_ = reinterpret_cast<PathPool*>(cursor);
+  for (PathPool& pool : pools) {
+    pool.has_endpoints = pool.pool != nullptr && !pool.pool->empty();
+    PathPool* entry = new (&routes->pools_[routes->pool_count_]) PathPool(std::move(pool));
+    ++routes->pool_count_;  // counts constructed entries, for the destructor
+    routes->max_path_len_ =
+        std::max(routes->max_path_len_, static_cast<uint32_t>(entry->path.size()));
+  }
+  cursor += pools.size() * sizeof(PathPool);
+  if (index_size > 0) {
+    routes->index_ = new (cursor) IndexEntry[index_size]();
+    routes->index_mask_ = static_cast<uint32_t>(index_size - 1);
+    for (uint32_t i = 0; i < routes->pool_count_; ++i) {
+      uint64_t hash = RouteTable::hashHost(routes->pools_[i].path);
+      size_t slot = hash & routes->index_mask_;
+      while (routes->index_[slot].entry_plus_one != 0) {
+        slot = (slot + 1) & routes->index_mask_;
+      }
+      routes->index_[slot] = IndexEntry{static_cast<uint32_t>(hash), i + 1};
+    }
+    cursor += index_size * sizeof(IndexEntry);
+  }
+  if (!host.empty()) {
+    std::memcpy(cursor, host.data(), host.size());
+  }
+  routes->host_ = cursor;
+  routes->host_len_ = static_cast<uint32_t>(host.size());
+  return owner;
+}
+
+HostRoutes::~HostRoutes() {
+  for (uint32_t i = 0; i < pool_count_; ++i) {
+    pools_[i].~PathPool();
+  }
+}
+
+const HostRoutes::PathPool* HostRoutes::match(std::string_view path) const {
+  if (index_ != nullptr) {
+    return matchIndexed(path);
+  }
+  const PathPool* deepest_empty = nullptr;
+  for (uint32_t i = 0; i < pool_count_; ++i) {
+    const PathPool& entry = pools_[i];
+    if (!segmentPrefix(entry.path, path)) {
+      continue;
+    }
+    if (entry.has_endpoints) {
+      return &entry;
+    }
+    if (deepest_empty == nullptr) {
+      deepest_empty = &entry;
+    }
+  }
+  return deepest_empty;
+}
+
+const HostRoutes::PathPool* HostRoutes::findIndexed(std::string_view lower_path) const {
+  uint64_t hash = RouteTable::hashHost(lower_path);
+  size_t slot = hash & index_mask_;
+  while (index_[slot].entry_plus_one != 0) {
+    const IndexEntry& entry = index_[slot];
+    if (entry.hash == static_cast<uint32_t>(hash) &&
+        pools_[entry.entry_plus_one - 1].path == lower_path) {
+      return &pools_[entry.entry_plus_one - 1];
+    }
+    slot = (slot + 1) & index_mask_;
+  }
+  return nullptr;
+}
+
+const HostRoutes::PathPool* HostRoutes::matchIndexed(std::string_view path) const {
+  // Candidates are the request path's segment boundaries no longer than the longest registered
+  // path, tried deepest first; only that many bytes need lower-casing.
+  size_t limit = std::min<size_t>(path.size(), size_t{max_path_len_} + 1);
+  Scratch scratch(limit);
+  char* lower = scratch.data();
+  for (size_t i = 0; i < limit; ++i) {
+    lower[i] = lowerAscii(path[i]);
+  }
+  size_t end;
+  if (path.size() <= max_path_len_) {
+    end = path.size();
+  } else {
+    // Longest prefix of at most max_path_len_ bytes that ends at a segment boundary.
+    end = max_path_len_;
+    while (end > 0 && lower[end] != '/') {
+      --end;
+    }
+  }
+  const PathPool* deepest_empty = nullptr;
+  while (true) {
+    if (const PathPool* entry = findIndexed(std::string_view(lower, end)); entry != nullptr) {
+      if (entry->has_endpoints) {
+        return entry;
+      }
+      if (deepest_empty == nullptr) {
+        deepest_empty = entry;
+      }
+    }
+    if (end == 0) {
+      break;
+    }
+    // The next shallower boundary: the previous '/', or the root.
+    do {
+      --end;
+    } while (end > 0 && lower[end] != '/');
+  }
+  return deepest_empty;
+}
+
+// ---- HostShard ----
+
+HostShard::HostShard(std::vector<HostRoutesConstSharedPtr> hosts) : hosts_(std::move(hosts)) {
+  // Load factor <= 2/3: a hit is usually in its home slot (one cache line) and misses stay
+  // short.
+  size_t count = hosts_.size() + hosts_.size() / 2 + 1;
+  slots_.resize(count);
+  for (const HostRoutesConstSharedPtr& routes : hosts_) {
+    std::string_view host = routes->host();
+    uint64_t hash = RouteTable::hashHost(host);
+    size_t i = slotIndex(hash, count);
+    while (slots_[i].routes != nullptr) {
+      if (++i == count) {
+        i = 0;
+      }
+    }
+    Slot& slot = slots_[i];
+    slot.hash = hash;
+    slot.routes = routes.get();
+    std::span<const HostRoutes::PathPool> pools = routes->pools();
+    if (pools.size() == 1 && pools[0].path.empty()) {
+      slot.root_pool = pools[0].pool.get();
+    }
+    slot.host_len = static_cast<uint16_t>(clampedLength(host.size()));
+    std::memcpy(slot.host_head, host.data(), std::min(host.size(), kInlineHost));
+  }
+}
+
+const HostShard::Slot* HostShard::find(std::string_view host, uint64_t hash) const {
+  return probe(slots_.data(), slots_.size(), host, hash);
+}
+
+// ---- RouteTable ----
+
+uint64_t RouteTable::hashHost(std::string_view host) {
+  // A wyhash-style multiply-mix, 16 bytes per round: hosts are short, so this beats
+  // std::hash (murmur) by a few ns per lookup. Not DoS-resistant, but request hosts can only
+  // probe, never insert, so a crafted collision costs the attacker's own lookup only.
+  constexpr uint64_t kSeed = 0xa0761d6478bd642full;
+  constexpr uint64_t kM1 = 0xe7037ed1a0b428dbull;
+  constexpr uint64_t kM2 = 0x8ebc6af09c88c6e3ull;
+  const char* p = host.data();
+  size_t n = host.size();
+  uint64_t h = kSeed ^ n;
+  while (n > 16) {
+    h = mix(load64(p) ^ kM1, load64(p + 8) ^ h);
+    p += 16;
+    n -= 16;
+  }
+  uint64_t a = 0;
+  uint64_t b = 0;
+  if (n > 8) {
+    a = load64(p);
+    b = loadTail(p + 8, n - 8);
+  } else if (n > 0) {
+    a = loadTail(p, n);
+  }
+  h = mix(a ^ kM1, b ^ h);
+  return mix(h ^ kM2, static_cast<uint64_t>(host.size()) ^ kM1);
+}
+
+RouteTable::RouteTable() : shards_(kShards) {
+  for (ShardEntry& entry : shards_) {
+    entry = ShardEntry{emptyShard(), emptyShard()->slots(), emptyShard()->slotCount()};
+  }
+}
+
+void RouteTable::setShard(size_t index, ShardConstSharedPtr shard) {
+  if (shard == nullptr) {
+    shard = emptyShard();
+  }
+  const HostShard::Slot* slots = shard->slots();
+  size_t count = shard->slotCount();
+  shards_[index] = ShardEntry{std::move(shard), slots, count};
+}
+
+const Pool* RouteTable::matchHost(std::string_view host, std::string_view path,
+                                  size_t* shard) const {
+  uint64_t hash = hashHost(host);
+  size_t index = shardOfHash(hash);
+  const ShardEntry& entry = shards_[index];
+  const HostShard::Slot* slot = probe(entry.slots, entry.count, host, hash);
+  if (slot == nullptr) {
+    return nullptr;
+  }
+  *shard = index;
+  if (slot->root_pool != nullptr) {
+    return slot->root_pool;
+  }
+  const HostRoutes::PathPool* matched = slot->routes->match(path);
+  return matched == nullptr ? nullptr : matched->pool.get();
+}
+
+PoolConstSharedPtr RouteTable::lookup(std::string_view host, std::string_view path) const {
+  if (const void* q = std::memchr(path.data(), '?', path.size()); q != nullptr) {
+    path = path.substr(0, static_cast<const char*>(q) - path.data());
+  }
+  if (!path.empty() && path.back() == '/') {
+    path.remove_suffix(1);
+  }
+  size_t shard = 0;
+  if (const Pool* pool = matchHost(host, path, &shard); pool != nullptr) {
+    // Aliasing: the caller's reference keeps the shard, and through it the pool, alive.
+    return PoolConstSharedPtr(shards_[shard].owner, pool);
+  }
+  if (wildcard_host_count_ == 0) {
+    return nullptr;
+  }
+  // Wildcard walk: "*" + host[dot:] for each '.' from the left. The host is copied once, one
+  // byte to the right, so each candidate is made in place by writing '*' just before its dot
+  // (over a byte the walk has already passed).
+  Scratch scratch(host.size() + 1);
+  char* buffer = scratch.data();
+  std::memcpy(buffer + 1, host.data(), host.size());
+  for (size_t dot = host.find('.'); dot != std::string_view::npos; dot = host.find('.', dot + 1)) {
+    buffer[dot] = '*';
+    std::string_view candidate(buffer + dot, host.size() - dot + 1);
+    if (const Pool* pool = matchHost(candidate, path, &shard); pool != nullptr) {
+      return PoolConstSharedPtr(shards_[shard].owner, pool);
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace foundry::router
