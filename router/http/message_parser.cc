@@ -117,7 +117,12 @@ int MessageParser::onHeadersComplete(http_parser* p) {
       h->method = http_method_str(static_cast<http_method>(p->method));
     }
   }
-  return self->skip_body_ ? 1 : 0;
+  // 1xx, 204 and 304 responses never have a body, whatever Content-Length says (RFC 9112
+  // 6.3); http-parser would otherwise wait for a 304's announced length.
+  const unsigned status = p->status_code;
+  const bool bodiless_status = p->type == HTTP_RESPONSE &&
+                               (status == 204 || status == 304 || (status / 100 == 1 && status != 101));
+  return (self->skip_body_ || bodiless_status) ? 1 : 0;
 }
 
 int MessageParser::onMessageComplete(http_parser* p) {
