@@ -6,7 +6,9 @@
 namespace foundry::router {
 namespace {
 
-bool isWildcardHost(std::string_view host) { return host.size() >= 2 && host[0] == '*' && host[1] == '.'; }
+bool isWildcardHost(std::string_view host) {
+  return host.size() >= 2 && host[0] == '*' && host[1] == '.';
+}
 
 // options.loadbalancing: invalid values are ignored (the decoder has already logged them).
 bool parseLbAlgorithm(std::string_view name, LbAlgorithm* out) {
@@ -186,9 +188,8 @@ struct RouteRegistry::State {
   }
 
   PoolConstSharedPtr buildPool(std::string_view host, const PathState& path) const {
-    return std::make_shared<const Pool>(std::string(host), path.path_original_case,
-                                        path.endpoints, path.lb_algorithm,
-                                        path.route_service_url);
+    return std::make_shared<const Pool>(std::string(host), path.path_original_case, path.endpoints,
+                                        path.lb_algorithm, path.route_service_url);
   }
 };
 

@@ -9,8 +9,7 @@
 namespace foundry::router {
 
 Endpoint::Endpoint(EndpointFields fields)
-    : fields_(std::move(fields)),
-      address_(fields_.host + ":" + std::to_string(fields_.port)) {
+    : fields_(std::move(fields)), address_(fields_.host + ":" + std::to_string(fields_.port)) {
   in_addr addr4{};
   in6_addr addr6{};
   if (inet_pton(AF_INET, fields_.host.c_str(), &addr4) == 1) {

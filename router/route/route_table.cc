@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
+#include <memory>
 #include <new>
 
 namespace foundry::router {
@@ -50,7 +52,11 @@ inline bool segmentPrefix(std::string_view registered, std::string_view request)
 
 // Scratch space for per-lookup string building (lower-cased paths, wildcard candidates).
 // Requests up to the stack size never allocate; longer ones reuse a per-thread buffer, which
-// allocates only when it grows.
+// allocates only when it grows. Each use site passes its own `Site`, so nested scratches (the
+// wildcard walk calls the path index) never share a buffer.
+enum class ScratchSite { WildcardHost, LowerPath };
+
+template <ScratchSite Site>
 class Scratch {
  public:
   explicit Scratch(size_t size) {
@@ -98,7 +104,7 @@ inline const HostShard::Slot* probe(const HostShard::Slot* slots, size_t count,
     if (slot.hash == hash && slot.host_len == length) {
       // Same 64-bit hash and length: all but certainly the host; the byte compare makes it so.
       if (host.size() <= HostShard::kInlineHost
-              ? std::memcmp(slot.host_head, host.data(), host.size()) == 0
+              ? host.empty() || std::memcmp(slot.host_head, host.data(), host.size()) == 0
               : slot.routes->host() == host) {
         return &slot;
       }
@@ -124,9 +130,8 @@ struct HostRoutes::Deleter {
 HostRoutesConstSharedPtr HostRoutes::create(std::string_view host, std::vector<PathPool> pools) {
   // Longest first: the matching prefixes of one request path are nested, so the first
   // match in this order is the deepest.
-  std::sort(pools.begin(), pools.end(), [](const PathPool& a, const PathPool& b) {
-    return a.path.size() > b.path.size();
-  });
+  std::sort(pools.begin(), pools.end(),
+            [](const PathPool& a, const PathPool& b) { return a.path.size() > b.path.size(); });
   size_t index_size = 0;
   if (pools.size() > kLinearScanMax) {
     index_size = 1;
@@ -135,8 +140,9 @@ HostRoutesConstSharedPtr HostRoutes::create(std::string_view host, std::vector<P
     }
   }
   static_assert(sizeof(HostRoutes) % alignof(PathPool) == 0);
-  static_assert(sizeof(PathPool) % alignof(IndexEntry) == 0);
-  size_t bytes = sizeof(HostRoutes) + pools.size() * sizeof(PathPool) +
+  static_assert(sizeof(PathPool) % alignof(uint32_t) == 0);
+  static_assert(alignof(IndexEntry) == alignof(uint32_t));
+  size_t bytes = sizeof(HostRoutes) + pools.size() * (sizeof(PathPool) + sizeof(uint32_t)) +
                  index_size * sizeof(IndexEntry) + host.size();
   void* memory = ::operator new(bytes);
   auto* routes = new (memory) HostRoutes();
@@ -153,8 +159,16 @@ HostRoutesConstSharedPtr HostRoutes::create(std::string_view host, std::vector<P
         std::max(routes->max_path_len_, static_cast<uint32_t>(entry->path.size()));
   }
   cursor += pools.size() * sizeof(PathPool);
+  routes->path_lens_ = reinterpret_cast<uint32_t*>(cursor);
+  for (uint32_t i = 0; i < routes->pool_count_; ++i) {
+    // A path longer than 4 GiB cannot match a request anyway.
+    routes->path_lens_[i] = static_cast<uint32_t>(
+        std::min<size_t>(routes->pools_[i].path.size(), std::numeric_limits<uint32_t>::max()));
+  }
+  cursor += pools.size() * sizeof(uint32_t);
   if (index_size > 0) {
-    routes->index_ = new (cursor) IndexEntry[index_size]();
+    routes->index_ = reinterpret_cast<IndexEntry*>(cursor);
+    std::uninitialized_value_construct_n(routes->index_, index_size);
     routes->index_mask_ = static_cast<uint32_t>(index_size - 1);
     for (uint32_t i = 0; i < routes->pool_count_; ++i) {
       uint64_t hash = RouteTable::hashHost(routes->pools_[i].path);
@@ -186,6 +200,11 @@ const HostRoutes::PathPool* HostRoutes::match(std::string_view path) const {
   }
   const PathPool* deepest_empty = nullptr;
   for (uint32_t i = 0; i < pool_count_; ++i) {
+    // Length and boundary first, from the compact array; the entry itself only for candidates.
+    size_t length = path_lens_[i];
+    if (length > path.size() || (length != 0 && length < path.size() && path[length] != '/')) {
+      continue;
+    }
     const PathPool& entry = pools_[i];
     if (!segmentPrefix(entry.path, path)) {
       continue;
@@ -218,7 +237,7 @@ const HostRoutes::PathPool* HostRoutes::matchIndexed(std::string_view path) cons
   // Candidates are the request path's segment boundaries no longer than the longest registered
   // path, tried deepest first; only that many bytes need lower-casing.
   size_t limit = std::min<size_t>(path.size(), size_t{max_path_len_} + 1);
-  Scratch scratch(limit);
+  Scratch<ScratchSite::LowerPath> scratch(limit);
   char* lower = scratch.data();
   for (size_t i = 0; i < limit; ++i) {
     lower[i] = lowerAscii(path[i]);
@@ -348,8 +367,8 @@ const Pool* RouteTable::matchHost(std::string_view host, std::string_view path,
 }
 
 PoolConstSharedPtr RouteTable::lookup(std::string_view host, std::string_view path) const {
-  if (const void* q = std::memchr(path.data(), '?', path.size()); q != nullptr) {
-    path = path.substr(0, static_cast<const char*>(q) - path.data());
+  if (size_t q = path.find('?'); q != std::string_view::npos) {
+    path = path.substr(0, q);
   }
   if (!path.empty() && path.back() == '/') {
     path.remove_suffix(1);
@@ -359,13 +378,13 @@ PoolConstSharedPtr RouteTable::lookup(std::string_view host, std::string_view pa
     // Aliasing: the caller's reference keeps the shard, and through it the pool, alive.
     return PoolConstSharedPtr(shards_[shard].owner, pool);
   }
-  if (wildcard_host_count_ == 0) {
+  if (wildcard_host_count_ == 0 || host.find('.') == std::string_view::npos) {
     return nullptr;
   }
   // Wildcard walk: "*" + host[dot:] for each '.' from the left. The host is copied once, one
   // byte to the right, so each candidate is made in place by writing '*' just before its dot
   // (over a byte the walk has already passed).
-  Scratch scratch(host.size() + 1);
+  Scratch<ScratchSite::WildcardHost> scratch(host.size() + 1);
   char* buffer = scratch.data();
   std::memcpy(buffer + 1, host.data(), host.size());
   for (size_t dot = host.find('.'); dot != std::string_view::npos; dot = host.find('.', dot + 1)) {

@@ -70,18 +70,20 @@ class HostRoutes {
     uint32_t hash;
     uint32_t entry_plus_one;
   };
-  // Hosts with more context paths than this get a hash index (path -> entry) instead of a
-  // linear scan.
-  static constexpr uint32_t kLinearScanMax = 8;
+  // Up to this many context paths a host is matched by scanning path_lens_ (4 bytes per
+  // path, so 64 paths span four cache lines and only candidates touch their PathPool); more
+  // get a hash index (path -> entry) probed once per segment boundary of the request.
+  static constexpr uint32_t kLinearScanMax = 64;
 
   HostRoutes() = default;
   ~HostRoutes();
   const PathPool* matchIndexed(std::string_view path) const;
   const PathPool* findIndexed(std::string_view lower_path) const;
 
-  // All three arrays live in this object's own allocation, right after it.
+  // All four arrays live in this object's own allocation, right after it.
   PathPool* pools_ = nullptr;
-  IndexEntry* index_ = nullptr;  // only when pool_count_ > kLinearScanMax
+  uint32_t* path_lens_ = nullptr;  // pools_[i].path.size(), clamped; for the scan
+  IndexEntry* index_ = nullptr;    // only when pool_count_ > kLinearScanMax
   const char* host_ = nullptr;
   uint32_t pool_count_ = 0;
   uint32_t index_mask_ = 0;  // index size - 1 (a power of two)
