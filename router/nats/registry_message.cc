@@ -197,6 +197,10 @@ bool decodeRegistryMessage(std::string_view json, RegistryMessage* out, std::str
   // allocates only for the strings we copy out. The input is copied into the parser's padded
   // buffer (simdjson reads up to 64 bytes past the end).
   thread_local simdjson::dom::parser parser;
+  if (json.empty()) {
+    *error = "invalid JSON: empty payload";
+    return false;
+  }
   element doc;
   if (auto err = parser.parse(json.data(), json.size()).get(doc); err != simdjson::SUCCESS) {
     *error = "invalid JSON: ";

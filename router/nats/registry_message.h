@@ -17,9 +17,13 @@ struct RegistryMessage {
   std::vector<std::string> uris;
 };
 
-// Returns false and sets *error (a short human-readable reason) on invalid input.
-// Validation beyond types: at least one of port / tls_port is non-zero... (see .cc),
-// route_service_url when non-empty must start with "https".
+// Returns false and sets *error (a short human-readable reason naming the field) on invalid
+// input; *out is only written on success. JSON null counts as absent. Validation beyond
+// types: host must be present and non-empty, port and tls_port must not both be zero, and a
+// non-empty route_service_url must start with "https". An unknown options.loadbalancing value
+// is logged and ignored (lb_algo stays ""). Empty or missing uris are accepted. A negative
+// stale_threshold_in_seconds is stored as 0 (use the global threshold).
+// Thread-safe (one simdjson parser per thread).
 bool decodeRegistryMessage(std::string_view json, RegistryMessage* out, std::string* error);
 
 // The router.start / router.greet reply payload (ROUTER-PROTOCOL.md 1.3).
