@@ -405,6 +405,7 @@ const Section& topSection() {
                [](const YAML::Node& n, const std::string& k, Config* c) {
                  c->hop_by_hop_headers_to_filter = readStringList(n, k);
                }},
+              {"secure_cookies", boolKey(&Config::secure_cookies)},
               {"healthcheck_user_agent", stringKey(&Config::healthcheck_user_agent)},
               {"trace_key", stringKey(&Config::trace_key)},
               // Logging.
@@ -447,7 +448,6 @@ const Section& topSection() {
               "route_latency_metric_muzzle_duration",
               "drain_wait",
               "drain_timeout",
-              "secure_cookies",
               "sticky_sessions_for_auth_negotiate",
               "oauth",
               "routing_api",

@@ -64,6 +64,7 @@ struct Config {
   bool sanitize_forwarded_proto = false;
   std::string balancing_algorithm = "round-robin";
   std::vector<std::string> sticky_session_cookie_names = {"JSESSIONID"};
+  bool secure_cookies = false;
   std::vector<std::string> hop_by_hop_headers_to_filter;
   std::string healthcheck_user_agent = "HTTP-Monitor/1.1";
   std::string trace_key = "22";

@@ -29,13 +29,21 @@ ErrorSpec specOf(RouterError error) {
     case RouterError::HeaderTooLarge:
       return {431, "Request Header Fields Too Large", "max-request-size-exceeded", ""};
     case RouterError::UnsupportedProtocol: return {400, "Bad Request", "", ""};
+    case RouterError::InvalidAppInstance:
+      return {400, "Bad Request", "invalid_cf_app_instance_header", kNoCache};
+    case RouterError::InvalidProcessInstance:
+      return {400, "Bad Request", "invalid_cf_process_instance_header", kNoCache};
+    case RouterError::UnknownInstance: return {400, "Bad Request", "unknown_route", kNoCache};
   }
   return {500, "Internal Server Error", "", ""};
 }
 
-std::string messageOf(RouterError error, std::string_view host) {
+std::string messageOf(RouterError error, std::string_view host, std::string_view detail) {
   std::string h(host);
   switch (error) {
+    case RouterError::InvalidAppInstance: return "Invalid X-CF-App-Instance Header";
+    case RouterError::InvalidProcessInstance: return "Invalid X-CF-Process-Instance Header";
+    case RouterError::UnknownInstance: return std::string(detail);
     case RouterError::EmptyHost: return "Request had empty Host header";
     case RouterError::UnknownRoute: return "Requested route ('" + h + "') does not exist.";
     case RouterError::NoEndpoints:
@@ -70,7 +78,7 @@ std::string renderRouterError(RouterError error, std::string_view host, std::str
   std::string body;
   if (error != RouterError::HeaderTooLarge) {
     body = std::to_string(spec.status) + " " + std::string(spec.reason) + ": " +
-           messageOf(error, host) + "\n";
+           messageOf(error, host, detail) + "\n";
   }
   std::string out;
   out.reserve(256 + body.size());

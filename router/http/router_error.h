@@ -17,10 +17,14 @@ enum class RouterError {
   BadRequest,             // 400, malformed HTTP (no router-error header, like Go's server)
   HeaderTooLarge,         // 431 max-request-size-exceeded, no body
   UnsupportedProtocol,    // raw "HTTP/1.0 400 Bad Request" (protocol check)
+  InvalidAppInstance,     // 400 invalid_cf_app_instance_header
+  InvalidProcessInstance, // 400 invalid_cf_process_instance_header
+  UnknownInstance,        // 400 unknown_route: the targeted instance is not on the route
 };
 
 // Renders a complete HTTP/1.1 response. `host` is the request's Host header as received (used
-// in messages); `detail` completes endpoint_failure's header ("endpoint_failure (<detail>)").
+// in messages); `detail` completes endpoint_failure's header ("endpoint_failure (<detail>)") and
+// is UnknownInstance's whole message.
 // When `close` is true the response carries "Connection: close".
 std::string renderRouterError(RouterError error, std::string_view host, std::string_view detail,
                               bool close);

@@ -11,6 +11,7 @@
 
 #include "router/common/clock.h"
 #include "router/common/log.h"
+#include "router/lb/sticky_session.h"
 #include "router/proxy/upstream_pool.h"
 #include "router/proxy/worker.h"
 #include "router/route/route_key.h"
@@ -304,6 +305,20 @@ void ClientSession::handleHead(size_t head_len) {
   }
   std::string lookup_path(path);
 
+  // Everything still needed from the head is copied out before in_ is consumed.
+  InstanceTarget target;
+  bool target_malformed = false;
+  bool app_header = false;
+  bool found_header = false;
+  std::string_view app_instance = req_head_.find("X-CF-App-Instance", &app_header);
+  if (app_header) {
+    target_malformed = !parseAppInstanceHeader(app_instance, &target);
+  } else {
+    std::string_view process = req_head_.find("X-CF-Process-Instance", &found_header);
+    if (found_header) target_malformed = !parseProcessInstanceHeader(process, &target);
+  }
+  sticky_instance_ = stickyInstanceId(req_head_, worker_.config().sticky_session_cookie_names);
+
   worker_.newRequestId(request_id_);
   buildBackendRequestBase(req_head_, worker_.rewriteOptions(), client_ip_,
                           std::string_view(request_id_, sizeof request_id_),
@@ -318,7 +333,23 @@ void ClientSession::handleHead(size_t head_len) {
     respondError(RouterError::EmptyHost, "");
     return;
   }
+  if (target_malformed) {
+    respondError(app_header ? RouterError::InvalidAppInstance
+                            : RouterError::InvalidProcessInstance,
+                 "");
+    return;
+  }
   pool_ = worker_.table().lookup(host_key, lookup_path);
+  if (target.kind != InstanceTarget::Kind::None) {
+    // Targeted requests answer 400, not 404, whether the route or the instance is missing.
+    PoolConstSharedPtr chosen = pool_ ? targetPool(*pool_, target) : nullptr;
+    if (!chosen) {
+      respondError(RouterError::UnknownInstance, unknownInstanceMessage(target, host_));
+      return;
+    }
+    pool_ = std::move(chosen);
+    sticky_instance_.clear();
+  }
   if (!pool_) {
     respondError(RouterError::UnknownRoute, "");
     return;
@@ -346,9 +377,24 @@ void ClientSession::startAttempt() {
   client_head_off_ = 0;
   up_in_.clear();
 
-  PickResult result;
+  PickResult result = PickResult::Picked;
   const int64_t now = monotonicNanos();
-  endpoint_ = pickEndpoint(*pool_, tried_, now, worker_.config().max_conns, &result);
+  endpoint_ = nullptr;
+  if (attempts_ == 0 && !sticky_instance_.empty()) {
+    // Sticky: the pinned instance first, unless it is gone or full (then balance normally and
+    // re-pin on the response).
+    for (const EndpointSharedPtr& e : pool_->endpoints()) {
+      if (e->fields().private_instance_id == sticky_instance_ &&
+          (worker_.config().max_conns == 0 ||
+           e->in_flight.load(std::memory_order_relaxed) < worker_.config().max_conns)) {
+        endpoint_ = e;
+        break;
+      }
+    }
+  }
+  if (!endpoint_) {
+    endpoint_ = pickEndpoint(*pool_, tried_, now, worker_.config().max_conns, &result);
+  }
   if (!endpoint_) {
     if (attempts_ == 0 && result == PickResult::AllOverloaded) {
       respondError(RouterError::ConnectionLimit, "");
@@ -680,6 +726,14 @@ bool ClientSession::handleResponseHead(size_t head_len) {
   buildClientResponseHead(resp_head_, first_line,
                           std::string_view(request_id_, sizeof request_id_), client_keep_alive_,
                           client_http10_, &client_head_);
+  const Config& config = worker_.config();
+  std::string cookie = vcapIdSetCookie(resp_head_, config.sticky_session_cookie_names,
+                                       sticky_instance_, *endpoint_, pool_->contextPath(),
+                                       config.secure_cookies);
+  if (!cookie.empty()) {
+    // Insert before the blank line that ends the head.
+    client_head_.insert(client_head_.size() - 2, "Set-Cookie: " + cookie + "\r\n");
+  }
   client_head_off_ = 0;
   up_in_.consume(head_len);
   resp_body_pending_ = 0;

@@ -20,6 +20,7 @@
 #include "router/http/message_parser.h"
 #include "router/http/router_error.h"
 #include "router/lb/endpoint_picker.h"
+#include "router/lb/instance_target.h"
 #include "router/proxy/io_buffer.h"
 #include "router/route/pool.h"
 
@@ -109,6 +110,7 @@ class ClientSession {
   bool client_keep_alive_ = false;
   bool client_http10_ = false;
   char request_id_[36];
+  std::string sticky_instance_;  // __VCAP_ID__ of a sticky request, "" otherwise
 
   // Routing and the current attempt.
   PoolConstSharedPtr pool_;
