@@ -349,9 +349,13 @@ void RouteTable::setShard(size_t index, ShardConstSharedPtr shard) {
   shards_[index] = ShardEntry{std::move(shard), slots, count};
 }
 
-const Pool* RouteTable::matchHost(std::string_view host, std::string_view path,
+void RouteTable::prefetchSlot(uint64_t hash) const {
+  const ShardEntry& entry = shards_[shardOfHash(hash)];
+  __builtin_prefetch(entry.slots + slotIndex(hash, entry.count));
+}
+
+const Pool* RouteTable::matchHost(std::string_view host, uint64_t hash, std::string_view path,
                                   size_t* shard) const {
-  uint64_t hash = hashHost(host);
   size_t index = shardOfHash(hash);
   const ShardEntry& entry = shards_[index];
   const HostShard::Slot* slot = probe(entry.slots, entry.count, host, hash);
@@ -374,12 +378,10 @@ PoolConstSharedPtr RouteTable::lookup(std::string_view host, std::string_view pa
     path.remove_suffix(1);
   }
   size_t shard = 0;
-  if (const Pool* pool = matchHost(host, path, &shard); pool != nullptr) {
-    // Aliasing: the caller's reference keeps the shard, and through it the pool, alive.
-    return PoolConstSharedPtr(shards_[shard].owner, pool);
-  }
-  if (wildcard_host_count_ == 0 || host.find('.') == std::string_view::npos) {
-    return nullptr;
+  size_t dot = wildcard_host_count_ == 0 ? std::string_view::npos : host.find('.');
+  if (dot == std::string_view::npos) {
+    const Pool* pool = matchHost(host, hashHost(host), path, &shard);
+    return pool == nullptr ? nullptr : PoolConstSharedPtr(shards_[shard].owner, pool);
   }
   // Wildcard walk: "*" + host[dot:] for each '.' from the left. The host is copied once, one
   // byte to the right, so each candidate is made in place by writing '*' just before its dot
@@ -387,14 +389,28 @@ PoolConstSharedPtr RouteTable::lookup(std::string_view host, std::string_view pa
   Scratch<ScratchSite::WildcardHost> scratch(host.size() + 1);
   char* buffer = scratch.data();
   std::memcpy(buffer + 1, host.data(), host.size());
-  for (size_t dot = host.find('.'); dot != std::string_view::npos; dot = host.find('.', dot + 1)) {
-    buffer[dot] = '*';
-    std::string_view candidate(buffer + dot, host.size() - dot + 1);
-    if (const Pool* pool = matchHost(candidate, path, &shard); pool != nullptr) {
+  buffer[dot] = '*';
+  std::string_view candidate(buffer + dot, host.size() - dot + 1);
+  uint64_t candidate_hash = hashHost(candidate);
+  // The nearest wildcard is the usual hit; loading its slot now overlaps that cache miss with
+  // the exact probe's instead of paying for them one after the other.
+  prefetchSlot(candidate_hash);
+  if (const Pool* pool = matchHost(host, hashHost(host), path, &shard); pool != nullptr) {
+    // Aliasing: the caller's reference keeps the shard, and through it the pool, alive.
+    return PoolConstSharedPtr(shards_[shard].owner, pool);
+  }
+  while (true) {
+    if (const Pool* pool = matchHost(candidate, candidate_hash, path, &shard); pool != nullptr) {
       return PoolConstSharedPtr(shards_[shard].owner, pool);
     }
+    dot = host.find('.', dot + 1);
+    if (dot == std::string_view::npos) {
+      return nullptr;
+    }
+    buffer[dot] = '*';
+    candidate = std::string_view(buffer + dot, host.size() - dot + 1);
+    candidate_hash = hashHost(candidate);
   }
-  return nullptr;
 }
 
 }  // namespace foundry::router

@@ -14,7 +14,9 @@
 // Lookup cost at 1M routes is dominated by dependent cache misses (a random DRAM access costs
 // ~300 ns on our VMs), so the layout minimises them:
 //  - a slot is one cache line holding the host's hash, its first bytes and, for the common host
-//    with only a root route, the Pool itself: one miss for an exact-host lookup;
+//    with only a root route, a pointer to its Pool: one miss for an exact-host lookup;
+//  - when wildcard hosts exist, the nearest wildcard's slot is prefetched before the exact
+//    probe, so the usual wildcard hit overlaps the two misses;
 //  - hosts with context paths keep their path entries (and a flat path index when there are
 //    many) in the same allocation as the HostRoutes: a second miss;
 //  - the returned PoolConstSharedPtr shares ownership of the whole shard (aliasing
@@ -168,9 +170,12 @@ class RouteTable {
     size_t count;
   };
 
-  // The pool for `host` (exact, no wildcard walk) and `path`, or nullptr; *shard is set to
-  // the shard it was found in.
-  const Pool* matchHost(std::string_view host, std::string_view path, size_t* shard) const;
+  // The pool for `host` (whose hashHost() is `hash`; exact, no wildcard walk) and `path`, or
+  // nullptr; *shard is set to the shard it was found in.
+  const Pool* matchHost(std::string_view host, uint64_t hash, std::string_view path,
+                        size_t* shard) const;
+  // Starts loading the home slot of `hash` into cache.
+  void prefetchSlot(uint64_t hash) const;
 
   std::vector<ShardEntry> shards_;
 };
