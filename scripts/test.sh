@@ -44,7 +44,8 @@ TOTAL_PASSED=0 TOTAL_FAILED=0 FAILED_ANY=0
 LOGDIR=$(mktemp -d "${TMPDIR:-/tmp}/foundry-test.XXXXXX")
 trap 'rm -rf "$LOGDIR"' EXIT
 
-banner() { printf '\n\033[1m===== %s =====\033[0m\n' "$*"; }
+if [ -t 1 ]; then BOLD=$'\033[1m' NORM=$'\033[0m'; else BOLD="" NORM=""; fi
+banner() { printf '\n%s===== %s =====%s\n' "$BOLD" "$*" "$NORM"; }
 
 # run_suite NAME BUILD_DIR CMAKE_ARGS...: configure, build, ctest; records a summary line.
 run_suite() {
