@@ -69,6 +69,8 @@ void appendDate(std::string& out) {
 
 int routerErrorStatus(RouterError error) { return specOf(error).status; }
 
+std::string_view routerErrorName(RouterError error) { return specOf(error).router_error; }
+
 std::string renderRouterError(RouterError error, std::string_view host, std::string_view detail,
                               bool close) {
   if (error == RouterError::UnsupportedProtocol) {

@@ -31,5 +31,7 @@ std::string renderRouterError(RouterError error, std::string_view host, std::str
 
 // HTTP status of an error, for logs and metrics.
 int routerErrorStatus(RouterError error);
+// Its X-Cf-Routererror value ("" for none).
+std::string_view routerErrorName(RouterError error);
 
 }  // namespace foundry::router

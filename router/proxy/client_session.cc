@@ -110,9 +110,13 @@ ClientSession::ClientSession(Worker& worker, int fd, const sockaddr* peer)
     : worker_(worker), fd_(fd) {
   char ip[INET6_ADDRSTRLEN] = "";
   if (peer->sa_family == AF_INET) {
-    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(peer)->sin_addr, ip, sizeof ip);
+    const auto* sin = reinterpret_cast<const sockaddr_in*>(peer);
+    inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof ip);
+    client_port_ = ntohs(sin->sin_port);
   } else if (peer->sa_family == AF_INET6) {
-    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(peer)->sin6_addr, ip, sizeof ip);
+    const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(peer);
+    inet_ntop(AF_INET6, &sin6->sin6_addr, ip, sizeof ip);
+    client_port_ = ntohs(sin6->sin6_port);
   }
   client_ip_ = ip;
   int one = 1;
@@ -128,6 +132,10 @@ ClientSession::ClientSession(Worker& worker, int fd, const sockaddr* peer)
 }
 
 ClientSession::~ClientSession() {
+  if (record_open_) {
+    record_.truncated = resp_sent_any_;
+    finishRecord();
+  }
   if (pipe_[0] >= 0) worker_.returnPipe(pipe_, pipe_bytes_ == 0);
   releaseInFlight();
   if (up_ != nullptr) worker_.upstreams().destroy(up_);
@@ -208,6 +216,49 @@ void ClientSession::onTimeout() {
   }
 }
 
+void ClientSession::startRecord(int64_t wall_ns) {
+  RequestObserver* observer = worker_.observer();
+  if (observer == nullptr) return;
+  record_open_ = true;
+  record_.start_wall_ns = wall_ns;
+  record_.start_mono_ns = monotonicNanos();
+  record_.end_mono_ns = 0;
+  record_.backend_ns = 0;
+  record_.endpoint.reset();
+  record_.router_error.clear();
+  record_.status = 0;
+  record_.attempts = 0;
+  record_.truncated = false;
+  record_.request_body_bytes = 0;
+  record_.response_body_bytes = 0;
+  if (!observer->wantsDetails()) return;
+  record_.host = host_;
+  record_.method.assign(req_head_.method);
+  record_.target.assign(req_head_.target);
+  record_.proto = client_http10_ ? "HTTP/1.0" : "HTTP/1.1";
+  record_.referer.assign(req_head_.find("Referer"));
+  record_.user_agent.assign(req_head_.find("User-Agent"));
+  record_.client_addr = client_ip_ + ":" + std::to_string(client_port_);
+  record_.request_id.assign(request_id_, sizeof request_id_);
+  // The values as sent to the backend, read back from the rewritten head.
+  auto sent = [this](std::string_view name) {
+    size_t at = req_base_.find(name);
+    if (at == std::string::npos) return std::string();
+    at += name.size();
+    return req_base_.substr(at, req_base_.find('\r', at) - at);
+  };
+  record_.x_forwarded_for = sent("\r\nX-Forwarded-For: ");
+  record_.x_forwarded_proto = sent("\r\nX-Forwarded-Proto: ");
+}
+
+void ClientSession::finishRecord() {
+  if (!record_open_) return;
+  record_open_ = false;
+  record_.end_mono_ns = monotonicNanos();
+  record_.request_body_bytes = body_bytes_sent_;
+  worker_.observer()->onRequestDone(worker_.id(), record_);
+}
+
 void ClientSession::drive() {
   int steps = 0;
   while (state_ != State::Closed) {
@@ -284,6 +335,7 @@ void ClientSession::handleHead(size_t head_len) {
     return;
   }
   worker_.stats().requests.fetch_add(1, std::memory_order_relaxed);
+  const int64_t wall_now = wallNanos();
   req_complete_ = req_parser_.messageComplete();
   req_has_body_ = req_head_.chunked || req_head_.content_length > 0;
   req_idempotent_ = isIdempotent(req_head_.method) &&
@@ -322,8 +374,9 @@ void ClientSession::handleHead(size_t head_len) {
   worker_.newRequestId(request_id_);
   buildBackendRequestBase(req_head_, worker_.rewriteOptions(), client_ip_,
                           std::string_view(request_id_, sizeof request_id_),
-                          wallNanos() / kNanosPerMilli, &req_base_, &facts_);
+                          wall_now / kNanosPerMilli, &req_base_, &facts_);
   req_base_len_ = req_base_.size();
+  startRecord(wall_now);
   in_.consume(head_len);  // the head is copied into req_base_; body bytes follow in in_
   req_body_pending_ = 0;
   body_bytes_sent_ = 0;
@@ -406,6 +459,9 @@ void ClientSession::startAttempt() {
   }
   tried_.add(endpoint_.get());
   ++attempts_;
+  record_.attempts = attempts_;
+  record_.endpoint = endpoint_;
+  attempt_start_ns_ = monotonicNanos();
   endpoint_->in_flight.fetch_add(1, std::memory_order_relaxed);
   in_flight_held_ = true;
 
@@ -435,6 +491,8 @@ void ClientSession::connectFresh() {
 }
 
 void ClientSession::attemptFailed(int err, bool before_send) {
+  record_.backend_ns += monotonicNanos() - attempt_start_ns_;
+  attempt_start_ns_ = monotonicNanos();
   const bool reused = up_ != nullptr && up_->reused;
   releaseUpstream(false);
   const bool nothing_sent_to_client = !resp_sent_any_;
@@ -522,6 +580,7 @@ ClientSession::Io ClientSession::writeToClient() {
   if (from_body > 0) {
     up_in_.consume(from_body);
     resp_body_pending_ -= from_body;
+    record_.response_body_bytes += from_body;
   }
   resp_sent_any_ = true;
   return Io::Progress;
@@ -649,6 +708,7 @@ bool ClientSession::stepSplice() {
                          SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     if (n > 0) {
       pipe_bytes_ -= static_cast<size_t>(n);
+      record_.response_body_bytes += static_cast<uint64_t>(n);
       if (pipe_bytes_ > 0) client_writable_ = false;  // the socket buffer is full
       resp_sent_any_ = true;
       progress = true;
@@ -709,6 +769,8 @@ bool ClientSession::handleResponseHead(size_t head_len) {
   }
   releaseInFlight();
   resp_head_done_ = true;
+  record_.backend_ns += monotonicNanos() - attempt_start_ns_;
+  record_.status = status;
 
   if (status == 101 && facts_.upgrade) {
     buildClientResponseHead(resp_head_, first_line, "", true, false, &client_head_);
@@ -716,6 +778,7 @@ bool ClientSession::handleResponseHead(size_t head_len) {
     up_in_.consume(head_len);
     event_del(&timer_);  // WebSockets are exempt from endpoint_timeout
     state_ = State::Tunnel;
+    finishRecord();  // the upgrade is the request; the tunnel's bytes are not logged
     return true;
   }
 
@@ -743,6 +806,7 @@ bool ClientSession::handleResponseHead(size_t head_len) {
 
 void ClientSession::finishExchange() {
   event_del(&timer_);
+  finishRecord();
   releaseUpstream(upstream_reusable_ && up_in_.empty());
   pool_.reset();
   endpoint_.reset();
@@ -771,6 +835,8 @@ void ClientSession::respondError(RouterError error, const std::string& detail) {
     close_after_flush_ = true;
   }
   client_head_ = renderRouterError(error, host_, detail, close_after_flush_);
+  record_.status = routerErrorStatus(error);
+  record_.router_error = std::string(routerErrorName(error));
   client_head_off_ = 0;
   resp_body_pending_ = 0;
   up_in_.clear();
@@ -791,6 +857,7 @@ bool ClientSession::stepFlush() {
     if (io != Io::Progress) return false;
     if (client_head_off_ < client_head_.size()) return true;
   }
+  finishRecord();
   if (close_after_flush_) {
     // Half-close so the client reads the whole error before the connection goes.
     ::shutdown(fd_, SHUT_WR);

@@ -21,6 +21,7 @@
 #include "router/http/router_error.h"
 #include "router/lb/endpoint_picker.h"
 #include "router/lb/instance_target.h"
+#include "router/observe/request_record.h"
 #include "router/proxy/io_buffer.h"
 #include "router/route/pool.h"
 
@@ -69,6 +70,8 @@ class ClientSession {
   void releaseUpstream(bool reusable);
   void releaseInFlight();
   void armTimer(const timeval* timeout);
+  void startRecord(int64_t wall_ns);
+  void finishRecord();
   void onTimeout();
 
   bool pendingToUpstream() const {
@@ -89,6 +92,12 @@ class ClientSession {
   bool client_peer_closed_ = false;
   State state_ = State::ReadHead;
   std::string client_ip_;
+  uint16_t client_port_ = 0;
+
+  // The request being served, for metrics and the access log.
+  RequestRecord record_;
+  bool record_open_ = false;
+  int64_t attempt_start_ns_ = 0;
 
   // Request side.
   IoBuffer in_;

@@ -17,6 +17,7 @@
 
 #include "router/config/config.h"
 #include "router/http/head_rewriter.h"
+#include "router/observe/request_record.h"
 #include "router/proxy/upstream_pool.h"
 #include "router/registry/table_publisher.h"
 
@@ -43,6 +44,11 @@ class Worker {
   void start();
   // Thread-safe: asks the loop to exit and joins the thread.
   void stop();
+
+  // Metrics / access log sink; set before start(), may stay null.
+  void setObserver(RequestObserver* observer) { observer_ = observer; }
+  RequestObserver* observer() const { return observer_; }
+  int id() const { return id_; }
 
   // Worker-thread accessors used by sessions.
   event_base* base() const { return base_; }
@@ -96,6 +102,7 @@ class Worker {
   const timeval* endpoint_timeout_ = nullptr;
   ClientSession* sessions_ = nullptr;  // intrusive list, for shutdown
   std::vector<std::pair<int, int>> idle_pipes_;
+  RequestObserver* observer_ = nullptr;
   std::thread thread_;
   friend class ClientSession;
 };
