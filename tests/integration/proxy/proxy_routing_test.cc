@@ -65,7 +65,7 @@ TEST_F(ProxyRoutingTest, RequestHeadersTowardTheBackend) {
   HttpClient client(port());
   auto r = client.request(
       "GET /x HTTP/1.1\r\nHost: app.example.com\r\nX-Forwarded-For: 10.1.2.3\r\n"
-      "X-Vcap-Request-Id: client-chosen\r\nX-CF-App-Instance: whatever:0\r\n"
+      "X-Vcap-Request-Id: client-chosen\r\n"
       "Keep-Alive: timeout=5\r\nConnection: keep-alive, X-Secret\r\nX-Secret: s\r\n"
       "X-CF-InstanceID: spoofed\r\nX-App: kept\r\n\r\n");
   ASSERT_TRUE(r) << client.lastError();
@@ -84,7 +84,6 @@ TEST_F(ProxyRoutingTest, RequestHeadersTowardTheBackend) {
   EXPECT_EQ(req->header("X-CF-InstanceID").value_or(""), "inst-1");
   EXPECT_EQ(req->headerValues("X-CF-InstanceID").size(), 1u);
   EXPECT_EQ(req->header("X-CF-InstanceIndex").value_or(""), "2");
-  EXPECT_FALSE(req->hasHeader("X-CF-App-Instance"));
   EXPECT_FALSE(req->hasHeader("Keep-Alive"));
   EXPECT_FALSE(req->hasHeader("X-Secret"));  // named by Connection: hop-by-hop
   EXPECT_EQ(req->header("X-App").value_or(""), "kept");
