@@ -406,6 +406,8 @@ const Section& topSection() {
                  c->hop_by_hop_headers_to_filter = readStringList(n, k);
                }},
               {"secure_cookies", boolKey(&Config::secure_cookies)},
+              {"drain_wait", durationKey(&Config::drain_wait_ns)},
+              {"drain_timeout", durationKey(&Config::drain_timeout_ns)},
               {"healthcheck_user_agent", stringKey(&Config::healthcheck_user_agent)},
               {"trace_key", stringKey(&Config::trace_key)},
               // Logging.
@@ -446,8 +448,6 @@ const Section& topSection() {
               "endpoint_keep_alive_probe_interval",
               "route_services_timeout",
               "route_latency_metric_muzzle_duration",
-              "drain_wait",
-              "drain_timeout",
               "sticky_sessions_for_auth_negotiate",
               "oauth",
               "routing_api",

@@ -69,6 +69,11 @@ struct Config {
   std::string healthcheck_user_agent = "HTTP-Monitor/1.1";
   std::string trace_key = "22";
 
+  // Graceful drain on SIGUSR1 (BOSH defaults): health turns 503 at once, traffic is served
+  // for drain_wait, then listeners close and in-flight requests get up to drain_timeout.
+  int64_t drain_wait_ns = 20'000'000'000;
+  int64_t drain_timeout_ns = 900'000'000'000;
+
   // Logging.
   std::string access_log_file;
   std::string logging_level = "info";

@@ -151,6 +151,10 @@ void ClientSession::abort() {
   delete this;
 }
 
+void ClientSession::closeIfIdle() {
+  if (state_ == State::ReadHead && in_.empty()) abort();
+}
+
 void ClientSession::onClientEvent(evutil_socket_t, short what, void* arg) {
   auto* self = static_cast<ClientSession*>(arg);
   if (what & (EV_READ | EV_CLOSED)) self->client_readable_ = true;
@@ -783,7 +787,8 @@ bool ClientSession::handleResponseHead(size_t head_len) {
   }
 
   const bool until_eof = resp_parser_.bodyUntilEof();
-  client_keep_alive_ = client_keep_alive_ && !until_eof && !client_peer_closed_;
+  client_keep_alive_ =
+      client_keep_alive_ && !until_eof && !client_peer_closed_ && !worker_.draining();
   upstream_reusable_ = resp_head_.keep_alive && !facts_.backend_close && !until_eof &&
                        !worker_.config().disable_keep_alives;
   buildClientResponseHead(resp_head_, first_line,
@@ -810,7 +815,7 @@ void ClientSession::finishExchange() {
   releaseUpstream(upstream_reusable_ && up_in_.empty());
   pool_.reset();
   endpoint_.reset();
-  if (!client_keep_alive_) {
+  if (!client_keep_alive_ || worker_.draining()) {
     state_ = State::Closed;
     return;
   }
@@ -829,7 +834,7 @@ void ClientSession::finishExchange() {
 void ClientSession::respondError(RouterError error, const std::string& detail) {
   // A request body we did not read would be taken for the next request: close instead.
   const bool unread_body = !req_complete_ && req_has_body_;
-  close_after_flush_ = unread_body || !client_keep_alive_;
+  close_after_flush_ = unread_body || !client_keep_alive_ || worker_.draining();
   if (error == RouterError::HeaderTooLarge || error == RouterError::BadRequest ||
       error == RouterError::UnsupportedProtocol) {
     close_after_flush_ = true;

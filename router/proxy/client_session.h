@@ -41,6 +41,8 @@ class ClientSession {
   void onUpstreamEvent();
   // Closes the session (worker shutdown).
   void abort();
+  // Drain: closes the connection when it is between requests (nothing read, nothing owed).
+  void closeIfIdle();
 
   // Intrusive list of the worker's sessions.
   ClientSession* prev_ = nullptr;

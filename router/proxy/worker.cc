@@ -124,11 +124,36 @@ void Worker::stop() {
   thread_.join();
 }
 
+void Worker::beginDrain() {
+  uint64_t two = 2;
+  ssize_t ignored = ::write(stop_fd_, &two, sizeof two);
+  (void)ignored;
+}
+
 void Worker::onStop(evutil_socket_t fd, short, void* arg) {
-  uint64_t value;
+  auto* self = static_cast<Worker*>(arg);
+  uint64_t value = 0;
   ssize_t ignored = ::read(fd, &value, sizeof value);
   (void)ignored;
-  event_base_loopbreak(static_cast<Worker*>(arg)->base_);
+  // eventfd adds up what was written: 1 (stop) or 2 (drain), or 3 for both.
+  if (value & 2) self->drainNow();
+  if (value & 1) event_base_loopbreak(self->base_);
+}
+
+void Worker::drainNow() {
+  if (draining_) return;
+  draining_ = true;
+  if (listener_ != nullptr) {
+    evconnlistener_free(listener_);
+    listener_ = nullptr;
+  }
+  // Idle connections go now; the others close when their current request is done.
+  ClientSession* s = sessions_;
+  while (s != nullptr) {
+    ClientSession* next = s->next_;
+    s->closeIfIdle();
+    s = next;
+  }
 }
 
 void Worker::onAccept(evconnlistener*, evutil_socket_t fd, sockaddr* addr, int, void* arg) {

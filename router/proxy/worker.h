@@ -44,6 +44,14 @@ class Worker {
   void start();
   // Thread-safe: asks the loop to exit and joins the thread.
   void stop();
+  // Thread-safe: starts a graceful drain. The worker closes its listener and its idle
+  // keep-alive connections; connections busy with a request finish it and then close.
+  void beginDrain();
+  // Thread-safe: client connections still open (0 once a drain has finished).
+  uint64_t activeConnections() const {
+    return stats_.active_sessions.load(std::memory_order_relaxed);
+  }
+  bool draining() const { return draining_; }
 
   // Metrics / access log sink; set before start(), may stay null.
   void setObserver(RequestObserver* observer) { observer_ = observer; }
@@ -81,6 +89,7 @@ class Worker {
                        void* arg);
   static void onSweep(evutil_socket_t, short, void* arg);
   static void onStop(evutil_socket_t fd, short, void* arg);
+  void drainNow();
 
   int id_;
   const Config& config_;
@@ -89,7 +98,8 @@ class Worker {
   event_base* base_ = nullptr;
   evconnlistener* listener_ = nullptr;
   event* sweep_timer_ = nullptr;
-  int stop_fd_ = -1;
+  int stop_fd_ = -1;  // eventfd: 1 = stop the loop, 2 = drain
+  bool draining_ = false;  // worker thread only
   event* stop_event_ = nullptr;
   std::unique_ptr<UpstreamPool> upstreams_;
   uint64_t table_generation_ = ~uint64_t{0};

@@ -48,6 +48,32 @@ int waitSignal(const sigset_t& set, int64_t timeout_ns) {
   }
 }
 
+// Graceful drain (ROUTER-PROTOCOL.md 9.3): health 503 at once (and for good), keep serving for
+// drain_wait so load balancers notice, then close listeners and idle connections and give
+// in-flight requests up to drain_timeout. SIGTERM / SIGINT cut any phase short.
+void drain(ControlPlane& control, std::vector<std::unique_ptr<Worker>>& workers,
+           const Config& config, const sigset_t& signals) {
+  control.setHealthy(false);
+  log::info("router", "drain-started",
+            {{"drain_wait_s", std::to_string(config.drain_wait_ns / kNanosPerSecond)}});
+  int64_t deadline = monotonicNanos() + config.drain_wait_ns;
+  while (monotonicNanos() < deadline) {
+    int sig = waitSignal(signals, deadline - monotonicNanos());
+    if (sig == SIGTERM || sig == SIGINT) return;
+  }
+  for (auto& worker : workers) worker->beginDrain();
+  deadline = monotonicNanos() + config.drain_timeout_ns;
+  constexpr int64_t kPollNs = 50 * kNanosPerMilli;
+  while (monotonicNanos() < deadline) {
+    uint64_t active = 0;
+    for (auto& worker : workers) active += worker->activeConnections();
+    if (active == 0) break;
+    int sig = waitSignal(signals, kPollNs);
+    if (sig == SIGTERM || sig == SIGINT) return;
+  }
+  log::info("router", "drain-finished");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -132,9 +158,8 @@ int main(int argc, char** argv) {
     int sig = waitSignal(signals, -1);
     if (sig == SIGTERM || sig == SIGINT) break;
     if (sig == SIGUSR1) {
-      // Drain arrives with issue 3; until then stop serving health so load balancers move on.
-      control.setHealthy(false);
-      log::info("router", "drain-requested");
+      drain(control, pool, config, signals);
+      break;
     }
   }
   log::info("router", "router-stopping");
