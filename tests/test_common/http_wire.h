@@ -17,7 +17,6 @@ namespace foundry::test {
 
 using Clock = std::chrono::steady_clock;
 using Deadline = Clock::time_point;
-using namespace std::chrono_literals;
 
 inline Deadline deadlineIn(std::chrono::milliseconds timeout) { return Clock::now() + timeout; }
 // A deadline that never comes; blocking reads then end only on data, close or shutdown(2).

@@ -207,6 +207,7 @@ bool RouterProcess::start() {
   ::close(log_fd);
   pid_ = pid;
   exit_status_.reset();
+  exit_reported_ = false;
   return true;
 }
 
@@ -269,8 +270,43 @@ std::string RouterProcess::routesJson() {
   return r && r->status == 200 ? r->body : "";
 }
 
+std::string RouterProcess::describeState() {
+  if (running()) {
+    return "running (pid " + std::to_string(pid_) + ")";
+  }
+  if (!exit_status_) {
+    return "not started";
+  }
+  int st = *exit_status_;
+  if (WIFEXITED(st)) {
+    return "exited with code " + std::to_string(WEXITSTATUS(st));
+  }
+  if (WIFSIGNALED(st)) {
+    return "killed by signal " + std::to_string(WTERMSIG(st)) + " (" + strsignal(WTERMSIG(st)) +
+           ")";
+  }
+  return "ended with wait status " + std::to_string(st);
+}
+
+bool RouterProcess::aliveOrReport(const char* waiting_for) {
+  if (running()) {
+    return true;
+  }
+  if (!exit_reported_) {
+    exit_reported_ = true;
+    std::string log = logs();
+    if (log.size() > 4000) {
+      log = "..." + log.substr(log.size() - 4000);
+    }
+    std::fprintf(stderr, "RouterProcess: waiting for %s, but the router %s; its log:\n%s\n",
+                 waiting_for, describeState().c_str(), log.c_str());
+  }
+  return false;
+}
+
 bool RouterProcess::waitHealthy(std::chrono::milliseconds timeout) {
-  return pollUntil(timeout, [&] { return !running() || healthStatus() == 200; }) && running();
+  bool ok = pollUntil(timeout, [&] { return !running() || healthStatus() == 200; });
+  return aliveOrReport("/health") && ok;
 }
 
 bool RouterProcess::waitForRoute(const std::string& uri, size_t min_endpoints,
@@ -279,7 +315,8 @@ bool RouterProcess::waitForRoute(const std::string& uri, size_t min_endpoints,
     auto json = nlohmann::json::parse(routesJson(), nullptr, /*allow_exceptions=*/false);
     return json.is_object() && json.contains(uri) && json[uri].size() >= min_endpoints;
   };
-  return pollUntil(timeout, [&] { return !running() || has_route(); }) && running();
+  bool ok = pollUntil(timeout, [&] { return !running() || has_route(); });
+  return aliveOrReport(("route " + uri).c_str()) && ok;
 }
 
 bool RouterProcess::waitForRouteGone(const std::string& uri, std::chrono::milliseconds timeout) {
@@ -287,7 +324,8 @@ bool RouterProcess::waitForRouteGone(const std::string& uri, std::chrono::millis
     auto json = nlohmann::json::parse(routesJson(), nullptr, /*allow_exceptions=*/false);
     return json.is_object() && !json.contains(uri);
   };
-  return pollUntil(timeout, [&] { return !running() || gone(); }) && running();
+  bool ok = pollUntil(timeout, [&] { return !running() || gone(); });
+  return aliveOrReport(("removal of route " + uri).c_str()) && ok;
 }
 
 bool RouterProcess::waitForLog(const std::string& text, std::chrono::milliseconds timeout) {

@@ -19,6 +19,7 @@
 // options.extra_yaml is merged over that (maps key by key, other values replace), then every
 // options.set entry ("status.pass" -> "secret"; the value is parsed as YAML).
 //
+// When a wait fails because the router exited, its state and the end of its log go to stderr.
 // The child gets PR_SET_PDEATHSIG(SIGKILL), so it dies with the test process. The destructor
 // stops it; it also reports a test failure when the log holds a sanitizer report, and keeps
 // the temp folder (printing its path) when the test has failed.
@@ -88,6 +89,8 @@ class RouterProcess {
   pid_t pid() const { return pid_; }
   // wait(2) status of the last run that ended, if any.
   std::optional<int> lastExitStatus() const { return exit_status_; }
+  // "running (pid N)", "exited with code N", "killed by signal N (NAME)" or "not started".
+  std::string describeState();
 
   // Everything the router wrote to stdout/stderr so far.
   std::string logs() const;
@@ -104,6 +107,8 @@ class RouterProcess {
 
  private:
   bool reap(bool block);  // waitpid; true if the child has ended (exit_status_ set)
+  // For the waits: true while running; otherwise reports the exit on stderr (once) and false.
+  bool aliveOrReport(const char* waiting_for);
 
   RouterOptions options_;
   std::string dir_;
@@ -112,6 +117,7 @@ class RouterProcess {
   std::string log_path_;
   pid_t pid_ = -1;
   std::optional<int> exit_status_;
+  bool exit_reported_ = false;
 };
 
 // The YAML RouterProcess writes for `options` (ports as given, 0 stays 0). Exposed for tests
