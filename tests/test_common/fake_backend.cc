@@ -357,9 +357,7 @@ bool FakeBackend::sendResponse(Connection* conn, const BackendRequest& req, Back
       size_t size = resp.chunk_size == 0 ? 8192 : resp.chunk_size;
       while (!body.empty()) {
         size_t n = std::min(size, body.size());
-        char hex[32];
-        auto [end, ec] = std::to_chars(hex, hex + sizeof(hex), n, 16);
-        pieces.push_back(std::string(hex, end) + "\r\n" + std::string(body.substr(0, n)) + "\r\n");
+        pieces.push_back(encodeChunk(body.substr(0, n)));
         body.remove_prefix(n);
       }
       std::string last = "0\r\n";

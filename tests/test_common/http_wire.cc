@@ -378,13 +378,19 @@ bool writeAll(int fd, std::string_view data, Deadline deadline) {
   return true;
 }
 
+std::string encodeChunk(std::string_view data) {
+  char size_hex[32];
+  auto [end, ec] = std::to_chars(size_hex, size_hex + sizeof(size_hex), data.size(), 16);
+  std::string out(size_hex, end);
+  out.append("\r\n").append(data).append("\r\n");
+  return out;
+}
+
 std::string encodeChunked(std::string_view body, size_t chunk_size) {
   std::string out;
-  char size_hex[32];
   while (!body.empty()) {
     size_t n = std::min(chunk_size, body.size());
-    auto [end, ec] = std::to_chars(size_hex, size_hex + sizeof(size_hex), n, 16);
-    out.append(size_hex, end).append("\r\n").append(body.substr(0, n)).append("\r\n");
+    out += encodeChunk(body.substr(0, n));
     body.remove_prefix(n);
   }
   out.append("0\r\n\r\n");

@@ -90,6 +90,8 @@ class SocketReader {
 // Writes all of `data` (MSG_NOSIGNAL); false when the connection failed or the deadline passed.
 bool writeAll(int fd, std::string_view data, Deadline deadline = noDeadline());
 
+// One chunk of a chunked body: "<hex size>\r\n<data>\r\n" (data must not be empty).
+std::string encodeChunk(std::string_view data);
 // A chunked encoding of `body` in chunks of at most chunk_size bytes, with the final 0 chunk.
 std::string encodeChunked(std::string_view body, size_t chunk_size = 8192);
 
