@@ -40,7 +40,11 @@ step "Building the router (${BUILD#"$ROOT"/}, RelWithDebInfo)"
 if [ ! -f "$BUILD/build.ninja" ]; then
   cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
 fi
-cmake --build "$BUILD" --target router -j2 | tail -n 1
+BUILD_LOG=$(mktemp "${TMPDIR:-/tmp}/router-demo-build.XXXXXX")
+if ! cmake --build "$BUILD" --target router -j2 > "$BUILD_LOG" 2>&1; then
+  tail -n 40 "$BUILD_LOG" >&2; rm -f "$BUILD_LOG"; fail "building the router failed"
+fi
+tail -n 1 "$BUILD_LOG"; rm -f "$BUILD_LOG"
 ROUTER_BIN=$BUILD/bin/router
 [ -x "$ROUTER_BIN" ] || fail "no router binary at $ROUTER_BIN"
 
