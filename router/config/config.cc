@@ -286,10 +286,35 @@ const Section& loggingSection() {
                                 " (expected debug, info, warn, error or fatal)");
                   }
                   c->logging_level = level;
+                }},
+               {"disable_log_forwarded_for",
+                [](const YAML::Node& n, const std::string& k, Config* c) {
+                  c->disable_log_forwarded_for = readBool(n, k);
+                }},
+               {"disable_log_source_ip",
+                [](const YAML::Node& n, const std::string& k, Config* c) {
+                  c->disable_log_source_ip = readBool(n, k);
+                }},
+               {"redact_query_params",
+                [](const YAML::Node& n, const std::string& k, Config* c) {
+                  std::string v = readString(n, k);
+                  if (v != "none" && v != "all" && v != "hash") {
+                    fail(k, "invalid value " + quoted(v) + " (expected none, all or hash)");
+                  }
+                  c->redact_query_params = v;
                 }}},
       .ignored = {"syslog", "syslog_addr", "syslog_network", "loggregator_enabled",
-                  "metron_address", "disable_log_forwarded_for", "disable_log_source_ip",
-                  "redact_query_params", "enable_attempts_details", "format", "job_name"},
+                  "metron_address", "enable_attempts_details", "format", "job_name"},
+  };
+  return section;
+}
+
+const Section& prometheusSection() {
+  static const Section section{
+      .keys = {{"port", [](const YAML::Node& n, const std::string& k,
+                           Config* c) { c->prometheus_port = readPort(n, k); }}},
+      // TLS for the metrics port is not supported: /metrics is served plain.
+      .ignored = {"cert_path", "key_path", "ca_path"},
   };
   return section;
 }
@@ -413,6 +438,7 @@ const Section& topSection() {
               // Logging.
               {"access_log", subsection(&accessLogSection)},
               {"logging", subsection(&loggingSection)},
+              {"prometheus", subsection(&prometheusSection)},
           },
       // gorouter keys we parse nowhere yet: accepted silently so a real gorouter.yml loads
       // without a wall of warnings. Sections listed here are skipped whole.
@@ -477,7 +503,6 @@ const Section& topSection() {
               "per_app_prometheus_http_metrics_reporting",
               "healthcheck_poll_interval",
               "healthcheck_timeout",
-              "prometheus",
               "tracing",
               "router_group",
           },

@@ -76,7 +76,14 @@ struct Config {
 
   // Logging.
   std::string access_log_file;
+  bool disable_log_forwarded_for = false;  // access log prints x_forwarded_for:"-"
+  bool disable_log_source_ip = false;      // access log prints "-" for the client address
+  std::string redact_query_params = "none";  // none | all | hash (GET queries in the access log)
   std::string logging_level = "info";
+
+  // Metrics: /metrics is served on the status port and, when this is non-zero, also on this
+  // port (plain HTTP; gorouter serves it with TLS here, we do not support TLS yet).
+  uint16_t prometheus_port = 0;
 };
 
 // Loads `path`. Unknown keys are logged as warnings; a known key with a bad value (wrong type,

@@ -25,6 +25,12 @@ RouteRegistry::Options registryOptions(const Config& config) {
   return options;
 }
 
+const std::string& componentTag(const RegistryMessage& message) {
+  static const std::string kNone;
+  auto it = message.fields.tags.find("component");
+  return it == message.fields.tags.end() ? kNone : it->second;
+}
+
 timeval toTimeval(int64_t ns) {
   return timeval{static_cast<time_t>(ns / kNanosPerSecond),
                  static_cast<suseconds_t>((ns % kNanosPerSecond) / 1000)};
@@ -65,6 +71,7 @@ bool ControlPlane::start(std::string* error) {
 
   status_ = std::make_unique<StatusServer>(base_, config_, registry_,
                                            [this] { return healthy_.load(); });
+  if (metrics_source_) status_->setMetricsSource(metrics_source_);
   if (!status_->start(error)) return false;
 
   timeval prune = toTimeval(config_.prune_stale_droplets_interval_ns);
@@ -88,8 +95,22 @@ void ControlPlane::onStop(evutil_socket_t fd, short, void* arg) {
   event_base_loopbreak(static_cast<ControlPlane*>(arg)->base_);
 }
 
+ControlMetrics ControlPlane::controlMetrics() const {
+  ControlMetrics m = metrics_;
+  m.total_routes = registry_.routeCount();
+  m.ms_since_last_registry_update =
+      m.last_update_mono_ns == 0 ? -1 : (monotonicNanos() - m.last_update_mono_ns) / kNanosPerMilli;
+  if (nats_) {
+    m.nats_dropped_messages = nats_->droppedMessages();
+    m.nats_validation_errors = nats_->validationErrors();
+  }
+  return m;
+}
+
 void ControlPlane::applyRegister(const RegistryMessage& message) {
   const int64_t now = monotonicNanos();
+  metrics_.last_update_mono_ns = now;
+  ControlMetrics::RegistryMessages& counts = metrics_.registry_messages[componentTag(message)];
   for (const std::string& uri : message.uris) {
     RouteKey key;
     if (!parseRegisteredUri(uri, &key)) {
@@ -97,6 +118,10 @@ void ControlPlane::applyRegister(const RegistryMessage& message) {
       continue;
     }
     RegisterResult result = registry_.registerEndpoint(key, message.fields, now);
+    // gorouter counts one registry_message per URI, action added/updated/unmodified.
+    ++(result == RegisterResult::Added     ? counts.added
+       : result == RegisterResult::Updated ? counts.updated
+                                           : counts.unmodified);
     if (result != RegisterResult::Heartbeat) {
       log::debug("control", result == RegisterResult::Added ? "endpoint-added" : "endpoint-updated",
                  {{"uri", uri},
@@ -108,9 +133,12 @@ void ControlPlane::applyRegister(const RegistryMessage& message) {
 
 void ControlPlane::applyUnregister(const RegistryMessage& message) {
   const int64_t now = monotonicNanos();
+  metrics_.last_update_mono_ns = now;
+  uint64_t& unregistered = metrics_.unregistry_messages[componentTag(message)];
   for (const std::string& uri : message.uris) {
     RouteKey key;
     if (!parseRegisteredUri(uri, &key)) continue;
+    ++unregistered;
     if (registry_.unregisterEndpoint(key, message.fields.host, message.fields.port, now) ==
         UnregisterResult::Removed) {
       log::debug("control", "endpoint-removed",
@@ -154,6 +182,7 @@ void ControlPlane::prune() {
     }
   }
   size_t pruned = registry_.pruneStale(now);
+  metrics_.routes_pruned += pruned;
   if (pruned > 0) {
     log::info("control", "prune-stale-routes", {{"count", std::to_string(pruned)}});
   }

@@ -6,12 +6,14 @@
 #include <event2/event.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
 
 #include "router/config/config.h"
 #include "router/nats/nats_subscriber.h"
+#include "router/observe/metrics.h"
 #include "router/registry/route_registry.h"
 #include "router/registry/table_publisher.h"
 #include "router/status/status_server.h"
@@ -33,6 +35,15 @@ class ControlPlane {
   const TablePublisher& publisher() const { return publisher_; }
   void setHealthy(bool healthy) { healthy_.store(healthy, std::memory_order_release); }
 
+  // The body of GET /metrics on the status server; called on the control thread. Set before
+  // start().
+  void setMetricsSource(std::function<std::string()> source) {
+    metrics_source_ = std::move(source);
+  }
+  // Control thread only (e.g. from the metrics source): the registry counters with the
+  // gauges (total_routes, ms_since_last_registry_update, NATS drops) filled in.
+  ControlMetrics controlMetrics() const;
+
  private:
   static void onPublishTimer(evutil_socket_t, short, void* arg);
   static void onPruneTimer(evutil_socket_t, short, void* arg);
@@ -53,6 +64,8 @@ class ControlPlane {
   bool publish_pending_ = false;
   bool pruning_suspended_ = false;
   std::atomic<bool> healthy_{false};
+  ControlMetrics metrics_;  // control thread only
+  std::function<std::string()> metrics_source_;
   int stop_fd_ = -1;
   event* stop_event_ = nullptr;
   std::thread thread_;

@@ -20,6 +20,9 @@
 #include "router/common/clock.h"
 #include "router/common/log.h"
 #include "router/config/config.h"
+#include "router/observe/access_log.h"
+#include "router/observe/metrics.h"
+#include "router/observe/observer_chain.h"
 #include "router/proxy/worker.h"
 #include "router/server/control_plane.h"
 
@@ -119,7 +122,34 @@ int main(int argc, char** argv) {
   // nats.c delivers on its own threads and hands messages to the control loop.
   evthread_use_pthreads();
 
+  int workers = config.workers > 0 ? config.workers
+                                   : static_cast<int>(std::thread::hardware_concurrency());
+  if (workers <= 0) workers = 1;
+
+  // Observability: metrics always, the access log when access_log.file is set (a file that
+  // cannot be opened stops start-up, as in gorouter). Both are fed by the workers.
+  Metrics metrics(workers);
+  std::unique_ptr<AccessLog> access_log;
+  if (!config.access_log_file.empty()) {
+    AccessLog::Options options;
+    options.path = config.access_log_file;
+    options.lanes = workers;
+    options.format.disable_log_forwarded_for = config.disable_log_forwarded_for;
+    options.format.disable_log_source_ip = config.disable_log_source_ip;
+    options.format.redact_query_params = config.redact_query_params;
+    access_log = std::make_unique<AccessLog>(std::move(options));
+    if (!access_log->start(&error)) {
+      log::error("router", "access-log-error", {{"error", error}});
+      std::fprintf(stderr, "router: %s\n", error.c_str());
+      return 1;
+    }
+  }
+  ObserverChain observer({&metrics, access_log.get()});
+
   ControlPlane control(config);
+  control.setMetricsSource([&control, &metrics, &access_log] {
+    return metrics.renderPrometheus(control.controlMetrics(), access_log.get());
+  });
   if (!control.start(&error)) {
     log::error("router", "startup-failed", {{"error", error}});
     std::fprintf(stderr, "router: %s\n", error.c_str());
@@ -128,16 +158,19 @@ int main(int argc, char** argv) {
   log::info("router", "waiting-for-route-registration",
             {{"seconds", std::to_string(config.start_response_delay_interval_ns / kNanosPerSecond)}});
   if (config.start_response_delay_interval_ns > 0) {
+    const int64_t deadline = monotonicNanos() + config.start_response_delay_interval_ns;
     int sig = waitSignal(signals, config.start_response_delay_interval_ns);
+    // SIGHUP (log rotation) reopens the access log and keeps waiting.
+    while (sig == SIGHUP && monotonicNanos() < deadline) {
+      if (access_log) access_log->reopen();
+      sig = waitSignal(signals, deadline - monotonicNanos());
+    }
     if (sig == SIGTERM || sig == SIGINT) {
       control.stop();
       return 0;
     }
   }
 
-  int workers = config.workers > 0 ? config.workers
-                                   : static_cast<int>(std::thread::hardware_concurrency());
-  if (workers <= 0) workers = 1;
   std::vector<std::unique_ptr<Worker>> pool;
   for (int i = 0; i < workers; ++i) {
     auto worker = std::make_unique<Worker>(i, config, control.publisher());
@@ -147,6 +180,7 @@ int main(int argc, char** argv) {
       control.stop();
       return 1;
     }
+    worker->setObserver(&observer);
     pool.push_back(std::move(worker));
   }
   for (auto& worker : pool) worker->start();
@@ -157,6 +191,10 @@ int main(int argc, char** argv) {
   while (true) {
     int sig = waitSignal(signals, -1);
     if (sig == SIGTERM || sig == SIGINT) break;
+    if (sig == SIGHUP && access_log) {
+      access_log->reopen();  // logrotate moved the file
+      continue;
+    }
     if (sig == SIGUSR1) {
       drain(control, pool, config, signals);
       break;
@@ -166,6 +204,7 @@ int main(int argc, char** argv) {
   control.setHealthy(false);
   for (auto& worker : pool) worker->stop();
   pool.clear();
+  if (access_log) access_log->stop();  // writes out what the workers queued
   control.stop();
   return 0;
 }

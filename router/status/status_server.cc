@@ -22,6 +22,7 @@ constexpr int kTimeoutSeconds = 10;  // gorouter's status server read/write time
 constexpr char kHealthPath[] = "/health";
 constexpr char kAlivePath[] = "/is-process-alive-do-not-use-for-loadbalancing";
 constexpr char kRoutesPath[] = "/routes";
+constexpr char kMetricsPath[] = "/metrics";
 
 void appendJsonString(std::string* out, std::string_view s) {
   out->push_back('"');
@@ -133,6 +134,9 @@ struct StatusServer::Impl {
     if (routes_http != nullptr) {
       evhttp_free(routes_http);
     }
+    if (metrics_http != nullptr) {
+      evhttp_free(metrics_http);
+    }
   }
 
   bool bind(const std::string& host, uint16_t port, void (*cb)(evhttp_request*, void*),
@@ -192,6 +196,28 @@ struct StatusServer::Impl {
     } else if (path == kAlivePath) {
       // Liveness only: answers 200 whatever the health state, as gorouter does.
       sendText(req, 200, "OK", "ok\n");
+    } else if (path == kMetricsPath && self->metrics) {
+      sendMetrics(self, req);
+    } else {
+      sendText(req, 404, "Not Found", "404 page not found\n");
+    }
+  }
+
+  static void sendMetrics(Impl* self, evhttp_request* req) {
+    std::string body = self->metrics();
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                      "text/plain; version=0.0.4; charset=utf-8");
+    evbuffer* buf = evbuffer_new();
+    evbuffer_add(buf, body.data(), body.size());
+    evhttp_send_reply(req, 200, "OK", buf);
+    evbuffer_free(buf);
+  }
+
+  static void onMetricsRequest(evhttp_request* req, void* arg) {
+    auto* self = static_cast<Impl*>(arg);
+    addCommonHeaders(req);
+    if (requestPath(req) == kMetricsPath) {
+      sendMetrics(self, req);
     } else {
       sendText(req, 404, "Not Found", "404 page not found\n");
     }
@@ -321,10 +347,13 @@ struct StatusServer::Impl {
   Config config;
   const RouteRegistry& registry;
   std::function<bool()> healthy;
+  std::function<std::string()> metrics;
   evhttp* health_http = nullptr;
   evhttp* routes_http = nullptr;
+  evhttp* metrics_http = nullptr;
   uint16_t health_port = 0;
   uint16_t routes_port = 0;
+  uint16_t metrics_port = 0;
 };
 
 StatusServer::StatusServer(event_base* control_base, const Config& config,
@@ -339,11 +368,26 @@ bool StatusServer::start(std::string* error) {
     return false;
   }
   // The routes dump exposes every backend address: loopback only, like gorouter.
-  return impl_->bind("127.0.0.1", impl_->config.status_routes_port, &Impl::onRoutesRequest,
-                     &impl_->routes_http, &impl_->routes_port, error);
+  if (!impl_->bind("127.0.0.1", impl_->config.status_routes_port, &Impl::onRoutesRequest,
+                   &impl_->routes_http, &impl_->routes_port, error)) {
+    return false;
+  }
+  if (impl_->config.prometheus_port != 0 && impl_->metrics) {
+    // Plain HTTP where gorouter uses TLS (see the header).
+    return impl_->bind(impl_->config.status_host, impl_->config.prometheus_port,
+                       &Impl::onMetricsRequest, &impl_->metrics_http, &impl_->metrics_port,
+                       error);
+  }
+  return true;
+}
+
+void StatusServer::setMetricsSource(std::function<std::string()> source) {
+  impl_->metrics = std::move(source);
 }
 
 uint16_t StatusServer::healthPort() const { return impl_->health_port; }
+
+uint16_t StatusServer::prometheusPort() const { return impl_->metrics_port; }
 
 uint16_t StatusServer::routesPort() const { return impl_->routes_port; }
 
