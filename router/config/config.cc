@@ -319,6 +319,43 @@ const Section& prometheusSection() {
   return section;
 }
 
+// http_rewrite: {responses: {remove_headers: [{name}], add_headers_if_not_present:
+// [{name, value}]}}.
+void readHttpRewrite(const YAML::Node& n, const std::string& k, Config* c) {
+  requireMap(n, k);
+  for (const auto& entry : n) {
+    const std::string section = entry.first.Scalar();
+    if (section != "responses") {
+      warnUnknown(k + "." + section);
+      continue;
+    }
+    const YAML::Node& responses = entry.second;
+    requireMap(responses, k + ".responses");
+    for (const auto& rule : responses) {
+      const std::string name = rule.first.Scalar();
+      const std::string key = k + ".responses." + name;
+      if (name != "remove_headers" && name != "add_headers_if_not_present") {
+        warnUnknown(key);
+        continue;
+      }
+      if (!rule.second.IsSequence()) fail(key, "expected a list of {name, value}");
+      for (size_t i = 0; i < rule.second.size(); ++i) {
+        const YAML::Node& item = rule.second[i];
+        const std::string item_key = key + "[" + std::to_string(i) + "]";
+        requireMap(item, item_key);
+        if (!item["name"]) fail(item_key, "missing name");
+        HeaderNameValue header{readString(item["name"], item_key + ".name"), ""};
+        if (item["value"]) header.value = readString(item["value"], item_key + ".value");
+        if (name == "remove_headers") {
+          c->response_headers_to_remove.push_back(header.name);
+        } else {
+          c->response_headers_to_add.push_back(header);
+        }
+      }
+    }
+  }
+}
+
 Setter subsection(const Section& (*section)()) {
   return [section](const YAML::Node& n, const std::string& k, Config* c) {
     requireMap(n, k);
@@ -432,6 +469,20 @@ const Section& topSection() {
                }},
               {"secure_cookies", boolKey(&Config::secure_cookies)},
               {"drain_wait", durationKey(&Config::drain_wait_ns)},
+              {"http_rewrite", &readHttpRewrite},
+              {"balancing_algorithm_az_preference",
+               [](const YAML::Node& n, const std::string& k, Config* c) {
+                 std::string v = readString(n, k);
+                 if (v != "none" && v != "locally-optimistic") {
+                   fail(k, "invalid value " + quoted(v) + " (expected none or locally-optimistic)");
+                 }
+                 c->balancing_algorithm_az_preference = v;
+               }},
+              {"max_response_header_bytes",
+               [](const YAML::Node& n, const std::string& k, Config* c) {
+                 c->max_response_header_bytes = static_cast<size_t>(
+                     readInt(n, k, 0, std::numeric_limits<int64_t>::max()));
+               }},
               {"drain_timeout", durationKey(&Config::drain_timeout_ns)},
               {"healthcheck_user_agent", stringKey(&Config::healthcheck_user_agent)},
               {"trace_key", stringKey(&Config::trace_key)},
@@ -491,11 +542,8 @@ const Section& topSection() {
               "token_fetcher_retry_interval",
               "token_fetcher_expiration_buffer_time",
               "pid_file",
-              "balancing_algorithm_az_preference",
-              "max_response_header_bytes",
               "max_request_headers",
               "max_response_headers",
-              "http_rewrite",
               "html_error_template_file",
               "per_request_metrics_reporting",
               "send_http_start_stop_server_event",

@@ -67,6 +67,13 @@ struct Config {
   bool secure_cookies = false;
   std::vector<std::string> hop_by_hop_headers_to_filter;
   std::string healthcheck_user_agent = "HTTP-Monitor/1.1";
+  // http_rewrite.responses: applied to every response, the router's own errors included.
+  std::vector<std::string> response_headers_to_remove;
+  std::vector<HeaderNameValue> response_headers_to_add;  // only when absent
+  // "none" or "locally-optimistic" (first attempt prefers endpoints in `zone`).
+  std::string balancing_algorithm_az_preference = "none";
+  // Backend response heads larger than this are refused with 502 (0: 1 MiB).
+  size_t max_response_header_bytes = 0;
   std::string trace_key = "22";
 
   // Graceful drain on SIGUSR1 (BOSH defaults): health turns 503 at once, traffic is served

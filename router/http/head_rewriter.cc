@@ -190,3 +190,52 @@ void buildClientResponseHead(const MessageHead& head, std::string_view status_li
 }
 
 }  // namespace foundry::router
+
+namespace foundry::router {
+
+void insertHeader(std::string* head, std::string_view name, std::string_view value) {
+  std::string line;
+  line.reserve(name.size() + value.size() + 4);
+  line.append(name).append(": ").append(value).append("\r\n");
+  head->insert(head->size() - 2, line);
+}
+
+void applyResponseRewrite(std::string* head, const std::vector<std::string>& remove,
+                          const std::vector<HeaderNameValue>& add) {
+  if (remove.empty() && add.empty()) return;
+  size_t head_end = head->find("\r\n\r\n");
+  if (head_end == std::string::npos) return;
+  std::string body = head->substr(head_end + 4);
+  head->resize(head_end + 4);
+  // Walk the header lines (after the status line), dropping removed names and noting which
+  // names are present.
+  std::string out;
+  out.reserve(head->size() + 64);
+  size_t line_end = head->find("\r\n");
+  out.append(*head, 0, line_end + 2);
+  size_t pos = line_end + 2;
+  std::vector<bool> present(add.size(), false);
+  while (pos + 2 <= head->size()) {
+    size_t end = head->find("\r\n", pos);
+    if (end == std::string::npos || end == pos) break;  // the blank line
+    std::string_view line(head->data() + pos, end - pos);
+    std::string_view name = line.substr(0, line.find(':'));
+    bool drop = false;
+    for (const std::string& r : remove) drop = drop || equalsIgnoreCase(r, name);
+    if (!drop) {
+      out.append(line).append("\r\n");
+      for (size_t i = 0; i < add.size(); ++i) {
+        if (equalsIgnoreCase(add[i].name, name)) present[i] = true;
+      }
+    }
+    pos = end + 2;
+  }
+  for (size_t i = 0; i < add.size(); ++i) {
+    if (!present[i]) out.append(add[i].name).append(": ").append(add[i].value).append("\r\n");
+  }
+  out.append("\r\n");
+  out.append(body);
+  head->swap(out);
+}
+
+}  // namespace foundry::router

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "router/config/config.h"
 #include "router/http/message_parser.h"
 #include "router/route/endpoint.h"
 
@@ -49,6 +50,15 @@ void appendAttemptHeaders(const Endpoint& endpoint, std::string* out);
 void buildClientResponseHead(const MessageHead& head, std::string_view status_line,
                              std::string_view request_id, bool keep_alive, bool client_http10,
                              std::string* out);
+
+// http_rewrite on a serialized head (ending in the blank line): drops every header named in
+// `remove`, then appends each of `add` whose name is absent. No-op when both are empty.
+// A router error (head + body) is handled too: only its head is rewritten.
+void applyResponseRewrite(std::string* head, const std::vector<std::string>& remove,
+                          const std::vector<HeaderNameValue>& add);
+
+// Inserts "Name: value" before the blank line that ends a serialized head.
+void insertHeader(std::string* head, std::string_view name, std::string_view value);
 
 // Case-insensitive ASCII comparison.
 bool equalsIgnoreCase(std::string_view a, std::string_view b);

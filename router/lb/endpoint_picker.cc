@@ -19,8 +19,12 @@ uint32_t randomIndex(size_t n) {
   return static_cast<uint32_t>(rng() % n);
 }
 
+bool outsideZone(const Endpoint& e, std::string_view zone) {
+  return !zone.empty() && e.fields().availability_zone != zone;
+}
+
 EndpointSharedPtr pickRoundRobin(const Pool& pool, const TriedEndpoints& tried, int64_t now_ns,
-                                 int64_t max_conns, PickResult* result) {
+                                 int64_t max_conns, PickResult* result, std::string_view zone) {
   const auto& eps = pool.endpoints();
   const size_t n = eps.size();
   const size_t start = pool.nextIndex();
@@ -28,7 +32,7 @@ EndpointSharedPtr pickRoundRobin(const Pool& pool, const TriedEndpoints& tried, 
   const EndpointSharedPtr* failed_candidate = nullptr;
   for (size_t i = 0; i < n; ++i) {
     const EndpointSharedPtr& e = eps[(start + i) % n];
-    if (tried.contains(e.get())) continue;
+    if (tried.contains(e.get()) || outsideZone(*e, zone)) continue;
     if (overloaded(*e, max_conns)) {
       ++overloaded_count;
       continue;
@@ -50,7 +54,8 @@ EndpointSharedPtr pickRoundRobin(const Pool& pool, const TriedEndpoints& tried, 
 }
 
 EndpointSharedPtr pickLeastConnection(const Pool& pool, const TriedEndpoints& tried,
-                                      int64_t max_conns, PickResult* result) {
+                                      int64_t max_conns, PickResult* result,
+                                      std::string_view zone) {
   const auto& eps = pool.endpoints();
   const size_t n = eps.size();
   const size_t start = randomIndex(n);
@@ -59,7 +64,7 @@ EndpointSharedPtr pickLeastConnection(const Pool& pool, const TriedEndpoints& tr
   size_t overloaded_count = 0;
   for (size_t i = 0; i < n; ++i) {
     const EndpointSharedPtr& e = eps[(start + i) % n];
-    if (tried.contains(e.get())) continue;
+    if (tried.contains(e.get()) || outsideZone(*e, zone)) continue;
     if (overloaded(*e, max_conns)) {
       ++overloaded_count;
       continue;
@@ -81,15 +86,15 @@ EndpointSharedPtr pickLeastConnection(const Pool& pool, const TriedEndpoints& tr
 }  // namespace
 
 EndpointSharedPtr pickEndpoint(const Pool& pool, const TriedEndpoints& tried, int64_t now_ns,
-                               int64_t max_conns, PickResult* result) {
+                               int64_t max_conns, PickResult* result, std::string_view zone) {
   if (pool.empty()) {
     *result = PickResult::NoneLeft;
     return nullptr;
   }
   if (pool.lbAlgorithm() == LbAlgorithm::LeastConnection) {
-    return pickLeastConnection(pool, tried, max_conns, result);
+    return pickLeastConnection(pool, tried, max_conns, result, zone);
   }
-  return pickRoundRobin(pool, tried, now_ns, max_conns, result);
+  return pickRoundRobin(pool, tried, now_ns, max_conns, result, zone);
 }
 
 }  // namespace foundry::router

@@ -7,6 +7,7 @@
 // attempts from a random start, ignoring failure marks. Runs on workers; touches only atomics.
 
 #include <cstdint>
+#include <string_view>
 
 #include "router/route/pool.h"
 
@@ -33,7 +34,10 @@ enum class PickResult { Picked, AllOverloaded, NoneLeft };
 constexpr int64_t kRetryAfterFailureNs = 30'000'000'000;
 
 // Returns the endpoint or nullptr with *result saying why. max_conns 0 means unlimited.
+// A non-empty `zone` considers only endpoints whose availability_zone equals it
+// (locally-optimistic AZ preference, first attempt only; the caller falls back to all zones).
 EndpointSharedPtr pickEndpoint(const Pool& pool, const TriedEndpoints& tried, int64_t now_ns,
-                               int64_t max_conns, PickResult* result);
+                               int64_t max_conns, PickResult* result,
+                               std::string_view zone = {});
 
 }  // namespace foundry::router

@@ -352,6 +352,14 @@ void ClientSession::handleHead(size_t head_len) {
   client_keep_alive_ = req_head_.keep_alive;
   client_http10_ = req_head_.http_minor == 0;
   host_.assign(req_head_.find("Host"));
+  const Config& config = worker_.config();
+  if (req_head_.find("User-Agent") == config.healthcheck_user_agent) {
+    // The deprecated load-balancer health check on the data port (gorouter's stage 13).
+    in_.consume(head_len);
+    respondHealth();
+    return;
+  }
+  trace_ = !config.trace_key.empty() && req_head_.find("X-Vcap-Trace") == config.trace_key;
   std::string_view path = lookupPath(req_head_.target);
   if (host_.empty() && path.data() != req_head_.target.data()) {
     // Absolute-form target without a Host header: the authority is the host (Go does this).
@@ -449,8 +457,13 @@ void ClientSession::startAttempt() {
       }
     }
   }
+  const Config& config = worker_.config();
+  if (!endpoint_ && attempts_ == 0 && !config.zone.empty() &&
+      config.balancing_algorithm_az_preference == "locally-optimistic") {
+    endpoint_ = pickEndpoint(*pool_, tried_, now, config.max_conns, &result, config.zone);
+  }
   if (!endpoint_) {
-    endpoint_ = pickEndpoint(*pool_, tried_, now, worker_.config().max_conns, &result);
+    endpoint_ = pickEndpoint(*pool_, tried_, now, config.max_conns, &result);
   }
   if (!endpoint_) {
     if (attempts_ == 0 && result == PickResult::AllOverloaded) {
@@ -647,9 +660,17 @@ bool ClientSession::stepProxy() {
   if (!resp_head_done_) {
     if (!up_in_.empty()) {
       size_t end = findHeadEnd(up_in_.data(), up_in_.size(), 0);
-      if (end != 0) return handleResponseHead(end) || true;
-      if (up_in_.size() > kMaxResponseHeadBytes) {
-        attemptFailed(EMSGSIZE, false);
+      const size_t limit = worker_.config().max_response_header_bytes > 0
+                               ? worker_.config().max_response_header_bytes
+                               : kMaxResponseHeadBytes;
+      if (end != 0 && end <= limit) return handleResponseHead(end) || true;
+      if (end > limit || up_in_.size() > limit) {
+        // Not retried (gorouter answers 502 at once): the next endpoint runs the same app.
+        log::info("proxy", "response-headers-too-large",
+                  {{"host", host_}, {"endpoint", endpoint_->address()}});
+        releaseInFlight();
+        worker_.stats().bad_gateways.fetch_add(1, std::memory_order_relaxed);
+        respondError(RouterError::EndpointFailure, "response headers too large");
         return true;
       }
     }
@@ -798,10 +819,10 @@ bool ClientSession::handleResponseHead(size_t head_len) {
   std::string cookie = vcapIdSetCookie(resp_head_, config.sticky_session_cookie_names,
                                        sticky_instance_, *endpoint_, pool_->contextPath(),
                                        config.secure_cookies);
-  if (!cookie.empty()) {
-    // Insert before the blank line that ends the head.
-    client_head_.insert(client_head_.size() - 2, "Set-Cookie: " + cookie + "\r\n");
-  }
+  if (!cookie.empty()) insertHeader(&client_head_, "Set-Cookie", cookie);
+  if (trace_) addTraceHeaders();
+  applyResponseRewrite(&client_head_, config.response_headers_to_remove,
+                       config.response_headers_to_add);
   client_head_off_ = 0;
   up_in_.consume(head_len);
   resp_body_pending_ = 0;
@@ -840,6 +861,8 @@ void ClientSession::respondError(RouterError error, const std::string& detail) {
     close_after_flush_ = true;
   }
   client_head_ = renderRouterError(error, host_, detail, close_after_flush_);
+  applyResponseRewrite(&client_head_, worker_.config().response_headers_to_remove,
+                       worker_.config().response_headers_to_add);
   record_.status = routerErrorStatus(error);
   record_.router_error = std::string(routerErrorName(error));
   client_head_off_ = 0;
@@ -849,6 +872,37 @@ void ClientSession::respondError(RouterError error, const std::string& detail) {
   pool_.reset();
   state_ = State::Flushing;
   armTimer(worker_.idleTimeout());
+}
+
+void ClientSession::respondHealth() {
+  const bool healthy = !worker_.draining();
+  client_head_ = healthy ? "HTTP/1.1 200 OK\r\n" : "HTTP/1.1 503 Service Unavailable\r\n";
+  client_head_ +=
+      "Cache-Control: private, max-age=0\r\nExpires: 0\r\n"
+      "Content-Type: text/plain; charset=utf-8\r\n";
+  client_head_ += healthy ? "Content-Length: 3\r\n\r\nok\n" : "Content-Length: 0\r\n\r\n";
+  client_head_off_ = 0;
+  resp_body_pending_ = 0;
+  close_after_flush_ = !client_keep_alive_ || (req_has_body_ && !req_complete_);
+  state_ = State::Flushing;
+  armTimer(worker_.idleTimeout());
+}
+
+void ClientSession::addTraceHeaders() {
+  // X-Vcap-Router is the router's own address on this connection.
+  sockaddr_storage local{};
+  socklen_t len = sizeof local;
+  char ip[INET6_ADDRSTRLEN] = "";
+  if (getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &len) == 0) {
+    if (local.ss_family == AF_INET) {
+      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&local)->sin_addr, ip, sizeof ip);
+    } else if (local.ss_family == AF_INET6) {
+      inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&local)->sin6_addr, ip, sizeof ip);
+    }
+  }
+  insertHeader(&client_head_, "X-Vcap-Router", ip);
+  insertHeader(&client_head_, "X-Vcap-Backend", endpoint_->address());
+  insertHeader(&client_head_, "X-Cf-RouteEndpoint", endpoint_->address());
 }
 
 bool ClientSession::stepFlush() {

@@ -69,6 +69,8 @@ class ClientSession {
   bool handleResponseHead(size_t head_len);
   void finishExchange();
   void respondError(RouterError error, const std::string& detail);
+  void respondHealth();
+  void addTraceHeaders();
   void releaseUpstream(bool reusable);
   void releaseInFlight();
   void armTimer(const timeval* timeout);
@@ -122,6 +124,7 @@ class ClientSession {
   bool client_http10_ = false;
   char request_id_[36];
   std::string sticky_instance_;  // __VCAP_ID__ of a sticky request, "" otherwise
+  bool trace_ = false;           // X-Vcap-Trace matched trace_key: add the debug headers
 
   // Routing and the current attempt.
   PoolConstSharedPtr pool_;
