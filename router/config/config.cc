@@ -260,6 +260,11 @@ const Section& backendsSection() {
                [](const YAML::Node& n, const std::string& k, Config* c) {
                  c->max_conns = readInt(n, k, 0, std::numeric_limits<int64_t>::max());
                }},
+              // Ours: no new attempt starts this long after the first one (0: no bound).
+              {"max_retry_time",
+               [](const YAML::Node& n, const std::string& k, Config* c) {
+                 c->max_retry_time_ns = readDuration(n, k);
+               }},
           },
       .ignored = {"cert_chain", "private_key", "enable_tls", "client_auth_certificate"},
   };

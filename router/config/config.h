@@ -55,6 +55,9 @@ struct Config {
   int64_t backend_idle_timeout_ns = 90'000'000'000;
   size_t max_request_header_bytes = 1024 * 1024;
   int max_attempts = 3;
+  // Beyond gorouter (its retries are unbounded in time, gorouter#181): no retry starts later
+  // than this after the request's first attempt. backends.max_retry_time; 0 = no bound.
+  int64_t max_retry_time_ns = 60'000'000'000;
   int64_t max_conns = 500;  // per backend, 0: unlimited
   bool disable_keep_alives = false;
   int max_idle_conns = 100;

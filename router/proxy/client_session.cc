@@ -479,6 +479,7 @@ void ClientSession::startAttempt() {
   record_.attempts = attempts_;
   record_.endpoint = endpoint_;
   attempt_start_ns_ = monotonicNanos();
+  if (attempts_ == 1) first_attempt_ns_ = attempt_start_ns_;
   endpoint_->in_flight.fetch_add(1, std::memory_order_relaxed);
   in_flight_held_ = true;
 
@@ -533,7 +534,10 @@ void ClientSession::attemptFailed(int err, bool before_send) {
 
   const bool retriable = nothing_sent_to_client && !resp_head_done_ && body_untouched &&
                          (before_send || req_idempotent_);
-  if (retriable && attempts_ < worker_.config().max_attempts) {
+  const int64_t retry_budget = worker_.config().max_retry_time_ns;
+  const bool in_budget =
+      retry_budget == 0 || monotonicNanos() - first_attempt_ns_ < retry_budget;
+  if (retriable && attempts_ < worker_.config().max_attempts && in_budget) {
     startAttempt();
     return;
   }

@@ -131,6 +131,7 @@ class ClientSession {
   EndpointSharedPtr endpoint_;
   TriedEndpoints tried_;
   int attempts_ = 0;
+  int64_t first_attempt_ns_ = 0;
   bool in_flight_held_ = false;
   UpstreamConn* up_ = nullptr;
 
