@@ -50,6 +50,7 @@ size_t findHeadEnd(const char* data, size_t len, size_t from) {
 const http_parser_settings MessageParser::kSettings = [] {
   http_parser_settings s;
   http_parser_settings_init(&s);
+  s.on_message_begin = &MessageParser::onMessageBegin;
   s.on_url = &MessageParser::onUrl;
   s.on_status = &MessageParser::onStatus;
   s.on_header_field = &MessageParser::onHeaderField;
@@ -66,7 +67,13 @@ void MessageParser::reset(Type type, bool skip_body) {
   complete_ = false;
   in_value_ = false;
   malformed_ = false;
+  began_ = false;
   head_ = nullptr;
+}
+
+int MessageParser::onMessageBegin(http_parser* p) {
+  static_cast<MessageParser*>(p->data)->began_ = true;
+  return 0;
 }
 
 int MessageParser::onUrl(http_parser* p, const char* at, size_t len) {
@@ -138,7 +145,9 @@ bool MessageParser::parseHead(const char* data, size_t len, MessageHead* head) {
   head_ = head;
   size_t n = http_parser_execute(&parser_, &kSettings, data, len);
   head_ = nullptr;
-  if (malformed_) return false;
+  // A "head" of empty lines only is no message at all: reject it rather than treat it as one
+  // without a start line.
+  if (malformed_ || !began_) return false;
   http_errno err = HTTP_PARSER_ERRNO(&parser_);
   if (err == HPE_PAUSED) {
     http_parser_pause(&parser_, 0);

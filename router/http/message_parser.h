@@ -78,6 +78,7 @@ class MessageParser {
   const char* errorName() const;
 
  private:
+  static int onMessageBegin(http_parser* p);
   static int onUrl(http_parser* p, const char* at, size_t len);
   static int onStatus(http_parser* p, const char* at, size_t len);
   static int onHeaderField(http_parser* p, const char* at, size_t len);
@@ -92,6 +93,7 @@ class MessageParser {
   bool complete_ = false;
   bool in_value_ = false;
   bool malformed_ = false;
+  bool began_ = false;  // a start line was seen (http-parser silently skips bare empty lines)
 };
 
 }  // namespace foundry::router

@@ -74,6 +74,17 @@ TEST(MessageParserTest, RejectsGarbageAndBadChunks) {
   EXPECT_LT(parser.feedBody(bad.data(), bad.size()), 0);
 }
 
+TEST(MessageParserTest, EmptyLinesAloneAreNotAHead) {
+  MessageParser parser;
+  MessageHead h;
+  for (std::string empty : {"\r\n\r\n", "\n\n"}) {
+    parser.reset(MessageParser::Type::Request);
+    EXPECT_FALSE(parser.parseHead(empty.data(), empty.size(), &h));
+    parser.reset(MessageParser::Type::Response);
+    EXPECT_FALSE(parser.parseHead(empty.data(), empty.size(), &h));
+  }
+}
+
 TEST(MessageParserTest, ObsoleteLineFoldingIsRejected) {
   std::string head = "GET / HTTP/1.1\r\nHost: a\r\nX-Long: one\r\n two\r\n\r\n";
   MessageParser parser;
