@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <charconv>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -26,12 +28,9 @@ inline void bump(std::atomic<uint64_t>& counter, uint64_t by = 1) {
 
 void appendUint(std::string* out, uint64_t v) {
   char buf[20];
-  size_t n = 0;
-  do {
-    buf[n++] = static_cast<char>('0' + v % 10);
-    v /= 10;
-  } while (v != 0);
-  while (n > 0) out->push_back(buf[--n]);
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  (void)ec;  // 20 digits always fit
+  out->append(buf, static_cast<size_t>(end - buf));
 }
 
 // Zero-padded decimal of fixed width.
@@ -102,10 +101,26 @@ bool isPrintable(uint32_t cp) {
   return true;
 }
 
+// Printable ASCII other than '"' and '\\': copied as is.
+constexpr std::array<bool, 256> kPlainAscii = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0x20; c < 0x7f; ++c) table[static_cast<size_t>(c)] = c != '"' && c != '\\';
+  return table;
+}();
+inline bool plainAscii(unsigned char c) { return kPlainAscii[c]; }
+
 // The inside of Go's strconv.Quote(s).
 void appendQuotedBody(std::string* out, std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
+    // Fast path: runs of plain ASCII (nearly every byte of a real line) in one append.
+    size_t run = i;
+    while (run < s.size() && plainAscii(static_cast<unsigned char>(s[run]))) ++run;
+    if (run > i) {
+      out->append(s.data() + i, run - i);
+      i = run;
+      if (i == s.size()) break;
+    }
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       ++i;
@@ -238,6 +253,8 @@ AccessLogFormatter::AccessLogFormatter(AccessLogFormatOptions options)
     : options_(std::move(options)) {}
 
 void AccessLogFormatter::format(const RequestRecord& r, std::string* out) {
+  out->reserve(out->size() + 320 + r.host.size() + r.target.size() + r.referer.size() +
+               r.user_agent.size() + r.x_forwarded_for.size() + r.router_error.size());
   out->append(r.host);
   out->append(" - [");
   int64_t wall = r.start_wall_ns < 0 ? 0 : r.start_wall_ns;
@@ -314,20 +331,24 @@ void AccessLogFormatter::format(const RequestRecord& r, std::string* out) {
   out->push_back('\n');
 }
 
-// One worker's queue. `mu` is taken only by that worker (to append a line) and by the writer
-// (to swap the buffer out), each time for a memcpy or a pointer swap.
+// One worker's queue: a list of chunks of about kChunkBytes, so that a queue grown by a slow
+// disk never reallocates (and copies) a big buffer on the request path. `mu` is taken only by
+// that worker (to append a line) and by the writer (to take the chunks, and to give emptied
+// ones back), each time for a memcpy or a few pointer moves.
 struct alignas(64) AccessLog::Lane {
   explicit Lane(const AccessLogFormatOptions& options) : formatter(options) {}
 
   std::mutex mu;
-  std::string pending;               // guarded by mu
-  std::atomic<size_t> in_writer{0};  // bytes of this lane the writer is writing; set under mu
-  std::atomic<uint64_t> dropped{0};  // written by the worker only
+  std::vector<std::string> chunks;       // guarded by mu: queued lines, oldest first
+  std::vector<std::string> free_chunks;  // guarded by mu: emptied chunks, capacity kept
+  size_t pending_bytes = 0;              // guarded by mu: bytes in `chunks`
+  std::atomic<size_t> in_writer{0};      // bytes of this lane the writer holds; set under mu
+  std::atomic<uint64_t> dropped{0};      // written by the worker only
   // Worker only.
   AccessLogFormatter formatter;
   std::string scratch;
-  // Writer only: the buffer swapped in next time (keeps its capacity between rounds).
-  std::string spare;
+  // Writer only: the chunks being written.
+  std::vector<std::string> writing;
 };
 
 AccessLog::AccessLog(Options options) : options_(std::move(options)) {
@@ -390,12 +411,22 @@ void AccessLog::onRequestDone(int worker_id, const RequestRecord& record) {
   bool handoff = false;
   {
     std::lock_guard<std::mutex> lock(lane.mu);
-    const size_t queued = lane.pending.size() + lane.in_writer.load(std::memory_order_relaxed);
+    const size_t queued = lane.pending_bytes + lane.in_writer.load(std::memory_order_relaxed);
     if (queued + n <= lane_cap_) {
-      lane.pending.append(lane.scratch);
+      if (lane.chunks.empty() || lane.chunks.back().size() + n > kChunkBytes) {
+        if (!lane.free_chunks.empty()) {
+          lane.chunks.push_back(std::move(lane.free_chunks.back()));
+          lane.free_chunks.pop_back();
+        } else {
+          lane.chunks.emplace_back();
+          lane.chunks.back().reserve(std::max(kChunkBytes, n));
+        }
+      }
+      lane.chunks.back().append(lane.scratch);
+      lane.pending_bytes += n;
       accepted = true;
-      // Wake the writer once, when the buffer crosses the hand-off size.
-      handoff = lane.pending.size() >= kHandoffBytes && lane.pending.size() - n < kHandoffBytes;
+      // Wake the writer once, when the queue crosses the hand-off size.
+      handoff = lane.pending_bytes >= kHandoffBytes && lane.pending_bytes - n < kHandoffBytes;
     }
   }
   if (!accepted) {
@@ -451,20 +482,25 @@ void AccessLog::run() {
 void AccessLog::drainLanes() {
   for (auto& lane_ptr : lanes_) {
     Lane& lane = *lane_ptr;
-    std::string& buffer = lane.spare;  // empty here
     {
       std::lock_guard<std::mutex> lock(lane.mu);
-      lane.pending.swap(buffer);
-      lane.in_writer.store(buffer.size(), std::memory_order_relaxed);
+      if (lane.chunks.empty()) continue;
+      lane.writing.swap(lane.chunks);  // `writing` is empty here
+      lane.in_writer.store(lane.pending_bytes, std::memory_order_relaxed);
+      lane.pending_bytes = 0;
     }
-    if (!buffer.empty()) writeAll(buffer);
-    buffer.clear();
-    // A burst (slow disk) may have grown it a lot; do not keep that memory forever.
-    if (buffer.capacity() > 4 * kHandoffBytes) buffer = std::string();
-    {
-      std::lock_guard<std::mutex> lock(lane.mu);
-      lane.in_writer.store(0, std::memory_order_relaxed);
+    for (std::string& chunk : lane.writing) {
+      writeAll(chunk);
+      chunk.clear();
     }
+    std::lock_guard<std::mutex> lock(lane.mu);
+    // Keep a few emptied chunks for the worker to reuse; a burst's worth is freed.
+    for (std::string& chunk : lane.writing) {
+      if (lane.free_chunks.size() >= kFreeChunksKept || chunk.capacity() > 2 * kChunkBytes) break;
+      lane.free_chunks.push_back(std::move(chunk));
+    }
+    lane.writing.clear();
+    lane.in_writer.store(0, std::memory_order_relaxed);
   }
 }
 

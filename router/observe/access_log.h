@@ -13,10 +13,11 @@
 // for gorouter's app-log-stream copy, which we do not send).
 //
 // Off the request path: every worker formats its lines into a worker-local scratch string and
-// appends them to its own lane buffer under the lane's mutex. Only that worker and the writer
-// thread ever take a lane's mutex, and each holds it for a memcpy or a std::string swap, never
-// for I/O. The writer thread wakes every flush interval (100 ms), or sooner when a lane holds
-// more than kHandoffBytes, swaps each lane's buffer for an empty one and write(2)s it. A slow
+// appends them to its own lane (a list of 64 KiB chunks) under the lane's mutex. Only that
+// worker and the writer thread ever take a lane's mutex, and each holds it for a memcpy or a
+// few pointer moves, never for I/O. The writer thread wakes every flush interval (100 ms), or
+// sooner when a lane holds more than kHandoffBytes, takes each lane's chunks and write(2)s them,
+// then hands a few emptied chunks back for reuse (no allocation in the steady state). A slow
 // or stuck disk therefore never blocks a worker: the bytes queued per lane (buffered plus
 // being written) are bounded by max_queued_bytes / lanes, and lines beyond that are dropped
 // and counted (droppedLines()). reopen() (SIGHUP, for logrotate) makes the writer open the
@@ -69,7 +70,9 @@ class AccessLog : public RequestObserver {
     size_t max_queued_bytes = 64u << 20;
     int64_t flush_interval_ns = 100'000'000;
   };
-  static constexpr size_t kHandoffBytes = 256 * 1024;
+  static constexpr size_t kHandoffBytes = 256 * 1024;  // queued bytes that wake the writer
+  static constexpr size_t kChunkBytes = 64 * 1024;      // queue chunk size
+  static constexpr size_t kFreeChunksKept = 8;          // per lane, for reuse
 
   explicit AccessLog(Options options);
   ~AccessLog() override;  // stop()
