@@ -869,6 +869,12 @@ void ClientSession::respondError(RouterError error, const std::string& detail) {
                        worker_.config().response_headers_to_add);
   record_.status = routerErrorStatus(error);
   record_.router_error = std::string(routerErrorName(error));
+  if (error == RouterError::EndpointFailure && !detail.empty()) {
+    record_.router_error += " (" + detail + ")";  // as in the X-Cf-Routererror header
+  }
+  const size_t head_end = client_head_.find("\r\n\r\n");
+  record_.response_body_bytes =
+      head_end == std::string::npos ? 0 : client_head_.size() - head_end - 4;
   client_head_off_ = 0;
   resp_body_pending_ = 0;
   up_in_.clear();

@@ -169,12 +169,11 @@ TEST_F(ObservabilityTest, AccessLogLinesForRoutedAndRejectedRequests) {
                          " gorouter_time:" + kSeconds + escapeRegex(app_fields) +
                          "x_cf_routererror:\"-\"")))
       << got[1];
-  // gorouter counts the error body in the response bytes; our data plane does not count router
-  // error bodies in RequestRecord::response_body_bytes yet, so 0 is accepted too.
+  // gorouter counts the router's own error body in the response bytes; so do we.
   EXPECT_TRUE(std::regex_match(
       got[2], std::regex(std::string("unknown\\.example\\.com - ") + kTimestamp +
-                         " \"GET /missing HTTP/1\\.1\" 404 0 (0|" +
-                         std::to_string(not_found_body) + ")" +
+                         " \"GET /missing HTTP/1\\.1\" 404 0 " +
+                         std::to_string(not_found_body) +
                          " \"-\" \"-\" \"" + client_addr +
                          "\" \"-\" x_forwarded_for:\"127\\.0\\.0\\.1\" x_forwarded_proto:\"http\" "
                          "vcap_request_id:\"" + kUuid + "\" response_time:" + kSeconds +
