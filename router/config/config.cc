@@ -361,11 +361,27 @@ void readHttpRewrite(const YAML::Node& n, const std::string& k, Config* c) {
   }
 }
 
+const Section& tracingSection();
+
 Setter subsection(const Section& (*section)()) {
   return [section](const YAML::Node& n, const std::string& k, Config* c) {
     requireMap(n, k);
     applySection(n, k, section(), c);
   };
+}
+
+Setter durationKey(int64_t Config::*field);
+Setter boolKey(bool Config::*field);
+Setter stringKey(std::string Config::*field);
+
+const Section& tracingSection() {
+  static const Section section{
+      .keys = {{"enable_zipkin", boolKey(&Config::tracing_enable_zipkin)},
+               {"enable_w3c", boolKey(&Config::tracing_enable_w3c)},
+               {"w3c_tenant_id", stringKey(&Config::tracing_w3c_tenant_id)}},
+      .ignored = {},
+  };
+  return section;
 }
 
 Setter durationKey(int64_t Config::*field) {
@@ -475,6 +491,7 @@ const Section& topSection() {
               {"secure_cookies", boolKey(&Config::secure_cookies)},
               {"drain_wait", durationKey(&Config::drain_wait_ns)},
               {"http_rewrite", &readHttpRewrite},
+              {"tracing", subsection(&tracingSection)},
               {"balancing_algorithm_az_preference",
                [](const YAML::Node& n, const std::string& k, Config* c) {
                  std::string v = readString(n, k);
@@ -556,7 +573,6 @@ const Section& topSection() {
               "per_app_prometheus_http_metrics_reporting",
               "healthcheck_poll_interval",
               "healthcheck_timeout",
-              "tracing",
               "router_group",
           },
   };

@@ -78,6 +78,10 @@ struct Config {
   // Backend response heads larger than this are refused with 502 (0: 1 MiB).
   size_t max_response_header_bytes = 0;
   std::string trace_key = "22";
+  // tracing: B3 (Zipkin) and W3C trace-context headers toward backends.
+  bool tracing_enable_zipkin = false;
+  bool tracing_enable_w3c = false;
+  std::string tracing_w3c_tenant_id;
 
   // Graceful drain on SIGUSR1 (BOSH defaults): health turns 503 at once, traffic is served
   // for drain_wait, then listeners close and in-flight requests get up to drain_timeout.

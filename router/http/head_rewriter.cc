@@ -126,6 +126,10 @@ void buildBackendRequestBase(const MessageHead& head, const HeadRewriteOptions& 
       if (options.force_forwarded_proto_https || options.sanitize_forwarded_proto) continue;
       have_proto = true;
     }
+    if (options.enable_w3c &&
+        (equalsIgnoreCase(h.name, "traceparent") || equalsIgnoreCase(h.name, "tracestate"))) {
+      continue;  // rewritten by appendTraceHeaders
+    }
     if (equalsIgnoreCase(h.name, "Host")) have_host = true;
     if (equalsIgnoreCase(h.name, "X-Request-Start")) have_request_start = true;
     appendHeader(out, h.name, h.value);
@@ -236,6 +240,97 @@ void applyResponseRewrite(std::string* head, const std::vector<std::string>& rem
   out.append("\r\n");
   out.append(body);
   head->swap(out);
+}
+
+}  // namespace foundry::router
+
+namespace foundry::router {
+namespace {
+
+void appendHex64(std::string* out, uint64_t v) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int shift = 60; shift >= 0; shift -= 4) out->push_back(kHex[(v >> shift) & 0xF]);
+}
+
+bool isLowerHex(std::string_view s) {
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+// "00-<32 hex trace>-<16 hex parent>-<2 hex flags>", 55 characters.
+bool validTraceparent(std::string_view v) {
+  return v.size() == 55 && v[2] == '-' && v[35] == '-' && v[52] == '-' &&
+         isLowerHex(v.substr(0, 2)) && isLowerHex(v.substr(3, 32)) &&
+         isLowerHex(v.substr(36, 16)) && isLowerHex(v.substr(53, 2)) &&
+         v.substr(3, 32) != std::string(32, '0');
+}
+
+// The request id without dashes: 32 hex characters, a ready-made 128-bit trace id.
+std::string traceIdFrom(std::string_view request_id) {
+  std::string id;
+  for (char c : request_id) {
+    if (c != '-') id.push_back(c);
+  }
+  return id;
+}
+
+}  // namespace
+
+void appendTraceHeaders(const MessageHead& head, const HeadRewriteOptions& options,
+                        std::string_view request_id, uint64_t random, std::string* out) {
+  if (options.enable_zipkin) {
+    bool has_b3 = false, has_trace = false, has_span = false;
+    std::string_view trace = head.find("X-B3-TraceId", &has_trace);
+    std::string_view span = head.find("X-B3-SpanId", &has_span);
+    head.find("b3", &has_b3);
+    if (!has_b3) {
+      if (has_trace && has_span) {
+        appendHeader(out, "b3", std::string(trace) + "-" + std::string(span));
+      } else {
+        std::string trace_id = traceIdFrom(request_id);
+        std::string span_id;
+        appendHex64(&span_id, random);
+        if (!has_trace) appendHeader(out, "X-B3-TraceId", trace_id);
+        if (!has_span) appendHeader(out, "X-B3-SpanId", span_id);
+        appendHeader(out, "b3", trace_id + "-" + span_id);
+      }
+    }
+  }
+  if (options.enable_w3c) {
+    std::string parent;
+    appendHex64(&parent, random * 0x9E3779B97F4A7C15ULL + 1);
+    std::string_view incoming = head.find("traceparent");
+    std::string traceparent;
+    if (validTraceparent(incoming)) {
+      traceparent = std::string(incoming.substr(0, 36)) + parent + std::string(incoming.substr(52));
+    } else {
+      traceparent = "00-" + traceIdFrom(request_id) + "-" + parent + "-01";
+    }
+    appendHeader(out, "traceparent", traceparent);
+
+    const std::string key =
+        options.w3c_tenant_id.empty() ? "gorouter" : options.w3c_tenant_id + "@gorouter";
+    std::string state = key + "=" + parent;
+    std::string_view old_state = head.find("tracestate");
+    if (old_state.size() <= 2048) {
+      while (!old_state.empty()) {
+        size_t comma = old_state.find(',');
+        std::string_view entry = old_state.substr(0, comma);
+        while (!entry.empty() && (entry.front() == ' ' || entry.front() == '\t')) {
+          entry.remove_prefix(1);
+        }
+        if (!entry.empty() && entry.substr(0, entry.find('=')) != key) {
+          state += ",";
+          state += entry;
+        }
+        if (comma == std::string_view::npos) break;
+        old_state.remove_prefix(comma + 1);
+      }
+    }
+    appendHeader(out, "tracestate", state);
+  }
 }
 
 }  // namespace foundry::router

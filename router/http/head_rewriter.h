@@ -25,6 +25,10 @@ struct HeadRewriteOptions {
   bool sanitize_forwarded_proto = false;
   bool keep_alive_100_continue_requests = false;
   std::vector<std::string> hop_by_hop_headers_to_filter;
+  // tracing.enable_zipkin / enable_w3c / w3c_tenant_id (appendTraceHeaders).
+  bool enable_zipkin = false;
+  bool enable_w3c = false;
+  std::string w3c_tenant_id;
 };
 
 struct RequestFacts {
@@ -39,6 +43,17 @@ struct RequestFacts {
 void buildBackendRequestBase(const MessageHead& head, const HeadRewriteOptions& options,
                              std::string_view client_ip, std::string_view request_id,
                              int64_t now_ms, std::string* out, RequestFacts* facts);
+
+// Tracing (ROUTER-PROTOCOL.md 6.4), appended after buildBackendRequestBase (which drops the
+// client's traceparent / tracestate when W3C is on, since they are rewritten here):
+//  Zipkin: a client "b3" header is kept; else X-B3-TraceId + X-B3-SpanId are kept and "b3"
+//  synthesized from them; else a trace id (from the request id) and a random span id are set.
+//  W3C: a valid traceparent keeps its trace id and flags with a new random parent id; else a
+//  new sampled one; tracestate gets "gorouter=<parent>" (or "<tenant>@gorouter") in front,
+//  replacing an older entry of that key; a tracestate over 2048 characters is dropped.
+// `random` supplies the new span / parent ids.
+void appendTraceHeaders(const MessageHead& head, const HeadRewriteOptions& options,
+                        std::string_view request_id, uint64_t random, std::string* out);
 
 // Appends the per-endpoint headers and the blank line ending the head.
 void appendAttemptHeaders(const Endpoint& endpoint, std::string* out);

@@ -387,6 +387,11 @@ void ClientSession::handleHead(size_t head_len) {
   buildBackendRequestBase(req_head_, worker_.rewriteOptions(), client_ip_,
                           std::string_view(request_id_, sizeof request_id_),
                           wall_now / kNanosPerMilli, &req_base_, &facts_);
+  const HeadRewriteOptions& rewrite = worker_.rewriteOptions();
+  if (rewrite.enable_zipkin || rewrite.enable_w3c) {
+    appendTraceHeaders(req_head_, rewrite, std::string_view(request_id_, sizeof request_id_),
+                       worker_.random64(), &req_base_);
+  }
   req_base_len_ = req_base_.size();
   startRecord(wall_now);
   in_.consume(head_len);  // the head is copied into req_base_; body bytes follow in in_

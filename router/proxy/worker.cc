@@ -33,6 +33,9 @@ Worker::Worker(int id, const Config& config, const TablePublisher& publisher)
   rewrite_options_.sanitize_forwarded_proto = config.sanitize_forwarded_proto;
   rewrite_options_.keep_alive_100_continue_requests = config.keep_alive_100_continue_requests;
   rewrite_options_.hop_by_hop_headers_to_filter = config.hop_by_hop_headers_to_filter;
+  rewrite_options_.enable_zipkin = config.tracing_enable_zipkin;
+  rewrite_options_.enable_w3c = config.tracing_enable_w3c;
+  rewrite_options_.w3c_tenant_id = config.tracing_w3c_tenant_id;
 
   event_config* cfg = event_config_new();
   // Workers never share their base with another thread.

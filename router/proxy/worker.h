@@ -70,6 +70,7 @@ class Worker {
   }
   // A random (v4) UUID for X-Vcap-Request-Id.
   void newRequestId(char out[36]);
+  uint64_t random64() { return rng_(); }
   // Shared libevent "common timeouts": O(1) timer re-arming for the fixed durations.
   const timeval* idleTimeout() const { return idle_timeout_; }
   const timeval* headerTimeout() const { return header_timeout_; }

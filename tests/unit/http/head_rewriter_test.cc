@@ -145,3 +145,66 @@ TEST(RouterErrorTest, RendersGorouterBodies) {
 
 }  // namespace
 }  // namespace foundry::router
+
+namespace foundry::router {
+namespace {
+
+std::string traced(const std::string& request, const HeadRewriteOptions& options) {
+  Parsed p(request);
+  std::string out;
+  RequestFacts facts;
+  const std::string id = "6f1d2c3b-4a59-4687-9a0b-1c2d3e4f5a6b";
+  buildBackendRequestBase(p.head, options, "192.0.2.1", id, 1, &out, &facts);
+  appendTraceHeaders(p.head, options, id, 0x1122334455667788ULL, &out);
+  return out;
+}
+
+std::string headerValue(const std::string& head, const std::string& name) {
+  size_t at = head.find("\r\n" + name + ": ");
+  if (at == std::string::npos) return "<absent>";
+  at += name.size() + 4;
+  return head.substr(at, head.find("\r\n", at) - at);
+}
+
+TEST(TracingTest, ZipkinCreatesAdoptsOrKeeps) {
+  HeadRewriteOptions zipkin;
+  zipkin.enable_zipkin = true;
+  std::string fresh = traced("GET / HTTP/1.1\r\nHost: a\r\n\r\n", zipkin);
+  EXPECT_EQ(headerValue(fresh, "X-B3-TraceId"), "6f1d2c3b4a5946879a0b1c2d3e4f5a6b");
+  EXPECT_EQ(headerValue(fresh, "X-B3-SpanId"), "1122334455667788");
+  EXPECT_EQ(headerValue(fresh, "b3"), "6f1d2c3b4a5946879a0b1c2d3e4f5a6b-1122334455667788");
+  std::string adopted =
+      traced("GET / HTTP/1.1\r\nHost: a\r\nX-B3-TraceId: aaaa\r\nX-B3-SpanId: bbbb\r\n\r\n", zipkin);
+  EXPECT_EQ(headerValue(adopted, "b3"), "aaaa-bbbb");
+  std::string kept = traced("GET / HTTP/1.1\r\nHost: a\r\nb3: x-y-1\r\n\r\n", zipkin);
+  EXPECT_EQ(headerValue(kept, "b3"), "x-y-1");
+  EXPECT_EQ(headerValue(kept, "X-B3-TraceId"), "<absent>");
+}
+
+TEST(TracingTest, W3cKeepsTraceIdReplacesParentAndPrependsState) {
+  HeadRewriteOptions w3c;
+  w3c.enable_w3c = true;
+  const std::string incoming = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  std::string out = traced("GET / HTTP/1.1\r\nHost: a\r\ntraceparent: " + incoming +
+                               "\r\ntracestate: gorouter=old,vendor=v1\r\n\r\n",
+                           w3c);
+  std::string tp = headerValue(out, "traceparent");
+  ASSERT_EQ(tp.size(), 55u);
+  EXPECT_EQ(tp.substr(0, 36), incoming.substr(0, 36));
+  EXPECT_NE(tp.substr(36, 16), incoming.substr(36, 16));
+  EXPECT_EQ(tp.substr(52), "-01");
+  EXPECT_EQ(headerValue(out, "tracestate"), "gorouter=" + tp.substr(36, 16) + ",vendor=v1");
+  EXPECT_EQ(out.find("b7ad6b7169203331"), std::string::npos);  // the old parent is gone
+
+  std::string fresh = traced("GET / HTTP/1.1\r\nHost: a\r\ntraceparent: junk\r\n\r\n", w3c);
+  std::string ftp = headerValue(fresh, "traceparent");
+  EXPECT_EQ(ftp.substr(0, 36), "00-6f1d2c3b4a5946879a0b1c2d3e4f5a6b-");
+  EXPECT_EQ(ftp.substr(52), "-01");
+
+  w3c.w3c_tenant_id = "t1";
+  std::string tenant = traced("GET / HTTP/1.1\r\nHost: a\r\n\r\n", w3c);
+  EXPECT_EQ(headerValue(tenant, "tracestate").rfind("t1@gorouter=", 0), 0u);
+}
+
+}  // namespace
+}  // namespace foundry::router
