@@ -1,0 +1,324 @@
+#include "control/api/api.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <random>
+
+#include "control/api/presenters.h"
+#include "router/common/log.h"
+
+namespace foundry::control {
+
+using nlohmann::json;
+
+ApiError notFound(const std::string& what) {
+  return {404, 10010, "CF-ResourceNotFound", what + " not found"};
+}
+ApiError unprocessable(const std::string& detail) {
+  return {422, 10008, "CF-UnprocessableEntity", detail};
+}
+ApiError badQuery(const std::string& detail) {
+  return {400, 10005, "CF-BadQueryParameter", detail};
+}
+
+std::string percentDecode(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
+      i += 2;
+    } else if (s[i] == '+') {
+      out += ' ';
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+Query parseQuery(const std::string& raw) {
+  Query q;
+  size_t start = 0;
+  while (start < raw.size()) {
+    size_t end = raw.find('&', start);
+    if (end == std::string::npos) {
+      end = raw.size();
+    }
+    std::string part = raw.substr(start, end - start);
+    start = end + 1;
+    if (part.empty()) {
+      continue;
+    }
+    size_t eq = part.find('=');
+    std::string key = percentDecode(part.substr(0, eq));
+    std::string value = eq == std::string::npos ? "" : part.substr(eq + 1);
+    std::vector<std::string> values;
+    size_t vs = 0;
+    while (true) {
+      size_t comma = value.find(',', vs);
+      values.push_back(percentDecode(value.substr(vs, comma - vs)));
+      if (comma == std::string::npos) {
+        break;
+      }
+      vs = comma + 1;
+    }
+    q.params.emplace_back(std::move(key), std::move(values));
+  }
+  return q;
+}
+
+const std::vector<std::string>* Query::find(const std::string& key) const {
+  for (const auto& [k, v] : params) {
+    if (k == key) {
+      return &v;
+    }
+  }
+  return nullptr;
+}
+
+void Query::allowOnly(const std::vector<std::string>& allowed) const {
+  std::string unknown;
+  for (const auto& [k, v] : params) {
+    if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
+      unknown += (unknown.empty() ? "'" : ", '") + k + "'";
+    }
+  }
+  if (!unknown.empty()) {
+    std::string valid;
+    for (const auto& a : allowed) {
+      valid += (valid.empty() ? "'" : ", '") + a + "'";
+    }
+    throw badQuery("The query parameter is invalid: Unknown query parameter(s): " + unknown +
+                   ". Valid parameters are: " + valid);
+  }
+}
+
+std::string newGuid() {
+  static thread_local std::mt19937_64 rng{std::random_device{}() ^
+                                          (static_cast<uint64_t>(std::random_device{}()) << 32)};
+  uint64_t hi = rng(), lo = rng();
+  hi = (hi & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;  // version 4
+  lo = (lo & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;  // variant 10
+  char buf[37];
+  snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
+           static_cast<unsigned>((hi >> 16) & 0xFFFF), static_cast<unsigned>(hi & 0xFFFF),
+           static_cast<unsigned>(lo >> 48),
+           static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFULL));
+  return buf;
+}
+
+std::string nowIso8601() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+json Api::Ctx::body() const {
+  json j = json::parse(req.body.empty() ? std::string("{}") : req.body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    throw ApiError{400, 1001, "CF-MessageParseError",
+                   "Request invalid due to parse error: invalid request body"};
+  }
+  return j;
+}
+
+Api::Api(Store& store, ApiConfig config) : store_(store), config_(std::move(config)) {}
+
+void Api::bootstrap() {
+  const std::string now = nowIso8601();
+  auto orgs = store_.listOrganizations({{}, {config_.organization_name}});
+  if (orgs.empty()) {
+    Organization o{newGuid(), config_.organization_name, false, now, now};
+    if (store_.createOrganization(o) != WriteResult::Ok) {
+      throw StoreError("cannot create the default organization");
+    }
+    orgs.push_back(o);
+  }
+  org_guid_ = orgs[0].guid;
+  std::optional<Space> space;
+  for (const auto& s : store_.listSpaces({{}, {config_.space_name}})) {
+    if (s.organization_guid == org_guid_) {
+      space = s;
+    }
+  }
+  if (!space) {
+    space = Space{newGuid(), config_.space_name, org_guid_, now, now};
+    if (store_.createSpace(*space) != WriteResult::Ok) {
+      throw StoreError("cannot create the default space");
+    }
+  }
+  space_guid_ = space->guid;
+  auto domains = store_.listDomains({{}, {config_.domain}});
+  if (domains.empty()) {
+    Domain d{newGuid(), config_.domain, false, std::nullopt, now, now};
+    if (store_.createDomain(d) != WriteResult::Ok) {
+      throw StoreError("cannot create the default domain");
+    }
+    domains.push_back(d);
+  }
+  domain_guid_ = domains[0].guid;
+}
+
+ApiResponse Api::handle(const ApiRequest& request) {
+  Ctx c{request, {}, parseQuery(request.query)};
+  size_t start = 0;
+  const std::string& p = request.path;
+  while (start < p.size()) {
+    size_t end = p.find('/', start);
+    if (end == std::string::npos) {
+      end = p.size();
+    }
+    if (end > start) {
+      c.segs.push_back(percentDecode(p.substr(start, end - start)));
+    }
+    start = end + 1;
+  }
+  try {
+    return dispatch(c);
+  } catch (const ApiError& e) {
+    return {e.status, presentError(e), {}};
+  } catch (const std::exception& e) {
+    log::error("controller", "request-failed",
+               {{"method", request.method}, {"path", request.path}, {"error", e.what()}});
+    return {500, presentError({500, 10001, "UnknownError",
+                               "An unknown error occurred."}),
+            {}};
+  }
+}
+
+ApiResponse Api::dispatch(Ctx& c) {
+  const auto& s = c.segs;
+  const std::string& m = c.req.method;
+  const size_t n = s.size();
+  auto is = [&](std::initializer_list<const char*> pattern) {
+    // "*" matches any one segment.
+    if (pattern.size() != n) {
+      return false;
+    }
+    size_t i = 0;
+    for (const char* piece : pattern) {
+      if (std::string_view(piece) != "*" && s[i] != piece) {
+        return false;
+      }
+      ++i;
+    }
+    return true;
+  };
+
+  if (m == "GET" && n == 0) return root(c);
+  if (n >= 1 && s[0] == "v3") {
+    if (m == "GET" && is({"v3"})) return v3Root(c);
+    if (m == "GET" && is({"v3", "organizations"})) return listOrganizations(c);
+    if (m == "GET" && is({"v3", "organizations", "*"})) return getOrganization(c, s[2]);
+    if (m == "GET" && is({"v3", "organizations", "*", "domains", "default"})) {
+      getOrganization(c, s[2]);
+      return getDomain(c, domain_guid_);
+    }
+    if (m == "GET" && is({"v3", "spaces"})) return listSpaces(c);
+    if (m == "GET" && is({"v3", "spaces", "*"})) return getSpace(c, s[2]);
+    if (m == "GET" && is({"v3", "domains"})) return listDomains(c);
+    if (m == "GET" && is({"v3", "domains", "*"})) return getDomain(c, s[2]);
+    if (m == "GET" && is({"v3", "jobs", "*"})) return getJob(c, s[2]);
+
+    if (m == "POST" && is({"v3", "apps"})) return createApp(c);
+    if (m == "GET" && is({"v3", "apps"})) return listApps(c);
+    if (m == "GET" && is({"v3", "apps", "*"})) return getApp(c, s[2]);
+    if (m == "PATCH" && is({"v3", "apps", "*"})) return updateApp(c, s[2]);
+    if (m == "DELETE" && is({"v3", "apps", "*"})) return deleteApp(c, s[2]);
+    if (m == "POST" && is({"v3", "apps", "*", "actions", "*"}) &&
+        (s[4] == "start" || s[4] == "stop" || s[4] == "restart")) {
+      return appAction(c, s[2], s[4]);
+    }
+    if (m == "GET" && is({"v3", "apps", "*", "processes"})) return listAppProcesses(c, s[2]);
+    if (m == "GET" && is({"v3", "apps", "*", "processes", "*"})) {
+      return getAppProcess(c, s[2], s[4]);
+    }
+    if (m == "POST" && is({"v3", "apps", "*", "processes", "*", "actions", "scale"})) {
+      requireApp(s[2]);
+      for (auto& p : store_.listProcesses(s[2])) {
+        if (p.type == s[4]) return scaleProcess(c, p);
+      }
+      throw notFound("Process");
+    }
+    if (m == "GET" && is({"v3", "processes", "*"})) return getProcess(c, s[2]);
+    if (m == "PATCH" && is({"v3", "processes", "*"})) return updateProcess(c, s[2]);
+    if (m == "POST" && is({"v3", "processes", "*", "actions", "scale"})) {
+      auto p = store_.getProcess(s[2]);
+      if (!p) throw notFound("Process");
+      return scaleProcess(c, *p);
+    }
+
+    if (m == "POST" && is({"v3", "routes"})) return createRoute(c);
+    if (m == "GET" && is({"v3", "routes"})) return listRoutes(c);
+    if (m == "GET" && is({"v3", "routes", "*"})) return getRoute(c, s[2]);
+    if (m == "DELETE" && is({"v3", "routes", "*"})) return deleteRoute(c, s[2]);
+    if (m == "GET" && is({"v3", "routes", "*", "destinations"})) return listDestinations(c, s[2]);
+    if (m == "POST" && is({"v3", "routes", "*", "destinations"})) {
+      return addDestinations(c, s[2], false);
+    }
+    if (m == "PATCH" && is({"v3", "routes", "*", "destinations"})) {
+      return addDestinations(c, s[2], true);
+    }
+    if (m == "DELETE" && is({"v3", "routes", "*", "destinations", "*"})) {
+      return deleteDestination(c, s[2], s[4]);
+    }
+  }
+  throw ApiError{404, 10000, "CF-NotFound", "Unknown request"};
+}
+
+ApiResponse Api::startDeleteJob(Ctx& c, const std::string& operation, const std::string& type,
+                                const std::string& guid) {
+  const std::string now = nowIso8601();
+  Job job{newGuid(), operation, "PROCESSING", type, guid, "[]", "[]", now, now};
+  if (store_.createJob(job) != WriteResult::Ok) {
+    throw StoreError("cannot record job " + operation);
+  }
+  return {202, nullptr, {{"Location", c.url("/v3/jobs/" + job.guid)}}};
+}
+
+int Api::runPendingJobs() {
+  int ran = 0;
+  for (Job job : store_.listJobsInState("PROCESSING")) {
+    WriteResult r = WriteResult::NotFound;
+    if (job.operation == "app.delete") {
+      r = store_.deleteApp(job.resource_guid);
+    } else if (job.operation == "route.delete") {
+      r = store_.deleteRoute(job.resource_guid);
+    }
+    // NotFound: already gone (e.g. two deletes raced, or we crashed after the delete).
+    if (r == WriteResult::Ok || r == WriteResult::NotFound) {
+      job.state = "COMPLETE";
+    } else {
+      job.state = "FAILED";
+      job.errors = json::array({{{"code", 10001},
+                                 {"title", "UnknownError"},
+                                 {"detail", "the " + job.operation + " did not complete"}}})
+                       .dump();
+    }
+    job.updated_at = nowIso8601();
+    store_.updateJob(job);
+    log::info("controller", "job-finished",
+              {{"job", job.guid}, {"operation", job.operation}, {"state", job.state}});
+    ++ran;
+  }
+  return ran;
+}
+
+ApiResponse Api::getJob(Ctx& c, const std::string& guid) {
+  auto job = store_.getJob(guid);
+  if (!job) throw notFound("Job");
+  return {200, presentJob(c.req.base_url, *job), {}};
+}
+
+}  // namespace foundry::control

@@ -1,0 +1,146 @@
+#pragma once
+// Api: the Cloud Controller V3-shaped JSON API, independent of the HTTP server so that tests
+// can drive it directly. handle() takes a parsed request and returns status, JSON body and
+// headers; the server (control/server/main.cc) only moves bytes.
+//
+// Shapes follow PLATFORM-APIS.md part B: resources carry guid, created_at/updated_at,
+// metadata, relationships and links; lists carry the V3 pagination object; errors are
+// {"errors":[{"code","title","detail"}]}. Async deletes (apps, routes) answer 202 with a
+// Location: /v3/jobs/:guid; the job is stored PROCESSING and done by runPendingJobs(), which
+// the server calls right after the response (and at start, for jobs a restart interrupted).
+//
+// Thread context: one thread (the event loop) calls everything here.
+
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "control/store/store.h"
+
+namespace foundry::control {
+
+struct ApiRequest {
+  std::string method;    // "GET", "POST", "PATCH", "DELETE", ...
+  std::string path;      // "/v3/apps/<guid>" (no query)
+  std::string query;     // raw query string without '?', "" if none
+  std::string body;      // raw body ("" if none)
+  std::string base_url;  // "http://127.0.0.1:9022": prefix for every link href
+};
+
+struct ApiResponse {
+  int status = 200;
+  nlohmann::json body;  // null: no body (204, 202 for jobs)
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+struct ApiConfig {
+  std::string domain = "apps.internal";  // the default shared domain
+  std::string organization_name = "default";
+  std::string space_name = "default";
+  std::string api_version = "3.100.0";  // cf CLI v8 needs >= 3.63.0
+};
+
+// An error answered in the V3 format; handlers throw it, handle() turns it into a response.
+struct ApiError {
+  int status;
+  int code;
+  std::string title;
+  std::string detail;
+};
+
+ApiError notFound(const std::string& what);        // 404 CF-ResourceNotFound "<what> not found"
+ApiError unprocessable(const std::string& detail);  // 422 CF-UnprocessableEntity
+ApiError badQuery(const std::string& detail);      // 400 CF-BadQueryParameter
+
+// Parsed query: decoded key -> decoded values (comma lists split before decoding, so a %2C
+// stays inside a value), in arrival order of the keys.
+struct Query {
+  std::vector<std::pair<std::string, std::vector<std::string>>> params;
+  const std::vector<std::string>* find(const std::string& key) const;
+  // Throws badQuery unless every key is in `allowed`.
+  void allowOnly(const std::vector<std::string>& allowed) const;
+};
+Query parseQuery(const std::string& raw);
+std::string percentDecode(const std::string& s);
+
+std::string newGuid();     // random UUID v4
+std::string nowIso8601();  // "2026-11-27T12:00:00Z"
+
+class Api {
+ public:
+  Api(Store& store, ApiConfig config);
+
+  // Creates the default organization, space and shared domain when absent (idempotent).
+  void bootstrap();
+  // Answers one request. Never throws: store failures become 500 UnknownError.
+  ApiResponse handle(const ApiRequest& request);
+  // Runs every PROCESSING job (async deletes) to COMPLETE or FAILED; returns how many ran.
+  int runPendingJobs();
+
+  const std::string& defaultSpaceGuid() const { return space_guid_; }
+  const std::string& defaultDomainGuid() const { return domain_guid_; }
+
+ private:
+  struct Ctx {
+    const ApiRequest& req;
+    std::vector<std::string> segs;  // path split on '/', empty pieces dropped
+    Query query;
+    nlohmann::json body() const;  // parsed body; 400 CF-MessageParseError unless an object
+    std::string url(const std::string& path) const { return req.base_url + path; }
+  };
+
+  ApiResponse dispatch(Ctx& c);
+
+  // Root, tenancy, jobs (tenancy_handlers.cc).
+  ApiResponse root(Ctx& c);
+  ApiResponse v3Root(Ctx& c);
+  ApiResponse listOrganizations(Ctx& c);
+  ApiResponse getOrganization(Ctx& c, const std::string& guid);
+  ApiResponse listSpaces(Ctx& c);
+  ApiResponse getSpace(Ctx& c, const std::string& guid);
+  ApiResponse listDomains(Ctx& c);
+  ApiResponse getDomain(Ctx& c, const std::string& guid);
+  ApiResponse getJob(Ctx& c, const std::string& guid);
+
+  // Apps (apps_handlers.cc).
+  ApiResponse createApp(Ctx& c);
+  ApiResponse listApps(Ctx& c);
+  ApiResponse getApp(Ctx& c, const std::string& guid);
+  ApiResponse updateApp(Ctx& c, const std::string& guid);
+  ApiResponse deleteApp(Ctx& c, const std::string& guid);
+  ApiResponse appAction(Ctx& c, const std::string& guid, const std::string& action);
+
+  // Processes (processes_handlers.cc).
+  ApiResponse listAppProcesses(Ctx& c, const std::string& app_guid);
+  ApiResponse getAppProcess(Ctx& c, const std::string& app_guid, const std::string& type);
+  ApiResponse getProcess(Ctx& c, const std::string& guid);
+  ApiResponse updateProcess(Ctx& c, const std::string& guid);
+  ApiResponse scaleProcess(Ctx& c, Process process);
+
+  // Routes and destinations (routes_handlers.cc).
+  ApiResponse createRoute(Ctx& c);
+  ApiResponse listRoutes(Ctx& c);
+  ApiResponse getRoute(Ctx& c, const std::string& guid);
+  ApiResponse deleteRoute(Ctx& c, const std::string& guid);
+  ApiResponse listDestinations(Ctx& c, const std::string& route_guid);
+  ApiResponse addDestinations(Ctx& c, const std::string& route_guid, bool replace);
+  ApiResponse deleteDestination(Ctx& c, const std::string& route_guid,
+                                const std::string& destination_guid);
+
+  // Helpers.
+  App requireApp(const std::string& guid);
+  ApiResponse startDeleteJob(Ctx& c, const std::string& operation, const std::string& type,
+                             const std::string& guid);
+  nlohmann::json presentRoute(const Ctx& c, const Route& route);
+  nlohmann::json presentDestinations(const Ctx& c, const Route& route,
+                                     const std::vector<Destination>& destinations);
+
+  Store& store_;
+  ApiConfig config_;
+  std::string org_guid_, space_guid_, domain_guid_;
+};
+
+}  // namespace foundry::control

@@ -1,0 +1,208 @@
+// /v3/apps: create (with its web process), list, get, rename, async delete, start/stop/restart.
+#include <algorithm>
+
+#include "control/api/api.h"
+#include "control/api/body.h"
+#include "control/api/presenters.h"
+
+namespace foundry::control {
+
+using nlohmann::json;
+
+namespace {
+
+// Applies body["lifecycle"] to the app (422 naming the field on bad input).
+void applyLifecycle(const json& body, App* app) {
+  if (!body.contains("lifecycle")) {
+    return;
+  }
+  const json& l = body["lifecycle"];
+  if (!l.is_object()) {
+    throw unprocessable("Lifecycle must be an object");
+  }
+  body::allowOnly(l, {"type", "data"});
+  std::string type = body::optString(l, "type", "Lifecycle type").value_or(app->lifecycle_type);
+  if (type != "buildpack" && type != "docker") {
+    throw unprocessable("Lifecycle type is not included in the list: buildpack, docker");
+  }
+  app->lifecycle_type = type;
+  if (!l.contains("data")) {
+    return;
+  }
+  const json& d = l["data"];
+  if (!d.is_object()) {
+    throw unprocessable("Lifecycle data must be an object");
+  }
+  if (type == "docker") {
+    if (!d.empty()) {
+      throw unprocessable("Lifecycle data must be empty for docker apps");
+    }
+    return;
+  }
+  body::allowOnly(d, {"buildpacks", "stack"});
+  if (d.contains("buildpacks")) {
+    if (!d["buildpacks"].is_array() ||
+        !std::all_of(d["buildpacks"].begin(), d["buildpacks"].end(),
+                     [](const json& b) { return b.is_string(); })) {
+      throw unprocessable("Lifecycle Buildpacks can only contain strings");
+    }
+    app->buildpacks = d["buildpacks"].get<std::vector<std::string>>();
+  }
+  if (d.contains("stack") && !d["stack"].is_null()) {
+    app->stack = body::optString(d, "stack", "Lifecycle Stack").value();
+  }
+}
+
+void checkEnvironment(const json& env) {
+  if (!env.is_object()) {
+    throw unprocessable("Environment variables must be an object");
+  }
+  for (const auto& [k, v] : env.items()) {
+    if (k.empty()) {
+      throw unprocessable("Environment variables key must not be empty");
+    }
+    if (k.rfind("VCAP_", 0) == 0) {
+      throw unprocessable("Environment variables cannot start with VCAP_");
+    }
+    if (k == "PORT") {
+      throw unprocessable("Environment variables cannot set PORT");
+    }
+    if (v.is_object() || v.is_array()) {
+      throw unprocessable("Environment variables value for '" + k + "' must be a scalar");
+    }
+  }
+}
+
+std::string checkName(const json& body, bool required) {
+  auto name = body::optString(body, "name", "Name");
+  if (!name) {
+    if (required) {
+      throw unprocessable("Name can't be blank");
+    }
+    return "";
+  }
+  if (name->empty()) {
+    throw unprocessable("Name can't be blank");
+  }
+  return *name;
+}
+
+}  // namespace
+
+App Api::requireApp(const std::string& guid) {
+  auto app = store_.getApp(guid);
+  if (!app) throw notFound("App");
+  return *app;
+}
+
+ApiResponse Api::createApp(Ctx& c) {
+  json b = c.body();
+  body::allowOnly(b, {"name", "relationships", "lifecycle", "environment_variables"});
+  const std::string now = nowIso8601();
+  App app;
+  app.guid = newGuid();
+  app.name = checkName(b, true);
+  auto space_guid = body::relationshipGuid(b, "space");
+  if (!space_guid) {
+    throw unprocessable("Relationships space can't be blank");
+  }
+  if (!store_.getSpace(*space_guid)) {
+    throw unprocessable("Invalid space. Ensure that the space exists and you have access to it.");
+  }
+  app.space_guid = *space_guid;
+  applyLifecycle(b, &app);
+  if (b.contains("environment_variables")) {
+    checkEnvironment(b["environment_variables"]);
+    app.environment_variables = b["environment_variables"].dump();
+  }
+  app.created_at = app.updated_at = now;
+
+  Process web;
+  web.guid = newGuid();
+  web.app_guid = app.guid;
+  web.version = newGuid();
+  web.created_at = web.updated_at = now;
+
+  switch (store_.createApp(app, {web})) {
+    case WriteResult::Ok:
+      break;
+    case WriteResult::Duplicate:
+      throw unprocessable("App with the name '" + app.name + "' already exists.");
+    default:
+      throw unprocessable("Invalid space. Ensure that the space exists and you have access to it.");
+  }
+  return {201, presentApp(c.req.base_url, app), {}};
+}
+
+ApiResponse Api::listApps(Ctx& c) {
+  c.query.allowOnly({"names", "guids", "space_guids", "organization_guids", "page", "per_page",
+                     "order_by"});
+  PageRequest page = readPageRequest(c.query, {"created_at", "updated_at", "name", "state"});
+  AppFilter f;
+  if (auto* v = c.query.find("names")) f.names = *v;
+  if (auto* v = c.query.find("guids")) f.guids = *v;
+  if (auto* v = c.query.find("space_guids")) f.space_guids = *v;
+  auto apps = store_.listApps(f);
+  if (auto* orgs = c.query.find("organization_guids")) {
+    std::erase_if(apps, [&](const App& a) {
+      auto space = store_.getSpace(a.space_guid);
+      return !space ||
+             std::find(orgs->begin(), orgs->end(), space->organization_guid) == orgs->end();
+    });
+  }
+  std::function<std::string(const App&)> key = [&](const App& a) {
+    if (page.order_by == "name") return a.name;
+    if (page.order_by == "state") return a.state;
+    return page.order_by == "updated_at" ? a.updated_at : a.created_at;
+  };
+  std::function<json(const App&)> present = [&](const App& a) {
+    return presentApp(c.req.base_url, a);
+  };
+  return {200,
+          presentList(c.req.base_url, "/v3/apps", c.req.query, page, std::move(apps), key,
+                      present),
+          {}};
+}
+
+ApiResponse Api::getApp(Ctx& c, const std::string& guid) {
+  return {200, presentApp(c.req.base_url, requireApp(guid)), {}};
+}
+
+ApiResponse Api::updateApp(Ctx& c, const std::string& guid) {
+  App app = requireApp(guid);
+  json b = c.body();
+  body::allowOnly(b, {"name", "lifecycle"});
+  if (b.contains("name")) {
+    app.name = checkName(b, true);
+  }
+  applyLifecycle(b, &app);
+  app.updated_at = nowIso8601();
+  switch (store_.updateApp(app)) {
+    case WriteResult::Ok:
+      break;
+    case WriteResult::Duplicate:
+      throw unprocessable("App with the name '" + app.name + "' already exists.");
+    default:
+      throw notFound("App");
+  }
+  return {200, presentApp(c.req.base_url, app), {}};
+}
+
+ApiResponse Api::deleteApp(Ctx& c, const std::string& guid) {
+  requireApp(guid);
+  return startDeleteJob(c, "app.delete", "app", guid);
+}
+
+ApiResponse Api::appAction(Ctx& c, const std::string& guid, const std::string& action) {
+  App app = requireApp(guid);
+  // No droplet check yet: staging is a later slice. When builds land, start without a
+  // current droplet must answer 422 "Assign a droplet before starting this app."
+  app.state = action == "stop" ? "STOPPED" : "STARTED";
+  app.updated_at = nowIso8601();
+  if (store_.updateApp(app) != WriteResult::Ok) {
+    throw notFound("App");
+  }
+  return {200, presentApp(c.req.base_url, app), {}};
+}
+
+}  // namespace foundry::control

@@ -1,0 +1,193 @@
+// controller: the Cloud Controller V3-shaped API daemon.
+//
+//   controller --listen 127.0.0.1:9022 --data-dir DIR --domain apps.internal
+//              [--org NAME] [--space NAME] [--log-level info]
+//
+// One thread: a libevent loop with evhttp (the API is low-rate) in front of Api, with the
+// SqliteStore in DIR/controller.db. Async jobs (deletes) run on the loop right after the 202
+// is sent, and at start for jobs a previous run left PROCESSING. SIGINT/SIGTERM stop it.
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <sys/stat.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "control/api/api.h"
+#include "control/store/sqlite_store.h"
+#include "router/common/log.h"
+
+namespace {
+
+using foundry::control::Api;
+using foundry::control::ApiRequest;
+using foundry::control::ApiResponse;
+namespace log = foundry::log;
+
+struct Server {
+  Api* api;
+  event_base* base;
+  std::string listen;  // fallback for links when a request has no Host
+  bool jobs_scheduled = false;
+};
+
+const char* methodName(evhttp_cmd_type cmd) {
+  switch (cmd) {
+    case EVHTTP_REQ_GET: return "GET";
+    case EVHTTP_REQ_POST: return "POST";
+    case EVHTTP_REQ_PUT: return "PUT";
+    case EVHTTP_REQ_PATCH: return "PATCH";
+    case EVHTTP_REQ_DELETE: return "DELETE";
+    case EVHTTP_REQ_HEAD: return "HEAD";
+    case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+    default: return "OTHER";
+  }
+}
+
+void runJobs(evutil_socket_t, short, void* arg) {
+  auto* s = static_cast<Server*>(arg);
+  s->jobs_scheduled = false;
+  try {
+    s->api->runPendingJobs();
+  } catch (const std::exception& e) {
+    log::error("controller", "jobs-failed", {{"error", e.what()}});
+  }
+}
+
+void onRequest(evhttp_request* req, void* arg) {
+  auto* s = static_cast<Server*>(arg);
+  ApiRequest r;
+  r.method = methodName(evhttp_request_get_command(req));
+  const evhttp_uri* uri = evhttp_request_get_evhttp_uri(req);
+  const char* path = uri ? evhttp_uri_get_path(uri) : nullptr;
+  const char* query = uri ? evhttp_uri_get_query(uri) : nullptr;
+  r.path = path && *path ? path : "/";
+  r.query = query ? query : "";
+  evbuffer* in = evhttp_request_get_input_buffer(req);
+  size_t len = evbuffer_get_length(in);
+  r.body.resize(len);
+  if (len) evbuffer_copyout(in, r.body.data(), len);
+  const char* host = evhttp_find_header(evhttp_request_get_input_headers(req), "Host");
+  r.base_url = std::string("http://") + (host && *host ? host : s->listen.c_str());
+
+  ApiResponse resp = s->api->handle(r);
+
+  evkeyvalq* out_headers = evhttp_request_get_output_headers(req);
+  for (const auto& [k, v] : resp.headers) {
+    evhttp_add_header(out_headers, k.c_str(), v.c_str());
+  }
+  evbuffer* out = evbuffer_new();
+  if (!resp.body.is_null()) {
+    evhttp_add_header(out_headers, "Content-Type", "application/json; charset=utf-8");
+    std::string text = resp.body.dump();
+    evbuffer_add(out, text.data(), text.size());
+  }
+  evhttp_send_reply(req, resp.status, nullptr, out);
+  evbuffer_free(out);
+  log::info("controller", "request",
+            {{"method", r.method}, {"path", r.path}, {"status", std::to_string(resp.status)}});
+  if (resp.status == 202 && !s->jobs_scheduled) {
+    s->jobs_scheduled = true;
+    timeval now{0, 0};
+    event_base_once(s->base, -1, EV_TIMEOUT, runJobs, s, &now);
+  }
+}
+
+void onSignal(evutil_socket_t, short, void* arg) {
+  event_base_loopbreak(static_cast<event_base*>(arg));
+}
+
+int usage(const char* why) {
+  std::fprintf(stderr,
+               "controller: %s\nusage: controller --listen HOST:PORT --data-dir DIR "
+               "[--domain apps.internal] [--org NAME] [--space NAME] [--log-level LEVEL]\n",
+               why);
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string listen = "127.0.0.1:9022", data_dir, level = "info";
+  foundry::control::ApiConfig config;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
+    const char* v = nullptr;
+    if (a == "--help" || a == "-h") return usage("help") == 2 ? 0 : 0;
+    if (a != "--listen" && a != "--data-dir" && a != "--domain" && a != "--org" &&
+        a != "--space" && a != "--log-level") {
+      return usage(("unknown flag " + a).c_str());
+    }
+    if (!(v = value())) return usage(("missing value for " + a).c_str());
+    if (a == "--listen") listen = v;
+    if (a == "--data-dir") data_dir = v;
+    if (a == "--domain") config.domain = v;
+    if (a == "--org") config.organization_name = v;
+    if (a == "--space") config.space_name = v;
+    if (a == "--log-level") level = v;
+  }
+  if (data_dir.empty()) return usage("--data-dir is required");
+  log::Level lv;
+  if (!log::parseLevel(level, &lv)) return usage("bad --log-level");
+  log::setLevel(lv);
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return usage("--listen must be HOST:PORT");
+  std::string host = listen.substr(0, colon);
+  int port = std::atoi(listen.c_str() + colon + 1);
+  if (port <= 0 || port > 65535) return usage("bad port in --listen");
+  if (mkdir(data_dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    log::error("controller", "data-dir-failed", {{"dir", data_dir}, {"error", strerror(errno)}});
+    return 1;
+  }
+  std::signal(SIGPIPE, SIG_IGN);
+
+  std::unique_ptr<foundry::control::SqliteStore> store;
+  try {
+    store = std::make_unique<foundry::control::SqliteStore>(data_dir + "/controller.db");
+  } catch (const std::exception& e) {
+    log::error("controller", "store-open-failed", {{"error", e.what()}});
+    return 1;
+  }
+  Api api(*store, config);
+  try {
+    api.bootstrap();
+    api.runPendingJobs();  // jobs a previous run accepted but did not finish
+  } catch (const std::exception& e) {
+    log::error("controller", "bootstrap-failed", {{"error", e.what()}});
+    return 1;
+  }
+
+  event_base* base = event_base_new();
+  evhttp* http = evhttp_new(base);
+  evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+                                       EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
+                                       EVHTTP_REQ_OPTIONS);
+  evhttp_set_max_body_size(http, 1 << 20);
+  evhttp_set_timeout(http, 60);
+  Server server{&api, base, listen};
+  evhttp_set_gencb(http, onRequest, &server);
+  if (!evhttp_bind_socket_with_handle(http, host.c_str(), static_cast<uint16_t>(port))) {
+    log::error("controller", "listen-failed", {{"listen", listen}, {"error", strerror(errno)}});
+    return 1;
+  }
+  event* sigint = evsignal_new(base, SIGINT, onSignal, base);
+  event* sigterm = evsignal_new(base, SIGTERM, onSignal, base);
+  event_add(sigint, nullptr);
+  event_add(sigterm, nullptr);
+  log::info("controller", "controller-started",
+            {{"listen", listen}, {"data_dir", data_dir}, {"domain", config.domain}});
+  event_base_dispatch(base);
+  log::info("controller", "controller-stopped");
+  event_free(sigint);
+  event_free(sigterm);
+  evhttp_free(http);
+  event_base_free(base);
+  return 0;
+}

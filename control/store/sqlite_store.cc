@@ -1,0 +1,574 @@
+#include "control/store/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <nlohmann/json.hpp>
+#include <utility>
+
+namespace foundry::control {
+namespace {
+
+// Schema versions, applied in order; never edit one that has shipped, add the next instead.
+// Index i holds the SQL that takes the schema from version i to i+1. Later slices add
+// packages, builds and droplets as new entries (apps.droplet_guid already exists for them).
+const char* const kMigrations[] = {
+    // 1: tenancy, apps, processes, routing, jobs.
+    R"sql(
+CREATE TABLE organizations (
+  guid TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, suspended INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE spaces (
+  guid TEXT PRIMARY KEY, name TEXT NOT NULL,
+  organization_guid TEXT NOT NULL REFERENCES organizations(guid),
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL, UNIQUE (organization_guid, name));
+CREATE TABLE domains (
+  guid TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, internal INTEGER NOT NULL DEFAULT 0,
+  organization_guid TEXT REFERENCES organizations(guid),
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE apps (
+  guid TEXT PRIMARY KEY, name TEXT NOT NULL,
+  space_guid TEXT NOT NULL REFERENCES spaces(guid),
+  state TEXT NOT NULL, lifecycle_type TEXT NOT NULL, buildpacks TEXT NOT NULL,
+  stack TEXT NOT NULL, droplet_guid TEXT, environment_variables TEXT NOT NULL,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL, UNIQUE (space_guid, name));
+CREATE TABLE processes (
+  guid TEXT PRIMARY KEY,
+  app_guid TEXT NOT NULL REFERENCES apps(guid) ON DELETE CASCADE,
+  type TEXT NOT NULL, command TEXT, instances INTEGER NOT NULL, memory_in_mb INTEGER NOT NULL,
+  disk_in_mb INTEGER NOT NULL, log_rate_limit INTEGER NOT NULL,
+  health_check_type TEXT NOT NULL, health_check_endpoint TEXT, health_check_timeout INTEGER,
+  health_check_invocation_timeout INTEGER, health_check_interval INTEGER,
+  version TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+  UNIQUE (app_guid, type));
+CREATE TABLE routes (
+  guid TEXT PRIMARY KEY, host TEXT NOT NULL, path TEXT NOT NULL,
+  domain_guid TEXT NOT NULL REFERENCES domains(guid),
+  space_guid TEXT NOT NULL REFERENCES spaces(guid),
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL, UNIQUE (domain_guid, host, path));
+CREATE TABLE route_destinations (
+  guid TEXT PRIMARY KEY,
+  route_guid TEXT NOT NULL REFERENCES routes(guid) ON DELETE CASCADE,
+  app_guid TEXT NOT NULL REFERENCES apps(guid) ON DELETE CASCADE,
+  process_type TEXT NOT NULL, port INTEGER NOT NULL, protocol TEXT NOT NULL,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE INDEX route_destinations_route ON route_destinations(route_guid);
+CREATE INDEX route_destinations_app ON route_destinations(app_guid);
+CREATE TABLE jobs (
+  guid TEXT PRIMARY KEY, operation TEXT NOT NULL, state TEXT NOT NULL,
+  resource_type TEXT NOT NULL, resource_guid TEXT NOT NULL,
+  errors TEXT NOT NULL, warnings TEXT NOT NULL,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+)sql",
+};
+
+// A prepared statement; binds are 1-based, columns 0-based. Throws StoreError on failure.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const std::string& sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt_, nullptr) != SQLITE_OK) {
+      throw StoreError(std::string("prepare: ") + sqlite3_errmsg(db) + ": " + sql);
+    }
+  }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  Stmt& bind(const std::string& v) {
+    sqlite3_bind_text(stmt_, ++n_, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& bind(const char* v) { return bind(std::string(v)); }
+  Stmt& bind(int64_t v) {
+    sqlite3_bind_int64(stmt_, ++n_, v);
+    return *this;
+  }
+  Stmt& bind(bool v) { return bind(static_cast<int64_t>(v ? 1 : 0)); }
+  template <typename T>
+  Stmt& bind(const std::optional<T>& v) {
+    if (v) {
+      return bind(*v);
+    }
+    sqlite3_bind_null(stmt_, ++n_);
+    return *this;
+  }
+  Stmt& bindAll(const std::vector<std::string>& vs) {
+    for (const auto& v : vs) {
+      bind(v);
+    }
+    return *this;
+  }
+
+  // True if a row is available; false when done. Constraint failures return the code via rc.
+  bool step() {
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) {
+      return true;
+    }
+    if (rc == SQLITE_DONE) {
+      return false;
+    }
+    last_rc_ = rc;
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+      return false;
+    }
+    throw StoreError(std::string("step: ") + sqlite3_errmsg(db_));
+  }
+  // Runs a write; maps constraint failures.
+  WriteResult exec() {
+    step();
+    if (last_rc_ == SQLITE_CONSTRAINT_FOREIGNKEY || last_rc_ == SQLITE_CONSTRAINT_NOTNULL) {
+      return WriteResult::MissingParent;
+    }
+    if ((last_rc_ & 0xff) == SQLITE_CONSTRAINT) {
+      return WriteResult::Duplicate;
+    }
+    return sqlite3_changes(db_) > 0 ? WriteResult::Ok : WriteResult::NotFound;
+  }
+
+  std::string text(int i) const {
+    auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, i));
+    return p ? std::string(p, sqlite3_column_bytes(stmt_, i)) : std::string();
+  }
+  std::optional<std::string> optText(int i) const {
+    if (sqlite3_column_type(stmt_, i) == SQLITE_NULL) {
+      return std::nullopt;
+    }
+    return text(i);
+  }
+  int64_t integer(int i) const { return sqlite3_column_int64(stmt_, i); }
+  std::optional<int64_t> optInteger(int i) const {
+    if (sqlite3_column_type(stmt_, i) == SQLITE_NULL) {
+      return std::nullopt;
+    }
+    return integer(i);
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  int n_ = 0;
+  int last_rc_ = SQLITE_OK;
+};
+
+void execSql(sqlite3* db, const std::string& sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string message = err ? err : "unknown error";
+    sqlite3_free(err);
+    throw StoreError("exec: " + message);
+  }
+}
+
+// BEGIN IMMEDIATE on construction; rolls back in the destructor unless commit() ran.
+class Transaction {
+ public:
+  explicit Transaction(sqlite3* db) : db_(db) { execSql(db_, "BEGIN IMMEDIATE"); }
+  ~Transaction() {
+    if (!done_) {
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+  }
+  // Commits when result is Ok, otherwise rolls back; returns result.
+  WriteResult finish(WriteResult result) {
+    if (result == WriteResult::Ok) {
+      execSql(db_, "COMMIT");
+    } else {
+      execSql(db_, "ROLLBACK");
+    }
+    done_ = true;
+    return result;
+  }
+
+ private:
+  sqlite3* db_;
+  bool done_ = false;
+};
+
+// Builds "WHERE a IN (?,?) AND b IN (?)" from the non-empty filters.
+class Where {
+ public:
+  Where& in(const std::string& column, const std::vector<std::string>& values) {
+    if (values.empty()) {
+      return *this;
+    }
+    sql_ += sql_.empty() ? " WHERE " : " AND ";
+    sql_ += column + " IN (";
+    for (size_t i = 0; i < values.size(); ++i) {
+      sql_ += i ? ",?" : "?";
+      args_.push_back(values[i]);
+    }
+    sql_ += ")";
+    return *this;
+  }
+  const std::string& sql() const { return sql_; }
+  const std::vector<std::string>& args() const { return args_; }
+
+ private:
+  std::string sql_;
+  std::vector<std::string> args_;
+};
+
+const char* const kOrgColumns = "guid, name, suspended, created_at, updated_at";
+Organization readOrg(const Stmt& s) {
+  return {s.text(0), s.text(1), s.integer(2) != 0, s.text(3), s.text(4)};
+}
+const char* const kSpaceColumns = "guid, name, organization_guid, created_at, updated_at";
+Space readSpace(const Stmt& s) { return {s.text(0), s.text(1), s.text(2), s.text(3), s.text(4)}; }
+const char* const kDomainColumns = "guid, name, internal, organization_guid, created_at, updated_at";
+Domain readDomain(const Stmt& s) {
+  return {s.text(0), s.text(1), s.integer(2) != 0, s.optText(3), s.text(4), s.text(5)};
+}
+const char* const kAppColumns =
+    "guid, name, space_guid, state, lifecycle_type, buildpacks, stack, droplet_guid, "
+    "environment_variables, created_at, updated_at";
+App readApp(const Stmt& s) {
+  App a;
+  a.guid = s.text(0);
+  a.name = s.text(1);
+  a.space_guid = s.text(2);
+  a.state = s.text(3);
+  a.lifecycle_type = s.text(4);
+  a.buildpacks = nlohmann::json::parse(s.text(5), nullptr, false).get<std::vector<std::string>>();
+  a.stack = s.text(6);
+  a.droplet_guid = s.optText(7);
+  a.environment_variables = s.text(8);
+  a.created_at = s.text(9);
+  a.updated_at = s.text(10);
+  return a;
+}
+const char* const kProcessColumns =
+    "guid, app_guid, type, command, instances, memory_in_mb, disk_in_mb, log_rate_limit, "
+    "health_check_type, health_check_endpoint, health_check_timeout, "
+    "health_check_invocation_timeout, health_check_interval, version, created_at, updated_at";
+Process readProcess(const Stmt& s) {
+  Process p;
+  p.guid = s.text(0);
+  p.app_guid = s.text(1);
+  p.type = s.text(2);
+  p.command = s.optText(3);
+  p.instances = s.integer(4);
+  p.memory_in_mb = s.integer(5);
+  p.disk_in_mb = s.integer(6);
+  p.log_rate_limit_in_bytes_per_second = s.integer(7);
+  p.health_check_type = s.text(8);
+  p.health_check_endpoint = s.optText(9);
+  p.health_check_timeout = s.optInteger(10);
+  p.health_check_invocation_timeout = s.optInteger(11);
+  p.health_check_interval = s.optInteger(12);
+  p.version = s.text(13);
+  p.created_at = s.text(14);
+  p.updated_at = s.text(15);
+  return p;
+}
+const char* const kRouteColumns = "guid, host, path, domain_guid, space_guid, created_at, updated_at";
+Route readRoute(const Stmt& s) {
+  return {s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6)};
+}
+const char* const kDestColumns =
+    "guid, route_guid, app_guid, process_type, port, protocol, created_at, updated_at";
+Destination readDest(const Stmt& s) {
+  return {s.text(0), s.text(1), s.text(2), s.text(3), s.integer(4), s.text(5), s.text(6), s.text(7)};
+}
+const char* const kJobColumns =
+    "guid, operation, state, resource_type, resource_guid, errors, warnings, created_at, "
+    "updated_at";
+Job readJob(const Stmt& s) {
+  return {s.text(0), s.text(1), s.text(2), s.text(3), s.text(4),
+          s.text(5), s.text(6), s.text(7), s.text(8)};
+}
+
+template <typename T, typename Reader>
+std::optional<T> getOne(sqlite3* db, const char* columns, const char* table,
+                        const std::string& guid, Reader read) {
+  Stmt s(db, std::string("SELECT ") + columns + " FROM " + table + " WHERE guid = ?");
+  s.bind(guid);
+  if (!s.step()) {
+    return std::nullopt;
+  }
+  return read(s);
+}
+
+template <typename T, typename Reader>
+std::vector<T> getMany(sqlite3* db, const char* columns, const char* table, const Where& where,
+                       Reader read) {
+  Stmt s(db, std::string("SELECT ") + columns + " FROM " + table + where.sql() +
+                 " ORDER BY created_at, rowid");
+  s.bindAll(where.args());
+  std::vector<T> out;
+  while (s.step()) {
+    out.push_back(read(s));
+  }
+  return out;
+}
+
+WriteResult insertProcess(sqlite3* db, const Process& p) {
+  Stmt s(db, std::string("INSERT INTO processes (") + kProcessColumns +
+                 ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  s.bind(p.guid).bind(p.app_guid).bind(p.type).bind(p.command).bind(p.instances);
+  s.bind(p.memory_in_mb).bind(p.disk_in_mb).bind(p.log_rate_limit_in_bytes_per_second);
+  s.bind(p.health_check_type).bind(p.health_check_endpoint).bind(p.health_check_timeout);
+  s.bind(p.health_check_invocation_timeout).bind(p.health_check_interval).bind(p.version);
+  s.bind(p.created_at).bind(p.updated_at);
+  return s.exec();
+}
+
+WriteResult insertDestination(sqlite3* db, const Destination& d) {
+  Stmt s(db, std::string("INSERT INTO route_destinations (") + kDestColumns +
+                 ") VALUES (?,?,?,?,?,?,?,?)");
+  s.bind(d.guid).bind(d.route_guid).bind(d.app_guid).bind(d.process_type).bind(d.port);
+  s.bind(d.protocol).bind(d.created_at).bind(d.updated_at);
+  return s.exec();
+}
+
+}  // namespace
+
+SqliteStore::SqliteStore(const std::string& path) {
+  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                      nullptr) != SQLITE_OK) {
+    std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw StoreError("open " + path + ": " + message);
+  }
+  sqlite3_extended_result_codes(db_, 1);
+  sqlite3_busy_timeout(db_, 5000);
+  try {
+    execSql(db_, "PRAGMA journal_mode=WAL");
+    execSql(db_, "PRAGMA synchronous=NORMAL");
+    execSql(db_, "PRAGMA foreign_keys=ON");
+    migrate();
+  } catch (...) {
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw;
+  }
+}
+
+SqliteStore::~SqliteStore() { sqlite3_close(db_); }
+
+int SqliteStore::schemaVersion() {
+  Stmt s(db_, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  s.step();
+  return static_cast<int>(s.integer(0));
+}
+
+void SqliteStore::migrate() {
+  execSql(db_, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)");
+  const int have = schemaVersion();
+  const int want = static_cast<int>(std::size(kMigrations));
+  if (have > want) {
+    throw StoreError("database schema version " + std::to_string(have) +
+                     " is newer than this controller's " + std::to_string(want));
+  }
+  for (int v = have; v < want; ++v) {
+    Transaction tx(db_);
+    execSql(db_, kMigrations[v]);
+    Stmt s(db_, "INSERT INTO schema_migrations (version) VALUES (?)");
+    s.bind(static_cast<int64_t>(v + 1));
+    tx.finish(s.exec());
+  }
+}
+
+WriteResult SqliteStore::createOrganization(const Organization& o) {
+  Stmt s(db_, std::string("INSERT INTO organizations (") + kOrgColumns + ") VALUES (?,?,?,?,?)");
+  s.bind(o.guid).bind(o.name).bind(o.suspended).bind(o.created_at).bind(o.updated_at);
+  return s.exec();
+}
+std::optional<Organization> SqliteStore::getOrganization(const std::string& guid) {
+  return getOne<Organization>(db_, kOrgColumns, "organizations", guid, readOrg);
+}
+std::vector<Organization> SqliteStore::listOrganizations(const NameFilter& f) {
+  Where w;
+  w.in("guid", f.guids).in("name", f.names);
+  return getMany<Organization>(db_, kOrgColumns, "organizations", w, readOrg);
+}
+
+WriteResult SqliteStore::createSpace(const Space& sp) {
+  Stmt s(db_, std::string("INSERT INTO spaces (") + kSpaceColumns + ") VALUES (?,?,?,?,?)");
+  s.bind(sp.guid).bind(sp.name).bind(sp.organization_guid).bind(sp.created_at).bind(sp.updated_at);
+  return s.exec();
+}
+std::optional<Space> SqliteStore::getSpace(const std::string& guid) {
+  return getOne<Space>(db_, kSpaceColumns, "spaces", guid, readSpace);
+}
+std::vector<Space> SqliteStore::listSpaces(const NameFilter& f) {
+  Where w;
+  w.in("guid", f.guids).in("name", f.names);
+  return getMany<Space>(db_, kSpaceColumns, "spaces", w, readSpace);
+}
+
+WriteResult SqliteStore::createDomain(const Domain& d) {
+  Stmt s(db_, std::string("INSERT INTO domains (") + kDomainColumns + ") VALUES (?,?,?,?,?,?)");
+  s.bind(d.guid).bind(d.name).bind(d.internal).bind(d.organization_guid).bind(d.created_at);
+  s.bind(d.updated_at);
+  return s.exec();
+}
+std::optional<Domain> SqliteStore::getDomain(const std::string& guid) {
+  return getOne<Domain>(db_, kDomainColumns, "domains", guid, readDomain);
+}
+std::vector<Domain> SqliteStore::listDomains(const NameFilter& f) {
+  Where w;
+  w.in("guid", f.guids).in("name", f.names);
+  return getMany<Domain>(db_, kDomainColumns, "domains", w, readDomain);
+}
+
+WriteResult SqliteStore::createApp(const App& a, const std::vector<Process>& processes) {
+  Transaction tx(db_);
+  Stmt s(db_, std::string("INSERT INTO apps (") + kAppColumns + ") VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+  s.bind(a.guid).bind(a.name).bind(a.space_guid).bind(a.state).bind(a.lifecycle_type);
+  s.bind(nlohmann::json(a.buildpacks).dump()).bind(a.stack).bind(a.droplet_guid);
+  s.bind(a.environment_variables).bind(a.created_at).bind(a.updated_at);
+  WriteResult r = s.exec();
+  for (const auto& p : processes) {
+    if (r != WriteResult::Ok) {
+      break;
+    }
+    r = insertProcess(db_, p);
+  }
+  return tx.finish(r);
+}
+std::optional<App> SqliteStore::getApp(const std::string& guid) {
+  return getOne<App>(db_, kAppColumns, "apps", guid, readApp);
+}
+std::vector<App> SqliteStore::listApps(const AppFilter& f) {
+  Where w;
+  w.in("guid", f.guids).in("name", f.names).in("space_guid", f.space_guids);
+  return getMany<App>(db_, kAppColumns, "apps", w, readApp);
+}
+WriteResult SqliteStore::updateApp(const App& a) {
+  Stmt s(db_,
+         "UPDATE apps SET name=?, state=?, lifecycle_type=?, buildpacks=?, stack=?, "
+         "droplet_guid=?, environment_variables=?, updated_at=? WHERE guid=?");
+  s.bind(a.name).bind(a.state).bind(a.lifecycle_type).bind(nlohmann::json(a.buildpacks).dump());
+  s.bind(a.stack).bind(a.droplet_guid).bind(a.environment_variables).bind(a.updated_at);
+  s.bind(a.guid);
+  return s.exec();
+}
+WriteResult SqliteStore::deleteApp(const std::string& guid) {
+  // processes and route_destinations go with it (ON DELETE CASCADE), in this transaction.
+  Transaction tx(db_);
+  Stmt s(db_, "DELETE FROM apps WHERE guid=?");
+  s.bind(guid);
+  return tx.finish(s.exec());
+}
+
+std::optional<Process> SqliteStore::getProcess(const std::string& guid) {
+  return getOne<Process>(db_, kProcessColumns, "processes", guid, readProcess);
+}
+std::vector<Process> SqliteStore::listProcesses(const std::string& app_guid) {
+  Where w;
+  w.in("app_guid", {app_guid});
+  return getMany<Process>(db_, kProcessColumns, "processes", w, readProcess);
+}
+WriteResult SqliteStore::updateProcess(const Process& p) {
+  Stmt s(db_,
+         "UPDATE processes SET command=?, instances=?, memory_in_mb=?, disk_in_mb=?, "
+         "log_rate_limit=?, health_check_type=?, health_check_endpoint=?, "
+         "health_check_timeout=?, health_check_invocation_timeout=?, health_check_interval=?, "
+         "version=?, updated_at=? WHERE guid=?");
+  s.bind(p.command).bind(p.instances).bind(p.memory_in_mb).bind(p.disk_in_mb);
+  s.bind(p.log_rate_limit_in_bytes_per_second).bind(p.health_check_type);
+  s.bind(p.health_check_endpoint).bind(p.health_check_timeout);
+  s.bind(p.health_check_invocation_timeout).bind(p.health_check_interval).bind(p.version);
+  s.bind(p.updated_at).bind(p.guid);
+  return s.exec();
+}
+
+WriteResult SqliteStore::createRoute(const Route& r) {
+  Stmt s(db_, std::string("INSERT INTO routes (") + kRouteColumns + ") VALUES (?,?,?,?,?,?,?)");
+  s.bind(r.guid).bind(r.host).bind(r.path).bind(r.domain_guid).bind(r.space_guid);
+  s.bind(r.created_at).bind(r.updated_at);
+  return s.exec();
+}
+std::optional<Route> SqliteStore::getRoute(const std::string& guid) {
+  return getOne<Route>(db_, kRouteColumns, "routes", guid, readRoute);
+}
+std::vector<Route> SqliteStore::listRoutes(const RouteFilter& f) {
+  Where w;
+  w.in("guid", f.guids).in("host", f.hosts).in("path", f.paths);
+  w.in("domain_guid", f.domain_guids).in("space_guid", f.space_guids);
+  if (!f.app_guids.empty()) {
+    Where inner;
+    inner.in("app_guid", f.app_guids);
+    // A route matches when one of its destinations points at one of the apps.
+    std::vector<std::string> route_guids;
+    Stmt s(db_, "SELECT DISTINCT route_guid FROM route_destinations" + inner.sql());
+    s.bindAll(inner.args());
+    while (s.step()) {
+      route_guids.push_back(s.text(0));
+    }
+    if (route_guids.empty()) {
+      return {};
+    }
+    w.in("guid", route_guids);
+  }
+  return getMany<Route>(db_, kRouteColumns, "routes", w, readRoute);
+}
+WriteResult SqliteStore::deleteRoute(const std::string& guid) {
+  Transaction tx(db_);
+  Stmt s(db_, "DELETE FROM routes WHERE guid=?");
+  s.bind(guid);
+  return tx.finish(s.exec());
+}
+std::vector<Destination> SqliteStore::listDestinations(const std::string& route_guid) {
+  Where w;
+  w.in("route_guid", {route_guid});
+  return getMany<Destination>(db_, kDestColumns, "route_destinations", w, readDest);
+}
+WriteResult SqliteStore::addDestinations(const std::vector<Destination>& ds) {
+  Transaction tx(db_);
+  WriteResult r = WriteResult::Ok;
+  for (const auto& d : ds) {
+    if (r != WriteResult::Ok) {
+      break;
+    }
+    r = insertDestination(db_, d);
+  }
+  return tx.finish(r);
+}
+WriteResult SqliteStore::replaceDestinations(const std::string& route_guid,
+                                             const std::vector<Destination>& ds) {
+  Transaction tx(db_);
+  if (!getRoute(route_guid)) {
+    return tx.finish(WriteResult::NotFound);
+  }
+  Stmt del(db_, "DELETE FROM route_destinations WHERE route_guid=?");
+  del.bind(route_guid);
+  del.exec();
+  WriteResult r = WriteResult::Ok;
+  for (const auto& d : ds) {
+    if (r != WriteResult::Ok) {
+      break;
+    }
+    r = insertDestination(db_, d);
+  }
+  return tx.finish(r);
+}
+WriteResult SqliteStore::deleteDestination(const std::string& route_guid,
+                                           const std::string& destination_guid) {
+  Stmt s(db_, "DELETE FROM route_destinations WHERE route_guid=? AND guid=?");
+  s.bind(route_guid).bind(destination_guid);
+  return s.exec();
+}
+
+WriteResult SqliteStore::createJob(const Job& j) {
+  Stmt s(db_, std::string("INSERT INTO jobs (") + kJobColumns + ") VALUES (?,?,?,?,?,?,?,?,?)");
+  s.bind(j.guid).bind(j.operation).bind(j.state).bind(j.resource_type).bind(j.resource_guid);
+  s.bind(j.errors).bind(j.warnings).bind(j.created_at).bind(j.updated_at);
+  return s.exec();
+}
+std::optional<Job> SqliteStore::getJob(const std::string& guid) {
+  return getOne<Job>(db_, kJobColumns, "jobs", guid, readJob);
+}
+std::vector<Job> SqliteStore::listJobsInState(const std::string& state) {
+  Where w;
+  w.in("state", {state});
+  return getMany<Job>(db_, kJobColumns, "jobs", w, readJob);
+}
+WriteResult SqliteStore::updateJob(const Job& j) {
+  Stmt s(db_, "UPDATE jobs SET state=?, errors=?, warnings=?, updated_at=? WHERE guid=?");
+  s.bind(j.state).bind(j.errors).bind(j.warnings).bind(j.updated_at).bind(j.guid);
+  return s.exec();
+}
+
+}  // namespace foundry::control

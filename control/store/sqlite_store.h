@@ -1,0 +1,68 @@
+#pragma once
+// SqliteStore: the embedded Store. One file (<data-dir>/controller.db) in WAL mode with
+// foreign keys on; schema migrations run in order at open, each in its own transaction, and
+// the applied version is kept in `schema_migrations`. Every public call is one transaction
+// (BEGIN IMMEDIATE .. COMMIT, rolled back on any failure), so nothing is stored half-way.
+//
+// Not thread-safe: one thread (the controller's event loop) uses it.
+
+#include <memory>
+#include <string>
+
+#include "control/store/store.h"
+
+struct sqlite3;
+
+namespace foundry::control {
+
+class SqliteStore : public Store {
+ public:
+  // Opens or creates the database file at `path` and migrates it. Throws StoreError.
+  explicit SqliteStore(const std::string& path);
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  // The schema version after migrations (tests check it).
+  int schemaVersion();
+
+  // Store
+  WriteResult createOrganization(const Organization& org) override;
+  std::optional<Organization> getOrganization(const std::string& guid) override;
+  std::vector<Organization> listOrganizations(const NameFilter& filter) override;
+  WriteResult createSpace(const Space& space) override;
+  std::optional<Space> getSpace(const std::string& guid) override;
+  std::vector<Space> listSpaces(const NameFilter& filter) override;
+  WriteResult createDomain(const Domain& domain) override;
+  std::optional<Domain> getDomain(const std::string& guid) override;
+  std::vector<Domain> listDomains(const NameFilter& filter) override;
+  WriteResult createApp(const App& app, const std::vector<Process>& processes) override;
+  std::optional<App> getApp(const std::string& guid) override;
+  std::vector<App> listApps(const AppFilter& filter) override;
+  WriteResult updateApp(const App& app) override;
+  WriteResult deleteApp(const std::string& guid) override;
+  std::optional<Process> getProcess(const std::string& guid) override;
+  std::vector<Process> listProcesses(const std::string& app_guid) override;
+  WriteResult updateProcess(const Process& process) override;
+  WriteResult createRoute(const Route& route) override;
+  std::optional<Route> getRoute(const std::string& guid) override;
+  std::vector<Route> listRoutes(const RouteFilter& filter) override;
+  WriteResult deleteRoute(const std::string& guid) override;
+  std::vector<Destination> listDestinations(const std::string& route_guid) override;
+  WriteResult addDestinations(const std::vector<Destination>& destinations) override;
+  WriteResult replaceDestinations(const std::string& route_guid,
+                                  const std::vector<Destination>& destinations) override;
+  WriteResult deleteDestination(const std::string& route_guid,
+                                const std::string& destination_guid) override;
+  WriteResult createJob(const Job& job) override;
+  std::optional<Job> getJob(const std::string& guid) override;
+  std::vector<Job> listJobsInState(const std::string& state) override;
+  WriteResult updateJob(const Job& job) override;
+
+ private:
+  void migrate();
+
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace foundry::control

@@ -1,0 +1,181 @@
+#pragma once
+// Store: the controller's persistent state behind an interface, so the embedded SQLite
+// implementation (sqlite_store.h) can later be joined by PostgreSQL without touching the API
+// layer. Records are plain structs; each Store call is atomic (one transaction), and the
+// calls that touch several tables (create an app with its web process, delete an app with its
+// processes and route destinations) do all of it or nothing.
+//
+// Errors: lookups return std::nullopt for an unknown GUID; create/update calls return a
+// WriteResult naming a constraint violation (duplicate name, missing parent) so the API can
+// map it to a 422; anything else (disk full, corrupt file) throws StoreError, which the HTTP
+// layer turns into a 500.
+//
+// Thread context: an implementation may be called from one thread at a time (the controller's
+// event loop). Later resources (packages, builds, droplets) get their own record structs and
+// tables the same way; the schema is versioned (see sqlite_store.cc migrations).
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace foundry::control {
+
+struct StoreError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Timestamps are ISO 8601 UTC strings ("2026-11-27T12:00:00Z"), as the API shows them.
+struct Organization {
+  std::string guid;
+  std::string name;
+  bool suspended = false;
+  std::string created_at, updated_at;
+};
+
+struct Space {
+  std::string guid;
+  std::string name;
+  std::string organization_guid;
+  std::string created_at, updated_at;
+};
+
+struct Domain {
+  std::string guid;
+  std::string name;
+  bool internal = false;
+  std::optional<std::string> organization_guid;  // nullopt: a shared domain
+  std::string created_at, updated_at;
+};
+
+struct App {
+  std::string guid;
+  std::string name;
+  std::string space_guid;
+  std::string state = "STOPPED";  // STOPPED | STARTED
+  std::string lifecycle_type = "buildpack";
+  std::vector<std::string> buildpacks;
+  std::string stack = "cflinuxfs4";
+  std::optional<std::string> droplet_guid;  // current droplet (staging is a later slice)
+  std::string environment_variables = "{}";  // a JSON object, kept as text
+  std::string created_at, updated_at;
+};
+
+struct Process {
+  std::string guid;
+  std::string app_guid;
+  std::string type = "web";
+  std::optional<std::string> command;
+  int64_t instances = 1;
+  int64_t memory_in_mb = 1024;
+  int64_t disk_in_mb = 1024;
+  int64_t log_rate_limit_in_bytes_per_second = -1;
+  std::string health_check_type = "port";  // port | process | http
+  std::optional<std::string> health_check_endpoint;  // http only
+  std::optional<int64_t> health_check_timeout;
+  std::optional<int64_t> health_check_invocation_timeout;
+  std::optional<int64_t> health_check_interval;
+  std::string version;  // a GUID, renewed when what the cell runs changes
+  std::string created_at, updated_at;
+};
+
+struct Route {
+  std::string guid;
+  std::string host;
+  std::string path;  // "" or "/..."
+  std::string domain_guid;
+  std::string space_guid;
+  std::string created_at, updated_at;
+};
+
+struct Destination {
+  std::string guid;
+  std::string route_guid;
+  std::string app_guid;
+  std::string process_type = "web";
+  int64_t port = 8080;
+  std::string protocol = "http1";
+  std::string created_at, updated_at;
+};
+
+struct Job {
+  std::string guid;
+  std::string operation;  // "app.delete", "route.delete"
+  std::string state;      // PROCESSING | COMPLETE | FAILED
+  std::string resource_type;  // "app", "route"
+  std::string resource_guid;
+  std::string errors = "[]";    // JSON array, kept as text
+  std::string warnings = "[]";  // JSON array, kept as text
+  std::string created_at, updated_at;
+};
+
+// Filters for list calls: an empty vector means "any". Results come in creation order; the
+// API layer sorts and pages them (the V3 API is low-rate; SQL paging is a later step).
+struct AppFilter {
+  std::vector<std::string> guids, names, space_guids;
+};
+struct RouteFilter {
+  std::vector<std::string> guids, hosts, paths, domain_guids, space_guids, app_guids;
+};
+struct NameFilter {
+  std::vector<std::string> guids, names;
+};
+
+enum class WriteResult {
+  Ok,
+  NotFound,        // the record to update/delete does not exist
+  Duplicate,       // a uniqueness constraint (app name in space, route host+path+domain)
+  MissingParent,   // a referenced space/domain/app/route does not exist
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Organizations, spaces, domains.
+  virtual WriteResult createOrganization(const Organization& org) = 0;
+  virtual std::optional<Organization> getOrganization(const std::string& guid) = 0;
+  virtual std::vector<Organization> listOrganizations(const NameFilter& filter) = 0;
+  virtual WriteResult createSpace(const Space& space) = 0;
+  virtual std::optional<Space> getSpace(const std::string& guid) = 0;
+  virtual std::vector<Space> listSpaces(const NameFilter& filter) = 0;
+  virtual WriteResult createDomain(const Domain& domain) = 0;
+  virtual std::optional<Domain> getDomain(const std::string& guid) = 0;
+  virtual std::vector<Domain> listDomains(const NameFilter& filter) = 0;
+
+  // Apps. createApp stores the app and its processes in one transaction.
+  virtual WriteResult createApp(const App& app, const std::vector<Process>& processes) = 0;
+  virtual std::optional<App> getApp(const std::string& guid) = 0;
+  virtual std::vector<App> listApps(const AppFilter& filter) = 0;
+  virtual WriteResult updateApp(const App& app) = 0;
+  // Deletes the app, its processes and every route destination pointing at it.
+  virtual WriteResult deleteApp(const std::string& guid) = 0;
+
+  // Processes.
+  virtual std::optional<Process> getProcess(const std::string& guid) = 0;
+  virtual std::vector<Process> listProcesses(const std::string& app_guid) = 0;
+  virtual WriteResult updateProcess(const Process& process) = 0;
+
+  // Routes and destinations. deleteRoute removes its destinations too.
+  virtual WriteResult createRoute(const Route& route) = 0;
+  virtual std::optional<Route> getRoute(const std::string& guid) = 0;
+  virtual std::vector<Route> listRoutes(const RouteFilter& filter) = 0;
+  virtual WriteResult deleteRoute(const std::string& guid) = 0;
+  virtual std::vector<Destination> listDestinations(const std::string& route_guid) = 0;
+  // Adds all of them or none (MissingParent if the route or an app is gone).
+  virtual WriteResult addDestinations(const std::vector<Destination>& destinations) = 0;
+  // Replaces the route's destinations with these, in one transaction.
+  virtual WriteResult replaceDestinations(const std::string& route_guid,
+                                          const std::vector<Destination>& destinations) = 0;
+  virtual WriteResult deleteDestination(const std::string& route_guid,
+                                        const std::string& destination_guid) = 0;
+
+  // Jobs (async operations; PROCESSING ones are resumed after a restart).
+  virtual WriteResult createJob(const Job& job) = 0;
+  virtual std::optional<Job> getJob(const std::string& guid) = 0;
+  virtual std::vector<Job> listJobsInState(const std::string& state) = 0;
+  virtual WriteResult updateJob(const Job& job) = 0;
+};
+
+}  // namespace foundry::control
