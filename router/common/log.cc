@@ -1,5 +1,7 @@
 #include "router/common/log.h"
 
+#include "router/common/json_escape.h"
+
 #include <unistd.h>
 
 #include <atomic>
@@ -22,27 +24,6 @@ const char* levelName(Level level) {
   return "info";
 }
 
-void appendJsonString(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out.push_back('"');
-}
 
 }  // namespace
 
@@ -75,19 +56,19 @@ void write(Level level, std::string_view source, std::string_view event,
   char buf[64];
   std::snprintf(buf, sizeof buf, "{\"timestamp\":%.6f,\"log_level\":", ts);
   line += buf;
-  appendJsonString(line, levelName(level));
+  appendJsonString(&line, levelName(level));
   line += ",\"source\":";
-  appendJsonString(line, source);
+  appendJsonString(&line, source);
   line += ",\"message\":";
-  appendJsonString(line, event);
+  appendJsonString(&line, event);
   line += ",\"data\":{";
   bool first = true;
   for (const auto& [key, value] : fields) {
     if (!first) line.push_back(',');
     first = false;
-    appendJsonString(line, key);
+    appendJsonString(&line, key);
     line.push_back(':');
-    appendJsonString(line, value);
+    appendJsonString(&line, value);
   }
   line += "}}\n";
   ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());

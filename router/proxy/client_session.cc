@@ -87,6 +87,15 @@ ssize_t sendPair(int fd, const std::string& head, size_t off, const char* body, 
   return w;
 }
 
+// A write of n bytes took the unsent rest of a head first, then body bytes: advances *head_off
+// over the head part and returns how many body bytes were written.
+size_t advancePastHead(size_t n, size_t head_size, size_t* head_off) {
+  size_t head_left = head_size - *head_off;
+  size_t from_head = n < head_left ? n : head_left;
+  *head_off += from_head;
+  return n - from_head;
+}
+
 bool isIdempotent(std::string_view method) {
   return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "TRACE";
 }
@@ -580,11 +589,7 @@ ClientSession::Io ClientSession::writeToUpstream() {
                        &up_->writable);
   if (w < 0) return Io::Error;
   if (w == 0) return Io::WouldBlock;
-  size_t n = static_cast<size_t>(w);
-  size_t head_left = req_base_.size() - up_head_off_;
-  size_t from_head = n < head_left ? n : head_left;
-  up_head_off_ += from_head;
-  size_t from_body = n - from_head;
+  size_t from_body = advancePastHead(static_cast<size_t>(w), req_base_.size(), &up_head_off_);
   if (from_body > 0) {
     in_.consume(from_body);
     req_body_pending_ -= from_body;
@@ -598,11 +603,8 @@ ClientSession::Io ClientSession::writeToClient() {
                        &client_writable_);
   if (w < 0) return Io::Error;
   if (w == 0) return Io::WouldBlock;
-  size_t n = static_cast<size_t>(w);
-  size_t head_left = client_head_.size() - client_head_off_;
-  size_t from_head = n < head_left ? n : head_left;
-  client_head_off_ += from_head;
-  size_t from_body = n - from_head;
+  size_t from_body =
+      advancePastHead(static_cast<size_t>(w), client_head_.size(), &client_head_off_);
   if (from_body > 0) {
     up_in_.consume(from_body);
     resp_body_pending_ -= from_body;

@@ -1,3 +1,4 @@
+#include "router/common/json_escape.h"
 #include "router/status/status_server.h"
 
 #include <event2/buffer.h>
@@ -24,37 +25,6 @@ constexpr char kAlivePath[] = "/is-process-alive-do-not-use-for-loadbalancing";
 constexpr char kRoutesPath[] = "/routes";
 constexpr char kMetricsPath[] = "/metrics";
 
-void appendJsonString(std::string* out, std::string_view s) {
-  out->push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out->append(buf);
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out->push_back('"');
-}
 
 // RFC 4648 base64 with optional padding; false on any character outside the alphabet.
 bool base64Decode(std::string_view in, std::string* out) {
