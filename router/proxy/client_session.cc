@@ -632,7 +632,9 @@ bool ClientSession::stepProxy() {
   if (up_ != nullptr && up_->connected && up_->writable && pendingToUpstream()) {
     Io io = writeToUpstream();
     if (io == Io::Error) {
-      attemptFailed(errno, false);
+      // Nothing of this request reached the backend when the very first write failed: as
+      // retriable as a connect error (gorouter: "before request headers were written").
+      attemptFailed(errno, up_head_off_ == 0);
       return true;
     }
     progress |= io == Io::Progress;

@@ -67,3 +67,35 @@ TEST_F(RetryBudgetTest, NoRetryStartsAfterTheBudget) {
 
 }  // namespace
 }  // namespace foundry::test
+
+namespace foundry::test {
+namespace {
+
+// A backend that closes every connection right after a response without saying
+// "Connection: close" (as one with a short idle timeout does). The router must never hand a
+// request to such a dead pooled connection and fail: it either notices the close first or
+// replays the request on a fresh connection.
+TEST_F(RetryTest, PooledConnectionClosedByTheBackendIsNeverA502) {
+  FakeBackend a("a");
+  a.setHandler([](const BackendRequest&) {
+    BackendResponse r;
+    r.status = 200;
+    r.headers = {{"Content-Length", "4"}};
+    r.body = "fine";
+    // Exactly the serialized response: sent whole, then the connection closes.
+    r.truncate_after = std::string("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nfine").size();
+    return r;
+  });
+  addRoute("app.example.com", a.port());
+  HttpClient client(port());
+  for (int i = 0; i < 30; ++i) {
+    auto r = client.get("app.example.com");
+    ASSERT_TRUE(r) << i << ": " << client.lastError();
+    EXPECT_EQ(r->status, 200) << i;
+    EXPECT_EQ(r->body, "fine") << i;
+  }
+  EXPECT_EQ(a.requestCount(), 30u);
+}
+
+}  // namespace
+}  // namespace foundry::test
