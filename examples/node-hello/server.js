@@ -2,7 +2,7 @@
 const http = require('http');
 
 function instanceIndex() {
-  if (process.env.CF_INSTANCE_INDEX !== undefined) {
+  if (process.env.CF_INSTANCE_INDEX) {
     return process.env.CF_INSTANCE_INDEX;
   }
   try {
