@@ -17,6 +17,9 @@ PACKAGES=(
   libsimdjson-dev nlohmann-json3-dev libsqlite3-dev libarchive-dev libcli11-dev
   # programs for tests, the demo and the load benchmark
   nats-server python3 wrk nginx haproxy curl iproute2 util-linux procps
+  # staging: the nodejs system buildpack uses the machine's node (Debian's nodejs; npm ships
+  # with it from NodeSource, Debian 12 packages it separately as npm)
+  nodejs
 )
 
 missing() { # prints every package of PACKAGES that is not fully installed (one dpkg-query call)
