@@ -54,7 +54,7 @@ std::string createTarGz(const std::string& src_dir, const std::string& out_path)
   for (const auto& p : paths) {
     std::unique_ptr<archive_entry, decltype(&archive_entry_free)> entry(archive_entry_new(),
                                                                        archive_entry_free);
-    fs::path rel = p == root ? fs::path(".") : fs::path(".") / fs::relative(p, root);
+    fs::path rel = p == root ? fs::path(".") : fs::path(".") / p.lexically_relative(root);
     archive_entry_copy_sourcepath(entry.get(), p.c_str());
     if (archive_read_disk_entry_from_file(disk.get(), entry.get(), -1, nullptr) != ARCHIVE_OK) {
       return archiveError(disk.get(), "cannot stat " + p.string());

@@ -426,5 +426,87 @@ TEST_F(StagerTest, StagedStaticSiteServesIndexHtmlWithNginx) {
   EXPECT_EQ(hidden->status, 404);
 }
 
+TEST_F(StagerTest, CustomBuildpackFromAZipArchive) {
+  fs::path src = dir_ / "zip-src";
+  spit(src / "bin/detect", "#!/usr/bin/env bash\nexit 0\n", true);
+  spit(src / "bin/compile", "#!/usr/bin/env bash\necho zipped-compile\n", true);
+  spit(src / "bin/release", "#!/usr/bin/env bash\necho 'default_process_types: {web: ./z}'\n",
+       true);
+  fs::path zip = dir_ / "bp.zip";
+  ProcessSpec spec;
+  spec.argv = {"/bin/bash", "-c", "cd '" + src.string() + "' && python3 -m zipfile -c '" +
+                                      zip.string() + "' bin"};
+  spec.env = currentEnvironment();
+  ASSERT_EQ(runProcess(spec, std::chrono::steady_clock::now() + 30s, nullptr).exit_code, 0);
+  fs::path droplet = dir_ / "z.tgz";
+  auto run = stager({"--app", app("a", {{"f", "x"}}).string(), "--droplet", droplet.string(),
+                     "-b", zip.string()});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("zipped-compile"), std::string::npos);
+  EXPECT_EQ(info(unpack(droplet, "z")).start_command, "./z");
+}
+
+TEST_F(StagerTest, BuildpackWithoutBinIsMalformed) {
+  fs::path empty = dir_ / "buildpacks/empty";
+  fs::create_directories(empty / "a");
+  fs::create_directories(empty / "b");
+  auto run = stager({"--app", app("a", {{"f", "x"}}).string(), "--droplet",
+                     (dir_ / "d.tgz").string(), "-b", empty.string()});
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_NE(run.output.find("does not contain a /bin dir"), std::string::npos) << run.output;
+}
+
+TEST_F(StagerTest, NodejsBuildpackRunsNpmInstallForLocalDependencies) {
+  // A file: dependency: npm installs it without the registry.
+  fs::path a = app("npm-app", {
+      {"package.json", R"({"name":"npm-app","version":"1.0.0","scripts":{"start":"node server.js"},)"
+                       R"("dependencies":{"local-lib":"file:./local-lib"}})"},
+      {"server.js", "console.log(require('local-lib')());\n"},
+      {"local-lib/package.json", R"({"name":"local-lib","version":"1.0.0","main":"index.js"})"},
+      {"local-lib/index.js", "module.exports = () => 'from local-lib';\n"},
+  });
+  fs::path droplet = dir_ / "npm.tgz";
+  fs::path cache = dir_ / "cache";
+  auto run = stager({"--app", a.string(), "--droplet", droplet.string(), "--cache",
+                     cache.string()},
+                    120s);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("Running npm install"), std::string::npos) << run.output;
+  fs::path d = unpack(droplet, "npm");
+  EXPECT_TRUE(fs::exists(d / "app/node_modules/local-lib/index.js"));
+  EXPECT_TRUE(fs::exists(cache / "final/node_modules"));
+  EXPECT_EQ(info(d).start_command, "npm start");
+}
+
+TEST_F(StagerTest, PythonAppIsStagedAndServes) {
+  fs::path a = app("py", {
+      {"app.py",
+       "import http.server, os\n"
+       "class H(http.server.BaseHTTPRequestHandler):\n"
+       "    def do_GET(self):\n"
+       "        body = b'hello from python\\n'\n"
+       "        self.send_response(200)\n"
+       "        self.send_header('Content-Length', str(len(body)))\n"
+       "        self.end_headers()\n"
+       "        self.wfile.write(body)\n"
+       "http.server.HTTPServer(('127.0.0.1', int(os.environ['PORT'])), H).serve_forever()\n"},
+      {"requirements.txt", "# no dependencies\n"},
+  });
+  fs::path droplet = dir_ / "py.tgz";
+  auto run = stager({"--app", a.string(), "--droplet", droplet.string()});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("Detected buildpack python"), std::string::npos);
+  fs::path d = unpack(droplet, "py");
+  StagingInfo si = info(d);
+  EXPECT_EQ(si.detected_buildpack, "python");
+  EXPECT_EQ(si.start_command, "python3 app.py");
+  uint16_t port = test::freeTcpPort();
+  pid_t pid = startApp(d / "app", si.start_command, {{"PORT", std::to_string(port)}});
+  auto r = getUntilUp(port, 15s);
+  stopApp(pid);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->body, "hello from python\n");
+}
+
 }  // namespace
 }  // namespace foundry::staging
