@@ -3,6 +3,7 @@
 #include "staging/droplet/archive.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -95,7 +96,7 @@ std::string resolveBuildpack(const std::string& spec, const std::string& system_
     return binRoot(fs::absolute(spec), &out->dir);
   }
   if (fs::is_regular_file(spec, ec) && looksLikeArchive(spec)) {
-    static int counter = 0;
+    static std::atomic<int> counter{0};
     fs::path dest = fs::path(download_dir) / ("buildpack-" + std::to_string(++counter));
     std::string err = extractArchive(spec, dest.string());
     if (!err.empty()) {
