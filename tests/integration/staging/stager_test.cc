@@ -508,5 +508,30 @@ TEST_F(StagerTest, PythonAppIsStagedAndServes) {
   EXPECT_EQ(r->body, "hello from python\n");
 }
 
+TEST_F(StagerTest, BuildpacksSeeCfStackAndExtraEnvironment) {
+  fs::path bp = buildpack("env", {{"compile", "echo \"stack=$CF_STACK foo=$FOO cwd=$(pwd)\""},
+                                  {"release", "echo ---"}});
+  fs::path a = app("a", {{"f", "x"}});
+  auto run = stager({"--app", a.string(), "--droplet", (dir_ / "d.tgz").string(), "-b",
+                     bp.string(), "--stack", "cflinuxfs5", "-e", "FOO=bar baz"});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("stack=cflinuxfs5 foo=bar baz cwd="), std::string::npos)
+      << run.output;
+  EXPECT_NE(run.output.find("/contents/app"), std::string::npos) << run.output;
+  // No web process: a warning, not a failure.
+  EXPECT_NE(run.output.find("No start command specified by buildpack or via Procfile."),
+            std::string::npos);
+}
+
+TEST_F(StagerTest, BadArgumentsExit1) {
+  EXPECT_EQ(stager({"--app"}).exit_code, 1);
+  EXPECT_EQ(stager({"--bogus"}).exit_code, 1);
+  EXPECT_EQ(stager({"--app", (dir_ / "missing").string(), "--droplet",
+                    (dir_ / "d.tgz").string()}).exit_code, 1);
+  EXPECT_EQ(stager({"--app", app("a", {{"f", "x"}}).string(), "--droplet",
+                    (dir_ / "d.tgz").string(), "--timeout", "soon"}).exit_code, 1);
+  EXPECT_EQ(stager({"--help"}).exit_code, 0);
+}
+
 }  // namespace
 }  // namespace foundry::staging
