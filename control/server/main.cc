@@ -83,8 +83,9 @@ void onRequest(evhttp_request* req, void* arg) {
     evhttp_add_header(out_headers, k.c_str(), v.c_str());
   }
   evbuffer* out = evbuffer_new();
+  // Always JSON (evhttp would otherwise label a bodiless 202 as text/html).
+  evhttp_add_header(out_headers, "Content-Type", "application/json; charset=utf-8");
   if (!resp.body.is_null()) {
-    evhttp_add_header(out_headers, "Content-Type", "application/json; charset=utf-8");
     std::string text = resp.body.dump();
     evbuffer_add(out, text.data(), text.size());
   }

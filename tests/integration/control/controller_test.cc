@@ -267,6 +267,7 @@ TEST_F(ControllerTest, PushAndRouteFlow) {
   EXPECT_TRUE(unmapped.raw.body.empty());
   auto del_route = call("DELETE", "/v3/routes/" + route);
   ASSERT_EQ(del_route.status, 202);
+  EXPECT_EQ(del_route.raw.header("Content-Type").value_or(""), "application/json; charset=utf-8");
   EXPECT_EQ(waitJob(del_route.raw.header("Location").value_or("")), "COMPLETE");
   auto del_app = call("DELETE", "/v3/apps/" + app);
   ASSERT_EQ(del_app.status, 202);

@@ -609,6 +609,23 @@ TEST_F(ApiTest, Destinations) {
   EXPECT_EQ(replaced.body["destinations"][0]["app"]["guid"], blue);
 }
 
+TEST_F(ApiTest, JobLeftProcessingIsResumedByTheNextRun) {
+  const std::string g = createApp("interrupted");
+  auto r = call("DELETE", "/v3/apps/" + g);
+  ASSERT_EQ(r.status, 202);
+  const std::string job = r.headers.at(0).second.substr(std::string(kBase).size());
+  // The controller "stops" before running the job; a new one over the same file finishes it.
+  api_.reset();
+  store_ = std::make_unique<SqliteStore>(dir_ + "/controller.db");
+  api_ = std::make_unique<Api>(*store_, ApiConfig{});
+  api_->bootstrap();
+  EXPECT_EQ(api_->defaultSpaceGuid(), space_);
+  EXPECT_EQ(call("GET", job).body["state"], "PROCESSING");
+  EXPECT_EQ(api_->runPendingJobs(), 1);
+  EXPECT_EQ(call("GET", job).body["state"], "COMPLETE");
+  EXPECT_EQ(call("GET", "/v3/apps/" + g).status, 404);
+}
+
 TEST_F(ApiTest, DeleteRouteIsAnAsyncJob) {
   const std::string route = createRoute("gone");
   auto r = call("DELETE", "/v3/routes/" + route);
