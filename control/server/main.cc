@@ -86,7 +86,8 @@ void onRequest(evhttp_request* req, void* arg) {
   // Always JSON (evhttp would otherwise label a bodiless 202 as text/html).
   evhttp_add_header(out_headers, "Content-Type", "application/json; charset=utf-8");
   if (!resp.body.is_null()) {
-    std::string text = resp.body.dump();
+    // replace: a detail may echo request bytes that are not UTF-8 (e.g. a %FF query key).
+    std::string text = resp.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     evbuffer_add(out, text.data(), text.size());
   }
   evhttp_send_reply(req, resp.status, nullptr, out);

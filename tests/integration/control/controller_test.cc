@@ -291,6 +291,11 @@ TEST_F(ControllerTest, ErrorsOnTheWire) {
   auto missing = post("/v3/apps", {{"name", "x"}});
   EXPECT_EQ(missing.status, 422);
   EXPECT_EQ(missing.body["errors"][0]["title"], "CF-UnprocessableEntity");
+  // A detail echoing a query key that is not UTF-8 still goes out (as U+FFFD).
+  auto not_utf8 = get("/v3/apps?%FF%FE=1");
+  EXPECT_EQ(not_utf8.status, 400);
+  EXPECT_EQ(not_utf8.body["errors"][0]["title"], "CF-BadQueryParameter");
+  EXPECT_EQ(get("/").status, 200);  // still up
   auto bad_page = get("/v3/apps?per_page=9999");
   EXPECT_EQ(bad_page.status, 400);
   EXPECT_EQ(bad_page.body["errors"][0]["title"], "CF-BadQueryParameter");
