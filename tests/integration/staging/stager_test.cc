@@ -533,5 +533,50 @@ TEST_F(StagerTest, BadArgumentsExit1) {
   EXPECT_EQ(stager({"--help"}).exit_code, 0);
 }
 
+TEST_F(StagerTest, LauncherRunsTheDropletWithProfileScriptsAndItsEnvironment) {
+  fs::path droplet = dir_ / "node.tgz";
+  ASSERT_EQ(stager({"--app", (kSource / "examples/node-hello").string(), "--droplet",
+                    droplet.string()}).exit_code, 0);
+  fs::path d = unpack(droplet, "home");
+  // A droplet-level profile.d script runs before the start command (A8).
+  spit(d / "profile.d/00-test.sh", "export CF_INSTANCE_INDEX=7\n");
+  fs::path launcher = fs::path(STAGER_BINARY).parent_path() / "launcher";
+  uint16_t port = test::freeTcpPort();
+  // cwd = droplet root; empty command: staging_info.yml's start_command is used.
+  pid_t pid = startApp(d, "exec '" + launcher.string() + "' app '' ''",
+                       {{"PORT", std::to_string(port)}, {"INSTANCE_INDEX", "1"}});
+  auto r = getUntilUp(port, 15s);
+  stopApp(pid);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->body, "hello from node-hello instance 7\n");
+
+  // Without a profile override the index comes from VCAP_APPLICATION, which the launcher
+  // fills in from INSTANCE_INDEX.
+  fs::remove(d / "profile.d/00-test.sh");
+  port = test::freeTcpPort();
+  pid = startApp(d, "exec '" + launcher.string() + "' app '' ''",
+                 {{"PORT", std::to_string(port)}, {"INSTANCE_INDEX", "4"},
+                  {"CF_INSTANCE_INDEX", ""}});
+  r = getUntilUp(port, 15s);
+  stopApp(pid);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->body, "hello from node-hello instance 4\n");
+}
+
+TEST_F(StagerTest, LauncherWithoutAnyCommandExits1) {
+  fs::path root = dir_ / "empty-droplet";
+  fs::create_directories(root / "app");
+  fs::path launcher = fs::path(STAGER_BINARY).parent_path() / "launcher";
+  ProcessSpec spec;
+  spec.argv = {launcher.string(), "app", "", ""};
+  spec.cwd = root.string();
+  spec.env = currentEnvironment();
+  std::string out;
+  auto r = runProcess(spec, std::chrono::steady_clock::now() + 10s,
+                      [&](const std::string& l, bool) { out += l; });
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(out.find("no start command specified or detected in droplet"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace foundry::staging
