@@ -241,6 +241,10 @@ ApiResponse Api::dispatch(Ctx& c) {
       return appAction(c, s[2], s[4]);
     }
     if (m == "GET" && is({"v3", "apps", "*", "processes"})) return listAppProcesses(c, s[2]);
+    if (m == "GET" && is({"v3", "apps", "*", "routes"})) {
+      requireApp(s[2]);
+      return listRoutes(c, s[2]);
+    }
     if (m == "GET" && is({"v3", "apps", "*", "processes", "*"})) {
       return getAppProcess(c, s[2], s[4]);
     }
@@ -260,7 +264,7 @@ ApiResponse Api::dispatch(Ctx& c) {
     }
 
     if (m == "POST" && is({"v3", "routes"})) return createRoute(c);
-    if (m == "GET" && is({"v3", "routes"})) return listRoutes(c);
+    if (m == "GET" && is({"v3", "routes"})) return listRoutes(c, "");
     if (m == "GET" && is({"v3", "routes", "*"})) return getRoute(c, s[2]);
     if (m == "DELETE" && is({"v3", "routes", "*"})) return deleteRoute(c, s[2]);
     if (m == "GET" && is({"v3", "routes", "*", "destinations"})) return listDestinations(c, s[2]);

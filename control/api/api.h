@@ -122,7 +122,8 @@ class Api {
 
   // Routes and destinations (routes_handlers.cc).
   ApiResponse createRoute(Ctx& c);
-  ApiResponse listRoutes(Ctx& c);
+  // With app_guid: GET /v3/apps/:guid/routes (the routes with a destination to that app).
+  ApiResponse listRoutes(Ctx& c, const std::string& app_guid);
   ApiResponse getRoute(Ctx& c, const std::string& guid);
   ApiResponse deleteRoute(Ctx& c, const std::string& guid);
   ApiResponse listDestinations(Ctx& c, const std::string& route_guid);

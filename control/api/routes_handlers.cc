@@ -121,7 +121,7 @@ ApiResponse Api::createRoute(Ctx& c) {
   return {201, presentRoute(c, r), {}};
 }
 
-ApiResponse Api::listRoutes(Ctx& c) {
+ApiResponse Api::listRoutes(Ctx& c, const std::string& app_guid) {
   c.query.allowOnly({"guids", "hosts", "paths", "domain_guids", "space_guids", "app_guids",
                      "page", "per_page", "order_by"});
   PageRequest page = readPageRequest(c.query, {"created_at", "updated_at"});
@@ -134,13 +134,17 @@ ApiResponse Api::listRoutes(Ctx& c) {
   if (auto* v = c.query.find("domain_guids")) f.domain_guids = *v;
   if (auto* v = c.query.find("space_guids")) f.space_guids = *v;
   if (auto* v = c.query.find("app_guids")) f.app_guids = *v;
+  if (!app_guid.empty()) {
+    f.app_guids = {app_guid};
+  }
   std::function<std::string(const Route&)> key = [&](const Route& r) {
     return page.order_by == "updated_at" ? r.updated_at : r.created_at;
   };
   std::function<json(const Route&)> present = [&](const Route& r) { return presentRoute(c, r); };
   return {200,
-          presentList(c.req.base_url, "/v3/routes", c.req.query, page, store_.listRoutes(f), key,
-                      present),
+          presentList(c.req.base_url,
+                      app_guid.empty() ? "/v3/routes" : "/v3/apps/" + app_guid + "/routes",
+                      c.req.query, page, store_.listRoutes(f), key, present),
           {}};
 }
 

@@ -542,6 +542,14 @@ TEST_F(ApiTest, RouteListFiltersLikeMapRoute) {
   ASSERT_EQ(by_app.body["resources"].size(), 1u);
   EXPECT_EQ(by_app.body["resources"][0]["guid"], pathed);
   EXPECT_EQ(by_app.body["resources"][0]["destinations"].size(), 1u);
+  auto app_routes = call("GET", "/v3/apps/" + app + "/routes");
+  ASSERT_EQ(app_routes.status, 200) << app_routes.body;
+  ASSERT_EQ(app_routes.body["resources"].size(), 1u);
+  EXPECT_EQ(app_routes.body["resources"][0]["guid"], pathed);
+  EXPECT_EQ(app_routes.body["pagination"]["first"]["href"],
+            std::string(kBase) + "/v3/apps/" + app + "/routes?page=1&per_page=50");
+  EXPECT_EQ(call("GET", "/v3/apps/" + createApp("b") + "/routes").body["resources"].size(), 0u);
+  EXPECT_EQ(call("GET", "/v3/apps/nope/routes").status, 404);
 }
 
 TEST_F(ApiTest, Destinations) {
