@@ -150,6 +150,12 @@ class Builder {
     if (ec) {
       return {kExitOther, "cannot create the cache dir: " + ec.message()};
     }
+    if (!config_.input_cache.empty() && fs::exists(config_.input_cache, ec)) {
+      std::string err = extractArchive(config_.input_cache, cache_dir_.string());
+      if (!err.empty()) {
+        say("Warning: ignoring the previous build cache: " + err);
+      }
+    }
     system_dir_ = config_.system_buildpacks_dir.empty() ? defaultSystemBuildpacksDir()
                                                          : config_.system_buildpacks_dir;
     env_ = currentEnvironment();
@@ -447,6 +453,21 @@ class Builder {
       return {kExitOther, "cannot write the droplet: " + ec.message()};
     }
     say("-----> Droplet written to " + out.string());
+    if (!config_.output_cache.empty()) {
+      fs::path cache_out = fs::absolute(config_.output_cache);
+      fs::create_directories(cache_out.parent_path(), ec);
+      fs::path cache_partial = cache_out;
+      cache_partial += ".partial";
+      err = createTarGz(cache_dir_.string(), cache_partial.string());
+      if (!err.empty()) {
+        fs::remove(cache_partial, ec);
+        return {kExitOther, "cannot write the build cache: " + err};
+      }
+      fs::rename(cache_partial, cache_out, ec);
+      if (ec) {
+        return {kExitOther, "cannot write the build cache: " + ec.message()};
+      }
+    }
     return {};
   }
 

@@ -29,6 +29,9 @@ struct StagingConfig {
   std::vector<std::string> buildpacks;  // named buildpacks (skip detect); empty: detect
   std::string system_buildpacks_dir;    // empty: the repo's staging/buildpacks
   std::string cache_dir;                // build-artifacts cache, reused across stagings; may be empty
+  std::string input_cache;              // .tgz of a previous cache, extracted into the cache dir
+                                        // first; a missing file is not an error (CF's "try")
+  std::string output_cache;             // .tgz of the cache dir written after a good staging
   std::string output_droplet;           // .tgz to write
   std::string output_metadata;          // result.json to write (optional)
   std::string start_command;            // user command (cf push -c): wins over everything

@@ -15,6 +15,8 @@ void usage() {
                "  -b, --buildpack NAME|DIR|ARCHIVE  named buildpack (repeat for multi-buildpack;\n"
                "                                    none given: detect over system buildpacks)\n"
                "  --cache DIR                       build-artifacts cache, reused next time\n"
+               "  --input-cache TGZ                 previous cache archive, extracted first (may be missing)\n"
+               "  --output-cache TGZ                write the cache dir as a .tgz after staging\n"
                "  --result FILE                     write result.json\n"
                "  -c, --start-command CMD           user start command (wins over Procfile)\n"
                "  --timeout SECONDS                 staging timeout (default 900)\n"
@@ -47,6 +49,10 @@ int main(int argc, char** argv) {
       config.buildpacks.push_back(value());
     } else if (a == "--cache") {
       config.cache_dir = value();
+    } else if (a == "--input-cache") {
+      config.input_cache = value();
+    } else if (a == "--output-cache") {
+      config.output_cache = value();
     } else if (a == "--result") {
       config.output_metadata = value();
     } else if (a == "-c" || a == "--start-command") {

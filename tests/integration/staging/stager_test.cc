@@ -578,5 +578,29 @@ TEST_F(StagerTest, LauncherWithoutAnyCommandExits1) {
   EXPECT_NE(out.find("no start command specified or detected in droplet"), std::string::npos);
 }
 
+TEST_F(StagerTest, CacheTravelsAsAnArchiveBetweenStagings) {
+  fs::path bp = buildpack("counter", {
+      {"compile", "n=$(cat \"$2/count\" 2>/dev/null || echo 0); n=$((n+1)); "
+                  "echo $n > \"$2/count\"; echo \"cache count $n\""},
+      {"release", "echo ---"},
+  });
+  fs::path a = app("a", {{"f", "x"}});
+  fs::path tgz = dir_ / "cache1.tgz";
+  // First staging: no previous cache archive yet (a missing input is fine).
+  auto first = stager({"--app", a.string(), "--droplet", (dir_ / "1.tgz").string(), "-b",
+                       bp.string(), "--input-cache", (dir_ / "none.tgz").string(),
+                       "--output-cache", tgz.string()});
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  ASSERT_TRUE(fs::exists(tgz));
+  // Second staging on another "machine": fresh cache dir, cache comes from the archive.
+  auto second = stager({"--app", a.string(), "--droplet", (dir_ / "2.tgz").string(), "-b",
+                        bp.string(), "--cache", (dir_ / "elsewhere").string(), "--input-cache",
+                        tgz.string(), "--output-cache", (dir_ / "cache2.tgz").string()});
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  EXPECT_NE(second.output.find("cache count 2"), std::string::npos) << second.output;
+  fs::path c2 = unpack(dir_ / "cache2.tgz", "c2");
+  EXPECT_EQ(slurp(c2 / "final/count"), "2\n");
+}
+
 }  // namespace
 }  // namespace foundry::staging
