@@ -218,6 +218,19 @@ ProcessResult runProcess(const ProcessSpec& spec, std::chrono::steady_clock::tim
   err_split.flush(on_line);
   close(out_pipe[0]);
   close(err_pipe[0]);
+  // A child that closed its output but still runs is waited for, up to the deadline.
+  while (!reaped && !result.timed_out) {
+    pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid || (r < 0 && errno != EINTR)) {
+      reaped = r == pid;
+      break;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      result.timed_out = true;
+      break;
+    }
+    usleep(10 * 1000);
+  }
   // Whatever is left of the group (background children, or everything on timeout) dies now.
   killGroup();
   if (!reaped) {

@@ -83,5 +83,20 @@ TEST(ProcessTest, MissingProgramExits127) {
   EXPECT_NE(err.find("exec failed"), std::string::npos);
 }
 
+TEST(ProcessTest, ChildThatClosesItsOutputIsStillWaitedFor) {
+  auto start = std::chrono::steady_clock::now();
+  auto r = runProcess(bash("exec >&- 2>&-; sleep 0.3; exit 5"), start + 10s, nullptr);
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_EQ(r.exit_code, 5);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 250ms);
+}
+
+TEST(ProcessTest, ChildThatClosesItsOutputStillTimesOut) {
+  auto start = std::chrono::steady_clock::now();
+  auto r = runProcess(bash("exec >&- 2>&-; sleep 30"), start + 300ms, nullptr);
+  EXPECT_TRUE(r.timed_out);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+}
+
 }  // namespace
 }  // namespace foundry::staging
