@@ -74,6 +74,10 @@ class Builder {
     outcome.error = f.message;
     if (f) {
       say("Staging failed: " + f.message + " (exit status " + std::to_string(f.code) + ")");
+      // A4.7: after detection the result still names the buildpacks.
+      if (!buildpacks_.empty() && outcome.info.buildpacks.empty()) {
+        metadata(outcome.info);
+      }
     }
     writeResult(outcome);
     return outcome;

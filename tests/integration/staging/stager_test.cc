@@ -246,6 +246,18 @@ TEST_F(StagerTest, FailingCompileExits223) {
   EXPECT_NE(run.output.find("Failed to compile droplet"), std::string::npos);
 }
 
+TEST_F(StagerTest, ResultJsonNamesTheBuildpackEvenWhenTheBuildFails) {
+  fs::path bp = buildpack("broken", {{"compile", "exit 3"}, {"release", "echo ---"}});
+  fs::path result = dir_ / "result.json";
+  auto run = stager({"--app", app("a", {{"f", "x"}}).string(), "--droplet",
+                     (dir_ / "d.tgz").string(), "-b", bp.string(), "--result", result.string()});
+  ASSERT_EQ(run.exit_code, 223) << run.output;
+  std::string text = slurp(result);
+  EXPECT_NE(text.find("\"exit_code\":223"), std::string::npos) << text;
+  EXPECT_NE(text.find("\"buildpack_key\":\"" + bp.string() + "\""), std::string::npos) << text;
+  EXPECT_NE(text.find("Failed to compile droplet"), std::string::npos) << text;
+}
+
 TEST_F(StagerTest, FailingFinalFinalizeAlsoExits223) {
   fs::path bp = buildpack("badfinal", {{"finalize", "exit 9"}, {"release", "echo ---"}});
   auto run = stager({"--app", app("a", {{"f", "x"}}).string(), "--droplet",
