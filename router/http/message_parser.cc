@@ -68,6 +68,8 @@ void MessageParser::reset(Type type, bool skip_body) {
   in_value_ = false;
   malformed_ = false;
   began_ = false;
+  headers_done_ = false;
+  until_eof_ = false;
   head_ = nullptr;
 }
 
@@ -110,6 +112,7 @@ int MessageParser::onHeaderValue(http_parser* p, const char* at, size_t len) {
 
 int MessageParser::onHeadersComplete(http_parser* p) {
   auto* self = static_cast<MessageParser*>(p->data);
+  self->headers_done_ = true;
   if (self->head_) {
     MessageHead* h = self->head_;
     h->http_major = p->http_major;
@@ -140,14 +143,30 @@ int MessageParser::onMessageComplete(http_parser* p) {
   return 0;
 }
 
+namespace {
+
+// A CR not followed by LF: http-parser (not built strict) takes CR + any byte as a line end,
+// which would end the head earlier than findHeadEnd did and turn header bytes into "body" --
+// a framing desync a smuggler could use. Such heads are rejected, as Go's server does.
+bool hasLoneCr(const char* data, size_t len) {
+  for (const char* p = static_cast<const char*>(memchr(data, '\r', len)); p != nullptr;
+       p = static_cast<const char*>(memchr(p + 1, '\r', len - (p + 1 - data)))) {
+    if (p + 1 >= data + len || p[1] != '\n') return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 bool MessageParser::parseHead(const char* data, size_t len, MessageHead* head) {
   head->clear();
+  if (hasLoneCr(data, len)) return false;
   head_ = head;
   size_t n = http_parser_execute(&parser_, &kSettings, data, len);
   head_ = nullptr;
   // A "head" of empty lines only is no message at all: reject it rather than treat it as one
   // without a start line.
-  if (malformed_ || !began_) return false;
+  if (malformed_ || !began_ || !headers_done_) return false;
   http_errno err = HTTP_PARSER_ERRNO(&parser_);
   if (err == HPE_PAUSED) {
     http_parser_pause(&parser_, 0);
@@ -159,6 +178,9 @@ bool MessageParser::parseHead(const char* data, size_t len, MessageHead* head) {
     // http-parser stops at the end of an upgrade request's head without completing it.
     complete_ = true;
   }
+  // Whether the body runs until EOF is a property of the head; trailers parsed later (a
+  // "Transfer-Encoding" trailer field) must not change it.
+  until_eof_ = !complete_ && parser_.type == HTTP_RESPONSE && http_message_needs_eof(&parser_) != 0;
   return n == len;
 }
 
@@ -175,7 +197,7 @@ long MessageParser::feedBody(const char* data, size_t len) {
 }
 
 bool MessageParser::bodyUntilEof() const {
-  return !complete_ && parser_.type == HTTP_RESPONSE && http_message_needs_eof(&parser_) != 0;
+  return !complete_ && until_eof_;
 }
 
 void MessageParser::finishAtEof() {

@@ -94,6 +94,8 @@ class MessageParser {
   bool in_value_ = false;
   bool malformed_ = false;
   bool began_ = false;  // a start line was seen (http-parser silently skips bare empty lines)
+  bool headers_done_ = false;  // on_headers_complete ran: the head really ended
+  bool until_eof_ = false;     // decided at the head: body delimited by the connection closing
 };
 
 }  // namespace foundry::router

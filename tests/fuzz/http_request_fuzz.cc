@@ -48,9 +48,9 @@ using foundry::router::MessageParser;
 // Known router bugs, reported and reproduced end to end in
 // tests/integration/faults/fuzz_findings_test.cc. Tolerated (exactly those cases) so that the
 // corpus replay stays green; set to false once fixed.
-constexpr bool kTolerateIncompleteHeadBug = true;
-constexpr bool kTolerateTrailerTransferEncodingBug = true;
-constexpr bool kTolerateHeadEndMismatchBug = true;
+constexpr bool kTolerateIncompleteHeadBug = false;
+constexpr bool kTolerateTrailerTransferEncodingBug = false;
+constexpr bool kTolerateHeadEndMismatchBug = false;
 
 // Where plain http-parser finds the end of the header block in data[0, len): the offset just
 // past it, or 0 if it never gets there.

@@ -215,12 +215,6 @@ TEST_F(FuzzFindingsTest, ClientEmptyHeadIsMalformedNotEmptyHost) {
 }
 
 TEST_F(FuzzFindingsTest, BackendSendingCutStatusLineIs502) {
-  GTEST_SKIP() << "router bug: a backend answering \"HTT\\n\\n\" (a status line http-parser "
-                  "has not finished; it is not strict about the \"HTTP/\" constant) is taken "
-                  "as a complete response head with status 0: the client gets "
-                  "\"\\r\\nX-Vcap-Request-Id: ...\\r\\n\\r\\n\" (no status line) and "
-                  "then a close, instead of a 502 (MessageParser::parseHead returns true "
-                  "without on_headers_complete)";
   RawBackend be("HTT\n\n");
   ASSERT_NE(be.port(), 0);
   addRoute("app.example.com", be.port());
@@ -246,10 +240,6 @@ TEST_F(FuzzFindingsTest, ChunkedResponseCutInTrailersClosesClient) {
 }
 
 TEST_F(FuzzFindingsTest, ChunkedResponseCutInTrailersWithTransferEncodingClosesClient) {
-  GTEST_SKIP() << "router bug: a chunked response whose trailers hold a Transfer-Encoding "
-                  "field and that the backend cuts off inside the trailers is taken as complete "
-                  "at the backend's EOF (MessageParser::bodyUntilEof() turns true mid-trailers), "
-                  "so the client connection stays open on a truncated chunked message";
   RawBackend be(
       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n"
       "Transfer-Encoding: x\r\n");
@@ -272,11 +262,6 @@ TEST_F(FuzzFindingsTest, ChunkedResponseCutInTrailersWithTransferEncodingClosesC
 // bytes and the router returns the connection to its pool: the next request on it (any
 // client's) is read by the backend as the missing 8 bytes of body plus a mangled request.
 TEST_F(FuzzFindingsTest, LoneCrInRequestHeadIsRejectedNotSmuggled) {
-  GTEST_SKIP() << "router bug: a request head with a lone CR (\"...Content-Length: 11\\r\\n"
-                  "\\rhello\\r\\n\\r\\nabc\") is forwarded with a body shorter than its "
-                  "Content-Length (http-parser ends the head at \"\\rh\" and counts "
-                  "\"ello\\r\\n\\r\\n\" as body, which ClientSession drops with the head); "
-                  "the backend connection then goes back to the pool out of sync";
   RecordingBackend be;
   ASSERT_NE(be.port(), 0);
   addRoute("app.example.com", be.port());
@@ -303,10 +288,6 @@ TEST_F(FuzzFindingsTest, LoneCrInRequestHeadIsRejectedNotSmuggled) {
 // (malformed MIME header line); the router relays a Content-Length: 11 head with a 3-byte body
 // and keeps the client connection for the next exchange.
 TEST_F(FuzzFindingsTest, LoneCrInResponseHeadIs502) {
-  GTEST_SKIP() << "router bug: a backend response head with a lone CR (\"HTTP/1.1 200 OK\\r\\n"
-                  "Content-Length: 11\\r\\n\\rhello\\r\\n\\r\\nabc\") reaches the client as "
-                  "a Content-Length: 11 response with only 3 body bytes on a connection kept "
-                  "open, instead of a 502";
   RawBackend be("HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\rhello\r\n\r\nabc");
   ASSERT_NE(be.port(), 0);
   addRoute("app.example.com", be.port());
