@@ -1,0 +1,41 @@
+#pragma once
+// A small blocking HTTP client (libcurl) for the platform's low-rate calls: controller ->
+// scheduler, scheduler -> cells, cells -> scheduler/controller, the CLI -> controller. One easy
+// handle per call, so it is safe from any thread. Never throws; transport failures come back
+// with status 0 and `error` set.
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace foundry::net {
+
+struct HttpResponse {
+  long status = 0;                  // 0: no answer (error says why)
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::string error;
+  bool ok() const { return status >= 200 && status < 300; }
+  std::string header(const std::string& lower_name) const;
+};
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string url;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // e.g. {"Content-Type", "application/json"}
+  long timeout_ms = 10000;
+  long connect_timeout_ms = 2000;
+  // When set, the response body is written here as it arrives (downloads) instead of `body`;
+  // returning false aborts the transfer.
+  std::function<bool(const char* data, size_t size)> on_body;
+};
+
+HttpResponse perform(const HttpRequest& request);
+
+// Shorthands for JSON APIs: Content-Type application/json when a body is given.
+HttpResponse getJson(const std::string& url, long timeout_ms = 10000);
+HttpResponse sendJson(const std::string& method, const std::string& url, const std::string& body,
+                      long timeout_ms = 10000);
+
+}  // namespace foundry::net
