@@ -9,8 +9,8 @@ namespace foundry::control {
 namespace {
 
 // Schema versions, applied in order; never edit one that has shipped, add the next instead.
-// Index i holds the SQL that takes the schema from version i to i+1. Later slices add
-// packages, builds and droplets as new entries (apps.droplet_guid already exists for them).
+// Index i holds the SQL that takes the schema from version i to i+1. apps.droplet_guid (from
+// version 1) is the app's current droplet.
 const char* const kMigrations[] = {
     // 1: tenancy, apps, processes, routing, jobs.
     R"sql(
@@ -58,6 +58,34 @@ CREATE TABLE jobs (
   resource_type TEXT NOT NULL, resource_guid TEXT NOT NULL,
   errors TEXT NOT NULL, warnings TEXT NOT NULL,
   created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+)sql",
+    // 2: packages, builds, droplets (staging). They go with their app. droplets.package_guid
+    // has no foreign key: a droplet outlives the package it came from.
+    R"sql(
+CREATE TABLE packages (
+  guid TEXT PRIMARY KEY,
+  app_guid TEXT NOT NULL REFERENCES apps(guid) ON DELETE CASCADE,
+  type TEXT NOT NULL, state TEXT NOT NULL, sha256 TEXT, error TEXT,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE INDEX packages_app ON packages(app_guid);
+CREATE TABLE builds (
+  guid TEXT PRIMARY KEY,
+  app_guid TEXT NOT NULL REFERENCES apps(guid) ON DELETE CASCADE,
+  package_guid TEXT NOT NULL REFERENCES packages(guid) ON DELETE CASCADE,
+  state TEXT NOT NULL, error TEXT, droplet_guid TEXT,
+  staging_memory_in_mb INTEGER NOT NULL, staging_disk_in_mb INTEGER NOT NULL,
+  buildpacks TEXT NOT NULL, stack TEXT NOT NULL,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE INDEX builds_app ON builds(app_guid);
+CREATE INDEX builds_state ON builds(state);
+CREATE TABLE droplets (
+  guid TEXT PRIMARY KEY,
+  app_guid TEXT NOT NULL REFERENCES apps(guid) ON DELETE CASCADE,
+  package_guid TEXT NOT NULL, build_guid TEXT NOT NULL, state TEXT NOT NULL,
+  process_types TEXT NOT NULL, sha256 TEXT NOT NULL, buildpacks TEXT NOT NULL,
+  start_command TEXT NOT NULL, stack TEXT NOT NULL,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE INDEX droplets_app ON droplets(app_guid);
 )sql",
 };
 
@@ -277,6 +305,61 @@ Job readJob(const Stmt& s) {
           s.text(5), s.text(6), s.text(7), s.text(8)};
 }
 
+const char* const kPackageColumns =
+    "guid, app_guid, type, state, sha256, error, created_at, updated_at";
+Package readPackage(const Stmt& s) {
+  return {s.text(0), s.text(1), s.text(2), s.text(3), s.optText(4), s.optText(5),
+          s.text(6), s.text(7)};
+}
+std::vector<std::string> stringList(const std::string& json_text) {
+  auto j = nlohmann::json::parse(json_text, nullptr, false);
+  std::vector<std::string> out;
+  if (j.is_array()) {
+    for (const auto& v : j) {
+      if (v.is_string()) out.push_back(v.get<std::string>());
+    }
+  }
+  return out;
+}
+const char* const kBuildColumns =
+    "guid, app_guid, package_guid, state, error, droplet_guid, staging_memory_in_mb, "
+    "staging_disk_in_mb, buildpacks, stack, created_at, updated_at";
+Build readBuild(const Stmt& s) {
+  Build b;
+  b.guid = s.text(0);
+  b.app_guid = s.text(1);
+  b.package_guid = s.text(2);
+  b.state = s.text(3);
+  b.error = s.optText(4);
+  b.droplet_guid = s.optText(5);
+  b.staging_memory_in_mb = s.integer(6);
+  b.staging_disk_in_mb = s.integer(7);
+  b.buildpacks = stringList(s.text(8));
+  b.stack = s.text(9);
+  b.created_at = s.text(10);
+  b.updated_at = s.text(11);
+  return b;
+}
+const char* const kDropletColumns =
+    "guid, app_guid, package_guid, build_guid, state, process_types, sha256, buildpacks, "
+    "start_command, stack, created_at, updated_at";
+Droplet readDroplet(const Stmt& s) {
+  Droplet d;
+  d.guid = s.text(0);
+  d.app_guid = s.text(1);
+  d.package_guid = s.text(2);
+  d.build_guid = s.text(3);
+  d.state = s.text(4);
+  d.process_types = s.text(5);
+  d.sha256 = s.text(6);
+  d.buildpacks = s.text(7);
+  d.start_command = s.text(8);
+  d.stack = s.text(9);
+  d.created_at = s.text(10);
+  d.updated_at = s.text(11);
+  return d;
+}
+
 template <typename T, typename Reader>
 std::optional<T> getOne(sqlite3* db, const char* columns, const char* table,
                         const std::string& guid, Reader read) {
@@ -317,6 +400,15 @@ WriteResult insertDestination(sqlite3* db, const Destination& d) {
                  ") VALUES (?,?,?,?,?,?,?,?)");
   s.bind(d.guid).bind(d.route_guid).bind(d.app_guid).bind(d.process_type).bind(d.port);
   s.bind(d.protocol).bind(d.created_at).bind(d.updated_at);
+  return s.exec();
+}
+
+WriteResult insertDroplet(sqlite3* db, const Droplet& d) {
+  Stmt s(db, std::string("INSERT INTO droplets (") + kDropletColumns +
+                 ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+  s.bind(d.guid).bind(d.app_guid).bind(d.package_guid).bind(d.build_guid).bind(d.state);
+  s.bind(d.process_types).bind(d.sha256).bind(d.buildpacks).bind(d.start_command);
+  s.bind(d.stack).bind(d.created_at).bind(d.updated_at);
   return s.exec();
 }
 
@@ -569,6 +661,104 @@ WriteResult SqliteStore::updateJob(const Job& j) {
   Stmt s(db_, "UPDATE jobs SET state=?, errors=?, warnings=?, updated_at=? WHERE guid=?");
   s.bind(j.state).bind(j.errors).bind(j.warnings).bind(j.updated_at).bind(j.guid);
   return s.exec();
+}
+
+WriteResult SqliteStore::createPackage(const Package& p) {
+  Stmt s(db_, std::string("INSERT INTO packages (") + kPackageColumns + ") VALUES (?,?,?,?,?,?,?,?)");
+  s.bind(p.guid).bind(p.app_guid).bind(p.type).bind(p.state).bind(p.sha256).bind(p.error);
+  s.bind(p.created_at).bind(p.updated_at);
+  return s.exec();
+}
+std::optional<Package> SqliteStore::getPackage(const std::string& guid) {
+  return getOne<Package>(db_, kPackageColumns, "packages", guid, readPackage);
+}
+std::vector<Package> SqliteStore::listPackages(const PackageFilter& f) {
+  Where w;
+  w.in("guid", f.guids).in("app_guid", f.app_guids).in("state", f.states);
+  return getMany<Package>(db_, kPackageColumns, "packages", w, readPackage);
+}
+WriteResult SqliteStore::updatePackage(const Package& p) {
+  Stmt s(db_, "UPDATE packages SET state=?, sha256=?, error=?, updated_at=? WHERE guid=?");
+  s.bind(p.state).bind(p.sha256).bind(p.error).bind(p.updated_at).bind(p.guid);
+  return s.exec();
+}
+
+WriteResult SqliteStore::createBuild(const Build& b) {
+  Stmt s(db_, std::string("INSERT INTO builds (") + kBuildColumns +
+                  ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+  s.bind(b.guid).bind(b.app_guid).bind(b.package_guid).bind(b.state).bind(b.error);
+  s.bind(b.droplet_guid).bind(b.staging_memory_in_mb).bind(b.staging_disk_in_mb);
+  s.bind(nlohmann::json(b.buildpacks).dump()).bind(b.stack).bind(b.created_at);
+  s.bind(b.updated_at);
+  return s.exec();
+}
+std::optional<Build> SqliteStore::getBuild(const std::string& guid) {
+  return getOne<Build>(db_, kBuildColumns, "builds", guid, readBuild);
+}
+std::vector<Build> SqliteStore::listBuilds(const BuildFilter& f) {
+  Where w;
+  w.in("guid", f.guids).in("app_guid", f.app_guids).in("package_guid", f.package_guids);
+  w.in("state", f.states);
+  return getMany<Build>(db_, kBuildColumns, "builds", w, readBuild);
+}
+WriteResult SqliteStore::updateBuild(const Build& b) {
+  Stmt s(db_, "UPDATE builds SET state=?, error=?, droplet_guid=?, updated_at=? WHERE guid=?");
+  s.bind(b.state).bind(b.error).bind(b.droplet_guid).bind(b.updated_at).bind(b.guid);
+  return s.exec();
+}
+WriteResult SqliteStore::finishBuild(const Build& b, const std::optional<Droplet>& droplet) {
+  Transaction tx(db_);
+  Stmt s(db_,
+         "UPDATE builds SET state=?, error=?, droplet_guid=?, updated_at=? "
+         "WHERE guid=? AND state='STAGING'");
+  s.bind(b.state).bind(b.error).bind(b.droplet_guid).bind(b.updated_at).bind(b.guid);
+  WriteResult r = s.exec();
+  if (r == WriteResult::Ok && droplet) {
+    r = insertDroplet(db_, *droplet);
+  }
+  return tx.finish(r);
+}
+int SqliteStore::failStagingBuilds(const std::string& error, const std::string& now) {
+  Stmt s(db_, "UPDATE builds SET state='FAILED', error=?, updated_at=? WHERE state='STAGING'");
+  s.bind(error).bind(now);
+  s.exec();
+  return sqlite3_changes(db_);
+}
+
+WriteResult SqliteStore::createDroplet(const Droplet& d) { return insertDroplet(db_, d); }
+std::optional<Droplet> SqliteStore::getDroplet(const std::string& guid) {
+  return getOne<Droplet>(db_, kDropletColumns, "droplets", guid, readDroplet);
+}
+std::vector<Droplet> SqliteStore::listDroplets(const DropletFilter& f) {
+  Where w;
+  w.in("guid", f.guids).in("app_guid", f.app_guids).in("state", f.states);
+  return getMany<Droplet>(db_, kDropletColumns, "droplets", w, readDroplet);
+}
+std::optional<Droplet> SqliteStore::getCurrentDroplet(const std::string& app_guid) {
+  Stmt s(db_, std::string("SELECT ") + kDropletColumns +
+                  " FROM droplets WHERE guid = (SELECT droplet_guid FROM apps WHERE guid = ?)");
+  s.bind(app_guid);
+  if (!s.step()) {
+    return std::nullopt;
+  }
+  return readDroplet(s);
+}
+WriteResult SqliteStore::setCurrentDroplet(const std::string& app_guid,
+                                           const std::optional<std::string>& droplet_guid,
+                                           const std::string& now) {
+  Transaction tx(db_);
+  if (!getApp(app_guid)) {
+    return tx.finish(WriteResult::NotFound);
+  }
+  if (droplet_guid) {
+    auto d = getDroplet(*droplet_guid);
+    if (!d || d->app_guid != app_guid) {
+      return tx.finish(WriteResult::MissingParent);
+    }
+  }
+  Stmt s(db_, "UPDATE apps SET droplet_guid=?, updated_at=? WHERE guid=?");
+  s.bind(droplet_guid).bind(now).bind(app_guid);
+  return tx.finish(s.exec());
 }
 
 }  // namespace foundry::control

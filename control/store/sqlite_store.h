@@ -58,6 +58,23 @@ class SqliteStore : public Store {
   std::optional<Job> getJob(const std::string& guid) override;
   std::vector<Job> listJobsInState(const std::string& state) override;
   WriteResult updateJob(const Job& job) override;
+  WriteResult createPackage(const Package& package) override;
+  std::optional<Package> getPackage(const std::string& guid) override;
+  std::vector<Package> listPackages(const PackageFilter& filter) override;
+  WriteResult updatePackage(const Package& package) override;
+  WriteResult createBuild(const Build& build) override;
+  std::optional<Build> getBuild(const std::string& guid) override;
+  std::vector<Build> listBuilds(const BuildFilter& filter) override;
+  WriteResult updateBuild(const Build& build) override;
+  WriteResult finishBuild(const Build& build, const std::optional<Droplet>& droplet) override;
+  int failStagingBuilds(const std::string& error, const std::string& now) override;
+  WriteResult createDroplet(const Droplet& droplet) override;
+  std::optional<Droplet> getDroplet(const std::string& guid) override;
+  std::vector<Droplet> listDroplets(const DropletFilter& filter) override;
+  std::optional<Droplet> getCurrentDroplet(const std::string& app_guid) override;
+  WriteResult setCurrentDroplet(const std::string& app_guid,
+                                const std::optional<std::string>& droplet_guid,
+                                const std::string& now) override;
 
  private:
   void migrate();

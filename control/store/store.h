@@ -11,8 +11,8 @@
 // layer turns into a 500.
 //
 // Thread context: an implementation may be called from one thread at a time (the controller's
-// event loop). Later resources (packages, builds, droplets) get their own record structs and
-// tables the same way; the schema is versioned (see sqlite_store.cc migrations).
+// event loop). Packages, builds and droplets (migration 2) follow the same pattern; the schema
+// is versioned (see sqlite_store.cc migrations).
 
 #include <cstdint>
 #include <optional>
@@ -57,7 +57,7 @@ struct App {
   std::string lifecycle_type = "buildpack";
   std::vector<std::string> buildpacks;
   std::string stack = "cflinuxfs4";
-  std::optional<std::string> droplet_guid;  // current droplet (staging is a later slice)
+  std::optional<std::string> droplet_guid;  // the current droplet (setCurrentDroplet)
   std::string environment_variables = "{}";  // a JSON object, kept as text
   std::string created_at, updated_at;
 };
@@ -110,6 +110,48 @@ struct Job {
   std::string created_at, updated_at;
 };
 
+// An app's bits. The blob (a .tgz of the app's files) is content-addressed in the blobstore
+// by `sha256`, which is set once the upload is READY.
+struct Package {
+  std::string guid;
+  std::string app_guid;
+  std::string type = "bits";
+  std::string state = "AWAITING_UPLOAD";  // AWAITING_UPLOAD | PROCESSING_UPLOAD | READY | FAILED
+  std::optional<std::string> sha256;
+  std::optional<std::string> error;
+  std::string created_at, updated_at;
+};
+
+// One staging of a package. Only one STAGING build per app at a time (the API checks).
+struct Build {
+  std::string guid;
+  std::string app_guid;
+  std::string package_guid;
+  std::string state = "STAGING";  // STAGING | STAGED | FAILED
+  std::optional<std::string> error;
+  std::optional<std::string> droplet_guid;  // set when STAGED
+  int64_t staging_memory_in_mb = 1024;
+  int64_t staging_disk_in_mb = 1024;
+  std::vector<std::string> buildpacks;  // lifecycle.data.buildpacks asked for ([] = detect)
+  std::string stack = "cflinuxfs4";
+  std::string created_at, updated_at;
+};
+
+// A staged app: a .tgz in the blobstore (by `sha256`) plus what the stager found out.
+struct Droplet {
+  std::string guid;
+  std::string app_guid;
+  std::string package_guid;
+  std::string build_guid;
+  std::string state = "STAGED";
+  std::string process_types = "{}";  // JSON object {"web": "node server.js"}, kept as text
+  std::string sha256;
+  std::string buildpacks = "[]";  // JSON array [{name, detect_output, buildpack_name, version}]
+  std::string start_command;      // the detected one ("" when none)
+  std::string stack = "cflinuxfs4";
+  std::string created_at, updated_at;
+};
+
 // Filters for list calls: an empty vector means "any". Results come in creation order; the
 // API layer sorts and pages them (the V3 API is low-rate; SQL paging is a later step).
 struct AppFilter {
@@ -120,6 +162,16 @@ struct RouteFilter {
 };
 struct NameFilter {
   std::vector<std::string> guids, names;
+};
+
+struct PackageFilter {
+  std::vector<std::string> guids, app_guids, states;
+};
+struct BuildFilter {
+  std::vector<std::string> guids, app_guids, package_guids, states;
+};
+struct DropletFilter {
+  std::vector<std::string> guids, app_guids, states;
 };
 
 enum class WriteResult {
@@ -176,6 +228,36 @@ class Store {
   virtual std::optional<Job> getJob(const std::string& guid) = 0;
   virtual std::vector<Job> listJobsInState(const std::string& state) = 0;
   virtual WriteResult updateJob(const Job& job) = 0;
+
+  // Packages (they go with their app).
+  virtual WriteResult createPackage(const Package& package) = 0;
+  virtual std::optional<Package> getPackage(const std::string& guid) = 0;
+  virtual std::vector<Package> listPackages(const PackageFilter& filter) = 0;
+  // Updates state, sha256, error and updated_at.
+  virtual WriteResult updatePackage(const Package& package) = 0;
+
+  // Builds and droplets (they go with their app).
+  virtual WriteResult createBuild(const Build& build) = 0;
+  virtual std::optional<Build> getBuild(const std::string& guid) = 0;
+  virtual std::vector<Build> listBuilds(const BuildFilter& filter) = 0;
+  // Updates state, error, droplet_guid and updated_at.
+  virtual WriteResult updateBuild(const Build& build) = 0;
+  // Ends a build in one transaction: stores `droplet` (when given) and updates the build.
+  // NotFound when the build is gone or no longer STAGING (e.g. the app was deleted meanwhile).
+  virtual WriteResult finishBuild(const Build& build, const std::optional<Droplet>& droplet) = 0;
+  // Marks every STAGING build FAILED with `error` (after a restart); returns how many.
+  virtual int failStagingBuilds(const std::string& error, const std::string& now) = 0;
+  virtual WriteResult createDroplet(const Droplet& droplet) = 0;
+  virtual std::optional<Droplet> getDroplet(const std::string& guid) = 0;
+  virtual std::vector<Droplet> listDroplets(const DropletFilter& filter) = 0;
+
+  // The app's current droplet (apps.droplet_guid): nullopt when none is set or it is gone.
+  virtual std::optional<Droplet> getCurrentDroplet(const std::string& app_guid) = 0;
+  // Sets (or clears, with nullopt) the app's current droplet. MissingParent when the droplet
+  // does not exist or belongs to another app; NotFound when the app does not exist.
+  virtual WriteResult setCurrentDroplet(const std::string& app_guid,
+                                        const std::optional<std::string>& droplet_guid,
+                                        const std::string& now) = 0;
 };
 
 }  // namespace foundry::control
