@@ -1,63 +1,63 @@
 #!/usr/bin/env bash
-# demo.sh - the router end to end on this machine: installs the packages, builds the router if
-# needed, starts nats-server, the router and two small backends, registers the backends over
-# NATS as demo.localhost, shows requests being routed (round-robin), the routing table and the
-# health check, then keeps everything running until Ctrl-C.
+# demo.sh - the platform end to end on this machine: installs the packages, builds everything,
+# starts nats-server, the router, the controller, the scheduler and two cells, pushes the
+# sample apps in examples/ with the `foundry` CLI (a Node.js app and a static site, 2 instances
+# each), prints their URLs and shows requests reaching both instances through the router.
 #
-#   scripts/demo.sh          # demonstrate, then keep running until Ctrl-C
+#   scripts/demo.sh          # demonstrate, then keep everything running until Ctrl-C
 #   scripts/demo.sh --once   # demonstrate and stop; exits non-zero if anything did not work
 #
+# Default addresses (a taken port is replaced by a free one, and the demo says so):
+#   router 127.0.0.1:8081 (status 8080, /routes 8082), controller API http://127.0.0.1:9022,
+#   scheduler 9023, cells 9100 and 9101, nats 4222; apps on *.apps.localhost (curl resolves
+#   *.localhost to 127.0.0.1 by itself: curl http://node.apps.localhost:8081/).
+# The CLI is targeted at the controller (config in ~/.foundry, or $FOUNDRY_HOME), so while the
+# demo runs you can use it: build/bin/foundry apps | app node | scale node -i 3 | logs node.
 # Everything it starts is stopped by PID on exit; runtime files live in a temp folder.
-# BUILD_DIR=<folder> builds and runs the router from another build folder than build/.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR/..
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 source "$ROOT/scripts/lib/procs.sh"
 source "$ROOT/scripts/lib/nats.sh"
 source "$ROOT/scripts/lib/router.sh"
+source "$ROOT/scripts/lib/platform.sh"
 
 ONCE=0
 case ${1:-} in
   --once) ONCE=1;;
   "") ;;
-  -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
+  -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
   *) echo "usage: scripts/demo.sh [--once]" >&2; exit 2;;
 esac
 
-ROUTE=demo.localhost
+DOMAIN=apps.localhost
 # shellcheck disable=SC2034  # R_* are read by router_write_config
-R_USER=user R_PASS=pass R_DELAY=1s R_LEVEL=info R_WORKERS=1
+R_USER=user R_PASS=pass R_DELAY=0s R_LEVEL=info R_WORKERS=2
 if [ -t 1 ]; then BOLD=$'\033[1m' NORM=$'\033[0m'; else BOLD="" NORM=""; fi
 step() { printf '\n%s==> %s%s\n' "$BOLD" "$*" "$NORM"; }
 fail() { echo "demo: $*" >&2; exit 1; }
 
-# --- packages and build ----------------------------------------------------------------------
 step "Checking packages"
 "$ROOT/scripts/install-deps.sh"
 
-BUILD=${BUILD_DIR:-$ROOT/build}   # BUILD_DIR: use another build folder
-step "Building the router (${BUILD#"$ROOT"/}, RelWithDebInfo)"
-if [ ! -f "$BUILD/build.ninja" ]; then
-  cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
-fi
-BUILD_LOG=$(mktemp "${TMPDIR:-/tmp}/router-demo-build.XXXXXX")
-if ! cmake --build "$BUILD" --target router -j2 > "$BUILD_LOG" 2>&1; then
-  tail -n 40 "$BUILD_LOG" >&2; rm -f "$BUILD_LOG"; fail "building the router failed"
-fi
-tail -n 1 "$BUILD_LOG"; rm -f "$BUILD_LOG"
-ROUTER_BIN=$BUILD/bin/router
-[ -x "$ROUTER_BIN" ] || fail "no router binary at $ROUTER_BIN"
+BUILD=${BUILD_DIR:-$ROOT/build}
+step "Building (${BUILD#"$ROOT"/}): ${PLATFORM_TARGETS[*]}"
+platform_build "$BUILD" || fail "the build failed"
+BIN=$BUILD/bin
+CLI=$BIN/foundry
 
-# --- runtime folder, cleanup -----------------------------------------------------------------
-RUN=$(mktemp -d "${TMPDIR:-/tmp}/router-demo.XXXXXX")
+RUN=$(mktemp -d "${TMPDIR:-/tmp}/foundry-demo.XXXXXX")
 : > "$RUN/pids"
 # shellcheck disable=SC2317  # called through the EXIT trap
 cleanup() {
   local rc=$?
   step "Stopping"
   stop_all
-  if [ "$rc" -ne 0 ] && [ "$rc" -ne 130 ] && [ -f "$RUN/router.log" ]; then
-    echo "router log (last 20 lines):" >&2; tail -n 20 "$RUN/router.log" >&2
+  if [ "$rc" -ne 0 ] && [ "$rc" -ne 130 ]; then
+    for log in "$RUN"/*.log; do
+      [ -f "$log" ] || continue
+      echo "--- $(basename "$log") (last 15 lines)" >&2; tail -n 15 "$log" >&2
+    done
   fi
   rm -rf "$RUN"
 }
@@ -70,81 +70,84 @@ pick_port() { # WANTED NAME: WANTED if free, else a free one (and say so)
   fi
 }
 
-# --- NATS --------------------------------------------------------------------------------------
-step "Starting nats-server"
+step "Starting nats-server and the router"
 NATS_PORT=$(pick_port 4222 nats)
 nats_start "$NATS_PORT" "$RUN/nats.log" || fail "nats-server did not start"
-echo "nats-server on 127.0.0.1:$NATS_PORT"
-
-# --- router ------------------------------------------------------------------------------------
-step "Starting the router"
+NATS_URL=nats://127.0.0.1:$NATS_PORT
 R_PORT=$(pick_port 8081 "router http")
 R_STATUS_PORT=$(pick_port 8080 "router status")
 R_ROUTES_PORT=$(pick_port 8082 "router /routes")
 # shellcheck disable=SC2034
 R_NATS_PORT=$NATS_PORT
 router_write_config "$RUN/gorouter.yml"
-sed 's/^/    /' "$RUN/gorouter.yml"
-router_start "$ROUTER_BIN" "$RUN/gorouter.yml" "$RUN/router.log"
-echo "router pid $ROUTER_PID: $ROUTER_BIN -c $RUN/gorouter.yml (log: $RUN/router.log)"
-
-# --- backends ----------------------------------------------------------------------------------
-step "Starting two backends (python3 -m http.server)"
-APP_GUID=$(cat /proc/sys/kernel/random/uuid)
-MESSAGES=()
-for i in 0 1; do
-  port=$(free_port)
-  mkdir -p "$RUN/backend-$i"
-  echo "Hello from demo backend instance $i (127.0.0.1:$port)" > "$RUN/backend-$i/index.html"
-  python3 -m http.server "$port" --bind 127.0.0.1 --directory "$RUN/backend-$i" \
-    > "$RUN/backend-$i.log" 2>&1 &
-  remember_pid "backend-$i" $!
-  wait_port "$port" || fail "backend $i did not start"
-  MESSAGES+=("$(nats_register_json 127.0.0.1 "$port" "$ROUTE" "$APP_GUID" \
-                "$(cat /proc/sys/kernel/random/uuid)" "$i")")
-  echo "backend instance $i on 127.0.0.1:$port"
-done
-
-# --- registration ------------------------------------------------------------------------------
-step "Registering both backends as $ROUTE over NATS (router.register, again every 20 s)"
-printf '    %s\n' "${MESSAGES[@]}"
-nats_publish_every 20 127.0.0.1 "$NATS_PORT" router.register "${MESSAGES[@]}" &
-remember_pid nats-publisher $!
-
-step "Waiting for the router to be healthy and to know $ROUTE"
+router_start "$BIN/router" "$RUN/gorouter.yml" "$RUN/router.log"
 router_wait_healthy "$R_STATUS_PORT" 30 || fail "router not healthy"
-router_wait_route "$R_ROUTES_PORT" "$ROUTE" 30 || fail "route not registered"
-echo "healthy, route registered"
+echo "nats-server 127.0.0.1:$NATS_PORT, router 127.0.0.1:$R_PORT (status $R_STATUS_PORT)"
 
-# --- demonstration -----------------------------------------------------------------------------
-step "Four requests: curl -s -H 'Host: $ROUTE' http://127.0.0.1:$R_PORT/"
+step "Starting the scheduler, the controller and two cells"
+SCHED_PORT=$(pick_port 9023 scheduler)
+SCHED_URL=http://127.0.0.1:$SCHED_PORT
+scheduler_start "$BIN/scheduler" "$SCHED_PORT" "$NATS_URL" "$RUN/scheduler.log" ||
+  fail "the scheduler did not start"
+CTL_PORT=$(pick_port 9022 controller)
+API=http://127.0.0.1:$CTL_PORT
+controller_start "$BIN/controller" "$CTL_PORT" "$RUN/controller" "$NATS_URL" "$SCHED_URL" \
+  "$DOMAIN" "$BIN/stager" "$RUN/controller.log" || fail "the controller did not start"
+for i in 0 1; do
+  port=$(pick_port $((9100 + i)) "cell $i")
+  cell_start "$BIN/cell" "$port" "cell-$i" "z$((i + 1))" "$SCHED_URL" "$NATS_URL" \
+    "$RUN/cell-$i" "$((61000 + i * 1000))-$((61999 + i * 1000))" "$BIN/launcher" \
+    "$RUN/cell-$i.log" || fail "cell $i did not start"
+  echo "cell-$i on 127.0.0.1:$port (zone z$((i + 1)))"
+done
+echo "scheduler $SCHED_URL, controller API $API"
+
+step "Targeting the API: foundry api $API"
+"$CLI" api "$API" || fail "foundry api failed"
+
+step "Pushing examples/node-hello: foundry push node -p examples/node-hello -i 2 -m 128M"
+"$CLI" push node -p "$ROOT/examples/node-hello" -i 2 -m 128M || fail "pushing node failed"
+step "Pushing examples/static-site: foundry push static -p examples/static-site -i 2 -m 64M"
+"$CLI" push static -p "$ROOT/examples/static-site" -i 2 -m 64M || fail "pushing static failed"
+
+step "foundry apps"
+"$CLI" apps || true
+
+NODE_URL=http://node.$DOMAIN:$R_PORT/
+STATIC_URL=http://static.$DOMAIN:$R_PORT/
+step "Six requests through the router: curl $NODE_URL"
 seen=""; bad=0
-for n in 1 2 3 4; do
-  out=$(curl -s -m 5 -w '\n%{http_code}' -H "Host: $ROUTE" "http://127.0.0.1:$R_PORT/" || true)
+for n in 1 2 3 4 5 6; do
+  out=$(curl -s -m 5 -w '\n%{http_code}' --resolve "node.$DOMAIN:$R_PORT:127.0.0.1" "$NODE_URL" || true)
   code=${out##*$'\n'}; body=${out%$'\n'*}; body=${body%$'\n'}
   printf '  request %d -> %s  %s\n' "$n" "$code" "$body"
   [ "$code" = 200 ] || bad=1
   case $body in *"instance 0"*) seen+=0;; *"instance 1"*) seen+=1;; esac
 done
+step "The static site: curl $STATIC_URL"
+static_seen=0
+for n in 1 2 3 4; do
+  code=$(curl -s -m 5 -o "$RUN/static.html" -w '%{http_code}' \
+    --resolve "static.$DOMAIN:$R_PORT:127.0.0.1" "$STATIC_URL" || true)
+  title=$(grep -o '<title>[^<]*</title>' "$RUN/static.html" 2>/dev/null | head -n 1 || true)
+  printf '  request %d -> %s  %s\n' "$n" "$code" "${title:-(no title)}"
+  [ "$code" = 200 ] && static_seen=$((static_seen + 1))
+done
 
-step "Routing table: curl -u $R_USER:$R_PASS http://127.0.0.1:$R_ROUTES_PORT/routes"
-routes=$(curl -s -m 5 -u "$R_USER:$R_PASS" "http://127.0.0.1:$R_ROUTES_PORT/routes" || true)
-python3 -m json.tool <<< "$routes" 2> /dev/null | sed 's/^/    /' || echo "    $routes"
+[ $bad = 0 ] || fail "not every request to node was answered with 200"
+[[ $seen == *0* && $seen == *1* ]] || fail "requests did not reach both node instances (saw: ${seen:-none})"
+[ $static_seen = 4 ] || fail "the static site did not answer every request"
+cat <<TXT
 
-step "Health: curl -i http://127.0.0.1:$R_STATUS_PORT/health"
-curl -s -i -m 5 "http://127.0.0.1:$R_STATUS_PORT/health" | sed 's/^/    /' || true
-echo
+OK: both apps were staged, placed on the two cells and routed; requests reached both instances.
 
-step "Unknown host: curl -s -D - -o /dev/null -H 'Host: nope.localhost' http://127.0.0.1:$R_PORT/"
-curl -s -m 5 -D - -o /dev/null -H 'Host: nope.localhost' "http://127.0.0.1:$R_PORT/" |
-  grep -i -E '^(HTTP/|X-Cf-Routererror)' | sed 's/^/    /' || true
-
-[ $bad = 0 ] || fail "not every request was answered with 200"
-[[ $seen == *0* && $seen == *1* ]] || fail "the requests did not reach both instances (saw: ${seen:-none})"
-echo
-echo "OK: requests were routed to both backend instances."
+  node     $NODE_URL
+  static   $STATIC_URL
+  API      $API       (build/bin/foundry apps | app node | scale node -i 3 | logs node --recent)
+  routes   curl -u $R_USER:$R_PASS http://127.0.0.1:$R_ROUTES_PORT/routes
+TXT
 
 if [ $ONCE = 1 ]; then exit 0; fi
-step "Running. Try:  curl -H 'Host: $ROUTE' http://127.0.0.1:$R_PORT/      (Ctrl-C stops everything)"
+step "Running. Ctrl-C stops everything (router, controller, scheduler, cells and the apps)."
 while router_alive; do sleep 1; done
 router_died; exit 1

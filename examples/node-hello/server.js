@@ -16,9 +16,19 @@ function instanceIndex() {
   return 'unknown';
 }
 
+// The app's name on the platform (so two pushes of this folder, e.g. blue and green, tell
+// themselves apart); "node-hello" when run outside it.
+function appName() {
+  try {
+    return JSON.parse(process.env.VCAP_APPLICATION || '{}').application_name || 'node-hello';
+  } catch (e) {
+    return 'node-hello';
+  }
+}
+
 const port = parseInt(process.env.PORT || '8080', 10);
 const server = http.createServer((req, res) => {
-  const body = `hello from node-hello instance ${instanceIndex()}\n`;
+  const body = `hello from ${appName()} instance ${instanceIndex()}\n`;
   res.writeHead(200, {'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(body)});
   res.end(body);
 });

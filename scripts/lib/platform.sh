@@ -1,0 +1,59 @@
+# shellcheck shell=bash
+# platform.sh - start the whole platform on this machine: the controller, the scheduler and
+# cells (NATS and the router come from nats.sh and router.sh). Sourced, not run; needs
+# procs.sh. Every process is remembered in "$RUN/pids" and stopped by stop_all.
+#
+#   platform_build BUILD_DIR              configure (if needed) and build every binary
+#   controller_start BIN URL_PORT DATA NATS_URL SCHEDULER_URL DOMAIN STAGER LOG
+#   scheduler_start BIN PORT NATS_URL LOG [EXTRA ARGS...]
+#   cell_start BIN PORT ID ZONE SCHEDULER_URL NATS_URL WORKDIR PORTS LAUNCHER LOG [EXTRA...]
+#   wait_http URL [SECONDS=30]            until GET URL answers 2xx
+
+PLATFORM_TARGETS=(router controller scheduler cell stager launcher foundry)
+
+platform_build() { # BUILD_DIR
+  local build=$1 log
+  if [ ! -f "$build/build.ninja" ]; then
+    cmake -S "$ROOT" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
+  fi
+  log=$(mktemp "${TMPDIR:-/tmp}/foundry-build.XXXXXX")
+  if ! cmake --build "$build" --target "${PLATFORM_TARGETS[@]}" -j2 > "$log" 2>&1; then
+    tail -n 40 "$log" >&2; rm -f "$log"; return 1
+  fi
+  tail -n 1 "$log"; rm -f "$log"
+}
+
+wait_http() { # URL [SECONDS]
+  local deadline=$((SECONDS + ${2:-30}))
+  while [ $SECONDS -lt "$deadline" ]; do
+    curl -sf -o /dev/null -m 2 "$1" && return 0
+    sleep 0.2
+  done
+  echo "no 2xx answer from $1 within ${2:-30} s" >&2; return 1
+}
+
+scheduler_start() { # BIN PORT NATS_URL LOG [EXTRA...]
+  local bin=$1 port=$2 nats=$3 log=$4; shift 4
+  "$bin" --listen "127.0.0.1:$port" --nats "$nats" "$@" > "$log" 2>&1 &
+  remember_pid scheduler $!
+  wait_http "http://127.0.0.1:$port/v1/desired_lrps" || { tail -n 20 "$log" >&2; return 1; }
+}
+
+controller_start() { # BIN PORT DATA NATS_URL SCHEDULER_URL DOMAIN STAGER LOG
+  local bin=$1 port=$2 data=$3 nats=$4 sched=$5 domain=$6 stager=$7 log=$8
+  "$bin" --listen "127.0.0.1:$port" --data-dir "$data" --nats "$nats" --scheduler "$sched" \
+    --domain "$domain" --stager "$stager" > "$log" 2>&1 &
+  remember_pid controller $!
+  wait_http "http://127.0.0.1:$port/v3" || { tail -n 20 "$log" >&2; return 1; }
+}
+
+cell_start() { # BIN PORT ID ZONE SCHEDULER_URL NATS_URL WORKDIR PORTS LAUNCHER LOG [EXTRA...]
+  local bin=$1 port=$2 id=$3 zone=$4 sched=$5 nats=$6 work=$7 ports=$8 launcher=$9 log=${10}
+  shift 10
+  mkdir -p "$work"
+  "$bin" --listen "127.0.0.1:$port" --id "$id" --zone "$zone" --scheduler "$sched" \
+    --nats "$nats" --work-dir "$work" --ports "$ports" --launcher "$launcher" "$@" \
+    > "$log" 2>&1 &
+  remember_pid "$id" $!
+  wait_http "http://127.0.0.1:$port/ping" || { tail -n 20 "$log" >&2; return 1; }
+}
