@@ -217,6 +217,13 @@ ApiResponse Api::dispatch(Ctx& c) {
   };
 
   if (m == "GET" && n == 0) return root(c);
+  if (n >= 3 && s[0] == "api" && s[1] == "v1") {
+    if (m == "GET" && is({"api", "v1", "read", "*"})) return readLogs(c, s[3]);
+    if (m == "GET" && is({"api", "v1", "info"})) return logCacheInfo(c);
+  }
+  if (m == "GET" && is({"internal", "v1", "droplets", "*", "download"})) {
+    return downloadDroplet(c, s[3]);
+  }
   if (n >= 1 && s[0] == "v3") {
     if (m == "GET" && is({"v3"})) return v3Root(c);
     if (m == "GET" && is({"v3", "organizations"})) return listOrganizations(c);
@@ -261,6 +268,29 @@ ApiResponse Api::dispatch(Ctx& c) {
       auto p = store_.getProcess(s[2]);
       if (!p) throw notFound("Process");
       return scaleProcess(c, *p);
+    }
+
+    if (m == "POST" && is({"v3", "resource_matches"})) return resourceMatches(c);
+    if (m == "POST" && is({"v3", "packages"})) return createPackage(c);
+    if (m == "GET" && is({"v3", "packages"})) return listPackages(c, "");
+    if (m == "GET" && is({"v3", "packages", "*"})) return getPackage(c, s[2]);
+    if (m == "POST" && is({"v3", "packages", "*", "upload"})) return uploadPackage(c, s[2]);
+    if (m == "GET" && is({"v3", "apps", "*", "packages"})) return listPackages(c, s[2]);
+    if (m == "POST" && is({"v3", "builds"})) return createBuild(c);
+    if (m == "GET" && is({"v3", "builds"})) return listBuilds(c, "");
+    if (m == "GET" && is({"v3", "builds", "*"})) return getBuild(c, s[2]);
+    if (m == "GET" && is({"v3", "apps", "*", "builds"})) return listBuilds(c, s[2]);
+    if (m == "GET" && is({"v3", "droplets"})) return listDroplets(c, "");
+    if (m == "GET" && is({"v3", "droplets", "*"})) return getDroplet(c, s[2]);
+    if (m == "GET" && is({"v3", "apps", "*", "droplets"})) return listDroplets(c, s[2]);
+    if (m == "GET" && is({"v3", "apps", "*", "droplets", "current"})) {
+      return getCurrentDroplet(c, s[2]);
+    }
+    if (m == "GET" && is({"v3", "apps", "*", "relationships", "current_droplet"})) {
+      return getCurrentDropletRelationship(c, s[2]);
+    }
+    if (m == "PATCH" && is({"v3", "apps", "*", "relationships", "current_droplet"})) {
+      return setCurrentDroplet(c, s[2]);
     }
 
     if (m == "POST" && is({"v3", "routes"})) return createRoute(c);

@@ -22,18 +22,41 @@
 
 namespace foundry::control {
 
+class Blobstore;
+class StagingBackend;
+class LogBuffer;
+struct StagingResult;
+
 struct ApiRequest {
   std::string method;    // "GET", "POST", "PATCH", "DELETE", ...
   std::string path;      // "/v3/apps/<guid>" (no query)
   std::string query;     // raw query string without '?', "" if none
   std::string body;      // raw body ("" if none)
   std::string base_url;  // "http://127.0.0.1:9022": prefix for every link href
+  std::string content_type;  // the Content-Type header ("" if none): multipart uploads
 };
 
 struct ApiResponse {
+  // A constructor (not an aggregate) so {status, body, headers} keeps working while the
+  // optional members below need no mention.
+  ApiResponse(int status_ = 200, nlohmann::json body_ = nullptr,
+              std::vector<std::pair<std::string, std::string>> headers_ = {})
+      : status(status_), body(std::move(body_)), headers(std::move(headers_)) {}
+
   int status = 200;
   nlohmann::json body;  // null: no body (204, 202 for jobs)
   std::vector<std::pair<std::string, std::string>> headers;
+  // When set, the body is this file's bytes (droplet downloads), streamed by the server;
+  // `body` is ignored and `headers` carry the Content-Type.
+  std::string file_path;
+};
+
+// What staging needs besides the store; any of them may be null (then the endpoints that
+// need it answer 503, and builds fail at once).
+struct StagingServices {
+  Blobstore* blobs = nullptr;
+  StagingBackend* stager = nullptr;
+  LogBuffer* logs = nullptr;
 };
 
 struct ApiConfig {
@@ -79,6 +102,13 @@ class Api {
   ApiResponse handle(const ApiRequest& request);
   // Runs every PROCESSING job (async deletes) to COMPLETE or FAILED; returns how many ran.
   int runPendingJobs();
+
+  // Packages, builds, droplets and logs (packages/builds/droplets/logs_handlers.cc).
+  void useStaging(StagingServices services) { staging_ = services; }
+  // Records a staging outcome: droplet + build STAGED, or build FAILED (event loop only).
+  void finishStaging(const StagingResult& result);
+  // Builds a previous run left STAGING become FAILED; returns how many (call at start).
+  int failInterruptedBuilds();
 
   const std::string& defaultSpaceGuid() const { return space_guid_; }
   const std::string& defaultDomainGuid() const { return domain_guid_; }
@@ -131,6 +161,33 @@ class Api {
   ApiResponse deleteDestination(Ctx& c, const std::string& route_guid,
                                 const std::string& destination_guid);
 
+  // Packages and resource matching (packages_handlers.cc).
+  ApiResponse resourceMatches(Ctx& c);
+  ApiResponse createPackage(Ctx& c);
+  ApiResponse getPackage(Ctx& c, const std::string& guid);
+  // With app_guid: GET /v3/apps/:guid/packages.
+  ApiResponse listPackages(Ctx& c, const std::string& app_guid);
+  ApiResponse uploadPackage(Ctx& c, const std::string& guid);
+
+  // Builds (builds_handlers.cc).
+  ApiResponse createBuild(Ctx& c);
+  ApiResponse getBuild(Ctx& c, const std::string& guid);
+  ApiResponse listBuilds(Ctx& c, const std::string& app_guid);
+
+  // Droplets (droplets_handlers.cc).
+  ApiResponse getDroplet(Ctx& c, const std::string& guid);
+  ApiResponse listDroplets(Ctx& c, const std::string& app_guid);
+  ApiResponse getCurrentDroplet(Ctx& c, const std::string& app_guid);
+  ApiResponse getCurrentDropletRelationship(Ctx& c, const std::string& app_guid);
+  ApiResponse setCurrentDroplet(Ctx& c, const std::string& app_guid);
+  ApiResponse downloadDroplet(Ctx& c, const std::string& guid);
+
+  // log-cache's read API (logs_handlers.cc).
+  ApiResponse readLogs(Ctx& c, const std::string& app_guid);
+  ApiResponse logCacheInfo(Ctx& c);
+  // Appends a staging line (source STG) to the app's log buffer, when there is one.
+  void stagingLog(const std::string& app_guid, const std::string& message, bool is_error);
+
   // Helpers.
   App requireApp(const std::string& guid);
   ApiResponse startDeleteJob(Ctx& c, const std::string& operation, const std::string& type,
@@ -141,6 +198,7 @@ class Api {
 
   Store& store_;
   ApiConfig config_;
+  StagingServices staging_;
   std::string org_guid_, space_guid_, domain_guid_;
 };
 

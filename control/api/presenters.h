@@ -22,6 +22,10 @@ nlohmann::json presentProcess(const std::string& base, const Process& process,
                               const std::string& space_guid);
 nlohmann::json presentDestination(const Destination& destination);
 nlohmann::json presentJob(const std::string& base, const Job& job);
+// Packages, builds, droplets (staging_presenters.cc).
+nlohmann::json presentPackage(const std::string& base, const Package& package);
+nlohmann::json presentBuild(const std::string& base, const Build& build);
+nlohmann::json presentDroplet(const std::string& base, const Droplet& droplet);
 
 // Sorting and paging of a list endpoint's result.
 struct PageRequest {

@@ -22,7 +22,7 @@ ApiResponse Api::root(Ctx& c) {
              {"credhub", nullptr},
              {"routing", nullptr},
              {"logging", nullptr},
-             {"log_cache", nullptr},
+             {"log_cache", {{"href", c.url("")}}},  // logs_handlers.cc serves /api/v1
              {"log_stream", nullptr},
              {"app_ssh", nullptr}}}},
           {}};

@@ -2,24 +2,38 @@
 //
 //   controller --listen 127.0.0.1:9022 --data-dir DIR --domain apps.internal
 //              [--org NAME] [--space NAME] [--log-level info]
+//              [--blobstore-dir DIR] [--stager PATH] [--system-buildpacks DIR]
+//              [--staging-timeout SECONDS] [--nats nats://127.0.0.1:4222]
 //
 // One thread: a libevent loop with evhttp (the API is low-rate) in front of Api, with the
 // SqliteStore in DIR/controller.db. Async jobs (deletes) run on the loop right after the 202
 // is sent, and at start for jobs a previous run left PROCESSING. SIGINT/SIGTERM stop it.
+// Staging runs on worker threads (StagingRunner); their results hop back to the loop through
+// a queue and an event made active from the worker (libevent pthreads). Log lines arrive on
+// nats.c threads into the thread-safe LogBuffer.
 
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/thread.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "control/api/api.h"
+#include "control/blobstore/local_blobstore.h"
+#include "control/logs/log_buffer.h"
+#include "control/logs/nats_log_subscriber.h"
+#include "control/staging/staging_runner.h"
 #include "control/store/sqlite_store.h"
 #include "router/common/log.h"
 
@@ -36,6 +50,38 @@ struct Server {
   std::string listen;  // fallback for links when a request has no Host
   bool jobs_scheduled = false;
 };
+
+// Staging results from worker threads, applied on the loop (the store is single-threaded).
+struct StagingInbox {
+  Api* api = nullptr;
+  event* wake = nullptr;
+  std::mutex mu;
+  std::deque<foundry::control::StagingResult> results;
+
+  void push(foundry::control::StagingResult r) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      results.push_back(std::move(r));
+    }
+    event_active(wake, EV_READ, 0);  // thread-safe: evthread_use_pthreads() ran first
+  }
+};
+
+void drainStagingInbox(evutil_socket_t, short, void* arg) {
+  auto* inbox = static_cast<StagingInbox*>(arg);
+  std::deque<foundry::control::StagingResult> results;
+  {
+    std::lock_guard<std::mutex> lock(inbox->mu);
+    results.swap(inbox->results);
+  }
+  for (const auto& r : results) {
+    try {
+      inbox->api->finishStaging(r);
+    } catch (const std::exception& e) {
+      log::error("controller", "staging-result-failed", {{"build", r.build_guid}, {"error", e.what()}});
+    }
+  }
+}
 
 const char* methodName(evhttp_cmd_type cmd) {
   switch (cmd) {
@@ -75,17 +121,41 @@ void onRequest(evhttp_request* req, void* arg) {
   if (len) evbuffer_copyout(in, r.body.data(), len);
   const char* host = evhttp_find_header(evhttp_request_get_input_headers(req), "Host");
   r.base_url = std::string("http://") + (host && *host ? host : s->listen.c_str());
+  const char* content_type =
+      evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
+  r.content_type = content_type ? content_type : "";
 
   ApiResponse resp = s->api->handle(r);
+  int file_fd = -1;
+  off_t file_size = 0;
+  if (!resp.file_path.empty()) {
+    // Streamed from the blobstore by evbuffer_add_file (sendfile/mmap), never read whole.
+    file_fd = open(resp.file_path.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat st {};
+    if (file_fd < 0 || fstat(file_fd, &st) != 0) {
+      if (file_fd >= 0) close(file_fd);
+      file_fd = -1;
+      resp = {500,
+              {{"errors", {{{"code", 10001}, {"title", "UnknownError"},
+                            {"detail", "An unknown error occurred."}}}}},
+              {}};
+    } else {
+      file_size = st.st_size;
+    }
+  }
 
   evkeyvalq* out_headers = evhttp_request_get_output_headers(req);
   for (const auto& [k, v] : resp.headers) {
     evhttp_add_header(out_headers, k.c_str(), v.c_str());
   }
   evbuffer* out = evbuffer_new();
-  // Always JSON (evhttp would otherwise label a bodiless 202 as text/html).
-  evhttp_add_header(out_headers, "Content-Type", "application/json; charset=utf-8");
-  if (!resp.body.is_null()) {
+  if (file_fd >= 0) {
+    evbuffer_add_file(out, file_fd, 0, file_size);  // takes ownership of the fd
+  } else {
+    // Always JSON (evhttp would otherwise label a bodiless 202 as text/html).
+    evhttp_add_header(out_headers, "Content-Type", "application/json; charset=utf-8");
+  }
+  if (file_fd < 0 && !resp.body.is_null()) {
     // replace: a detail may echo request bytes that are not UTF-8 (e.g. a %FF query key).
     std::string text = resp.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     evbuffer_add(out, text.data(), text.size());
@@ -108,7 +178,11 @@ void onSignal(evutil_socket_t, short, void* arg) {
 int usage(const char* why) {
   std::fprintf(stderr,
                "controller: %s\nusage: controller --listen HOST:PORT --data-dir DIR "
-               "[--domain apps.internal] [--org NAME] [--space NAME] [--log-level LEVEL]\n",
+               "[--domain apps.internal] [--org NAME] [--space NAME] [--log-level LEVEL]\n"
+               "  [--blobstore-dir DIR (default DATA_DIR/blobs)] [--stager PATH (default: "
+               "stager next to this binary)]\n"
+               "  [--system-buildpacks DIR] [--staging-timeout SECONDS (default 900)] "
+               "[--nats URL (logs.> subscriber; off by default)]\n",
                why);
   return 2;
 }
@@ -117,6 +191,9 @@ int usage(const char* why) {
 
 int main(int argc, char** argv) {
   std::string listen = "127.0.0.1:9022", data_dir, level = "info";
+  std::string blobstore_dir, nats_url, staging_timeout = "900";
+  foundry::control::StagingRunnerConfig staging_config;
+  staging_config.stager_path = foundry::control::defaultStagerPath();
   foundry::control::ApiConfig config;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -124,7 +201,8 @@ int main(int argc, char** argv) {
     const char* v = nullptr;
     if (a == "--help" || a == "-h") return usage("help") == 2 ? 0 : 0;
     if (a != "--listen" && a != "--data-dir" && a != "--domain" && a != "--org" &&
-        a != "--space" && a != "--log-level") {
+        a != "--space" && a != "--log-level" && a != "--blobstore-dir" && a != "--stager" &&
+        a != "--system-buildpacks" && a != "--staging-timeout" && a != "--nats") {
       return usage(("unknown flag " + a).c_str());
     }
     if (!(v = value())) return usage(("missing value for " + a).c_str());
@@ -134,6 +212,19 @@ int main(int argc, char** argv) {
     if (a == "--org") config.organization_name = v;
     if (a == "--space") config.space_name = v;
     if (a == "--log-level") level = v;
+    if (a == "--blobstore-dir") blobstore_dir = v;
+    if (a == "--stager") staging_config.stager_path = v;
+    if (a == "--system-buildpacks") staging_config.system_buildpacks_dir = v;
+    if (a == "--staging-timeout") staging_timeout = v;
+    if (a == "--nats") nats_url = v;
+  }
+  {
+    char* end = nullptr;
+    staging_config.timeout_seconds = std::strtod(staging_timeout.c_str(), &end);
+    if (end == staging_timeout.c_str() || *end != '\0' || staging_config.timeout_seconds <= 0 ||
+        staging_config.timeout_seconds > 86400) {
+      return usage("--staging-timeout must be a number of seconds in (0, 86400]");
+    }
   }
   if (data_dir.empty()) return usage("--data-dir is required");
   log::Level lv;
@@ -157,21 +248,61 @@ int main(int argc, char** argv) {
     log::error("controller", "store-open-failed", {{"error", e.what()}});
     return 1;
   }
+  if (blobstore_dir.empty()) blobstore_dir = data_dir + "/blobs";
+  std::unique_ptr<foundry::control::LocalBlobstore> blobs;
+  try {
+    blobs = std::make_unique<foundry::control::LocalBlobstore>(blobstore_dir);
+  } catch (const std::exception& e) {
+    log::error("controller", "blobstore-open-failed", {{"dir", blobstore_dir}, {"error", e.what()}});
+    return 1;
+  }
   Api api(*store, config);
   try {
     api.bootstrap();
     api.runPendingJobs();  // jobs a previous run accepted but did not finish
+    int failed = api.failInterruptedBuilds();  // their stager died with the previous run
+    if (failed > 0) {
+      log::warn("controller", "interrupted-builds-failed", {{"count", std::to_string(failed)}});
+    }
   } catch (const std::exception& e) {
     log::error("controller", "bootstrap-failed", {{"error", e.what()}});
     return 1;
   }
 
+  evthread_use_pthreads();  // staging workers wake the loop with event_active
   event_base* base = event_base_new();
+  foundry::control::LogBuffer logs;
+  StagingInbox inbox;
+  inbox.api = &api;
+  inbox.wake = event_new(base, -1, 0, drainStagingInbox, &inbox);
+  auto runner = std::make_unique<foundry::control::StagingRunner>(
+      staging_config, *blobs,
+      [&logs](const std::string& app_guid, const std::string& line, bool is_stderr) {
+        foundry::sched::LogLine l;
+        l.timestamp_ns = foundry::control::nowNs();
+        l.app_guid = app_guid;
+        l.source_type = "STG";
+        l.instance_index = "0";
+        l.message_type = is_stderr ? "ERR" : "OUT";
+        l.message = line;
+        logs.append(std::move(l));
+      },
+      [&inbox](foundry::control::StagingResult r) { inbox.push(std::move(r)); });
+  api.useStaging({blobs.get(), runner.get(), &logs});
+  std::unique_ptr<foundry::control::NatsLogSubscriber> nats_logs;
+  if (!nats_url.empty()) {
+    nats_logs = std::make_unique<foundry::control::NatsLogSubscriber>(nats_url, logs);
+    std::string err;
+    if (!nats_logs->start(&err)) {
+      log::error("controller", "nats-failed", {{"url", nats_url}, {"error", err}});
+      return 1;
+    }
+  }
   evhttp* http = evhttp_new(base);
   evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
                                        EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
                                        EVHTTP_REQ_OPTIONS);
-  evhttp_set_max_body_size(http, 1 << 20);
+  evhttp_set_max_body_size(http, 1LL << 30);  // package uploads (1 GiB)
   evhttp_set_timeout(http, 60);
   Server server{&api, base, listen};
   evhttp_set_gencb(http, onRequest, &server);
@@ -184,9 +315,14 @@ int main(int argc, char** argv) {
   event_add(sigint, nullptr);
   event_add(sigterm, nullptr);
   log::info("controller", "controller-started",
-            {{"listen", listen}, {"data_dir", data_dir}, {"domain", config.domain}});
+            {{"listen", listen}, {"data_dir", data_dir}, {"domain", config.domain},
+             {"blobstore_dir", blobstore_dir}, {"stager", staging_config.stager_path},
+             {"nats", nats_url}});
   event_base_dispatch(base);
   log::info("controller", "controller-stopped");
+  runner.reset();  // kills running stagings and joins the workers
+  nats_logs.reset();
+  event_free(inbox.wake);
   event_free(sigint);
   event_free(sigterm);
   evhttp_free(http);

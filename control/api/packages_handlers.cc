@@ -1,0 +1,176 @@
+// Resource matching and packages: create, list, upload (multipart: `bits` zip + `resources`).
+// The upload is assembled synchronously on the event loop (control/staging/package_assembler):
+// the answer already carries READY, or FAILED with the reason.
+#include <cstdio>
+
+#include "control/api/api.h"
+#include "control/api/body.h"
+#include "control/api/multipart.h"
+#include "control/api/presenters.h"
+#include "control/blobstore/blobstore.h"
+#include "control/blobstore/hashing.h"
+#include "control/staging/package_assembler.h"
+#include "router/common/log.h"
+
+namespace foundry::control {
+
+using nlohmann::json;
+
+namespace {
+
+ApiError blobstoreUnavailable() {
+  return {503, 10015, "CF-ServiceUnavailable", "The blobstore is not configured"};
+}
+
+// Items with their creation index, so equal timestamps (one-second resolution) still sort in
+// creation order, also descending ("newest READY package" must be the newest).
+template <typename T>
+struct Indexed {
+  T item;
+  std::string key_suffix;
+};
+template <typename T>
+std::vector<Indexed<T>> indexed(std::vector<T> items) {
+  std::vector<Indexed<T>> out;
+  out.reserve(items.size());
+  for (size_t i = 0; i < items.size(); ++i) {
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "%012zu", i);
+    out.push_back({std::move(items[i]), buf});
+  }
+  return out;
+}
+
+}  // namespace
+
+ApiResponse Api::resourceMatches(Ctx& c) {
+  json b = c.body();
+  body::allowOnly(b, {"resources"});
+  if (!b.contains("resources") || !b["resources"].is_array()) {
+    throw unprocessable("Resources must be an array");
+  }
+  if (b["resources"].size() > 5000) {
+    throw unprocessable("Resources array is too long (at most 5000)");
+  }
+  json matched = json::array();
+  for (const auto& r : b["resources"]) {
+    if (!r.is_object() || !r.contains("checksum") || !r["checksum"].is_object() ||
+        !r["checksum"].contains("value") || !r["checksum"]["value"].is_string()) {
+      throw unprocessable("Resources must be objects with checksum.value");
+    }
+    std::string sha1 = r["checksum"]["value"].get<std::string>();
+    if (staging_.blobs && isHex(sha1, 40) && staging_.blobs->hasResource(sha1)) {
+      matched.push_back(r);
+    }
+  }
+  return {201, {{"resources", std::move(matched)}}, {}};
+}
+
+ApiResponse Api::createPackage(Ctx& c) {
+  json b = c.body();
+  body::allowOnly(b, {"type", "relationships", "data", "metadata"});
+  auto type = body::optString(b, "type", "Type");
+  if (!type) throw unprocessable("Type must be one of 'bits, docker'");
+  if (*type != "bits") {
+    throw unprocessable(*type == "docker" ? "Docker packages are not supported yet"
+                                          : "Type must be one of 'bits, docker'");
+  }
+  auto app_guid = body::relationshipGuid(b, "app");
+  if (!app_guid) throw unprocessable("Relationships app must be present");
+  if (!store_.getApp(*app_guid)) {
+    throw unprocessable("Unable to use app. Ensure that the app exists and you have access to it.");
+  }
+  const std::string now = nowIso8601();
+  Package p;
+  p.guid = newGuid();
+  p.app_guid = *app_guid;
+  p.type = "bits";
+  p.state = "AWAITING_UPLOAD";
+  p.created_at = p.updated_at = now;
+  if (store_.createPackage(p) != WriteResult::Ok) {
+    throw unprocessable("Unable to use app. Ensure that the app exists and you have access to it.");
+  }
+  return {201, presentPackage(c.req.base_url, p), {}};
+}
+
+ApiResponse Api::getPackage(Ctx& c, const std::string& guid) {
+  auto p = store_.getPackage(guid);
+  if (!p) throw notFound("Package");
+  return {200, presentPackage(c.req.base_url, *p), {}};
+}
+
+ApiResponse Api::listPackages(Ctx& c, const std::string& app_guid) {
+  if (!app_guid.empty()) requireApp(app_guid);
+  c.query.allowOnly({"guids", "app_guids", "states", "types", "page", "per_page", "order_by"});
+  PageRequest page = readPageRequest(c.query, {"created_at", "updated_at"});
+  PackageFilter f;
+  if (auto* v = c.query.find("guids")) f.guids = *v;
+  if (auto* v = c.query.find("app_guids")) f.app_guids = *v;
+  if (auto* v = c.query.find("states")) f.states = *v;
+  if (!app_guid.empty()) f.app_guids = {app_guid};
+  auto packages = store_.listPackages(f);
+  if (auto* types = c.query.find("types")) {
+    std::erase_if(packages, [&](const Package& p) {
+      return std::find(types->begin(), types->end(), p.type) == types->end();
+    });
+  }
+  using Item = Indexed<Package>;
+  std::function<std::string(const Item&)> key = [&](const Item& i) {
+    return (page.order_by == "updated_at" ? i.item.updated_at : i.item.created_at) + i.key_suffix;
+  };
+  std::function<json(const Item&)> present = [&](const Item& i) {
+    return presentPackage(c.req.base_url, i.item);
+  };
+  const std::string path = app_guid.empty() ? "/v3/packages" : "/v3/apps/" + app_guid + "/packages";
+  return {200,
+          presentList(c.req.base_url, path, c.req.query, page, indexed(std::move(packages)), key,
+                      present),
+          {}};
+}
+
+ApiResponse Api::uploadPackage(Ctx& c, const std::string& guid) {
+  auto found = store_.getPackage(guid);
+  if (!found) throw notFound("Package");
+  Package p = *found;
+  if (!staging_.blobs) throw blobstoreUnavailable();
+  if (p.state != "AWAITING_UPLOAD") {
+    throw unprocessable("Package must be in the AWAITING_UPLOAD state to upload bits (it is " +
+                        p.state + ")");
+  }
+  MultipartResult form = parseMultipart(c.req.content_type, c.req.body);
+  if (!form.ok()) {
+    throw ApiError{400, 1001, "CF-MessageParseError",
+                   "Request invalid due to parse error: " + form.error};
+  }
+  const MultipartPart* bits = form.find("bits");
+  const MultipartPart* resources = form.find("resources");
+  if (!bits && !resources) {
+    throw unprocessable("Upload must include either resources or bits");
+  }
+  std::vector<MatchedResource> matched;
+  if (resources) {
+    if (std::string err = parseMatchedResources(resources->data, &matched); !err.empty()) {
+      throw unprocessable(err);
+    }
+  }
+  AssembledPackage assembled =
+      assemblePackage(*staging_.blobs, bits ? bits->data : std::string_view(), matched);
+  p.updated_at = nowIso8601();
+  if (!assembled.error.empty()) {
+    p.state = "FAILED";
+    p.error = assembled.error;
+    store_.updatePackage(p);
+    log::warn("controller", "package-upload-failed", {{"package", p.guid}, {"error", *p.error}});
+    throw unprocessable(assembled.error);
+  }
+  p.state = "READY";
+  p.sha256 = assembled.sha256;
+  p.error.reset();
+  if (store_.updatePackage(p) != WriteResult::Ok) throw notFound("Package");  // app deleted
+  log::info("controller", "package-uploaded",
+            {{"package", p.guid}, {"app", p.app_guid}, {"sha256", assembled.sha256},
+             {"matched", std::to_string(matched.size())}});
+  return {200, presentPackage(c.req.base_url, p), {}};
+}
+
+}  // namespace foundry::control
