@@ -57,6 +57,9 @@ struct StagingServices {
   Blobstore* blobs = nullptr;
   StagingBackend* stager = nullptr;
   LogBuffer* logs = nullptr;
+  // Runs `work` off the event loop, then `then` back on it (package uploads). Null: both run
+  // inline, and the upload answers READY/FAILED at once (unit tests).
+  std::function<void(std::function<void()> work, std::function<void()> then)> offload;
 };
 
 struct ApiConfig {
@@ -109,6 +112,8 @@ class Api {
   void finishStaging(const StagingResult& result);
   // Builds a previous run left STAGING become FAILED; returns how many (call at start).
   int failInterruptedBuilds();
+  // Packages a previous run left PROCESSING_UPLOAD become FAILED; returns how many.
+  int failInterruptedUploads();
 
   const std::string& defaultSpaceGuid() const { return space_guid_; }
   const std::string& defaultDomainGuid() const { return domain_guid_; }
@@ -168,6 +173,9 @@ class Api {
   // With app_guid: GET /v3/apps/:guid/packages.
   ApiResponse listPackages(Ctx& c, const std::string& app_guid);
   ApiResponse uploadPackage(Ctx& c, const std::string& guid);
+  // Records an assembled upload (event loop): READY with its sha256, or FAILED.
+  void finishUpload(const std::string& package_guid, const std::string& sha256,
+                    const std::string& error);
 
   // Builds (builds_handlers.cc).
   ApiResponse createBuild(Ctx& c);

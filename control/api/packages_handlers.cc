@@ -1,7 +1,9 @@
 // Resource matching and packages: create, list, upload (multipart: `bits` zip + `resources`).
-// The upload is assembled synchronously on the event loop (control/staging/package_assembler):
-// the answer already carries READY, or FAILED with the reason.
+// The request is checked on the event loop (multipart, resources JSON); the package is then
+// PROCESSING_UPLOAD while control/staging/package_assembler builds it off the loop, and
+// becomes READY or FAILED (data.error) — clients poll GET /v3/packages/:guid, as with CC.
 #include <cstdio>
+#include <memory>
 
 #include "control/api/api.h"
 #include "control/api/body.h"
@@ -153,24 +155,67 @@ ApiResponse Api::uploadPackage(Ctx& c, const std::string& guid) {
       throw unprocessable(err);
     }
   }
-  AssembledPackage assembled =
-      assemblePackage(*staging_.blobs, bits ? bits->data : std::string_view(), matched);
+  p.state = "PROCESSING_UPLOAD";
   p.updated_at = nowIso8601();
-  if (!assembled.error.empty()) {
-    p.state = "FAILED";
-    p.error = assembled.error;
-    store_.updatePackage(p);
-    log::warn("controller", "package-upload-failed", {{"package", p.guid}, {"error", *p.error}});
-    throw unprocessable(assembled.error);
+  if (store_.updatePackage(p) != WriteResult::Ok) throw notFound("Package");
+  // The request body goes away with this call: the worker gets its own copy of the bits.
+  auto zip = std::make_shared<std::string>(bits ? std::string(bits->data) : std::string());
+  auto outcome = std::make_shared<AssembledPackage>();
+  Blobstore* blobs = staging_.blobs;
+  auto work = [blobs, zip, matched = std::move(matched), outcome] {
+    try {
+      *outcome = assemblePackage(*blobs, *zip, matched);
+    } catch (const std::exception& e) {
+      outcome->error = std::string("cannot store the package: ") + e.what();
+    }
+    zip->clear();
+    zip->shrink_to_fit();
+  };
+  auto then = [this, guid = p.guid, outcome] {
+    finishUpload(guid, outcome->sha256, outcome->error);
+  };
+  if (staging_.offload) {
+    staging_.offload(std::move(work), std::move(then));
+    return {200, presentPackage(c.req.base_url, p), {}};
   }
-  p.state = "READY";
-  p.sha256 = assembled.sha256;
-  p.error.reset();
-  if (store_.updatePackage(p) != WriteResult::Ok) throw notFound("Package");  // app deleted
-  log::info("controller", "package-uploaded",
-            {{"package", p.guid}, {"app", p.app_guid}, {"sha256", assembled.sha256},
-             {"matched", std::to_string(matched.size())}});
+  work();
+  then();
+  auto done = store_.getPackage(guid);
+  if (!done) throw notFound("Package");
+  if (done->state == "FAILED") throw unprocessable(done->error.value_or("upload failed"));
+  p = *done;
   return {200, presentPackage(c.req.base_url, p), {}};
+}
+
+void Api::finishUpload(const std::string& package_guid, const std::string& sha256,
+                       const std::string& error) {
+  auto found = store_.getPackage(package_guid);
+  if (!found || found->state != "PROCESSING_UPLOAD") return;  // app deleted meanwhile
+  Package p = *found;
+  p.updated_at = nowIso8601();
+  if (!error.empty()) {
+    p.state = "FAILED";
+    p.error = error;
+    log::warn("controller", "package-upload-failed", {{"package", p.guid}, {"error", error}});
+  } else {
+    p.state = "READY";
+    p.sha256 = sha256;
+    p.error.reset();
+    log::info("controller", "package-uploaded",
+              {{"package", p.guid}, {"app", p.app_guid}, {"sha256", sha256}});
+  }
+  store_.updatePackage(p);
+}
+
+int Api::failInterruptedUploads() {
+  int n = 0;
+  for (Package p : store_.listPackages({{}, {}, {"PROCESSING_UPLOAD"}})) {
+    p.state = "FAILED";
+    p.error = "upload interrupted by a controller restart";
+    p.updated_at = nowIso8601();
+    n += store_.updatePackage(p) == WriteResult::Ok;
+  }
+  return n;
 }
 
 }  // namespace foundry::control

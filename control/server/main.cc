@@ -8,8 +8,9 @@
 // One thread: a libevent loop with evhttp (the API is low-rate) in front of Api, with the
 // SqliteStore in DIR/controller.db. Async jobs (deletes) run on the loop right after the 202
 // is sent, and at start for jobs a previous run left PROCESSING. SIGINT/SIGTERM stop it.
-// Staging runs on worker threads (StagingRunner); their results hop back to the loop through
-// a queue and an event made active from the worker (libevent pthreads). Log lines arrive on
+// Staging (StagingRunner) and upload assembly (Offloader) run on worker threads; their
+// follow-ups hop back to the loop through a queue and an event made active from the worker
+// (libevent pthreads). Log lines arrive on
 // nats.c threads into the thread-safe LogBuffer.
 
 #include <event2/buffer.h>
@@ -25,6 +26,7 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -33,6 +35,7 @@
 #include "control/blobstore/local_blobstore.h"
 #include "control/logs/log_buffer.h"
 #include "control/logs/nats_log_subscriber.h"
+#include "control/staging/offloader.h"
 #include "control/staging/staging_runner.h"
 #include "control/store/sqlite_store.h"
 #include "router/common/log.h"
@@ -51,34 +54,34 @@ struct Server {
   bool jobs_scheduled = false;
 };
 
-// Staging results from worker threads, applied on the loop (the store is single-threaded).
-struct StagingInbox {
-  Api* api = nullptr;
+// Follow-ups from worker threads (staging results, assembled uploads), run on the loop: the
+// store is single-threaded.
+struct LoopInbox {
   event* wake = nullptr;
   std::mutex mu;
-  std::deque<foundry::control::StagingResult> results;
+  std::deque<std::function<void()>> tasks;
 
-  void push(foundry::control::StagingResult r) {
+  void push(std::function<void()> task) {
     {
       std::lock_guard<std::mutex> lock(mu);
-      results.push_back(std::move(r));
+      tasks.push_back(std::move(task));
     }
     event_active(wake, EV_READ, 0);  // thread-safe: evthread_use_pthreads() ran first
   }
 };
 
-void drainStagingInbox(evutil_socket_t, short, void* arg) {
-  auto* inbox = static_cast<StagingInbox*>(arg);
-  std::deque<foundry::control::StagingResult> results;
+void drainLoopInbox(evutil_socket_t, short, void* arg) {
+  auto* inbox = static_cast<LoopInbox*>(arg);
+  std::deque<std::function<void()>> tasks;
   {
     std::lock_guard<std::mutex> lock(inbox->mu);
-    results.swap(inbox->results);
+    tasks.swap(inbox->tasks);
   }
-  for (const auto& r : results) {
+  for (auto& task : tasks) {
     try {
-      inbox->api->finishStaging(r);
+      task();
     } catch (const std::exception& e) {
-      log::error("controller", "staging-result-failed", {{"build", r.build_guid}, {"error", e.what()}});
+      log::error("controller", "loop-task-failed", {{"error", e.what()}});
     }
   }
 }
@@ -261,8 +264,10 @@ int main(int argc, char** argv) {
     api.bootstrap();
     api.runPendingJobs();  // jobs a previous run accepted but did not finish
     int failed = api.failInterruptedBuilds();  // their stager died with the previous run
-    if (failed > 0) {
-      log::warn("controller", "interrupted-builds-failed", {{"count", std::to_string(failed)}});
+    int uploads = api.failInterruptedUploads();
+    if (failed > 0 || uploads > 0) {
+      log::warn("controller", "interrupted-work-failed",
+                {{"builds", std::to_string(failed)}, {"uploads", std::to_string(uploads)}});
     }
   } catch (const std::exception& e) {
     log::error("controller", "bootstrap-failed", {{"error", e.what()}});
@@ -272,9 +277,8 @@ int main(int argc, char** argv) {
   evthread_use_pthreads();  // staging workers wake the loop with event_active
   event_base* base = event_base_new();
   foundry::control::LogBuffer logs;
-  StagingInbox inbox;
-  inbox.api = &api;
-  inbox.wake = event_new(base, -1, 0, drainStagingInbox, &inbox);
+  LoopInbox inbox;
+  inbox.wake = event_new(base, -1, 0, drainLoopInbox, &inbox);
   auto runner = std::make_unique<foundry::control::StagingRunner>(
       staging_config, *blobs,
       [&logs](const std::string& app_guid, const std::string& line, bool is_stderr) {
@@ -287,8 +291,15 @@ int main(int argc, char** argv) {
         l.message = line;
         logs.append(std::move(l));
       },
-      [&inbox](foundry::control::StagingResult r) { inbox.push(std::move(r)); });
-  api.useStaging({blobs.get(), runner.get(), &logs});
+      [&inbox, &api](foundry::control::StagingResult r) {
+        inbox.push([&api, r = std::move(r)] { api.finishStaging(r); });
+      });
+  auto offloader = std::make_unique<foundry::control::Offloader>(
+      [&inbox](std::function<void()> then) { inbox.push(std::move(then)); });
+  api.useStaging({blobs.get(), runner.get(), &logs,
+                  [&offloader](std::function<void()> work, std::function<void()> then) {
+                    offloader->run(std::move(work), std::move(then));
+                  }});
   std::unique_ptr<foundry::control::NatsLogSubscriber> nats_logs;
   if (!nats_url.empty()) {
     nats_logs = std::make_unique<foundry::control::NatsLogSubscriber>(nats_url, logs);
@@ -320,7 +331,8 @@ int main(int argc, char** argv) {
              {"nats", nats_url}});
   event_base_dispatch(base);
   log::info("controller", "controller-stopped");
-  runner.reset();  // kills running stagings and joins the workers
+  runner.reset();     // kills running stagings and joins the workers
+  offloader.reset();  // waits for uploads being assembled (bounded work)
   nats_logs.reset();
   event_free(inbox.wake);
   event_free(sigint);

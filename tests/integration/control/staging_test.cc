@@ -137,6 +137,25 @@ class ControllerStagingTest : public ::testing::Test {
     return upload(package, multipart("b0undary-42", fields),
                   "multipart/form-data; boundary=b0undary-42");
   }
+  // Polls the package until its upload is processed (READY or FAILED); the package.
+  json waitPackage(const std::string& guid) {
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    json p;
+    while (std::chrono::steady_clock::now() < deadline) {
+      p = json::parse(net::getJson(base_ + "/v3/packages/" + guid).body, nullptr, false);
+      if (p.is_object() && p["state"] != "PROCESSING_UPLOAD") return p;
+      std::this_thread::sleep_for(50ms);
+    }
+    ADD_FAILURE() << "package still PROCESSING_UPLOAD: " << p.dump();
+    return p;
+  }
+  // Uploads and waits; the package's final state.
+  std::string uploadAndWait(const std::string& package, const std::string& zip,
+                            const json& resources) {
+    auto r = uploadFiles(package, zip, resources);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return waitPackage(package).value("state", "");
+  }
   // POST /v3/builds and poll until it is no longer STAGING (60 s at most).
   json stage(const std::string& package, const json& lifecycle = nullptr) {
     json body = {{"package", {{"guid", package}}}};
@@ -222,7 +241,9 @@ TEST_F(ControllerStagingTest, PushStagesNodeHelloAndServesTheDroplet) {
   const std::string package = createPackage(app);
   auto up = uploadFiles(package, makeZip(files.entries), json::array());
   ASSERT_EQ(up.status, 200) << up.body;
-  json p = ok("GET", "/v3/packages/" + package, nullptr, 200);
+  json answered = json::parse(up.body);
+  EXPECT_TRUE(answered["state"] == "PROCESSING_UPLOAD" || answered["state"] == "READY");
+  json p = waitPackage(package);
   EXPECT_EQ(p["state"], "READY");
   EXPECT_EQ(p["data"]["checksum"]["value"].get<std::string>().size(), 64u);
   json ready = ok("GET", "/v3/packages?app_guids=" + app + "&states=READY&order_by=-created_at&per_page=1",
@@ -286,7 +307,7 @@ TEST_F(ControllerStagingTest, PushStagesNodeHelloAndServesTheDroplet) {
   const std::string package2 = createPackage(app);
   up = uploadFiles(package2, "", matches["resources"]);
   ASSERT_EQ(up.status, 200) << up.body;
-  json p2 = ok("GET", "/v3/packages/" + package2, nullptr, 200);
+  json p2 = waitPackage(package2);
   EXPECT_EQ(p2["state"], "READY");
   EXPECT_EQ(p2["data"]["checksum"]["value"].get<std::string>().size(), 64u);
   json build2 = stage(package2);
@@ -301,9 +322,9 @@ TEST_F(ControllerStagingTest, UndetectableAppFailsWithNoAppDetectedError) {
   ASSERT_NO_FATAL_FAILURE(startController());
   const std::string app = createApp("mystery");
   const std::string package = createPackage(app);
-  auto up = uploadFiles(package, makeZip({{"data.bin", std::string("\x01\x02\x03", 3)}}),
-                        json::array());
-  ASSERT_EQ(up.status, 200) << up.body;
+  ASSERT_EQ(uploadAndWait(package, makeZip({{"data.bin", std::string("\x01\x02\x03", 3)}}),
+                          json::array()),
+            "READY");
   json build = stage(package);
   EXPECT_EQ(build["state"], "FAILED");
   EXPECT_EQ(build["error"],
@@ -330,8 +351,7 @@ TEST_F(ControllerStagingTest, BadUploadsFailCleanlyAndStoreNothing) {
   EXPECT_EQ(ok("GET", "/v3/packages/" + package, nullptr, 200)["state"], "AWAITING_UPLOAD");
 
   // Bits that are not a zip: the package is FAILED with the reason, nothing is stored.
-  r = uploadFiles(package, "definitely not a zip file", json::array());
-  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_EQ(uploadAndWait(package, "definitely not a zip file", json::array()), "FAILED");
   json p = ok("GET", "/v3/packages/" + package, nullptr, 200);
   EXPECT_EQ(p["state"], "FAILED");
   EXPECT_NE(p["data"]["error"].get<std::string>().find("Invalid zip"), std::string::npos);
@@ -346,13 +366,15 @@ TEST_F(ControllerStagingTest, BadUploadsFailCleanlyAndStoreNothing) {
 
   // A zip escaping the app dir, and a resource the cache never saw.
   package = createPackage(app);
-  r = uploadFiles(package, makeZip({{"../../escape", "x"}}), json::array());
-  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_EQ(uploadAndWait(package, makeZip({{"../../escape", "x"}}), json::array()), "FAILED");
   package = createPackage(app);
-  r = uploadFiles(package, "",
-                  json::array({{{"checksum", {{"value", std::string(40, 'a')}}}, {"path", "x"}}}));
-  EXPECT_EQ(r.status, 422) << r.body;
-  EXPECT_EQ(ok("GET", "/v3/packages/" + package, nullptr, 200)["state"], "FAILED");
+  EXPECT_EQ(uploadAndWait(package, "",
+                          json::array({{{"checksum", {{"value", std::string(40, 'a')}}},
+                                        {"path", "x"}}})),
+            "FAILED");
+  EXPECT_NE(ok("GET", "/v3/packages/" + package, nullptr, 200)["data"]["error"].get<std::string>()
+                .find(std::string(40, 'a')),
+            std::string::npos);
   package = createPackage(app);
   r = uploadFiles(package, "",
                   json::array({{{"checksum", {{"value", std::string(40, 'a')}}}, {"path", "/etc/x"}}}));
@@ -371,7 +393,7 @@ TEST_F(ControllerStagingTest, OneStagingAtATimeTimeoutAndRestart) {
   const std::string bp = sleepyBuildpack(30);
   const std::string app = createApp("sleepy");
   const std::string package = createPackage(app);
-  ASSERT_EQ(uploadFiles(package, makeZip({{"x.txt", "x"}}), json::array()).status, 200);
+  ASSERT_EQ(uploadAndWait(package, makeZip({{"x.txt", "x"}}), json::array()), "READY");
   const json lifecycle = {{"type", "buildpack"}, {"data", {{"buildpacks", {bp}}}}};
 
   json build = ok("POST", "/v3/builds", {{"package", {{"guid", package}}}, {"lifecycle", lifecycle}}, 201);
