@@ -1,0 +1,67 @@
+#pragma once
+// A small Cloud Controller V3 client: one call = one HTTP request through net::perform, the
+// reply parsed as JSON. Failures come back as a message the user can act on: the V3 error's
+// `detail` (errors[0].detail; several errors are listed), or what went wrong on the wire.
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/common/result.h"
+
+namespace foundry::cli {
+
+struct ApiReply {
+  long status = 0;
+  nlohmann::json body;   // null when the reply had no (JSON) body
+  std::string location;  // the Location header (202 jobs)
+};
+
+class CcClient {
+ public:
+  explicit CcClient(std::string base_url, long timeout_ms = 30000);
+
+  const std::string& baseUrl() const { return base_url_; }
+
+  // `path` is "/v3/..." (joined to the base URL) or an absolute http(s) URL (pagination and
+  // job links). Non-2xx replies are errors carrying the V3 detail.
+  Result<ApiReply> get(const std::string& path) const;
+  Result<ApiReply> post(const std::string& path, const nlohmann::json& body) const;
+  Result<ApiReply> patch(const std::string& path, const nlohmann::json& body) const;
+  Result<ApiReply> del(const std::string& path) const;
+  // A raw request (multipart upload): the body and its Content-Type as given.
+  Result<ApiReply> send(const std::string& method, const std::string& path,
+                        const std::string& body, const std::string& content_type,
+                        long timeout_ms) const;
+  // Like send() but a non-2xx reply is returned, not turned into an error (callers that branch
+  // on 404/422). Only transport failures are errors.
+  Result<ApiReply> sendRaw(const std::string& method, const std::string& path,
+                           const std::string& body, const std::string& content_type,
+                           long timeout_ms) const;
+
+  // Every resource of a list, following pagination.next (at most 100 pages).
+  Result<std::vector<nlohmann::json>> listAll(const std::string& path) const;
+  // The first resource of a list, or null when it is empty.
+  Result<nlohmann::json> first(const std::string& path) const;
+
+  // Polls a job (its Location URL or /v3/jobs/:guid) until COMPLETE or FAILED; a FAILED job
+  // is an error with its first error's detail.
+  Status waitForJob(const std::string& job_url,
+                    std::chrono::milliseconds timeout = std::chrono::seconds(60)) const;
+
+  std::string url(const std::string& path) const;
+
+ private:
+  std::string base_url_;
+  long timeout_ms_;
+};
+
+// The user-facing message for a failed reply: errors[0].detail (or all of them), else the
+// status and raw body as cf shows unknown errors.
+std::string errorMessage(long status, const std::string& body);
+
+// Percent-encodes a query parameter value (commas included, as CC expects for literal commas).
+std::string urlEncode(const std::string& value);
+
+}  // namespace foundry::cli
