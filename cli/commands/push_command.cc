@@ -2,6 +2,7 @@
 // (resource matching + zip), stage with log streaming, set the droplet, restart and wait
 // (PLATFORM-APIS.md B.4, done as separate calls rather than apply_manifest).
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <filesystem>
 #include <thread>
 
@@ -173,7 +174,15 @@ class Pusher {
       if (plan.health_check_endpoint) type = plan.health_check_type.value_or("http");
       json data = json::object();
       if (plan.timeout) data["timeout"] = *plan.timeout;
-      if (type == "http") data["endpoint"] = plan.health_check_endpoint.value_or("/");
+      if (type == "http") {
+        // Keep the endpoint the process already has unless a new one is given.
+        const json old_data = health.value("data", json::object());
+        std::string old_endpoint = old_data.is_object() && old_data.contains("endpoint") &&
+                                           old_data["endpoint"].is_string()
+                                       ? old_data["endpoint"].get<std::string>()
+                                       : "/";
+        data["endpoint"] = plan.health_check_endpoint.value_or(old_endpoint);
+      }
       update["health_check"] = {{"type", type}, {"data", data}};
     }
     if (!update.empty()) {
@@ -255,16 +264,20 @@ class Pusher {
     // Files the server already has are not sent again.
     std::map<std::string, bool> cached;  // sha1 -> true
     json matched = json::array();
-    if (!fingerprints.empty()) {
+    // In batches: CC caps the list (5000 here); a failing match only means uploading more.
+    constexpr size_t kBatch = 1000;
+    for (size_t start = 0; start < fingerprints.size(); start += kBatch) {
+      json batch = json::array();
+      for (size_t i = start; i < std::min(fingerprints.size(), start + kBatch); ++i) {
+        batch.push_back(fingerprints[i]);
+      }
       auto reply = client_.sendRaw("POST", "/v3/resource_matches",
-                                   json{{"resources", fingerprints}}.dump(), "application/json",
-                                   60000);
-      if (reply && reply->status >= 200 && reply->status < 300 && reply->body.is_object()) {
-        for (const auto& r : reply->body.value("resources", json::array())) {
-          try {
-            cached[r["checksum"]["value"].get<std::string>()] = true;
-          } catch (const std::exception&) {
-          }
+                                   json{{"resources", batch}}.dump(), "application/json", 60000);
+      if (!reply || reply->status < 200 || reply->status >= 300 || !reply->body.is_object()) break;
+      for (const auto& r : reply->body.value("resources", json::array())) {
+        try {
+          cached[r["checksum"]["value"].get<std::string>()] = true;
+        } catch (const std::exception&) {
         }
       }
     }
@@ -376,7 +389,8 @@ void addPushCommand(CommandTable& table) {
   push->add_option("-i,--instances", f.instances, "Number of instances");
   push->add_option("-m,--memory", f.memory, "Memory limit (e.g. 256M, 1024M, 1G)");
   push->add_option("-k,--disk", f.disk, "Disk limit (e.g. 256M, 1024M, 1G)");
-  push->add_option("-b,--buildpack", f.buildpacks, "Buildpack name; repeat for several");
+  push->add_option("-b,--buildpack", f.buildpacks, "Buildpack name; repeat for several")
+      ->allow_extra_args(false);  // -b x NAME: NAME stays the app name
   push->add_option("-c,--start-command", f.command, "Startup command");
   push->add_option("-u,--health-check-type", f.health_check_type,
                    "Application health check type: port, process or http");

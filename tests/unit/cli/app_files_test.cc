@@ -65,7 +65,7 @@ TEST_F(CliAppFiles, WalksSortedHashesAndHonoursCfIgnore) {
                                              "server.js"}));
   EXPECT_EQ(by_path["bin"].kind, AppFile::Kind::kDirectory);
   EXPECT_EQ(by_path["bin/run"].mode, 0755u);
-  EXPECT_EQ(by_path["bin/run"].size, 20u);
+  EXPECT_EQ(by_path["bin/run"].size, 19u);
   EXPECT_EQ(by_path["bin/run"].sha1, sha1Hex("#!/bin/sh\necho run\n"));
   EXPECT_EQ(by_path["server.js"].mode, 0644u);
   EXPECT_EQ(by_path["link.js"].kind, AppFile::Kind::kSymlink);
