@@ -17,8 +17,8 @@ struct HelpSection {
 // cf groups its help by topic; so do we.
 const std::vector<HelpSection> kSections = {
     {"Getting started", {"help", "api"}},
-    {"Apps", {"apps", "app", "push", "scale", "delete", "start", "stop", "restart", "restage",
-              "logs"}},
+    {"Apps",
+     {"apps", "app", "push", "scale", "delete", "start", "stop", "restart", "restage", "logs"}},
     {"Routes", {"routes", "create-route", "delete-route", "map-route", "unmap-route"}},
     {"Domains", {"domains"}},
 };

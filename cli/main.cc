@@ -3,4 +3,6 @@
 
 #include "cli/cli.h"
 
-int main(int argc, char** argv) { return foundry::cli::runFoundry(argc, argv, std::cout, std::cerr); }
+int main(int argc, char** argv) {
+  return foundry::cli::runFoundry(argc, argv, std::cout, std::cerr);
+}

@@ -3,10 +3,9 @@
 // reply parsed as JSON. Failures come back as a message the user can act on: the V3 error's
 // `detail` (errors[0].detail; several errors are listed), or what went wrong on the wire.
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "cli/common/result.h"
 
@@ -31,9 +30,8 @@ class CcClient {
   Result<ApiReply> patch(const std::string& path, const nlohmann::json& body) const;
   Result<ApiReply> del(const std::string& path) const;
   // A raw request (multipart upload): the body and its Content-Type as given.
-  Result<ApiReply> send(const std::string& method, const std::string& path,
-                        const std::string& body, const std::string& content_type,
-                        long timeout_ms) const;
+  Result<ApiReply> send(const std::string& method, const std::string& path, const std::string& body,
+                        const std::string& content_type, long timeout_ms) const;
   // Like send() but a non-2xx reply is returned, not turned into an error (callers that branch
   // on 404/422). Only transport failures are errors.
   Result<ApiReply> sendRaw(const std::string& method, const std::string& path,

@@ -113,8 +113,7 @@ std::string modeString(unsigned mode) {
 Result<std::vector<AppFile>> collectAppFiles(const fs::path& root) {
   std::error_code ec;
   if (!fs::is_directory(root, ec)) {
-    return Result<std::vector<AppFile>>::fail("App path " + root.string() +
-                                              " is not a directory");
+    return Result<std::vector<AppFile>>::fail("App path " + root.string() + " is not a directory");
   }
   CfIgnore ignore = CfIgnore::withDefaults();
   std::ifstream cfignore(root / ".cfignore");

@@ -59,8 +59,7 @@ Result<std::string> zipAppFiles(const fs::path& root, const std::vector<AppFile>
       return Result<std::string>::fail("Error zipping " + file.path + ": " +
                                        archive_error_string(writer.get()));
     }
-    if (!content.empty() &&
-        archive_write_data(writer.get(), content.data(), content.size()) < 0) {
+    if (!content.empty() && archive_write_data(writer.get(), content.data(), content.size()) < 0) {
       return Result<std::string>::fail("Error zipping " + file.path + ": " +
                                        archive_error_string(writer.get()));
     }

@@ -77,8 +77,9 @@ int setApi(Context& context, const ApiOptions& options) {
   ui.say("Targeted org " + config.org_name + ".");
   ui.say("Targeted space " + config.space_name + ".");
   ui.newline();
-  ui.say("There is no login on this platform yet: commands act in the first org and space the "
-         "API lists.");
+  ui.say(
+      "There is no login on this platform yet: commands act in the first org and space the "
+      "API lists.");
   return 0;
 }
 

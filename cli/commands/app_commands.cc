@@ -33,8 +33,8 @@ int apps(Context& context) {
   if (!client) return ui.failed(client.error());
   ui.say("Getting apps in " + context.where() + "...");
   ui.newline();
-  auto all = client->listAll("/v3/apps?space_guids=" + context.config().space_guid +
-                             "&order_by=name");
+  auto all =
+      client->listAll("/v3/apps?space_guids=" + context.config().space_guid + "&order_by=name");
   if (!all) return ui.failed(all.error());
   if (all->empty()) {
     ui.say("No apps found");
@@ -54,8 +54,8 @@ int apps(Context& context) {
         int wanted = process.value("instances", 0);
         int running = 0;
         if (started && wanted > 0) {
-          auto stats = client->sendRaw("GET", "/v3/processes/" + process.value("guid", "") +
-                                                  "/stats", "", "", 10000);
+          auto stats = client->sendRaw(
+              "GET", "/v3/processes/" + process.value("guid", "") + "/stats", "", "", 10000);
           if (stats && stats->status == 200) {
             for (const auto& i : stats->body.value("resources", json::array())) {
               if (i.value("state", "") == "RUNNING") ++running;
@@ -71,8 +71,8 @@ int apps(Context& context) {
     if (urls) {
       for (const auto& u : *urls) routes_text += (routes_text.empty() ? "" : ", ") + u;
     }
-    rows.push_back({app.value("name", ""), lower(app.value("state", "")), processes_text,
-                    routes_text});
+    rows.push_back(
+        {app.value("name", ""), lower(app.value("state", "")), processes_text, routes_text});
   }
   ui.table(rows);
   return 0;
@@ -111,7 +111,7 @@ int startCommand(Context& context, const AppOptions& options) {
     if (package) {
       ui.newline();
       ui.say("Staging app and tracing logs...");
-      auto staged = stagePackage(context, *client, guid, (*package)["guid"], {});
+      auto staged = stagePackage(context, *client, options.name, guid, (*package)["guid"], {});
       if (!staged) return ui.failed(staged.error());
       auto set = client->patch("/v3/apps/" + guid + "/relationships/current_droplet",
                                {{"data", {{"guid", *staged}}}});
@@ -138,8 +138,8 @@ int stopCommand(Context& context, const AppOptions& options) {
     return 0;
   }
   ui.say("Stopping app " + options.name + " in " + context.where() + "...");
-  auto stopped =
-      client->post("/v3/apps/" + (*app)["guid"].get<std::string>() + "/actions/stop", json::object());
+  auto stopped = client->post("/v3/apps/" + (*app)["guid"].get<std::string>() + "/actions/stop",
+                              json::object());
   if (!stopped) return ui.failed(stopped.error());
   ui.ok();
   return 0;
@@ -174,7 +174,7 @@ int restageCommand(Context& context, const AppOptions& options) {
   auto package = newestReadyPackage(*client, guid);
   if (!package) return ui.failed(package.error());
   ui.say("Staging app and tracing logs...");
-  auto droplet = stagePackage(context, *client, guid, (*package)["guid"], {});
+  auto droplet = stagePackage(context, *client, options.name, guid, (*package)["guid"], {});
   if (!droplet) return ui.failed(droplet.error());
   ui.newline();
   if (app->value("state", "") == "STARTED") {
@@ -188,7 +188,8 @@ int restageCommand(Context& context, const AppOptions& options) {
   if (!started) return ui.failed(started.error());
   ui.say("Waiting for app " + options.name + " to start...");
   ui.newline();
-  Status running = waitForInstances(context, *client, guid, startTimeout(*client, guid));
+  Status running =
+      waitForInstances(context, *client, options.name, guid, startTimeout(*client, guid));
   if (!running) return ui.failed(running.error());
   ui.newline();
   auto fresh = findApp(*client, context.config().space_guid, options.name);
@@ -302,8 +303,8 @@ void addAppCommands(CommandTable& table) {
   addNamed(table, "start", "Start an app (staging it first if it has no droplet)", startCommand,
            std::make_shared<AppOptions>());
   addNamed(table, "stop", "Stop an app", stopCommand, std::make_shared<AppOptions>());
-  addNamed(table, "restart", "Stop all instances of the app, then start them again",
-           restartCommand, std::make_shared<AppOptions>());
+  addNamed(table, "restart", "Stop all instances of the app, then start them again", restartCommand,
+           std::make_shared<AppOptions>());
   addNamed(table, "restage", "Stage the app's newest package again, then restart it",
            restageCommand, std::make_shared<AppOptions>());
 

@@ -41,7 +41,8 @@ void printStagingLines(Context& context, std::vector<LogLine> lines) {
 }  // namespace
 
 Result<std::string> stagePackage(Context& context, const CcClient& client,
-                                 const std::string& app_guid, const std::string& package_guid,
+                                 const std::string& app_name, const std::string& app_guid,
+                                 const std::string& package_guid,
                                  const std::vector<std::string>& buildpacks,
                                  std::chrono::seconds timeout) {
   using R = Result<std::string>;
@@ -75,13 +76,14 @@ Result<std::string> stagePackage(Context& context, const CcClient& client,
     if (state == "STAGED") {
       const json droplet = build->body.value("droplet", json());
       std::string droplet_guid = stringOr(droplet, "guid");
-      if (droplet_guid.empty()) return R::fail("Build " + build_guid + " is STAGED without a droplet");
+      if (droplet_guid.empty())
+        return R::fail("Build " + build_guid + " is STAGED without a droplet");
       return R::ok(droplet_guid);
     }
     if (state == "FAILED") {
       std::string error = stringOr(build->body, "error", "staging failed");
-      return R::fail("Stager error: " + error +
-                     "\n\nTIP: Use 'foundry logs APP --recent' for more information");
+      return R::fail("Stager error: " + error + "\n\nTIP: Use 'foundry logs " + app_name +
+                     " --recent' for more information");
     }
     if (std::chrono::steady_clock::now() >= deadline) {
       return R::fail("Timed out waiting for build " + build_guid + " to stage (state " + state +
@@ -113,8 +115,8 @@ std::chrono::seconds startTimeout(const CcClient& client, const std::string& app
   return std::chrono::seconds(health + 60);
 }
 
-Status waitForInstances(Context& context, const CcClient& client, const std::string& app_guid,
-                        std::chrono::seconds timeout) {
+Status waitForInstances(Context& context, const CcClient& client, const std::string& app_name,
+                        const std::string& app_guid, std::chrono::seconds timeout) {
   auto processes = client.listAll("/v3/apps/" + app_guid + "/processes");
   if (!processes) return Status::fail(processes.error());
   auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -150,14 +152,14 @@ Status waitForInstances(Context& context, const CcClient& client, const std::str
         last_seen = now;
       }
       if (running >= wanted) break;
+      const std::string tip =
+          "\n\nTIP: use 'foundry logs " + app_name + " --recent' for more information";
       if (total > 0 && crashed == total) {
-        return Status::fail("Start unsuccessful: every " + type +
-                            " instance crashed\n\nTIP: use 'foundry logs APP --recent' for more "
-                            "information");
+        return Status::fail("Start unsuccessful: every " + type + " instance crashed" + tip);
       }
       if (std::chrono::steady_clock::now() >= deadline) {
-        return Status::fail("Start app timeout (" + std::to_string(timeout.count()) + " s): " +
-                            now + "\n\nTIP: use 'foundry logs APP --recent' for more information");
+        return Status::fail("Start app timeout (" + std::to_string(timeout.count()) +
+                            " s): " + now + tip);
       }
       std::this_thread::sleep_for(500ms);
     }
@@ -176,7 +178,7 @@ Status restartApp(Context& context, const CcClient& client, const json& app) {
   context.ui().newline();
   context.ui().say("Waiting for app " + stringOr(app, "name") + " to start...");
   context.ui().newline();
-  return waitForInstances(context, client, guid, startTimeout(client, guid));
+  return waitForInstances(context, client, stringOr(app, "name"), guid, startTimeout(client, guid));
 }
 
 std::string sinceText(double uptime_seconds) {
@@ -204,18 +206,22 @@ void printAppSummary(Context& context, const CcClient& client, const json& app) 
   std::string last_uploaded;
   std::string stack;
   std::string buildpacks;
+  json process_types = json::object();  // the droplet's detected start commands
   auto droplet = client.sendRaw("GET", "/v3/apps/" + guid + "/droplets/current", "", "", 10000);
   if (droplet && droplet->status == 200 && droplet->body.is_object()) {
     last_uploaded = stringOr(droplet->body, "created_at");
     stack = stringOr(droplet->body, "stack");
+    if (droplet->body.contains("process_types") && droplet->body["process_types"].is_object()) {
+      process_types = droplet->body["process_types"];
+    }
     for (const auto& bp : droplet->body.value("buildpacks", json::array())) {
       std::string name = stringOr(bp, "buildpack_name", stringOr(bp, "name"));
       if (!name.empty()) buildpacks += (buildpacks.empty() ? "" : ", ") + name;
     }
   }
   if (buildpacks.empty() && app.contains("lifecycle") && app["lifecycle"].is_object()) {
-    for (const auto& bp : app["lifecycle"].value("data", json::object()).value("buildpacks",
-                                                                               json::array())) {
+    for (const auto& bp :
+         app["lifecycle"].value("data", json::object()).value("buildpacks", json::array())) {
       if (bp.is_string()) buildpacks += (buildpacks.empty() ? "" : ", ") + bp.get<std::string>();
     }
   }
@@ -255,26 +261,29 @@ void printAppSummary(Context& context, const CcClient& client, const json& app) 
           const json usage = instance.value("usage", json::object());
           char cpu[16];
           std::snprintf(cpu, sizeof cpu, "%.1f%%", numberOr(usage, "cpu") * 100);
-          double mem_quota = numberOr(instance, "mem_quota", static_cast<double>(memory_mb) * 1048576);
-          double disk_quota = numberOr(instance, "disk_quota", static_cast<double>(disk_mb) * 1048576);
+          double mem_quota =
+              numberOr(instance, "mem_quota", static_cast<double>(memory_mb) * 1048576);
+          double disk_quota =
+              numberOr(instance, "disk_quota", static_cast<double>(disk_mb) * 1048576);
           std::string details = instance.contains("details") && instance["details"].is_string()
                                     ? instance["details"].get<std::string>()
                                     : "";
           std::string index = instance.contains("index") && instance["index"].is_number()
                                   ? std::to_string(instance["index"].get<int>())
                                   : "?";
-          rows.push_back({"#" + index, instance_state,
-                          instance_state == "running" ? sinceText(numberOr(instance, "uptime")) : "",
-                          cpu,
-                          formatBytes(numberOr(usage, "mem")) + " of " + formatBytes(mem_quota),
-                          formatBytes(numberOr(usage, "disk")) + " of " + formatBytes(disk_quota),
-                          details});
+          rows.push_back(
+              {"#" + index, instance_state,
+               instance_state == "running" ? sinceText(numberOr(instance, "uptime")) : "", cpu,
+               formatBytes(numberOr(usage, "mem")) + " of " + formatBytes(mem_quota),
+               formatBytes(numberOr(usage, "disk")) + " of " + formatBytes(disk_quota), details});
         }
       }
     }
     std::string command = process.contains("command") && process["command"].is_string()
                               ? process["command"].get<std::string>()
                               : "";
+    if (command.empty())
+      command = stringOr(process_types, stringOr(process, "type", "web").c_str());
     ui.keyValues({{"type", stringOr(process, "type", "web")},
                   {"instances", std::to_string(running) + "/" + std::to_string(wanted)},
                   {"memory usage", formatMegabytes(memory_mb)},

@@ -2,10 +2,9 @@
 // The steps push, restage, start, restart and scale share: staging a package while streaming
 // its logs, waiting for instances to run, and cf's app summary.
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "cli/commands/context.h"
 
@@ -15,7 +14,8 @@ namespace foundry::cli {
 // lines as they arrive, until STAGED (-> the droplet guid) or FAILED (-> an error with the
 // build's error). Bounded by `timeout`.
 Result<std::string> stagePackage(Context& context, const CcClient& client,
-                                 const std::string& app_guid, const std::string& package_guid,
+                                 const std::string& app_name, const std::string& app_guid,
+                                 const std::string& package_guid,
                                  const std::vector<std::string>& buildpacks,
                                  std::chrono::seconds timeout = std::chrono::minutes(15));
 
@@ -25,8 +25,8 @@ Result<nlohmann::json> newestReadyPackage(const CcClient& client, const std::str
 // Polls the app's processes' stats until every instance is RUNNING. An error when all of a
 // process's instances crashed, or after `timeout`. When the API has no stats endpoint the
 // wait is skipped with a warning.
-Status waitForInstances(Context& context, const CcClient& client, const std::string& app_guid,
-                        std::chrono::seconds timeout);
+Status waitForInstances(Context& context, const CcClient& client, const std::string& app_name,
+                        const std::string& app_guid, std::chrono::seconds timeout);
 // The start timeout cf uses: the web process's health-check timeout (default 60 s) + 60 s.
 std::chrono::seconds startTimeout(const CcClient& client, const std::string& app_guid);
 

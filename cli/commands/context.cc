@@ -24,8 +24,8 @@ Status resolveDefaultTarget(const CcClient& client, Config& config) {
   auto org = client.first("/v3/organizations?order_by=created_at&per_page=1");
   if (!org) return Status::fail(org.error());
   if (org->is_null()) return Status::fail("The API lists no organization to target.");
-  auto space = client.first("/v3/spaces?organization_guids=" +
-                            (*org)["guid"].get<std::string>() + "&order_by=created_at&per_page=1");
+  auto space = client.first("/v3/spaces?organization_guids=" + (*org)["guid"].get<std::string>() +
+                            "&order_by=created_at&per_page=1");
   if (!space) return Status::fail(space.error());
   if (space->is_null()) {
     return Status::fail("Organization " + (*org).value("name", "") + " has no space to target.");

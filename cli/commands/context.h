@@ -52,8 +52,7 @@ class CommandTable {
  public:
   CommandTable(CLI::App& root, Context& context) : root_(root), context_(context) {}
   // Adds a subcommand; `run` is called when it was given and returns the exit code.
-  CLI::App* add(const std::string& name, const std::string& description,
-                std::function<int()> run);
+  CLI::App* add(const std::string& name, const std::string& description, std::function<int()> run);
   Context& context() { return context_; }
   // The handler of the subcommand that was parsed, if any.
   std::function<int()> parsedHandler() const;

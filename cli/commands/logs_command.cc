@@ -32,7 +32,7 @@ int logsCommand(Context& context, const LogsOptions& options) {
   ui.say("Retrieving logs for app " + options.name + " in " + context.where() + "...");
   ui.newline();
   if (options.recent) {
-    auto lines = readLogs(log_cache, guid, 0);
+    auto lines = readLogs(log_cache, guid, 0, /*newest=*/true);
     if (!lines) return ui.failed(lines.error());
     for (const auto& line : *lines) ui.say(formatLogLine(line));
     return 0;

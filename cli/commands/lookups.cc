@@ -54,8 +54,8 @@ std::string defaultDomainName(const std::vector<json>& domains) {
 Result<json> findRoute(const CcClient& client, const std::string& domain_guid,
                        const std::string& host, const std::string& path) {
   // `paths=` with an empty value is not a filter everywhere, so match the path here.
-  auto routes = client.listAll("/v3/routes?domain_guids=" + domain_guid +
-                               "&hosts=" + urlEncode(host));
+  auto routes =
+      client.listAll("/v3/routes?domain_guids=" + domain_guid + "&hosts=" + urlEncode(host));
   if (!routes) return Result<json>::fail(routes.error());
   for (const auto& route : *routes) {
     if (route.value("host", "") == host && route.value("path", "") == path) {
@@ -65,8 +65,7 @@ Result<json> findRoute(const CcClient& client, const std::string& domain_guid,
   return Result<json>::ok(json());
 }
 
-std::string routeText(const std::string& host, const std::string& domain,
-                      const std::string& path) {
+std::string routeText(const std::string& host, const std::string& domain, const std::string& path) {
   return (host.empty() ? domain : host + "." + domain) + path;
 }
 

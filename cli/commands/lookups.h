@@ -1,10 +1,9 @@
 #pragma once
 // Name -> resource lookups the commands share (apps in the target space, domains, routes).
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "cli/api/cc_client.h"
 
@@ -34,8 +33,7 @@ Result<nlohmann::json> findRoute(const CcClient& client, const std::string& doma
 std::string routeUrl(const nlohmann::json& route,
                      const std::map<std::string, std::string>& domain_names);
 // The same for user input: host may be empty.
-std::string routeText(const std::string& host, const std::string& domain,
-                      const std::string& path);
+std::string routeText(const std::string& host, const std::string& domain, const std::string& path);
 
 // The routes mapped to an app, as "host.domain/path".
 Result<std::vector<std::string>> appRouteUrls(const CcClient& client, const std::string& app_guid,

@@ -92,7 +92,7 @@ class Pusher {
 
     ui_.newline();
     ui_.say("Staging app and tracing logs...");
-    auto droplet = stagePackage(context_, client_, guid, *package,
+    auto droplet = stagePackage(context_, client_, plan.name, guid, *package,
                                 plan.buildpacks.value_or(std::vector<std::string>{}));
     if (!droplet) return Status::fail(droplet.error());
     auto set = client_.patch("/v3/apps/" + guid + "/relationships/current_droplet",
@@ -110,7 +110,9 @@ class Pusher {
       ui_.newline();
       ui_.say("Waiting for app " + plan.name + " to start...");
       ui_.newline();
-      if (Status s = waitForInstances(context_, client_, guid, startTimeout(client_, guid)); !s) {
+      if (Status s =
+              waitForInstances(context_, client_, plan.name, guid, startTimeout(client_, guid));
+          !s) {
         return s;
       }
     }
@@ -148,8 +150,8 @@ class Pusher {
       if (!patched) return Result<json>::fail(patched.error());
     }
     if (!plan.env.empty()) {
-      auto patched = client_.patch("/v3/apps/" + guid + "/environment_variables",
-                                   {{"var", plan.env}});
+      auto patched =
+          client_.patch("/v3/apps/" + guid + "/environment_variables", {{"var", plan.env}});
       if (!patched) ui_.warn("Environment variables were not updated: " + patched.error());
     }
     return existing;
@@ -188,7 +190,8 @@ class Pusher {
     if (!update.empty()) {
       auto process = webProcess(client_, app_guid);
       if (!process) return Status::fail(process.error());
-      auto patched = client_.patch("/v3/processes/" + (*process)["guid"].get<std::string>(), update);
+      auto patched =
+          client_.patch("/v3/processes/" + (*process)["guid"].get<std::string>(), update);
       if (!patched) return Status::fail(patched.error());
     }
     return okStatus();
@@ -300,9 +303,9 @@ class Pusher {
     }
     auto zip = zipAppFiles(root, to_zip);
     if (!zip) return R::fail(zip.error());
-    auto package = client_.post("/v3/packages",
-                                {{"type", "bits"},
-                                 {"relationships", {{"app", {{"data", {{"guid", app_guid}}}}}}}});
+    auto package = client_.post(
+        "/v3/packages",
+        {{"type", "bits"}, {"relationships", {{"app", {{"data", {{"guid", app_guid}}}}}}}});
     if (!package) return R::fail(package.error());
     std::string package_guid = package->body.value("guid", "");
     if (package_guid.empty()) return R::fail("The API answered a package without a guid");
@@ -356,8 +359,8 @@ int pushCommand(Context& context, PushOptions options) {
   Pusher pusher(context, *client, options.no_start);
   if (Status s = pusher.loadDomains(); !s) return ui.failed(s.error());
   std::error_code ec;
-  auto plan = resolvePushPlan(*manifest, options.flags, pusher.defaultDomain(),
-                              fs::current_path(ec));
+  auto plan =
+      resolvePushPlan(*manifest, options.flags, pusher.defaultDomain(), fs::current_path(ec));
   if (!plan) return ui.failed(plan.error());
   std::vector<std::string> urls;
   for (const auto& app : *plan) {
@@ -402,8 +405,7 @@ void addPushCommand(CommandTable& table) {
   push->add_flag("--random-route", f.random_route, "Create a random route for this app");
   push->add_option("-n,--hostname", f.hostname, "Hostname (e.g. my-subdomain)");
   push->add_option("-d,--domain", f.domain, "Domain (e.g. apps.internal)");
-  push->add_flag("--no-start", options->no_start,
-                 "Upload and stage the app but do not start it");
+  push->add_flag("--no-start", options->no_start, "Upload and stage the app but do not start it");
   push->footer(
       "Examples:\n"
       "  foundry push demo -p examples/node-hello -i 2 -m 256M\n"

@@ -101,8 +101,8 @@ int domainsCommand(Context& context) {
     for (const auto& p : d.value("supported_protocols", json::array({"http"}))) {
       if (p.is_string()) protocols += (protocols.empty() ? "" : ", ") + p.get<std::string>();
     }
-    rows.push_back({d.value("name", ""), shared ? "shared" : "private", internal ? "true" : "",
-                    protocols});
+    rows.push_back(
+        {d.value("name", ""), shared ? "shared" : "private", internal ? "true" : "", protocols});
   }
   ui.table(rows);
   return 0;
@@ -151,8 +151,7 @@ int deleteRouteCommand(Context& context, const RouteOptions& options) {
   if (!client) return ui.failed(client.error());
   std::string path = normaliseRoutePath(options.path);
   std::string text = routeText(options.host, options.domain, path);
-  if (!options.force &&
-      !confirm(ui, std::cin, "Really delete the route " + text + "?")) {
+  if (!options.force && !confirm(ui, std::cin, "Really delete the route " + text + "?")) {
     ui.say("'" + text + "' has not been deleted.");
     return 0;
   }
@@ -220,8 +219,7 @@ int unmapRouteCommand(Context& context, const RouteOptions& options) {
   if (!client) return ui.failed(client.error());
   std::string path = normaliseRoutePath(options.path);
   std::string text = routeText(options.host, options.domain, path);
-  ui.say("Removing route " + text + " from app " + options.app + " in " + context.where() +
-         "...");
+  ui.say("Removing route " + text + " from app " + options.app + " in " + context.where() + "...");
   auto domain = findDomain(*client, options.domain);
   if (!domain) return ui.failed(domain.error());
   auto app = findApp(*client, context.config().space_guid, options.app);
@@ -238,8 +236,7 @@ int unmapRouteCommand(Context& context, const RouteOptions& options) {
   if (!destinations) return ui.failed(destinations.error());
   int removed = 0;
   for (const auto& d : *destinations) {
-    auto reply = client->del("/v3/routes/" + route_guid + "/destinations/" +
-                             d.value("guid", ""));
+    auto reply = client->del("/v3/routes/" + route_guid + "/destinations/" + d.value("guid", ""));
     if (!reply) return ui.failed(reply.error());
     ++removed;
   }
@@ -253,12 +250,10 @@ int unmapRouteCommand(Context& context, const RouteOptions& options) {
 void addRouteCommands(CommandTable& table) {
   Context& context = table.context();
 
-  table.add("routes", "List all routes in the current space", [&context] {
-    return routes(context);
-  });
-  table.add("domains", "List domains in the target org", [&context] {
-    return domainsCommand(context);
-  });
+  table.add("routes", "List all routes in the current space",
+            [&context] { return routes(context); });
+  table.add("domains", "List domains in the target org",
+            [&context] { return domainsCommand(context); });
 
   auto create = std::make_shared<RouteOptions>();
   CLI::App* c = table.add("create-route", "Create a route for later use",

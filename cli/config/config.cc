@@ -26,8 +26,9 @@ Result<Config> loadConfig() {
   text << in.rdbuf();
   json doc = json::parse(text.str(), nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) {
-    return Result<Config>::fail("Config file " + configFile().string() +
-                                " is not valid JSON; fix it or remove it and run 'foundry api URL'");
+    return Result<Config>::fail(
+        "Config file " + configFile().string() +
+        " is not valid JSON; fix it or remove it and run 'foundry api URL'");
   }
   auto text_of = [&](const char* key) {
     auto it = doc.find(key);

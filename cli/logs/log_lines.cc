@@ -94,9 +94,8 @@ std::string formatLogLine(const LogLine& line) {
   std::tm utc{};
   gmtime_r(&seconds, &utc);
   char stamp[64];
-  std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%02d+0000",
-                utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min,
-                utc.tm_sec, centis);
+  std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%02d+0000", utc.tm_year + 1900,
+                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, centis);
   std::string source = line.source_type.empty() ? "APP" : line.source_type;
   if (!line.instance_id.empty()) source += "/" + line.instance_id;
   std::string message = line.message;
@@ -124,9 +123,11 @@ std::vector<LogLine> LogCursor::fresh(std::vector<LogLine> batch) {
 }
 
 Result<std::vector<LogLine>> readLogs(const CcClient& log_cache, const std::string& app_guid,
-                                      int64_t start_ns) {
+                                      int64_t start_ns, bool newest) {
+  std::string base = "/api/v1/read/" + app_guid + "?start_time=" + std::to_string(start_ns);
   auto reply = log_cache.sendRaw(
-      "GET", "/api/v1/read/" + app_guid + "?start_time=" + std::to_string(start_ns), "", "", 10000);
+      "GET", base + (newest ? "&descending=true&limit=1000" : "&limit=1000"), "", "", 10000);
+  if (reply && reply->status == 400) reply = log_cache.sendRaw("GET", base, "", "", 10000);
   if (!reply) return Result<std::vector<LogLine>>::fail(reply.error());
   if (reply->status == 404) return Result<std::vector<LogLine>>::ok({});
   if (reply->status < 200 || reply->status >= 300) {

@@ -4,12 +4,11 @@
 // source_id, instance_id, tags:{source_type}, log:{payload (base64), type OUT|ERR}}]}}) and
 // cf's way of printing them.
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "cli/api/cc_client.h"
 
@@ -46,10 +45,12 @@ class LogCursor {
   std::set<std::string> seen_at_start_;  // lines already returned whose timestamp == start_ns_
 };
 
-// One read of an app's logs from `start_ns` on. A 404 (no log endpoint, or no logs yet) is an
-// empty result, as cf ignores a missing log-cache.
+// One read of an app's logs from `start_ns` on (up to 1000 lines, oldest first), or with
+// `newest` the newest 1000 (log-cache's descending read, as `cf logs --recent`), returned
+// oldest first. A 404 (no log endpoint, or no logs yet) is an empty result, as cf ignores a
+// missing log-cache; a server that rejects limit/descending (400) is asked with start_time only.
 Result<std::vector<LogLine>> readLogs(const CcClient& log_cache, const std::string& app_guid,
-                                      int64_t start_ns);
+                                      int64_t start_ns, bool newest = false);
 
 // Now as nanoseconds since the epoch.
 int64_t nowNanos();

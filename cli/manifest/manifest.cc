@@ -37,8 +37,8 @@ Result<int> integer(const YAML::Node& node, const std::string& app, const std::s
     if (used != text->size() || value < minimum || value > 1000000) throw std::out_of_range("");
     return Result<int>::ok(static_cast<int>(value));
   } catch (const std::exception&) {
-    return failFor<int>(app, key,
-                        "must be an integer >= " + std::to_string(minimum) + " (got '" + *text + "')");
+    return failFor<int>(
+        app, key, "must be an integer >= " + std::to_string(minimum) + " (got '" + *text + "')");
   }
 }
 
@@ -75,7 +75,8 @@ Result<AppManifest> parseApp(const YAML::Node& node, size_t index, const fs::pat
     auto text = scalarText(v, n, "path");
     if (!text) return Result<AppManifest>::fail(text.error());
     fs::path p(*text);
-    app.path = (p.is_relative() && !base_dir.empty() ? (base_dir / p) : p).lexically_normal().string();
+    app.path =
+        (p.is_relative() && !base_dir.empty() ? (base_dir / p) : p).lexically_normal().string();
   }
   if (auto v = node["instances"]) {
     auto i = integer(v, n, "instances", 0);
@@ -163,8 +164,7 @@ Result<AppManifest> parseApp(const YAML::Node& node, size_t index, const fs::pat
     }
   }
   if (app.health_check_endpoint && app.health_check_type && *app.health_check_type != "http") {
-    return failFor<AppManifest>(n, "health-check-http-endpoint",
-                                "needs health-check-type: http");
+    return failFor<AppManifest>(n, "health-check-http-endpoint", "needs health-check-type: http");
   }
   if (app.no_route && app.routes) {
     return failFor<AppManifest>(n, "no-route", "cannot be combined with routes");
@@ -179,8 +179,7 @@ std::string randomSuffix() {
   std::mt19937 rng(device());
   std::uniform_int_distribution<int> word(0, 11);
   std::uniform_int_distribution<int> number(10, 99);
-  return std::string(words[word(rng)]) + "-" + words[word(rng)] + "-" +
-         std::to_string(number(rng));
+  return std::string(words[word(rng)]) + "-" + words[word(rng)] + "-" + std::to_string(number(rng));
 }
 
 bool hasAppFlags(const PushFlags& f) {
@@ -244,9 +243,7 @@ Status applyFlags(AppManifest& app, const PushFlags& f, const std::string& defau
 
 }  // namespace
 
-std::string RouteParts::url() const {
-  return (host.empty() ? domain : host + "." + domain) + path;
-}
+std::string RouteParts::url() const { return (host.empty() ? domain : host + "." + domain) + path; }
 
 Result<Manifest> parseManifest(const std::string& yaml_text, const fs::path& base_dir) {
   YAML::Node root;
@@ -350,8 +347,7 @@ Result<RouteParts> splitRoute(const std::string& route, const std::vector<std::s
     if ((exact || suffix) && (!best || domain.size() > best->size())) best = &domain;
   }
   if (!best) {
-    return Result<RouteParts>::fail("The route " + route +
-                                    " did not match any existing domains.");
+    return Result<RouteParts>::fail("The route " + route + " did not match any existing domains.");
   }
   parts.domain = *best;
   parts.host = lower.size() == best->size() ? "" : lower.substr(0, lower.size() - best->size() - 1);
@@ -361,8 +357,8 @@ Result<RouteParts> splitRoute(const std::string& route, const std::vector<std::s
 Result<std::string> normaliseHealthCheckType(const std::string& type) {
   if (type == "port" || type == "process" || type == "http") return Result<std::string>::ok(type);
   if (type == "none") return Result<std::string>::ok("process");
-  return Result<std::string>::fail("health check type must be port, process or http (got '" +
-                                   type + "')");
+  return Result<std::string>::fail("health check type must be port, process or http (got '" + type +
+                                   "')");
 }
 
 }  // namespace foundry::cli

@@ -27,7 +27,8 @@ Result<int64_t> parseMegabytes(std::string_view text) {
     return Result<int64_t>::fail(std::string(kUnitHelp) + " (got '" + std::string(text) + "')");
   }
   std::string unit;
-  for (char c : trimmed.substr(digits)) unit += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (char c : trimmed.substr(digits))
+    unit += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   int64_t multiplier = 0;
   if (unit == "M" || unit == "MB") {
     multiplier = 1;

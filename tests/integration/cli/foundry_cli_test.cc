@@ -100,7 +100,24 @@ class FoundryCliTest : public ::testing::Test {
     }
   }
 
+  // Staging flags, when this controller has staging (its usage names --stager) and the build
+  // has a stager: push can then go as far as a STAGED build.
+  std::vector<std::string> stagingArgs() {
+    std::vector<std::string> args;
+#if defined(STAGER_BINARY) && defined(FOUNDRY_SOURCE_DIR)
+    int code = runProcess(CONTROLLER_BINARY, {"--help"}, {}, dir_, dir_ / "usage.out",
+                          dir_ / "usage.err", 5s);
+    std::string text = readFile(dir_ / "usage.out") + readFile(dir_ / "usage.err");
+    if (code >= 0 && text.find("--stager") != std::string::npos && fs::exists(STAGER_BINARY)) {
+      args = {"--stager", STAGER_BINARY, "--system-buildpacks",
+              std::string(FOUNDRY_SOURCE_DIR) + "/staging/buildpacks"};
+    }
+#endif
+    return args;
+  }
+
   bool startController() {
+    const std::vector<std::string> staging = stagingArgs();
     for (int attempt = 0; attempt < 5; ++attempt) {
       port_ = freeTcpPort();
       pid_ = fork();
@@ -114,8 +131,13 @@ class FoundryCliTest : public ::testing::Test {
         }
         std::string listen = "127.0.0.1:" + std::to_string(port_);
         std::string data = (dir_ / "data").string();
-        execl(CONTROLLER_BINARY, CONTROLLER_BINARY, "--listen", listen.c_str(), "--data-dir",
-              data.c_str(), "--domain", "apps.internal", static_cast<char*>(nullptr));
+        std::vector<std::string> args = {CONTROLLER_BINARY, "--listen", listen, "--data-dir",
+                                         data, "--domain", "apps.internal"};
+        args.insert(args.end(), staging.begin(), staging.end());
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        execv(CONTROLLER_BINARY, argv.data());
         _exit(127);
       }
       auto deadline = std::chrono::steady_clock::now() + 10s;
@@ -183,9 +205,9 @@ class FoundryCliTest : public ::testing::Test {
 TEST_F(FoundryCliTest, HelpListsCommandsAndBadUsageFails) {
   CliRun help = foundry({"help"});
   EXPECT_EQ(help.code, 0);
-  for (const char* command : {"api", "push", "apps", "app", "scale", "start", "stop", "restart",
-                              "restage", "delete", "logs", "routes", "create-route",
-                              "delete-route", "map-route", "unmap-route", "domains"}) {
+  for (const char* command :
+       {"api", "push", "apps", "app", "scale", "start", "stop", "restart", "restage", "delete",
+        "logs", "routes", "create-route", "delete-route", "map-route", "unmap-route", "domains"}) {
     EXPECT_NE(help.out.find(std::string("   ") + command + " "), std::string::npos) << command;
   }
   CliRun push_help = foundry({"push", "--help"});
@@ -207,7 +229,7 @@ TEST_F(FoundryCliTest, ApiSavesTheTargetAndCommandsNeedOne) {
 
   CliRun api = foundry({"api", "127.0.0.1:" + std::to_string(port_)});  // no scheme: http
   ASSERT_EQ(api.code, 0) << api.all();
-  EXPECT_NE(api.out.find("API version:   3.100.0"), std::string::npos) << api.out;
+  EXPECT_NE(api.out.find("API version:    3.100.0"), std::string::npos) << api.out;
   EXPECT_NE(api.out.find("Targeted space default."), std::string::npos) << api.out;
   json config = json::parse(readFile(dir_ / "home" / "config.json"), nullptr, false);
   ASSERT_TRUE(config.is_object());
@@ -285,8 +307,7 @@ TEST_F(FoundryCliTest, RouteCommandsChangeTheControllersRoutes) {
   CliRun cancelled = foundry({"delete-route", "apps.internal", "-n", "demo", "--path", "/api"});
   EXPECT_EQ(cancelled.code, 0);  // no -f and stdin at EOF: not deleted
   EXPECT_EQ(routesFor("demo").size(), 1u);
-  CliRun removed =
-      foundry({"delete-route", "apps.internal", "-n", "demo", "--path", "/api", "-f"});
+  CliRun removed = foundry({"delete-route", "apps.internal", "-n", "demo", "--path", "/api", "-f"});
   ASSERT_EQ(removed.code, 0) << removed.all();
   EXPECT_TRUE(routesFor("demo").empty());
   CliRun gone = foundry({"delete-route", "apps.internal", "-n", "demo", "--path", "/api", "-f"});
@@ -362,10 +383,10 @@ TEST_F(FoundryCliTest, PushNoStartOfNodeHello) {
   std::ofstream(app_dir / ".cfignore") << "*.log\n";
   std::ofstream(app_dir / "debug.log") << "not uploaded\n";
 
-  CliRun push = foundry({"push", "node-hello", "--no-start", "-p", app_dir.string(), "-i", "2",
-                         "-m", "256M", "-k", "512M", "-u", "http", "--endpoint", "/", "-t", "30",
-                         "-c", "node server.js"},
-                        dir_, 120s);
+  CliRun push =
+      foundry({"push", "node-hello", "--no-start", "-p", app_dir.string(), "-i", "2", "-m", "256M",
+               "-k", "512M", "-u", "http", "--endpoint", "/", "-t", "30", "-c", "node server.js"},
+              dir_, 120s);
   // Whatever the controller supports, the app, its process settings and its default route
   // come first.
   json apps = get("/v3/apps?names=node-hello")["resources"];

@@ -1,5 +1,7 @@
 // The bits push sends: walking a temp app dir with .cfignore, SHA1s, and the zip's contents
 // and permission bits read back with libarchive.
+#include "cli/bits/app_files.h"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,7 +11,6 @@
 #include <map>
 
 #include "cli/api/multipart.h"
-#include "cli/bits/app_files.h"
 #include "cli/bits/zip.h"
 
 namespace foundry::cli {
@@ -61,8 +62,8 @@ TEST_F(CliAppFiles, WalksSortedHashesAndHonoursCfIgnore) {
     paths.push_back(f.path);
     by_path[f.path] = f;
   }
-  EXPECT_EQ(paths, (std::vector<std::string>{"bin", "bin/run", "link.js", "manifest.yml",
-                                             "server.js"}));
+  EXPECT_EQ(paths,
+            (std::vector<std::string>{"bin", "bin/run", "link.js", "manifest.yml", "server.js"}));
   EXPECT_EQ(by_path["bin"].kind, AppFile::Kind::kDirectory);
   EXPECT_EQ(by_path["bin/run"].mode, 0755u);
   EXPECT_EQ(by_path["bin/run"].size, 19u);
@@ -100,7 +101,8 @@ TEST_F(CliAppFiles, ZipKeepsContentModesDirectoriesAndSymlinks) {
   EXPECT_TRUE(by_path["bin/link"].symlink);
   EXPECT_EQ(by_path["bin/link"].content, "../server.js");
   bool saw_directory = false;
-  for (const auto& e : *entries) saw_directory |= e.directory && (e.path == "bin/" || e.path == "bin");
+  for (const auto& e : *entries)
+    saw_directory |= e.directory && (e.path == "bin/" || e.path == "bin");
   EXPECT_TRUE(saw_directory);
 }
 
@@ -137,9 +139,9 @@ TEST_F(CliAppFiles, ErrorsInsteadOfCrashes) {
 }
 
 TEST(CliMultipart, BuildsFieldsWithAnUnusedBoundary) {
-  MultipartBody body = buildMultipart({{"resources", "[]", "", "application/json"},
-                                       {"bits", std::string("PK\0\1", 4), "application.zip",
-                                        "application/zip"}});
+  MultipartBody body =
+      buildMultipart({{"resources", "[]", "", "application/json"},
+                      {"bits", std::string("PK\0\1", 4), "application.zip", "application/zip"}});
   const std::string prefix = "multipart/form-data; boundary=";
   ASSERT_EQ(body.content_type.rfind(prefix, 0), 0u);
   std::string boundary = body.content_type.substr(prefix.size());
@@ -148,8 +150,8 @@ TEST(CliMultipart, BuildsFieldsWithAnUnusedBoundary) {
                            "Content-Type: application/json\r\n\r\n[]\r\n"),
             std::string::npos);
   EXPECT_NE(body.body.find("name=\"bits\"; filename=\"application.zip\"\r\n"
-                           "Content-Type: application/zip\r\n\r\n" + std::string("PK\0\1", 4) +
-                           "\r\n"),
+                           "Content-Type: application/zip\r\n\r\n" +
+                           std::string("PK\0\1", 4) + "\r\n"),
             std::string::npos);
   EXPECT_EQ(body.body.substr(body.body.size() - boundary.size() - 6), "--" + boundary + "--\r\n");
 }

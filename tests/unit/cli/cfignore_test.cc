@@ -1,7 +1,7 @@
 // .cfignore matching: globs, anchoring, directory-only rules, negation and cf's defaults.
-#include <gtest/gtest.h>
-
 #include "cli/bits/cfignore.h"
+
+#include <gtest/gtest.h>
 
 namespace foundry::cli {
 namespace {

@@ -1,8 +1,9 @@
 // Log envelopes from the log-cache-shaped endpoint, cf's line format and de-duplication
 // across overlapping polls.
+#include "cli/logs/log_lines.h"
+
 #include <gtest/gtest.h>
 
-#include "cli/logs/log_lines.h"
 #include "cli/output/ui.h"
 
 namespace foundry::cli {

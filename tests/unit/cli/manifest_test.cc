@@ -1,8 +1,8 @@
 // Manifest parsing (every supported key, relative paths, errors) and how push flags override
 // it, as cf does.
-#include <gtest/gtest.h>
-
 #include "cli/manifest/manifest.h"
+
+#include <gtest/gtest.h>
 
 namespace foundry::cli {
 namespace {

@@ -1,7 +1,7 @@
 // Memory/disk quantities as cf writes them ("256M", "1G") and their errors.
-#include <gtest/gtest.h>
-
 #include "cli/manifest/units.h"
+
+#include <gtest/gtest.h>
 
 namespace foundry::cli {
 namespace {
