@@ -34,7 +34,11 @@ class StagingApiTest : public ::testing::Test {
     blobs_ = std::make_unique<LocalBlobstore>(dir_ + "/blobs");
     api_ = std::make_unique<Api>(*store_, ApiConfig{});
     api_->bootstrap();
-    api_->useStaging({blobs_.get(), &stager_, &logs_});
+    StagingServices services;  // no offload: uploads are assembled inline
+    services.blobs = blobs_.get();
+    services.stager = &stager_;
+    services.logs = &logs_;
+    api_->useStaging(services);
     app_ = call("POST", "/v3/apps",
                 {{"name", "a"},
                  {"relationships", {{"space", {{"data", {{"guid", api_->defaultSpaceGuid()}}}}}}}})
