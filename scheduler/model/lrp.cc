@@ -26,6 +26,9 @@ void from_json(const nlohmann::json& j, LrpState& v) {
 }
 
 // WITH_DEFAULT: absent fields keep the struct's default, so senders may omit what they do not know.
+// nlohmann's macro defines *inline* functions, which other translation units cannot link
+// against; so they live in `codec` and the functions lrp.h declares forward to them.
+namespace codec {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(HealthCheck, type, endpoint, timeout_s,
                                                 invocation_timeout_s, interval_s)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RouteSpec, hostname, path, route_guid, port)
@@ -42,7 +45,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Resources, memory_mb, disk_mb, c
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CellPresence, cell_id, rep_url, zone,
                                                 placement_tags, optional_placement_tags, total)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CellLrp, process_guid, index, instance_guid, state,
-                                                memory_mb, disk_mb)
+                                                memory_mb, disk_mb, address, port)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CellState, cell_id, zone, evacuating,
                                                 placement_tags, optional_placement_tags, total,
                                                 available, starting_container_count, lrps)
@@ -53,6 +56,25 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(InstanceReport, process_guid, in
                                                 cell_id, address, port, crash_reason)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(LogLine, timestamp_ns, app_guid, source_type,
                                                 instance_index, message_type, message)
+}  // namespace codec
+
+#define FOUNDRY_SCHED_JSON_FORWARD(Type)                                                     \
+  void to_json(nlohmann::json& j, const Type& v) { codec::to_json(j, v); }                  \
+  void from_json(const nlohmann::json& j, Type& v) { codec::from_json(j, v); }
+FOUNDRY_SCHED_JSON_FORWARD(HealthCheck)
+FOUNDRY_SCHED_JSON_FORWARD(RouteSpec)
+FOUNDRY_SCHED_JSON_FORWARD(DesiredLrp)
+FOUNDRY_SCHED_JSON_FORWARD(ActualLrp)
+FOUNDRY_SCHED_JSON_FORWARD(Resources)
+FOUNDRY_SCHED_JSON_FORWARD(CellPresence)
+FOUNDRY_SCHED_JSON_FORWARD(CellLrp)
+FOUNDRY_SCHED_JSON_FORWARD(CellState)
+FOUNDRY_SCHED_JSON_FORWARD(LrpStart)
+FOUNDRY_SCHED_JSON_FORWARD(Work)
+FOUNDRY_SCHED_JSON_FORWARD(WorkResult)
+FOUNDRY_SCHED_JSON_FORWARD(InstanceReport)
+FOUNDRY_SCHED_JSON_FORWARD(LogLine)
+#undef FOUNDRY_SCHED_JSON_FORWARD
 
 std::string immutableFieldChanged(const DesiredLrp& a, const DesiredLrp& b) {
   // Compare everything but the mutable fields by blanking those on copies.
