@@ -94,6 +94,10 @@ struct CellLrp {
   LrpState state = LrpState::kClaimed;
   int memory_mb = 0;
   int disk_mb = 0;
+  // Where a RUNNING instance listens (as in its start report), so a restarted scheduler can
+  // adopt and route it from /state alone. Optional: 0 / "" when unknown.
+  std::string address;
+  int port = 0;
 };
 
 struct CellState {

@@ -1,0 +1,30 @@
+#pragma once
+// The scheduler's calls to a cell's API (PROTOCOL.md "scheduler -> cell"), blocking, over
+// net::perform; safe from any thread. None throws: failures come back as nullopt/false + error.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "scheduler/model/lrp.h"
+
+namespace foundry::sched {
+
+std::optional<CellState> fetchCellState(const std::string& rep_url, long timeout_ms,
+                                        std::string* error);
+std::optional<WorkResult> postWork(const std::string& rep_url, const Work& work, long timeout_ms,
+                                   std::string* error);
+// True when the cell accepted the stop (202) or no longer has the instance (404).
+bool stopInstance(const std::string& rep_url, const std::string& process_guid,
+                  const std::string& instance_guid, long timeout_ms, std::string* error);
+
+struct CellAnswer {
+  CellPresence presence;
+  std::optional<CellState> state;  // nullopt: no (valid) answer
+  std::string error;
+};
+
+// GET /state from every cell in parallel. A cell whose state names another cell_id counts as
+// not answering; zone and placement tags missing from the state are taken from the presence.
+std::vector<CellAnswer> fetchCellStates(const std::vector<CellPresence>& cells, long timeout_ms);
+
+}  // namespace foundry::sched

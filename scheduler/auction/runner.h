@@ -1,0 +1,48 @@
+#pragma once
+// AuctionRunner: Diego's auctioneer batch loop (auction_runner.go; B3) on its own thread, so the
+// HTTP loop never waits on a cell. Requests accumulate while a round runs; each round asks
+// every present cell for /state in parallel, lets the Bbs reconcile what the cells report
+// (bulk sync, which also adopts instances a restarted scheduler forgot), places the instances
+// still wanted (placement.h), and commits the work per cell in parallel with POST /work.
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "scheduler/auction/placement.h"
+#include "scheduler/bbs/bbs.h"
+
+namespace foundry::sched {
+
+struct AuctionOptions {
+  long state_timeout_ms = 2000;
+  long work_timeout_ms = 5000;
+  PlacementOptions placement;
+};
+
+class AuctionRunner {
+ public:
+  AuctionRunner(Bbs* bbs, AuctionOptions options);
+  ~AuctionRunner();  // stop()
+  AuctionRunner(const AuctionRunner&) = delete;
+  AuctionRunner& operator=(const AuctionRunner&) = delete;
+
+  void start();
+  void stop();  // waits for the round in progress
+  // Thread-safe and non-blocking: queues the instances for the next round.
+  void request(std::vector<LrpStart> starts);
+
+ private:
+  void loop();
+  void runRound(std::vector<LrpStart> starts);
+
+  Bbs* bbs_;
+  AuctionOptions options_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::vector<LrpStart> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace foundry::sched

@@ -1,0 +1,80 @@
+#include "scheduler/bbs/converger.h"
+
+#include "router/common/log.h"
+#include "scheduler/auction/cell_client.h"
+
+namespace foundry::sched {
+
+namespace {
+
+int64_t nowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Converger::Converger(Bbs* bbs, std::chrono::milliseconds interval, long state_timeout_ms)
+    : bbs_(bbs), interval_(interval), state_timeout_ms_(state_timeout_ms) {}
+
+Converger::~Converger() { stop(); }
+
+void Converger::start() {
+  thread_ = std::thread([this] {
+    std::unique_lock lock(mu_);
+    while (!wake_.wait_for(lock, interval_, [this] { return stopping_; })) {
+      lock.unlock();
+      try {
+        runOnce();
+      } catch (const std::exception& e) {
+        log::error("scheduler", "convergence-failed", {{"error", e.what()}});
+      }
+      lock.lock();
+    }
+  });
+}
+
+void Converger::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Converger::runOnce() {
+  bbs_->converge();
+  int64_t fetched_at = nowNs();
+  for (auto& answer : fetchCellStates(bbs_->presentCells(), state_timeout_ms_)) {
+    if (answer.state) {
+      bbs_->reconcileCell(*answer.state, fetched_at);
+    } else {
+      log::warn("scheduler", "bulk-sync-cell-failed",
+                {{"cell_id", answer.presence.cell_id}, {"error", answer.error}});
+    }
+  }
+}
+
+void Retirer::stopLater(const StopOrder& order) {
+  queue_.post(grace_, [this, order] { attempt(order, 5); });
+}
+
+void Retirer::attempt(StopOrder order, int tries_left) {
+  std::string error;
+  if (stopInstance(order.rep_url, order.process_guid, order.instance_guid, 5000, &error)) {
+    log::info("scheduler", "stop-sent",
+              {{"process_guid", order.process_guid}, {"index", std::to_string(order.index)},
+               {"instance_guid", order.instance_guid}, {"cell_id", order.cell_id}});
+    return;
+  }
+  log::warn("scheduler", "stop-failed",
+            {{"instance_guid", order.instance_guid}, {"cell_id", order.cell_id},
+             {"error", error}, {"tries_left", std::to_string(tries_left - 1)}});
+  if (tries_left > 1) {
+    queue_.post(std::chrono::seconds(1), [this, order, tries_left] { attempt(order, tries_left - 1); });
+  }
+}
+
+}  // namespace foundry::sched
