@@ -6,9 +6,7 @@ namespace foundry::sched {
 
 namespace {
 
-ApiResponse error(int status, const std::string& message) {
-  return {status, {{"error", message}}};
-}
+ApiResponse error(int status, const std::string& message) { return {status, {{"error", message}}}; }
 
 std::vector<std::string> splitPath(const std::string& path) {
   std::vector<std::string> parts;
@@ -32,8 +30,8 @@ int hexValue(char c) {
 std::string percentDecode(const std::string& text) {
   std::string out;
   for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() &&
-        hexValue(text[i + 1]) >= 0 && hexValue(text[i + 2]) >= 0) {
+    if (text[i] == '%' && i + 2 < text.size() && hexValue(text[i + 1]) >= 0 &&
+        hexValue(text[i + 2]) >= 0) {
       out += static_cast<char>(hexValue(text[i + 1]) * 16 + hexValue(text[i + 2]));
       i += 2;
     } else {
@@ -117,8 +115,9 @@ ApiResponse Api::handle(const ApiRequest& r) {
   }
   if (kind == "actual_lrps" && parts.size() == 2) {
     if (m != "GET") return wrongMethod();
-    return {200, {{"actual_lrps", bbs_->actualLrps(queryParam(r.query, "process_guid"),
-                                                   queryParam(r.query, "app_guid"))}}};
+    return {200,
+            {{"actual_lrps", bbs_->actualLrps(queryParam(r.query, "process_guid"),
+                                              queryParam(r.query, "app_guid"))}}};
   }
   if (kind == "actual_lrps" && parts.size() == 3) {
     if (m != "POST") return wrongMethod();
@@ -163,10 +162,10 @@ ApiResponse Api::sync(const std::string& body) {
       lrps.push_back(item.get<DesiredLrp>());
     } catch (const std::exception& e) {
       // Undecodable: keep whatever the scheduler has under that guid rather than delete it.
-      std::string guid = item.is_object() && item.contains("process_guid") &&
-                                 item["process_guid"].is_string()
-                             ? item["process_guid"].get<std::string>()
-                             : "";
+      std::string guid =
+          item.is_object() && item.contains("process_guid") && item["process_guid"].is_string()
+              ? item["process_guid"].get<std::string>()
+              : "";
       if (!guid.empty()) {
         for (auto& known : bbs_->desiredLrps()) {
           if (known.process_guid == guid) lrps.push_back(known);
@@ -186,7 +185,8 @@ ApiResponse Api::putCell(const std::string& cell_id, const std::string& body) {
   ApiResponse why;
   if (!parseBody(body, &cell, &why)) return why;
   if (cell.cell_id.empty()) cell.cell_id = cell_id;
-  if (cell.cell_id != cell_id) return error(422, "cell_id " + cell.cell_id + " does not match the URL");
+  if (cell.cell_id != cell_id)
+    return error(422, "cell_id " + cell.cell_id + " does not match the URL");
   return fromOutcome(bbs_->upsertCell(cell));
 }
 

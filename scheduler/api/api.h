@@ -3,9 +3,8 @@
 // function from request to response, independent of the HTTP server (server/main.cc feeds it
 // from evhttp). Errors are {"error": "..."}: 400 unparseable JSON, 404 unknown path or LRP,
 // 405 wrong method, 409 an instance the scheduler does not want, 422 invalid or immutable fields.
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "scheduler/bbs/bbs.h"
 

@@ -45,10 +45,10 @@ std::optional<WorkResult> postWork(const std::string& rep_url, const Work& work,
 
 bool stopInstance(const std::string& rep_url, const std::string& process_guid,
                   const std::string& instance_guid, long timeout_ms, std::string* error) {
-  auto response = net::sendJson("POST",
-                                trimSlash(rep_url) + "/v1/lrps/" + process_guid + "/instances/" +
-                                    instance_guid + "/stop",
-                                "", timeout_ms);
+  auto response = net::sendJson(
+      "POST",
+      trimSlash(rep_url) + "/v1/lrps/" + process_guid + "/instances/" + instance_guid + "/stop", "",
+      timeout_ms);
   if (response.ok() || response.status == 404) return true;
   *error = response.status == 0 ? response.error : "status " + std::to_string(response.status);
   return false;

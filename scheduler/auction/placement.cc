@@ -57,9 +57,8 @@ bool placementTagsMatch(const std::vector<std::string>& desired, const CellState
   for (const auto& tag : want) {
     bool known = std::find(cell.placement_tags.begin(), cell.placement_tags.end(), tag) !=
                      cell.placement_tags.end() ||
-                 std::find(cell.optional_placement_tags.begin(),
-                           cell.optional_placement_tags.end(), tag) !=
-                     cell.optional_placement_tags.end();
+                 std::find(cell.optional_placement_tags.begin(), cell.optional_placement_tags.end(),
+                           tag) != cell.optional_placement_tags.end();
     if (!known) return false;
   }
   return true;
@@ -140,8 +139,9 @@ Placement placeLrps(std::vector<CellState> cells, std::vector<LrpStart> starts,
     }
     if (winner < 0) {
       // No resource short everywhere (memory on one cell, disk on another): say just that.
-      result.failed.push_back({start, problems.empty() ? std::string("insufficient resources")
-                                                       : "insufficient resources: " + join(problems)});
+      result.failed.push_back({start, problems.empty()
+                                          ? std::string("insufficient resources")
+                                          : "insufficient resources: " + join(problems)});
       continue;
     }
     reserve(cells[winner], start);

@@ -24,7 +24,9 @@ AuctionRunner::AuctionRunner(Bbs* bbs, AuctionOptions options)
 
 AuctionRunner::~AuctionRunner() { stop(); }
 
-void AuctionRunner::start() { thread_ = std::thread([this] { loop(); }); }
+void AuctionRunner::start() {
+  thread_ = std::thread([this] { loop(); });
+}
 
 void AuctionRunner::stop() {
   {
@@ -106,11 +108,13 @@ void AuctionRunner::runRound(std::vector<LrpStart> starts) {
       }
       for (const auto& s : work.lrps) {
         log::info("auctioneer", "lrp-placed",
-                  {{"process_guid", s.desired.process_guid}, {"index", std::to_string(s.index)},
+                  {{"process_guid", s.desired.process_guid},
+                   {"index", std::to_string(s.index)},
                    {"cell_id", id}});
       }
       for (const auto& s : result->failed) {
-        bbs_->auctionFailed(s, "cell " + id + " could not take the instance: insufficient resources");
+        bbs_->auctionFailed(s,
+                            "cell " + id + " could not take the instance: insufficient resources");
       }
     }));
   }

@@ -46,9 +46,9 @@ std::string Bbs::newInstanceGuid() {
   hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
   lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
   char text[37];
-  std::snprintf(text, sizeof text, "%08x-%04x-%04x-%04x-%012llx",
-                static_cast<unsigned>(hi >> 32), static_cast<unsigned>((hi >> 16) & 0xffff),
-                static_cast<unsigned>(hi & 0xffff), static_cast<unsigned>(lo >> 48),
+  std::snprintf(text, sizeof text, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
+                static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0xffff),
+                static_cast<unsigned>(lo >> 48),
                 static_cast<unsigned long long>(lo & 0xffffffffffffULL));
   return text;
 }
@@ -233,7 +233,8 @@ Outcome Bbs::claim(const InstanceReport& report) {
   actual->placement_error.clear();
   store_->putActual(*actual);
   log::info("scheduler", "actual-lrp-claimed",
-            {{"process_guid", report.process_guid}, {"index", std::to_string(report.index)},
+            {{"process_guid", report.process_guid},
+             {"index", std::to_string(report.index)},
              {"cell_id", report.cell_id}});
   return {200, ""};
 }
@@ -262,7 +263,8 @@ Outcome Bbs::start(const InstanceReport& report) {
   emitLocked(*desired, *actual, true);
   if (moved) {
     log::info("scheduler", "actual-lrp-running",
-              {{"process_guid", report.process_guid}, {"index", std::to_string(report.index)},
+              {{"process_guid", report.process_guid},
+               {"index", std::to_string(report.index)},
                {"cell_id", report.cell_id},
                {"address", report.address + ":" + std::to_string(report.port)}});
   }
@@ -292,7 +294,8 @@ Outcome Bbs::crash(const InstanceReport& report) {
   actual->port = 0;
   actual->zone.clear();
   log::info("scheduler", "actual-lrp-crashed",
-            {{"process_guid", report.process_guid}, {"index", std::to_string(report.index)},
+            {{"process_guid", report.process_guid},
+             {"index", std::to_string(report.index)},
              {"crash_count", std::to_string(actual->crash_count)},
              {"reason", actual->crash_reason}});
   if (!desired || report.index >= desired->instances) {
@@ -313,7 +316,8 @@ Outcome Bbs::removed(const InstanceReport& report) {
   std::lock_guard lock(mu_);
   if (retiring_.erase(report.instance_guid)) {
     log::info("scheduler", "actual-lrp-retired",
-              {{"process_guid", report.process_guid}, {"index", std::to_string(report.index)},
+              {{"process_guid", report.process_guid},
+               {"index", std::to_string(report.index)},
                {"instance_guid", report.instance_guid}});
   }
   auto actual = store_->actual(report.process_guid, report.index);
@@ -364,7 +368,8 @@ void Bbs::auctionFailed(const LrpStart& start, const std::string& error) {
   actual->since_ns = now_();  // convergence retries it once it is stale again
   store_->putActual(*actual);
   log::warn("scheduler", "auction-failed",
-            {{"process_guid", actual->process_guid}, {"index", std::to_string(actual->index)},
+            {{"process_guid", actual->process_guid},
+             {"index", std::to_string(actual->index)},
              {"error", error}});
 }
 
@@ -387,9 +392,9 @@ void Bbs::converge() {
       switch (actual.state) {
         case LrpState::kUnclaimed:
           if (now - actual.since_ns > config_.stale_unclaimed_ns) {
-            log::info("scheduler", "stale-unclaimed",
-                      {{"process_guid", actual.process_guid},
-                       {"index", std::to_string(actual.index)}});
+            log::info(
+                "scheduler", "stale-unclaimed",
+                {{"process_guid", actual.process_guid}, {"index", std::to_string(actual.index)}});
             unclaimLocked(actual, desired, &auctions);
           }
           break;
@@ -403,7 +408,8 @@ void Bbs::converge() {
           if (!cellPresentLocked(actual.cell_id, now)) {
             log::warn("scheduler", "instance-on-missing-cell",
                       {{"process_guid", actual.process_guid},
-                       {"index", std::to_string(actual.index)}, {"cell_id", actual.cell_id}});
+                       {"index", std::to_string(actual.index)},
+                       {"cell_id", actual.cell_id}});
             if (actual.state == LrpState::kRunning) emitLocked(desired, actual, false);
             unclaimLocked(actual, desired, &auctions);
           }
@@ -414,6 +420,11 @@ void Bbs::converge() {
   for (const auto& actual : store_->allActuals()) {
     if (!desired_guids.count(actual.process_guid)) retireLocked(actual, "orphaned");
   }
+  // Stops never confirmed (the cell went away): forget them; bulk sync stops them again should
+  // the cell come back with them.
+  constexpr int64_t kForgetStopNs = 10LL * 60 * 1'000'000'000;
+  std::erase_if(retiring_, [&](const auto& e) { return now - e.second.second > kForgetStopNs; });
+  std::erase_if(replaced_, [&](const auto& e) { return now - e.second > kForgetStopNs; });
   dispatch(std::move(auctions));
 }
 
@@ -434,6 +445,12 @@ void Bbs::reconcileCell(const CellState& state, int64_t fetched_at_ns) {
       continue;
     }
     if (lrp.state == LrpState::kCrashed) continue;  // the cell cleans those up itself
+    if (replaced_.count(lrp.instance_guid)) {
+      // An attempt the store gave up on (crashed, lost, on a missing cell): never adopt it.
+      stopLocked(
+          {lrp.process_guid, lrp.index, lrp.instance_guid, state.cell_id, cell->presence.rep_url});
+      continue;
+    }
     if (!is_fresh) continue;  // without a recent sync the store may just not know yet
     auto desired = store_->desired(lrp.process_guid);
     bool adoptable = desired && lrp.index >= 0 && lrp.index < desired->instances &&
@@ -454,15 +471,19 @@ void Bbs::reconcileCell(const CellState& state, int64_t fetched_at_ns) {
       store_->putActual(adopted);
       if (routable) emitLocked(*desired, adopted, true);
       log::info("scheduler", "actual-lrp-adopted",
-                {{"process_guid", lrp.process_guid}, {"index", std::to_string(lrp.index)},
-                 {"cell_id", state.cell_id}, {"instance_guid", lrp.instance_guid}});
+                {{"process_guid", lrp.process_guid},
+                 {"index", std::to_string(lrp.index)},
+                 {"cell_id", state.cell_id},
+                 {"instance_guid", lrp.instance_guid}});
       continue;
     }
     log::info("scheduler", "unwanted-instance",
-              {{"process_guid", lrp.process_guid}, {"index", std::to_string(lrp.index)},
-               {"cell_id", state.cell_id}, {"instance_guid", lrp.instance_guid}});
-    stopLocked({lrp.process_guid, lrp.index, lrp.instance_guid, state.cell_id,
-                cell->presence.rep_url});
+              {{"process_guid", lrp.process_guid},
+               {"index", std::to_string(lrp.index)},
+               {"cell_id", state.cell_id},
+               {"instance_guid", lrp.instance_guid}});
+    stopLocked(
+        {lrp.process_guid, lrp.index, lrp.instance_guid, state.cell_id, cell->presence.rep_url});
   }
   // Instances the store places on this cell since before the fetch that the cell lacks.
   constexpr int64_t kMarginNs = 1'000'000'000;
@@ -473,7 +494,8 @@ void Bbs::reconcileCell(const CellState& state, int64_t fetched_at_ns) {
     auto desired = store_->desired(actual.process_guid);
     if (!desired) continue;  // convergence retires orphans
     log::warn("scheduler", "instance-lost",
-              {{"process_guid", actual.process_guid}, {"index", std::to_string(actual.index)},
+              {{"process_guid", actual.process_guid},
+               {"index", std::to_string(actual.index)},
                {"cell_id", state.cell_id}});
     if (actual.state == LrpState::kRunning) emitLocked(*desired, actual, false);
     if (actual.index < desired->instances) {
@@ -499,6 +521,7 @@ void Bbs::createMissingLocked(const DesiredLrp& lrp, std::vector<LrpStart>* auct
 
 void Bbs::unclaimLocked(ActualLrp actual, const DesiredLrp& desired,
                         std::vector<LrpStart>* auctions) {
+  if (!actual.instance_guid.empty()) replaced_[actual.instance_guid] = now_();
   actual.instance_guid = newInstanceGuid();
   actual.state = LrpState::kUnclaimed;
   actual.since_ns = now_();
@@ -513,8 +536,10 @@ void Bbs::unclaimLocked(ActualLrp actual, const DesiredLrp& desired,
 void Bbs::retireLocked(const ActualLrp& actual, const char* why) {
   store_->removeActual(actual.process_guid, actual.index);
   log::info("scheduler", "retiring-instance",
-            {{"process_guid", actual.process_guid}, {"index", std::to_string(actual.index)},
-             {"state", std::string(toString(actual.state))}, {"reason", why}});
+            {{"process_guid", actual.process_guid},
+             {"index", std::to_string(actual.index)},
+             {"state", std::string(toString(actual.state))},
+             {"reason", why}});
   if (actual.state == LrpState::kUnclaimed || actual.state == LrpState::kCrashed) return;
   if (actual.state == LrpState::kRunning) {
     if (auto desired = store_->desired(actual.process_guid)) emitLocked(*desired, actual, false);

@@ -11,13 +11,12 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "scheduler/bbs/store.h"
 
@@ -36,7 +35,7 @@ struct BbsHooks {
   std::function<void(std::vector<LrpStart>)> auction;         // queue for the auction runner
   std::function<void(const nlohmann::json&)> register_route;  // router.register payload
   std::function<void(const nlohmann::json&)> unregister_route;
-  std::function<void(const StopOrder&)> stop_instance;        // waits the grace, then POSTs stop
+  std::function<void(const StopOrder&)> stop_instance;  // waits the grace, then POSTs stop
 };
 
 struct BbsConfig {
@@ -59,7 +58,7 @@ class Bbs {
   Bbs(std::unique_ptr<Store> store, BbsConfig config, BbsHooks hooks, Clock now = {});
 
   // controller -> scheduler
-  Outcome desire(const DesiredLrp& lrp);          // 201 created, 200 updated, 422
+  Outcome desire(const DesiredLrp& lrp);  // 201 created, 200 updated, 422
   void removeDesired(const std::string& process_guid);
   // Desires every LRP of the list, deletes the ones it lacks, and makes the domain fresh.
   // Returns the LRPs it skipped (process_guid, why) because they were invalid.
@@ -71,7 +70,7 @@ class Bbs {
 
   // cell -> scheduler
   Outcome upsertCell(const CellPresence& cell);
-  Outcome claim(const InstanceReport& report);    // 409 when the instance is not wanted
+  Outcome claim(const InstanceReport& report);  // 409 when the instance is not wanted
   Outcome start(const InstanceReport& report);
   Outcome crash(const InstanceReport& report);
   Outcome removed(const InstanceReport& report);
@@ -116,6 +115,7 @@ class Bbs {
   Clock now_;
   int64_t last_sync_ns_ = 0;
   std::map<std::string, std::pair<StopOrder, int64_t>> retiring_;  // instance_guid -> (order, sent)
+  std::map<std::string, int64_t> replaced_;  // instance_guids given up on (crash, lost) -> when
   std::mt19937_64 rng_;
 };
 

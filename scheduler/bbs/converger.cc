@@ -65,15 +65,20 @@ void Retirer::attempt(StopOrder order, int tries_left) {
   std::string error;
   if (stopInstance(order.rep_url, order.process_guid, order.instance_guid, 5000, &error)) {
     log::info("scheduler", "stop-sent",
-              {{"process_guid", order.process_guid}, {"index", std::to_string(order.index)},
-               {"instance_guid", order.instance_guid}, {"cell_id", order.cell_id}});
+              {{"process_guid", order.process_guid},
+               {"index", std::to_string(order.index)},
+               {"instance_guid", order.instance_guid},
+               {"cell_id", order.cell_id}});
     return;
   }
   log::warn("scheduler", "stop-failed",
-            {{"instance_guid", order.instance_guid}, {"cell_id", order.cell_id},
-             {"error", error}, {"tries_left", std::to_string(tries_left - 1)}});
+            {{"instance_guid", order.instance_guid},
+             {"cell_id", order.cell_id},
+             {"error", error},
+             {"tries_left", std::to_string(tries_left - 1)}});
   if (tries_left > 1) {
-    queue_.post(std::chrono::seconds(1), [this, order, tries_left] { attempt(order, tries_left - 1); });
+    queue_.post(std::chrono::seconds(1),
+                [this, order, tries_left] { attempt(order, tries_left - 1); });
   }
 }
 

@@ -27,7 +27,8 @@ class MemoryStore : public Store {
 
  private:
   std::map<std::string, DesiredLrp> desired_;
-  std::map<std::pair<std::string, int>, ActualLrp> actual_;  // ordered: a process's indices are adjacent
+  std::map<std::pair<std::string, int>, ActualLrp>
+      actual_;  // ordered: a process's indices are adjacent
   std::map<std::string, CellRecord> cells_;
 };
 

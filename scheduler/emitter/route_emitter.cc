@@ -33,7 +33,8 @@ bool RouteEmitter::start(std::string* error) {
   if (s == NATS_OK) s = natsOptions_SetAllowReconnect(opts, true);
   if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts, -1);
   if (s == NATS_OK) s = natsOptions_SetReconnectWait(opts, 500);
-  if (s == NATS_OK) s = natsOptions_SetRetryOnFailedConnect(opts, true, onReconnected, this);  // callback = async
+  if (s == NATS_OK)
+    s = natsOptions_SetRetryOnFailedConnect(opts, true, onReconnected, this);  // callback = async
   if (s == NATS_OK) s = natsOptions_SetReconnectedCB(opts, onReconnected, this);
   if (s == NATS_OK) {
     s = natsConnection_Connect(&conn_, opts);
@@ -85,8 +86,8 @@ void RouteEmitter::stop() {
 void RouteEmitter::publish(const char* subject, const nlohmann::json& message) {
   if (!conn_) return;
   std::string payload = message.dump();
-  natsStatus s = natsConnection_Publish(conn_, subject, payload.data(),
-                                        static_cast<int>(payload.size()));
+  natsStatus s =
+      natsConnection_Publish(conn_, subject, payload.data(), static_cast<int>(payload.size()));
   if (s != NATS_OK) {
     log::warn("route-emitter", "publish-failed", {{"subject", subject}, {"error", text(s)}});
   } else {
@@ -102,8 +103,7 @@ void RouteEmitter::publishUnregister(const nlohmann::json& message) {
   publish("router.unregister", message);
 }
 
-void RouteEmitter::onRouterStart(natsConnection*, natsSubscription* sub, natsMsg* msg,
-                                 void* self) {
+void RouteEmitter::onRouterStart(natsConnection*, natsSubscription* sub, natsMsg* msg, void* self) {
   auto* emitter = static_cast<RouteEmitter*>(self);
   std::string payload(natsMsg_GetData(msg), natsMsg_GetDataLength(msg));
   // A greet answer comes on our inbox: emit at once. A router.start broadcast: with jitter,

@@ -37,13 +37,20 @@ namespace log = foundry::log;
 
 const char* methodName(evhttp_cmd_type cmd) {
   switch (cmd) {
-    case EVHTTP_REQ_GET: return "GET";
-    case EVHTTP_REQ_POST: return "POST";
-    case EVHTTP_REQ_PUT: return "PUT";
-    case EVHTTP_REQ_DELETE: return "DELETE";
-    case EVHTTP_REQ_PATCH: return "PATCH";
-    case EVHTTP_REQ_HEAD: return "HEAD";
-    default: return "OTHER";
+    case EVHTTP_REQ_GET:
+      return "GET";
+    case EVHTTP_REQ_POST:
+      return "POST";
+    case EVHTTP_REQ_PUT:
+      return "PUT";
+    case EVHTTP_REQ_DELETE:
+      return "DELETE";
+    case EVHTTP_REQ_PATCH:
+      return "PATCH";
+    case EVHTTP_REQ_HEAD:
+      return "HEAD";
+    default:
+      return "OTHER";
   }
 }
 
@@ -158,7 +165,8 @@ int main(int argc, char** argv) {
   hooks.stop_instance = [&retirer](const StopOrder& order) { retirer.stopLater(order); };
   bbs = std::make_unique<Bbs>(std::make_unique<MemoryStore>(), config, hooks);
   runner = std::make_unique<AuctionRunner>(bbs.get(), AuctionOptions{});
-  Converger converger(bbs.get(), std::chrono::milliseconds(static_cast<long>(convergence_s * 1000)));
+  Converger converger(bbs.get(),
+                      std::chrono::milliseconds(static_cast<long>(convergence_s * 1000)));
   Api api(bbs.get());
 
   event_base* base = event_base_new();
@@ -186,7 +194,8 @@ int main(int argc, char** argv) {
   event_add(sigint, nullptr);
   event_add(sigterm, nullptr);
   log::info("scheduler", "started",
-            {{"listen", listen}, {"nats", nats},
+            {{"listen", listen},
+             {"nats", nats},
              {"convergence_interval_s", std::to_string(convergence_s)},
              {"cell_ttl_s", std::to_string(cell_ttl_s)}});
 

@@ -50,7 +50,8 @@ bool eventually(const std::function<bool()>& done, std::chrono::milliseconds lim
 // stop calls recorded (with their arrival time).
 class FakeCell {
  public:
-  FakeCell(EventLoopThread& loop, std::string id, std::string zone) : loop_(loop), id_(std::move(id)), zone_(std::move(zone)) {
+  FakeCell(EventLoopThread& loop, std::string id, std::string zone)
+      : loop_(loop), id_(std::move(id)), zone_(std::move(zone)) {
     loop_.run([this] {
       http_ = evhttp_new(loop_.base());
       evhttp_set_allowed_methods(http_, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT);
@@ -68,9 +69,7 @@ class FakeCell {
 
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   const std::string& id() const { return id_; }
-  sched::CellPresence presence() const {
-    return {id_, url(), zone_, {}, {}, {4096, 8192, 100}};
-  }
+  sched::CellPresence presence() const { return {id_, url(), zone_, {}, {}, {4096, 8192, 100}}; }
   std::vector<sched::LrpStart> work() {
     std::lock_guard lock(mu_);
     return work_;
@@ -85,7 +84,9 @@ class FakeCell {
   }
 
  private:
-  static void onRequest(evhttp_request* req, void* arg) { static_cast<FakeCell*>(arg)->handle(req); }
+  static void onRequest(evhttp_request* req, void* arg) {
+    static_cast<FakeCell*>(arg)->handle(req);
+  }
 
   void handle(evhttp_request* req) {
     std::string path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
@@ -114,8 +115,8 @@ class FakeCell {
         for (const auto& s : w.lrps) {
           work_.push_back(s);
           lrps_.push_back({s.desired.process_guid, s.index, s.instance_guid,
-                           sched::LrpState::kClaimed, s.desired.memory_mb, s.desired.disk_mb,
-                           "", 0});
+                           sched::LrpState::kClaimed, s.desired.memory_mb, s.desired.disk_mb, "",
+                           0});
         }
         answer = sched::WorkResult{};
       } else if (path.ends_with("/stop")) {
@@ -267,8 +268,8 @@ json desired(const std::string& guid, int instances) {
 }
 
 json report(const sched::LrpStart& s, const std::string& cell_id, int port = 0) {
-  sched::InstanceReport r{s.desired.process_guid, s.index, s.instance_guid, cell_id,
-                          port ? "127.0.0.1" : "", port, ""};
+  sched::InstanceReport r{
+      s.desired.process_guid, s.index, s.instance_guid, cell_id, port ? "127.0.0.1" : "", port, ""};
   return r;
 }
 
@@ -306,8 +307,8 @@ class SchedulerIntegration : public ::testing::Test {
 };
 
 TEST_F(SchedulerIntegration, PlacesRoutesRestartsAndRetires) {
-  auto r = net::sendJson("PUT", scheduler->url() + "/v1/desired_lrps/web-1",
-                         desired("web-1", 2).dump());
+  auto r =
+      net::sendJson("PUT", scheduler->url() + "/v1/desired_lrps/web-1", desired("web-1", 2).dump());
   ASSERT_EQ(r.status, 201) << r.body;
 
   // Anti-affinity: one instance on each cell.
@@ -354,7 +355,8 @@ TEST_F(SchedulerIntegration, PlacesRoutesRestartsAndRetires) {
   auto crash = report(on_b, "cell-b");
   crash["crash_reason"] = "Exit status 1";
   ASSERT_EQ(post("/v1/actual_lrps/crash", crash).status, 200);
-  ASSERT_TRUE(eventually([&] { return cell_a->work().size() + cell_b->work().size() == 3; }, 3000ms));
+  ASSERT_TRUE(
+      eventually([&] { return cell_a->work().size() + cell_b->work().size() == 3; }, 3000ms));
   sched::LrpStart again = cell_b->work().size() == 2 ? cell_b->work()[1] : cell_a->work()[1];
   EXPECT_EQ(again.index, on_b.index);
   EXPECT_NE(again.instance_guid, on_b.instance_guid);
@@ -379,10 +381,10 @@ TEST_F(SchedulerIntegration, PlacesRoutesRestartsAndRetires) {
 }
 
 TEST_F(SchedulerIntegration, ScaleDownStopsAtOnceAndErrorsAreJson) {
-  ASSERT_EQ(net::sendJson("PUT", scheduler->url() + "/v1/desired_lrps/api-1",
-                          desired("api-1", 2).dump())
-                .status,
-            201);
+  ASSERT_EQ(
+      net::sendJson("PUT", scheduler->url() + "/v1/desired_lrps/api-1", desired("api-1", 2).dump())
+          .status,
+      201);
   ASSERT_TRUE(eventually([&] { return cell_a->work().size() + cell_b->work().size() == 2; }));
   std::vector<std::pair<sched::LrpStart, std::string>> placed;
   for (auto& s : cell_a->work()) placed.emplace_back(s, "cell-a");
@@ -391,8 +393,8 @@ TEST_F(SchedulerIntegration, ScaleDownStopsAtOnceAndErrorsAreJson) {
     ASSERT_EQ(post("/v1/actual_lrps/claim", report(s, cell)).status, 200);
     ASSERT_EQ(post("/v1/actual_lrps/start", report(s, cell, 61010 + s.index)).status, 200);
   }
-  auto r = net::sendJson("PUT", scheduler->url() + "/v1/desired_lrps/api-1",
-                         desired("api-1", 1).dump());
+  auto r =
+      net::sendJson("PUT", scheduler->url() + "/v1/desired_lrps/api-1", desired("api-1", 1).dump());
   ASSERT_EQ(r.status, 200) << r.body;
   ASSERT_TRUE(eventually([&] { return cell_a->stops().size() + cell_b->stops().size() == 1; }));
   auto& [gone, gone_cell] = placed[0].first.index == 1 ? placed[0] : placed[1];

@@ -284,5 +284,22 @@ TEST_F(BbsTest, BulkSyncAdoptsRunningInstancesAfterARestart) {
   EXPECT_EQ(registers[0]["port"], 61005);
 }
 
+TEST_F(BbsTest, AnAttemptGivenUpOnIsNeverAdopted) {
+  ASSERT_EQ(bbs->sync({lrp("p", 1)}).size(), 0u);
+  LrpStart first = auctions.at(0);
+  auctions.clear();
+  ASSERT_EQ(bbs->claim(report(first)).status, 200);
+  ASSERT_EQ(bbs->crash({"p", 0, first.instance_guid, "cell-1", "", 0, "x"}).status, 200);
+  ASSERT_EQ(auctions.size(), 1u);
+  // The cell still lists the crashed attempt as CLAIMED for a moment: stop it, keep the new one.
+  CellState state;
+  state.cell_id = "cell-1";
+  state.lrps.push_back({"p", 0, first.instance_guid, LrpState::kClaimed, 256, 512, "", 0});
+  bbs->reconcileCell(state, now);
+  EXPECT_TRUE(bbs->wantsStart(auctions[0]));
+  ASSERT_EQ(stops.size(), 1u);
+  EXPECT_EQ(stops[0].instance_guid, first.instance_guid);
+}
+
 }  // namespace
 }  // namespace foundry::sched
