@@ -1,0 +1,189 @@
+#include "scheduler/cell/cell.h"
+
+#include <chrono>
+#include <filesystem>
+
+#include "router/common/log.h"
+
+namespace foundry::cell {
+namespace fs = std::filesystem;
+
+Cell::Cell(CellConfig config)
+    : config_(std::move(config)),
+      scheduler_(config_.scheduler_url),
+      droplets_(config_.work_dir + "/droplets"),
+      ports_(config_.port_first, config_.port_last),
+      memory_(config_.id, config_.use_cgroup),
+      logs_(config_.nats_url),
+      capacity_(config_.total) {
+  std::error_code ec;
+  // Instances of a previous run are gone with it (their processes were stopped, or are
+  // orphans the scheduler replaced): start from an empty instances dir.
+  fs::remove_all(config_.work_dir + "/instances", ec);
+  fs::create_directories(config_.work_dir + "/instances", ec);
+  fs::create_directories(config_.work_dir + "/droplets", ec);
+}
+
+Cell::~Cell() { shutdown(); }
+
+void Cell::startPresence() {
+  presence_thread_ = std::thread([this] { presenceLoop(); });
+}
+
+sched::CellPresence Cell::presence() const {
+  sched::CellPresence p;
+  p.cell_id = config_.id;
+  p.rep_url = config_.repUrl();
+  p.zone = config_.zone;
+  p.placement_tags = config_.placement_tags;
+  p.total = config_.total;
+  return p;
+}
+
+void Cell::presenceLoop() {
+  bool was_ok = true;
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!shutting_down_) {
+    lock.unlock();
+    bool ok = scheduler_.putPresence(presence());
+    if (ok != was_ok) {
+      if (ok) {
+        log::info("cell", "presence-ok", {{"scheduler", config_.scheduler_url}});
+      } else {
+        log::warn("cell", "presence-failed", {{"scheduler", config_.scheduler_url}});
+      }
+      was_ok = ok;
+    }
+    lock.lock();
+    changed_.wait_for(lock, std::chrono::milliseconds(config_.presence_interval_ms),
+                      [&] { return shutting_down_; });
+  }
+}
+
+sched::WorkResult Cell::work(const sched::Work& work) {
+  sched::WorkResult result;
+  for (const auto& start : work.lrps) {
+    std::shared_ptr<Instance> instance;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (instances_.count(start.instance_guid) > 0) continue;  // a repeated /work: have it
+      bool valid = !start.instance_guid.empty() && !start.desired.process_guid.empty() &&
+                   start.instance_guid.find('/') == std::string::npos &&
+                   start.instance_guid[0] != '.' && start.index >= 0;
+      if (shutting_down_ || !valid ||
+          !capacity_.reserve(start.instance_guid, start.desired.memory_mb,
+                             start.desired.disk_mb)) {
+        result.failed.push_back(start);
+        continue;
+      }
+      instance = std::make_shared<Instance>(start);
+      instance->root = config_.work_dir + "/instances/" + start.instance_guid;
+      instances_[start.instance_guid] = instance;
+      ++running_lifecycles_;
+    }
+    log::info("cell", "instance-accepted",
+              {{"process_guid", start.desired.process_guid},
+               {"index", std::to_string(start.index)},
+               {"instance_guid", start.instance_guid}});
+    std::thread([this, instance] { runLifecycle(instance); }).detach();
+  }
+  return result;
+}
+
+bool Cell::stop(const std::string& process_guid, const std::string& instance_guid) {
+  std::shared_ptr<Instance> instance;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = instances_.find(instance_guid);
+    if (it == instances_.end() || it->second->start.desired.process_guid != process_guid) {
+      return false;
+    }
+    instance = it->second;
+  }
+  instance->requestStop(true);
+  return true;
+}
+
+sched::CellState Cell::state() {
+  sched::CellState s;
+  s.cell_id = config_.id;
+  s.zone = config_.zone;
+  s.placement_tags = config_.placement_tags;
+  s.total = config_.total;
+  std::lock_guard<std::mutex> lock(mutex_);
+  s.evacuating = false;
+  s.available = capacity_.available();
+  for (const auto& [guid, instance] : instances_) {
+    sched::CellLrp lrp;
+    lrp.process_guid = instance->start.desired.process_guid;
+    lrp.index = instance->start.index;
+    lrp.instance_guid = guid;
+    lrp.state = instance->state;
+    lrp.memory_mb = instance->start.desired.memory_mb;
+    lrp.disk_mb = instance->start.desired.disk_mb;
+    lrp.port = instance->port;
+    if (lrp.port != 0) lrp.address = config_.address;
+    if (lrp.state == sched::LrpState::kClaimed) ++s.starting_container_count;
+    s.lrps.push_back(lrp);
+  }
+  return s;
+}
+
+void Cell::release(const std::shared_ptr<Instance>& instance) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  capacity_.release(instance->start.instance_guid);
+  instances_.erase(instance->start.instance_guid);
+}
+
+void Cell::lifecycleEnded() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  --running_lifecycles_;
+  changed_.notify_all();
+}
+
+void Cell::shutdown() {
+  std::vector<std::shared_ptr<Instance>> all;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (shutting_down_ && running_lifecycles_ == 0 && !presence_thread_.joinable()) return;
+    shutting_down_ = true;
+    for (auto& [guid, instance] : instances_) all.push_back(instance);
+  }
+  changed_.notify_all();
+  if (presence_thread_.joinable()) presence_thread_.join();
+  for (auto& instance : all) instance->requestStop(true);
+  std::unique_lock<std::mutex> lock(mutex_);
+  // Lifecycles stop within the grace; the extra time covers the final reports.
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::seconds(config_.stop_grace_s + 15);
+  if (!changed_.wait_until(lock, deadline, [&] { return running_lifecycles_ == 0; })) {
+    log::warn("cell", "shutdown-timeout",
+              {{"instances_left", std::to_string(running_lifecycles_)}});
+  }
+}
+
+sched::InstanceReport Cell::reportFor(const Instance& instance) const {
+  sched::InstanceReport r;
+  r.process_guid = instance.start.desired.process_guid;
+  r.index = instance.start.index;
+  r.instance_guid = instance.start.instance_guid;
+  r.cell_id = config_.id;
+  r.address = config_.address;
+  r.port = instance.port;
+  return r;
+}
+
+void Cell::cellLog(const Instance& instance, const std::string& message) {
+  sched::LogLine line;
+  line.timestamp_ns = nowNs();
+  line.app_guid = instance.start.desired.app_guid;
+  line.source_type = "CELL";
+  line.instance_index = std::to_string(instance.start.index);
+  line.message_type = "OUT";
+  line.message = message;
+  logs_.emit(line);
+  log::info("cell", "instance-event",
+            {{"instance_guid", instance.start.instance_guid}, {"message", message}});
+}
+
+}  // namespace foundry::cell

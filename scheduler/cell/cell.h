@@ -1,0 +1,82 @@
+#pragma once
+// The cell: Diego's rep + executor for one machine (PROTOCOL.md, B4/B5). It accepts work from
+// the scheduler within its capacity, runs each instance's lifecycle on a worker thread (claim,
+// droplet, unpack, port, launcher, health checks, reports), stops instances on request and
+// keeps its presence fresh at the scheduler.
+//
+// Thread context: work(), stop(), state(), presence() are quick and meant for the HTTP loop;
+// everything that blocks (downloads, spawns, probes, scheduler calls) runs on other threads.
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "scheduler/cell/capacity.h"
+#include "scheduler/cell/config.h"
+#include "scheduler/cell/droplet_cache.h"
+#include "scheduler/cell/instance.h"
+#include "scheduler/cell/log_emitter.h"
+#include "scheduler/cell/memory_limit.h"
+#include "scheduler/cell/port_allocator.h"
+#include "scheduler/cell/scheduler_client.h"
+
+namespace foundry::cell {
+
+class Cell {
+ public:
+  explicit Cell(CellConfig config);
+  ~Cell();  // shutdown() if not done
+  Cell(const Cell&) = delete;
+  Cell& operator=(const Cell&) = delete;
+
+  // Starts the presence loop (PUT at once, then every presence_interval_ms).
+  void startPresence();
+
+  // Takes every LrpStart that fits; the rest come back in `failed`.
+  sched::WorkResult work(const sched::Work& work);
+  // Stops the instance (SIGTERM, SIGKILL after the grace) and reports `remove`. False when
+  // the cell does not hold it (the stop is still fine: stops are idempotent).
+  bool stop(const std::string& process_guid, const std::string& instance_guid);
+  sched::CellState state();
+  sched::CellPresence presence() const;
+
+  // Stops every instance (SIGTERM, SIGKILL after the grace) and waits for their lifecycles to
+  // end (bounded by the grace plus a few seconds). Refuses new work from then on.
+  void shutdown();
+
+  const CellConfig& config() const { return config_; }
+  const char* memoryLimitMode() const { return memory_.mode(); }
+
+ private:
+  // The whole life of one instance, on its own thread (instance_runner.cc).
+  void runLifecycle(std::shared_ptr<Instance> instance);
+  // Frees the instance's reservation and forgets it (before its final report, so work the
+  // scheduler sends in answer to a crash finds the room).
+  void release(const std::shared_ptr<Instance>& instance);
+  // The last thing a lifecycle thread does: shutdown() waits for these.
+  void lifecycleEnded();
+  void presenceLoop();
+  sched::InstanceReport reportFor(const Instance& instance) const;
+  void cellLog(const Instance& instance, const std::string& message);
+
+  const CellConfig config_;
+  SchedulerClient scheduler_;
+  DropletCache droplets_;
+  PortAllocator ports_;
+  MemoryLimiter memory_;
+  LogEmitter logs_;
+
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  Capacity capacity_;
+  std::map<std::string, std::shared_ptr<Instance>> instances_;  // by instance_guid
+  int running_lifecycles_ = 0;
+  bool shutting_down_ = false;
+  std::thread presence_thread_;
+
+  friend class InstanceRunner;
+};
+
+}  // namespace foundry::cell

@@ -1,0 +1,284 @@
+// Cell::runLifecycle: one instance from claim to its final report (PROTOCOL.md, B4/B5).
+//
+//   claim (409 or no answer: drop it) -> droplet (cached per droplet_guid) -> unpack ->
+//   port -> launcher as a process group leader -> startup checks every
+//   --unhealthy-interval-ms until healthy (POST start -> RUNNING) or timeout_s (crash) ->
+//   liveness every interval_s -> exit / failed liveness / memory limit: crash;
+//   stop request: SIGTERM, SIGKILL after the grace, remove.
+// Whatever happens, the process group is gone, the port, the memory handle and the folder
+// are released before the final report is sent.
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+
+#include "router/common/log.h"
+#include "scheduler/cell/cell.h"
+#include "scheduler/cell/health_check.h"
+#include "scheduler/cell/instance_env.h"
+#include "scheduler/cell/output_pump.h"
+#include "scheduler/cell/process.h"
+
+namespace foundry::cell {
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Outcome {
+  enum class Report { kNone, kCrash, kRemove } report = Report::kNone;
+  std::string crash_reason;
+  static Outcome crash(std::string reason) { return {Report::kCrash, std::move(reason)}; }
+  static Outcome removed() { return {Report::kRemove, ""}; }
+  static Outcome none() { return {}; }
+};
+
+}  // namespace
+
+class InstanceRunner {
+ public:
+  InstanceRunner(Cell& cell, std::shared_ptr<Instance> instance)
+      : cell_(cell), inst_(std::move(instance)),
+        source_type_(appSourceType(inst_->start.desired.process_type)) {}
+
+  ~InstanceRunner() { cleanUp(); }
+
+  Outcome run() {
+    const auto& desired = inst_->start.desired;
+    long claimed = cell_.scheduler_.report("claim", cell_.reportFor(*inst_), 5);
+    if (claimed == 409) return Outcome::none();  // not wanted any more: drop it quietly
+    if (claimed < 200 || claimed >= 300) {
+      log::warn("cell", "claim-failed", {{"instance_guid", inst_->start.instance_guid},
+                                         {"status", std::to_string(claimed)}});
+      return Outcome::none();
+    }
+    if (inst_->stopRequested()) return stopOutcome();
+
+    std::string error;
+    std::string droplet = cell_.droplets_.fetch(desired.droplet_guid, desired.droplet_url,
+                                                desired.droplet_sha256, &error);
+    if (droplet.empty()) return failEarly("Downloading droplet failed: " + error);
+    if (inst_->stopRequested()) return stopOutcome();
+    error = unpackArchive(droplet, inst_->root);
+    if (!error.empty()) return failEarly("Unpacking droplet failed: " + error);
+
+    port_ = cell_.ports_.allocate();
+    if (port_ == 0) {
+      return failEarly("No free port in " + std::to_string(cell_.config_.port_first) + "-" +
+                       std::to_string(cell_.config_.port_last));
+    }
+    inst_->port = port_;
+    if (!spawn(&error)) return failEarly("Starting the instance failed: " + error);
+    cell_.cellLog(*inst_, "Creating container for app " + desired.app_name +
+                              ", container successfully created");
+    cell_.cellLog(*inst_, "Starting health monitoring of container");
+    return monitor();
+  }
+
+ private:
+  Outcome failEarly(const std::string& reason) {
+    cell_.cellLog(*inst_, reason);
+    return Outcome::crash(reason);
+  }
+
+  Outcome stopOutcome() {
+    bool report = true;
+    {
+      std::lock_guard<std::mutex> lock(inst_->mutex);
+      report = inst_->stop_reports_remove;
+    }
+    return report ? Outcome::removed() : Outcome::none();
+  }
+
+  bool spawn(std::string* error) {
+    const auto& start = inst_->start;
+    InstancePlacement placement;
+    placement.cell_address = cell_.config_.address;
+    placement.port = port_;
+    placement.root = inst_->root;
+    const char* path = std::getenv("PATH");
+    placement.path = path ? path : "/usr/local/bin:/usr/bin:/bin";
+    memory_ = cell_.memory_.prepare(start.instance_guid, start.desired.memory_mb);
+
+    SpawnSpec spec;
+    spec.argv = {cell_.config_.launcher, "app", start.desired.start_command, ""};
+    spec.env = instanceEnvironment(start, placement);
+    spec.cwd = inst_->root;
+    spec.cgroup_procs_fd = memory_->procs_fd;
+    Spawned spawned = spawnGroupLeader(spec);
+    if (spawned.pid < 0) {
+      *error = spawned.error;
+      return false;
+    }
+    pid_ = spawned.pid;
+    inst_->pgid = pid_;
+    cell_.memory_.attach(memory_, pid_);
+    sched::LogLine templ;
+    templ.app_guid = start.desired.app_guid;
+    templ.source_type = source_type_;
+    templ.instance_index = std::to_string(start.index);
+    pump_ = std::make_unique<OutputPump>(
+        spawned.stdout_fd, spawned.stderr_fd, inst_->root + "/logs",
+        [this, templ](const std::string& text, bool is_stderr) {
+          sched::LogLine line = templ;
+          line.timestamp_ns = nowNs();
+          line.message_type = is_stderr ? "ERR" : "OUT";
+          line.message = text;
+          cell_.logs_.emit(line);
+        });
+    log::info("cell", "instance-spawned", {{"instance_guid", start.instance_guid},
+                                           {"pid", std::to_string(pid_)},
+                                           {"port", std::to_string(port_)}});
+    return true;
+  }
+
+  Outcome monitor() {
+    const sched::HealthCheck& check = inst_->start.desired.health_check;
+    const int timeout_s = check.timeout_s > 0 ? check.timeout_s : 60;
+    const int interval_s = check.interval_s > 0 ? check.interval_s : 30;
+    const auto startup_deadline = Clock::now() + std::chrono::seconds(timeout_s);
+    auto next_probe = Clock::now();
+    bool healthy = false;
+    std::string last_failure = "no check ran yet";
+    for (;;) {
+      ExitStatus exit = pollExit(pid_);
+      if (exit.exited) {
+        exited_ = true;
+        killGroup();  // leftovers of the group
+        if (inst_->stopRequested()) return stopOutcome();
+        return exitOutcome(exit);
+      }
+      if (inst_->stopRequested()) {
+        stopGroup();
+        return stopOutcome();
+      }
+      const auto now = Clock::now();
+      if (!healthy) {
+        if (now >= next_probe) {
+          ProbeResult result = probe(check, cell_.config_.address, port_);
+          if (result.healthy) {
+            healthy = true;
+            next_probe = Clock::now() + std::chrono::seconds(interval_s);
+            cell_.cellLog(*inst_, "Container became healthy");
+            if (!reportStarted()) return Outcome::none();
+            continue;
+          }
+          last_failure = result.failure;
+          next_probe = Clock::now() + std::chrono::milliseconds(cell_.config_.unhealthy_interval_ms);
+        }
+        if (!healthy && Clock::now() >= startup_deadline) {
+          std::string reason = "Instance never healthy after " + std::to_string(timeout_s) +
+                               "s: " + last_failure;
+          cell_.cellLog(*inst_, reason);
+          killGroup();
+          return Outcome::crash(reason);
+        }
+      } else if (now >= next_probe) {
+        ProbeResult result = probe(check, cell_.config_.address, port_);
+        if (!result.healthy) {
+          std::string reason = "Instance became unhealthy: " + result.failure;
+          cell_.cellLog(*inst_, reason);
+          killGroup();
+          return Outcome::crash(reason);
+        }
+        next_probe = Clock::now() + std::chrono::seconds(interval_s);
+      }
+      inst_->sleepUnlessStopped(100);
+    }
+  }
+
+  // POST start. False when the scheduler answered 409: the instance was stopped then.
+  bool reportStarted() {
+    long status = cell_.scheduler_.report("start", cell_.reportFor(*inst_), 3);
+    if (status == 409) {
+      log::info("cell", "start-rejected", {{"instance_guid", inst_->start.instance_guid}});
+      stopGroup();
+      return false;
+    }
+    // No answer: keep running; /state shows RUNNING and the scheduler's bulk sync catches up.
+    inst_->state = sched::LrpState::kRunning;
+    return true;
+  }
+
+  Outcome exitOutcome(const ExitStatus& exit) {
+    const int code = exit.signal != 0 ? 128 + exit.signal : exit.code;
+    if (cell_.memory_.exceeded(memory_)) {
+      const int mb = inst_->start.desired.memory_mb;
+      cell_.cellLog(*inst_, "Exit status " + std::to_string(code) + " (exceeded " +
+                                std::to_string(mb) + " MB memory limit)");
+      return Outcome::crash("out of memory: exceeded " + std::to_string(mb) + " MB");
+    }
+    cell_.cellLog(*inst_, "Exit status " + std::to_string(code));
+    return Outcome::crash(source_type_ + ": " + describeExit(exit));
+  }
+
+  // SIGTERM to the group, SIGKILL to what is left after the grace.
+  void stopGroup() {
+    if (pid_ <= 0) return;
+    cell_.cellLog(*inst_, "Stopping instance " + inst_->start.instance_guid);
+    kill(-pid_, SIGTERM);
+    const auto deadline = Clock::now() + std::chrono::seconds(cell_.config_.stop_grace_s);
+    while (Clock::now() < deadline) {
+      if (!exited_ && pollExit(pid_).exited) exited_ = true;
+      if (exited_ && !groupAlive(pid_)) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    killGroup();
+  }
+
+  // SIGKILL to the group, then reap the leader (bounded).
+  void killGroup() {
+    if (pid_ <= 0) return;
+    kill(-pid_, SIGKILL);
+    if (!exited_) exited_ = waitExit(pid_, 5000).exited;
+    // Other members are not our children: give the kernel a moment to take them away.
+    for (int i = 0; i < 100 && groupAlive(pid_); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+
+  void cleanUp() {
+    killGroup();
+    if (pump_) pump_->finish();
+    pump_.reset();
+    if (memory_) cell_.memory_.release(memory_);
+    if (port_ != 0) cell_.ports_.release(port_);
+    std::error_code ec;
+    fs::remove_all(inst_->root, ec);
+  }
+
+  Cell& cell_;
+  std::shared_ptr<Instance> inst_;
+  const std::string source_type_;
+  uint16_t port_ = 0;
+  pid_t pid_ = -1;
+  bool exited_ = false;
+  std::shared_ptr<MemoryLimiter::Handle> memory_;
+  std::unique_ptr<OutputPump> pump_;
+};
+
+void Cell::runLifecycle(std::shared_ptr<Instance> instance) {
+  Outcome outcome;
+  {
+    InstanceRunner runner(*this, instance);
+    try {
+      outcome = runner.run();
+    } catch (const std::exception& e) {
+      outcome = Outcome::crash(std::string("cell error: ") + e.what());
+    }
+  }  // the runner's destructor cleans up before the report
+  instance->state = outcome.report == Outcome::Report::kCrash ? sched::LrpState::kCrashed
+                                                              : instance->state.load();
+  release(instance);
+  sched::InstanceReport report = reportFor(*instance);
+  if (outcome.report == Outcome::Report::kCrash) {
+    report.crash_reason = outcome.crash_reason;
+    scheduler_.report("crash", report);
+  } else if (outcome.report == Outcome::Report::kRemove) {
+    scheduler_.report("remove", report);
+  }
+  lifecycleEnded();
+}
+
+}  // namespace foundry::cell
