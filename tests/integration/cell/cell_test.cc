@@ -1,0 +1,483 @@
+// The real `cell` binary against a fake scheduler (an evhttp server in this test that records
+// presence/claim/start/crash/remove and serves droplets made here with libarchive):
+// instances start and serve, crashes, stops, never-healthy checks and the memory limit are
+// reported as PROTOCOL.md says.
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "scheduler/model/http_client.h"
+#include "scheduler/model/lrp.h"
+#include "staging/droplet/archive.h"
+#include "tests/test_common/child_process.h"
+#include "tests/test_common/event_loop_thread.h"
+#include "tests/test_common/ports.h"
+
+namespace foundry::test {
+
+
+class FakeScheduler {
+ public:
+  struct Call {
+    std::string kind;  // "presence", "claim", "start", "crash", "remove"
+    nlohmann::json body;
+  };
+
+  FakeScheduler();
+  ~FakeScheduler();
+
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  void addDroplet(const std::string& name, std::string bytes);
+  std::string dropletUrl(const std::string& name) const { return url() + "/droplets/" + name; }
+  void setStatus(const std::string& kind, int status);  // answer for claim/start/...
+
+  // The first call of `kind` (for `instance_guid` when not empty), waiting up to `timeout`.
+  std::optional<Call> waitFor(const std::string& kind, const std::string& instance_guid,
+                              std::chrono::milliseconds timeout);
+  std::vector<Call> calls(const std::string& kind);
+
+ private:
+  static void onRequest(evhttp_request* req, void* arg);
+
+  EventLoopThread loop_;
+  evhttp* http_ = nullptr;
+  uint16_t port_ = 0;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<Call> calls_;
+  std::map<std::string, std::string> droplets_;
+  std::map<std::string, int> statuses_;
+};
+
+
+
+FakeScheduler::FakeScheduler() {
+  loop_.run([&] {
+    http_ = evhttp_new(loop_.base());
+    evhttp_set_gencb(http_, &FakeScheduler::onRequest, this);
+    evhttp_bound_socket* bound = evhttp_bind_socket_with_handle(http_, "127.0.0.1", 0);
+    if (bound != nullptr) {
+      sockaddr_in addr{};
+      socklen_t len = sizeof(addr);
+      getsockname(evhttp_bound_socket_get_fd(bound), reinterpret_cast<sockaddr*>(&addr), &len);
+      port_ = ntohs(addr.sin_port);
+    }
+  });
+}
+
+FakeScheduler::~FakeScheduler() {
+  loop_.run([&] { evhttp_free(http_); });
+}
+
+void FakeScheduler::addDroplet(const std::string& name, std::string bytes) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  droplets_[name] = std::move(bytes);
+}
+
+void FakeScheduler::setStatus(const std::string& kind, int status) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  statuses_[kind] = status;
+}
+
+std::optional<FakeScheduler::Call> FakeScheduler::waitFor(const std::string& kind,
+                                                          const std::string& instance_guid,
+                                                          std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  std::optional<Call> found;
+  changed_.wait_for(lock, timeout, [&] {
+    for (const auto& call : calls_) {
+      if (call.kind == kind &&
+          (instance_guid.empty() || call.body.value("instance_guid", "") == instance_guid)) {
+        found = call;
+        return true;
+      }
+    }
+    return false;
+  });
+  return found;
+}
+
+std::vector<FakeScheduler::Call> FakeScheduler::calls(const std::string& kind) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<Call> out;
+  for (const auto& call : calls_) {
+    if (call.kind == kind) out.push_back(call);
+  }
+  return out;
+}
+
+void FakeScheduler::onRequest(evhttp_request* req, void* arg) {
+  auto* self = static_cast<FakeScheduler*>(arg);
+  std::string path = evhttp_request_get_uri(req);
+  evbuffer* in = evhttp_request_get_input_buffer(req);
+  std::string body(evbuffer_get_length(in), '\0');
+  if (!body.empty()) evbuffer_copyout(in, body.data(), body.size());
+  evbuffer* out = evbuffer_new();
+  int status = 404;
+  {
+    std::lock_guard<std::mutex> lock(self->mutex_);
+    std::string kind;
+    if (path.rfind("/droplets/", 0) == 0) {
+      auto it = self->droplets_.find(path.substr(10));
+      if (it != self->droplets_.end()) {
+        evbuffer_add(out, it->second.data(), it->second.size());
+        status = 200;
+      }
+    } else if (path.rfind("/v1/cells/", 0) == 0) {
+      kind = "presence";
+    } else if (path.rfind("/v1/actual_lrps/", 0) == 0) {
+      kind = path.substr(16);
+    }
+    if (!kind.empty()) {
+      auto it = self->statuses_.find(kind);
+      status = it != self->statuses_.end() ? it->second : 200;
+      nlohmann::json parsed = nlohmann::json::parse(body, nullptr, false);
+      self->calls_.push_back({kind, parsed});
+      evbuffer_add(out, "{}", 2);
+    }
+  }
+  self->changed_.notify_all();
+  evhttp_send_reply(req, status, nullptr, out);
+  evbuffer_free(out);
+}
+
+}  // namespace foundry::test
+
+namespace foundry::cell {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using test::FakeScheduler;
+
+// The system python starts in a fraction of the time a version-manager shim takes.
+std::string python() { return access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3"; }
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+class CellTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char templ[] = "/tmp/cell-test-XXXXXX";
+    ASSERT_NE(mkdtemp(templ), nullptr);
+    dir_ = templ;
+  }
+
+  void TearDown() override {
+    if (cell_) {
+      cell_->stop(15s);
+      cell_.reset();
+    }
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  // A droplet whose staging_info.yml names `start_command`; served as /droplets/<name>.
+  std::string makeDroplet(const std::string& name, const std::string& start_command) {
+    fs::path root = fs::path(dir_) / ("droplet-" + name);
+    fs::create_directories(root / "app");
+    fs::create_directories(root / "tmp");
+    fs::create_directories(root / "logs");
+    std::ofstream(root / "app" / "index.html") << "hello from the droplet\n";
+    std::ofstream(root / "staging_info.yml")
+        << nlohmann::json{{"detected_buildpack", "test"}, {"start_command", start_command}}.dump();
+    std::string tgz = dir_ + "/" + name + ".tgz";
+    EXPECT_EQ(staging::createTarGz(root.string(), tgz), "");
+    std::string bytes = readFile(tgz);
+    scheduler_.addDroplet(name + ".tgz", bytes);
+    return scheduler_.dropletUrl(name + ".tgz");
+  }
+
+  void startCell(std::vector<std::string> extra = {}) {
+    cell_port_ = test::freeTcpPort();
+    uint16_t first = test::freeTcpPort();
+    if (first > 65000) first = 40000;
+    std::vector<std::string> args = {
+        "--listen", "127.0.0.1:" + std::to_string(cell_port_),
+        "--id", "cell-test",
+        "--scheduler", scheduler_.url(),
+        "--work-dir", dir_ + "/work",
+        "--launcher", LAUNCHER_BINARY,
+        "--ports", std::to_string(first) + "-" + std::to_string(first + 100),
+        "--memory-mb", "1024",
+        "--disk-mb", "8192",
+        "--max-containers", "10",
+        "--stop-grace-s", "2",
+        "--unhealthy-interval-ms", "100",
+        "--log-level", "debug"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    cell_ = std::make_unique<test::ChildProcess>("cell", CELL_BINARY, args, dir_);
+    ASSERT_TRUE(cell_->start());
+    ASSERT_TRUE(test::waitHttpOk(repUrl() + "/ping")) << cell_->logs();
+  }
+
+  std::string repUrl() const { return "http://127.0.0.1:" + std::to_string(cell_port_); }
+
+  sched::LrpStart lrp(const std::string& instance_guid, const std::string& droplet_url,
+                      const std::string& health = "port") {
+    sched::LrpStart start;
+    start.index = 0;
+    start.instance_guid = instance_guid;
+    auto& d = start.desired;
+    d.process_guid = "proc-" + instance_guid;
+    d.app_guid = "app-" + instance_guid;
+    d.app_name = "demo";
+    d.memory_mb = 128;
+    d.disk_mb = 256;
+    d.droplet_guid = "droplet-of-" + instance_guid;
+    d.droplet_url = droplet_url;
+    d.health_check.type = health;
+    d.health_check.timeout_s = 20;
+    d.routes = {{"demo.apps.internal", "", "r1", 8080}};
+    return start;
+  }
+
+  nlohmann::json postWork(const std::vector<sched::LrpStart>& lrps) {
+    sched::Work work{lrps};
+    net::HttpResponse r = net::sendJson("POST", repUrl() + "/work", nlohmann::json(work).dump());
+    EXPECT_EQ(r.status, 200) << r.body;
+    return nlohmann::json::parse(r.body, nullptr, false);
+  }
+
+  sched::CellState state() {
+    net::HttpResponse r = net::getJson(repUrl() + "/state");
+    EXPECT_EQ(r.status, 200);
+    return nlohmann::json::parse(r.body).get<sched::CellState>();
+  }
+
+  // The pid the app wrote to app/pid (the start commands below do `echo $$ > pid`).
+  pid_t appPid(const std::string& instance_guid) {
+    std::string path = dir_ + "/work/instances/" + instance_guid + "/app/pid";
+    for (int i = 0; i < 100; ++i) {
+      std::string text = readFile(path);
+      if (!text.empty()) return std::stoi(text);
+      std::this_thread::sleep_for(50ms);
+    }
+    return -1;
+  }
+
+  bool waitGroupGone(pid_t pgid, std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (kill(-pgid, 0) != 0 && errno == ESRCH) return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  }
+
+  std::string serverCommand() {
+    return "echo $$ > pid; exec " + python() + " -m http.server $PORT --bind 127.0.0.1";
+  }
+
+  std::string dir_;
+  FakeScheduler scheduler_;
+  std::unique_ptr<test::ChildProcess> cell_;
+  uint16_t cell_port_ = 0;
+};
+
+TEST_F(CellTest, PresenceIsPutAtStartWithTheCellsCapacity) {
+  startCell({"--zone", "z2", "--placement-tags", "gpu,ssd"});
+  auto presence = scheduler_.waitFor("presence", "", 5s);
+  ASSERT_TRUE(presence) << cell_->logs();
+  auto p = presence->body.get<sched::CellPresence>();
+  EXPECT_EQ(p.cell_id, "cell-test");
+  EXPECT_EQ(p.rep_url, repUrl());
+  EXPECT_EQ(p.zone, "z2");
+  EXPECT_EQ(p.placement_tags, (std::vector<std::string>{"gpu", "ssd"}));
+  EXPECT_EQ(p.total.memory_mb, 1024);
+  EXPECT_EQ(p.total.disk_mb, 8192);
+  EXPECT_EQ(p.total.containers, 10);
+  auto s = state();
+  EXPECT_EQ(s.available.memory_mb, 1024);
+  EXPECT_TRUE(s.lrps.empty());
+}
+
+TEST_F(CellTest, InstanceIsClaimedStartedServesAndItsCrashIsReported) {
+  startCell();
+  std::string url = makeDroplet("web", serverCommand());
+  auto answer = postWork({lrp("ig-web", url)});
+  EXPECT_TRUE(answer["failed"].empty()) << answer;
+
+  auto claim = scheduler_.waitFor("claim", "ig-web", 5s);
+  ASSERT_TRUE(claim) << cell_->logs();
+  EXPECT_EQ(claim->body["process_guid"], "proc-ig-web");
+  EXPECT_EQ(claim->body["cell_id"], "cell-test");
+  auto start = scheduler_.waitFor("start", "ig-web", 15s);
+  ASSERT_TRUE(start) << cell_->logs();
+  int port = start->body["port"];
+  EXPECT_GT(port, 0);
+  EXPECT_EQ(start->body["address"], "127.0.0.1");
+
+  net::HttpResponse page = net::getJson("http://127.0.0.1:" + std::to_string(port) + "/index.html");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_EQ(page.body, "hello from the droplet\n");
+
+  auto s = state();
+  ASSERT_EQ(s.lrps.size(), 1u);
+  EXPECT_EQ(s.lrps[0].state, sched::LrpState::kRunning);
+  EXPECT_EQ(s.lrps[0].instance_guid, "ig-web");
+  EXPECT_EQ(s.available.memory_mb, 1024 - 128);
+  EXPECT_EQ(s.available.disk_mb, 8192 - 256);
+  EXPECT_EQ(s.available.containers, 9);
+  EXPECT_EQ(s.starting_container_count, 0);
+  // The app's output lands in the instance's log files.
+  std::string logs = dir_ + "/work/instances/ig-web/logs/";
+  EXPECT_NE(readFile(logs + "stdout.log").find("Invoking start command."), std::string::npos);
+
+  pid_t pid = appPid("ig-web");
+  ASSERT_GT(pid, 0);
+  ASSERT_EQ(kill(pid, SIGKILL), 0);
+  auto crash = scheduler_.waitFor("crash", "ig-web", 5s);
+  ASSERT_TRUE(crash) << cell_->logs();
+  EXPECT_EQ(crash->body["crash_reason"], "APP/PROC/WEB: Exited with signal 9 (Killed)");
+  EXPECT_TRUE(state().lrps.empty());
+  EXPECT_EQ(state().available.memory_mb, 1024);
+  EXPECT_FALSE(fs::exists(dir_ + "/work/instances/ig-web"));
+}
+
+TEST_F(CellTest, StopSendsRemoveAndTheWholeProcessGroupIsGone) {
+  startCell();
+  // A background child in the same group must go too.
+  std::string url = makeDroplet("stop", "sleep 300 & " + serverCommand());
+  postWork({lrp("ig-stop", url, "http")});
+  ASSERT_TRUE(scheduler_.waitFor("start", "ig-stop", 15s)) << cell_->logs();
+  pid_t pid = appPid("ig-stop");
+  ASSERT_GT(pid, 0);
+  EXPECT_EQ(getpgid(pid), pid) << "the instance leads its own process group";
+
+  net::HttpResponse r =
+      net::sendJson("POST", repUrl() + "/v1/lrps/proc-ig-stop/instances/ig-stop/stop", "");
+  EXPECT_EQ(r.status, 202);
+  auto removed = scheduler_.waitFor("remove", "ig-stop", 10s);
+  ASSERT_TRUE(removed) << cell_->logs();
+  EXPECT_EQ(removed->body["process_guid"], "proc-ig-stop");
+  EXPECT_TRUE(waitGroupGone(pid, 2s));
+  EXPECT_TRUE(scheduler_.calls("crash").empty());
+  EXPECT_TRUE(state().lrps.empty());
+  EXPECT_FALSE(fs::exists(dir_ + "/work/instances/ig-stop"));
+  // Stopping what the cell does not hold is fine (idempotent).
+  r = net::sendJson("POST", repUrl() + "/v1/lrps/proc-ig-stop/instances/ig-stop/stop", "");
+  EXPECT_EQ(r.status, 202);
+}
+
+TEST_F(CellTest, HealthCheckThatNeverPassesCrashesWithNeverHealthy) {
+  startCell();
+  std::string url = makeDroplet("mute", "echo $$ > pid; exec sleep 300");
+  auto start = lrp("ig-mute", url);
+  start.desired.health_check.timeout_s = 2;
+  auto begin = std::chrono::steady_clock::now();
+  postWork({start});
+  auto crash = scheduler_.waitFor("crash", "ig-mute", 8s);
+  ASSERT_TRUE(crash) << cell_->logs();
+  auto took = std::chrono::steady_clock::now() - begin;
+  EXPECT_LT(took, 6s);
+  std::string reason = crash->body["crash_reason"];
+  EXPECT_EQ(reason.rfind("Instance never healthy after 2s: ", 0), 0u) << reason;
+  EXPECT_NE(reason.find("TCP"), std::string::npos) << reason;
+  EXPECT_TRUE(scheduler_.calls("start").empty());
+}
+
+TEST_F(CellTest, MemoryLimitKillsAnInstanceThatAllocatesTooMuch) {
+  startCell();
+  std::string url = makeDroplet(
+      "hog", "echo $$ > pid; exec " + python() +
+                 " -c \"import time; b = b'x' * (200 * 1024 * 1024); time.sleep(30)\"");
+  auto start = lrp("ig-hog", url, "process");
+  start.desired.memory_mb = 64;
+  postWork({start});
+  auto crash = scheduler_.waitFor("crash", "ig-hog", 15s);
+  ASSERT_TRUE(crash) << cell_->logs();
+  EXPECT_EQ(crash->body["crash_reason"], "out of memory: exceeded 64 MB");
+  EXPECT_NE(cell_->logs().find("Exit status 137 (exceeded 64 MB memory limit)"), std::string::npos);
+}
+
+TEST_F(CellTest, ProcessHealthCheckStartsAtOnceAndAnExitIsACrashWithItsStatus) {
+  startCell();
+  std::string url = makeDroplet("exit3", "sleep 1; exit 3");
+  postWork({lrp("ig-exit", url, "process")});
+  ASSERT_TRUE(scheduler_.waitFor("start", "ig-exit", 5s)) << cell_->logs();
+  auto crash = scheduler_.waitFor("crash", "ig-exit", 5s);
+  ASSERT_TRUE(crash) << cell_->logs();
+  EXPECT_EQ(crash->body["crash_reason"], "APP/PROC/WEB: Exited with status 3");
+}
+
+TEST_F(CellTest, WorkThatDoesNotFitComesBackFailed) {
+  startCell();
+  std::string url = makeDroplet("big", serverCommand());
+  auto too_big = lrp("ig-big", url);
+  too_big.desired.memory_mb = 2048;
+  auto bad = lrp("", url);
+  auto answer = postWork({too_big, bad});
+  ASSERT_EQ(answer["failed"].size(), 2u) << answer;
+  EXPECT_EQ(answer["failed"][0]["instance_guid"], "ig-big");
+  EXPECT_TRUE(state().lrps.empty());
+  net::HttpResponse r = net::sendJson("POST", repUrl() + "/work", "{not json");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(net::getJson(repUrl() + "/nope").status, 404);
+}
+
+TEST_F(CellTest, ClaimRefusedDropsTheInstance) {
+  scheduler_.setStatus("claim", 409);
+  startCell();
+  std::string url = makeDroplet("refused", serverCommand());
+  postWork({lrp("ig-refused", url)});
+  ASSERT_TRUE(scheduler_.waitFor("claim", "ig-refused", 5s));
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!state().lrps.empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(state().lrps.empty());
+  EXPECT_EQ(state().available.memory_mb, 1024);
+  EXPECT_TRUE(scheduler_.calls("start").empty());
+  EXPECT_TRUE(scheduler_.calls("crash").empty());
+}
+
+TEST_F(CellTest, DropletWithTheWrongDigestCrashesWithAClearReason) {
+  startCell();
+  std::string url = makeDroplet("digest", serverCommand());
+  auto start = lrp("ig-digest", url);
+  start.desired.droplet_sha256 = std::string(64, '0');
+  postWork({start});
+  auto crash = scheduler_.waitFor("crash", "ig-digest", 5s);
+  ASSERT_TRUE(crash) << cell_->logs();
+  std::string reason = crash->body["crash_reason"];
+  EXPECT_EQ(reason.rfind("Downloading droplet failed: droplet sha256 mismatch", 0), 0u) << reason;
+}
+
+TEST_F(CellTest, ShutdownStopsEveryInstance) {
+  startCell();
+  std::string url = makeDroplet("shut", serverCommand());
+  postWork({lrp("ig-shut", url)});
+  ASSERT_TRUE(scheduler_.waitFor("start", "ig-shut", 15s)) << cell_->logs();
+  pid_t pid = appPid("ig-shut");
+  ASSERT_GT(pid, 0);
+  int status = cell_->stop(15s);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_TRUE(waitGroupGone(pid, 2s));
+  EXPECT_TRUE(scheduler_.waitFor("remove", "ig-shut", 1s));
+  cell_.reset();
+}
+
+}  // namespace
+}  // namespace foundry::cell
