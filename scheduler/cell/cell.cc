@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <system_error>
 
 #include "router/common/log.h"
 
@@ -85,7 +86,14 @@ sched::WorkResult Cell::work(const sched::Work& work) {
               {{"process_guid", start.desired.process_guid},
                {"index", std::to_string(start.index)},
                {"instance_guid", start.instance_guid}});
-    std::thread([this, instance] { runLifecycle(instance); }).detach();
+    try {
+      std::thread([this, instance] { runLifecycle(instance); }).detach();
+    } catch (const std::system_error& e) {  // no thread to be had: give the work back
+      log::error("cell", "thread-failed", {{"error", e.what()}});
+      release(instance);
+      lifecycleEnded();
+      result.failed.push_back(start);
+    }
   }
   return result;
 }

@@ -69,9 +69,9 @@ class InstanceRunner {
                        std::to_string(cell_.config_.port_last));
     }
     inst_->port = port_;
-    if (!spawn(&error)) return failEarly("Starting the instance failed: " + error);
     cell_.cellLog(*inst_, "Creating container for app " + desired.app_name +
                               ", container successfully created");
+    if (!spawn(&error)) return failEarly("Starting the instance failed: " + error);
     cell_.cellLog(*inst_, "Starting health monitoring of container");
     return monitor();
   }

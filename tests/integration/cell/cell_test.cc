@@ -29,6 +29,9 @@
 #include "staging/droplet/archive.h"
 #include "tests/test_common/child_process.h"
 #include "tests/test_common/event_loop_thread.h"
+#include "tests/test_common/nats_server.h"
+
+#include <nats/nats.h>
 #include "tests/test_common/ports.h"
 
 namespace foundry::test {
@@ -476,6 +479,69 @@ TEST_F(CellTest, ShutdownStopsEveryInstance) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   EXPECT_TRUE(waitGroupGone(pid, 2s));
   EXPECT_TRUE(scheduler_.waitFor("remove", "ig-shut", 1s));
+  cell_.reset();
+}
+
+TEST_F(CellTest, StartRefusedWithConflictStopsTheInstance) {
+  scheduler_.setStatus("start", 409);
+  startCell();
+  std::string url = makeDroplet("conflict", serverCommand());
+  postWork({lrp("ig-conflict", url)});
+  ASSERT_TRUE(scheduler_.waitFor("start", "ig-conflict", 15s)) << cell_->logs();
+  pid_t pid = appPid("ig-conflict");
+  if (pid > 0) {
+    EXPECT_TRUE(waitGroupGone(pid, 5s));
+  }
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!state().lrps.empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(state().lrps.empty());
+  EXPECT_TRUE(scheduler_.calls("crash").empty());
+  EXPECT_TRUE(scheduler_.calls("remove").empty());
+}
+
+TEST_F(CellTest, LogLinesArePublishedOnNatsWithAppAndCellSources) {
+  test::NatsServer nats;
+  ASSERT_TRUE(nats.start()) << nats.lastError();
+  natsConnection* conn = nullptr;
+  natsSubscription* sub = nullptr;
+  ASSERT_EQ(natsConnection_ConnectTo(&conn, nats.url().c_str()), NATS_OK);
+  ASSERT_EQ(natsConnection_SubscribeSync(&sub, conn, "logs.app-ig-logs"), NATS_OK);
+  ASSERT_EQ(natsConnection_FlushTimeout(conn, 2000), NATS_OK);
+  startCell({"--nats", nats.url()});
+  std::string url = makeDroplet("logs", "echo hello-out; echo hello-err >&2; exec sleep 300");
+  auto start = lrp("ig-logs", url, "process");
+  start.index = 0;
+  postWork({start});
+
+  bool out = false, err = false, healthy = false, created = false;
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!(out && err && healthy && created) && std::chrono::steady_clock::now() < deadline) {
+    natsMsg* msg = nullptr;
+    if (natsSubscription_NextMsg(&msg, sub, 200) != NATS_OK) continue;
+    auto line = nlohmann::json::parse(
+        std::string(natsMsg_GetData(msg), size_t(natsMsg_GetDataLength(msg))));
+    natsMsg_Destroy(msg);
+    EXPECT_EQ(line["app_guid"], "app-ig-logs");
+    EXPECT_EQ(line["instance_index"], "0");
+    EXPECT_GT(line["timestamp_ns"].get<int64_t>(), 0);
+    const std::string source = line["source_type"], type = line["message_type"];
+    const std::string text = line["message"];
+    if (source == "APP/PROC/WEB" && type == "OUT" && text == "hello-out") out = true;
+    if (source == "APP/PROC/WEB" && type == "ERR" && text == "hello-err") err = true;
+    if (source == "CELL" && text == "Container became healthy") healthy = true;
+    if (source == "CELL" && text == "Creating container for app demo, container successfully created") {
+      created = true;
+    }
+  }
+  EXPECT_TRUE(out);
+  EXPECT_TRUE(err);
+  EXPECT_TRUE(healthy);
+  EXPECT_TRUE(created);
+  natsSubscription_Destroy(sub);
+  natsConnection_Destroy(conn);
+  cell_->stop(15s);
   cell_.reset();
 }
 
