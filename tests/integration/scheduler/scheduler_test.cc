@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -155,14 +156,23 @@ class RouterSpy {
     if (natsConnection_ConnectTo(&conn_, url.c_str()) != NATS_OK) return;
     natsConnection_Subscribe(&reg_, conn_, "router.register", onMsg, this);
     natsConnection_Subscribe(&unreg_, conn_, "router.unregister", onMsg, this);
+    natsConnection_Subscribe(&greet_, conn_, "router.greet", onGreet, this);
     natsConnection_Flush(conn_);
   }
   ~RouterSpy() {
     if (reg_) natsSubscription_Destroy(reg_);
     if (unreg_) natsSubscription_Destroy(unreg_);
+    if (greet_) natsSubscription_Destroy(greet_);
     if (conn_) natsConnection_Destroy(conn_);
   }
   bool ok() const { return conn_ != nullptr; }
+  // Answer router.greet like a router with this register interval (0: stay silent).
+  void answerGreets(int interval_s) { greet_interval_s_ = interval_s; }
+  int greets() const { return greets_; }
+  void publish(const std::string& subject, const json& body) {
+    natsConnection_PublishString(conn_, subject.c_str(), body.dump().c_str());
+    natsConnection_Flush(conn_);
+  }
   struct Message {
     std::string subject;
     json body;
@@ -186,7 +196,24 @@ class RouterSpy {
     std::lock_guard lock(spy->mu_);
     spy->messages_.push_back({subject, json::parse(data, nullptr, false), Clock::now()});
   }
+  static void onGreet(natsConnection* nc, natsSubscription*, natsMsg* msg, void* self) {
+    auto* spy = static_cast<RouterSpy*>(self);
+    ++spy->greets_;
+    const char* reply = natsMsg_GetReply(msg);
+    int interval = spy->greet_interval_s_;
+    if (reply && interval > 0) {
+      json answer = {{"id", "spy"},
+                     {"hosts", {"127.0.0.1"}},
+                     {"minimumRegisterIntervalInSeconds", interval},
+                     {"pruneThresholdInSeconds", 120}};
+      natsConnection_PublishString(nc, reply, answer.dump().c_str());
+    }
+    natsMsg_Destroy(msg);
+  }
   natsConnection* conn_ = nullptr;
+  natsSubscription* greet_ = nullptr;
+  std::atomic<int> greet_interval_s_{0};
+  std::atomic<int> greets_{0};
   natsSubscription* reg_ = nullptr;
   natsSubscription* unreg_ = nullptr;
   std::mutex mu_;
@@ -417,6 +444,44 @@ TEST_F(SchedulerIntegration, ScaleDownStopsAtOnceAndErrorsAreJson) {
   r = net::getJson(scheduler->url() + "/v1/desired_lrps?app_guid=app-1");
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(json::parse(r.body)["desired_lrps"][0]["instances"], 1);
+}
+
+TEST_F(SchedulerIntegration, GreetAnswerAndRouterStartDriveReRegistration) {
+  // SetUp's scheduler greeted nobody (the spy was silent); this one is answered: 1 s interval.
+  scheduler.reset();
+  spy->answerGreets(1);
+  scheduler = std::make_unique<SchedulerProcess>(nats.url());
+  ASSERT_TRUE(scheduler->start());
+  ASSERT_TRUE(eventually([&] { return spy->greets() > 0; }));
+  ASSERT_EQ(
+      net::sendJson("PUT", scheduler->url() + "/v1/cells/cell-a", json(cell_a->presence()).dump())
+          .status,
+      200);
+  ASSERT_EQ(net::sendJson("PUT", scheduler->url() + "/v1/desired_lrps/tick-1",
+                          desired("tick-1", 1).dump())
+                .status,
+            201);
+  ASSERT_TRUE(eventually([&] { return cell_a->work().size() == 1; }));
+  auto s = cell_a->work()[0];
+  ASSERT_EQ(post("/v1/actual_lrps/claim", report(s, "cell-a")).status, 200);
+  ASSERT_EQ(post("/v1/actual_lrps/start", report(s, "cell-a", 61020)).status, 200);
+  // Registered at once, then again on every 1 s tick.
+  ASSERT_TRUE(eventually([&] { return spy->messages("router.register").size() >= 3; }, 4000ms))
+      << spy->messages("router.register").size();
+  for (const auto& m : spy->messages("router.register")) {
+    EXPECT_EQ(m.body["private_instance_id"], s.instance_guid);
+  }
+
+  // A router.start with a 3 s interval: re-emitted within the 20 % jitter (0.6 s), then quiet
+  // until the next 3 s tick.
+  spy->publish("router.start", {{"id", "r2"}, {"minimumRegisterIntervalInSeconds", 3}});
+  auto mark = Clock::now();
+  size_t before = spy->messages("router.register").size();
+  ASSERT_TRUE(eventually([&] { return spy->messages("router.register").size() > before; }, 1500ms));
+  std::this_thread::sleep_until(mark + 1200ms);
+  size_t after_start = spy->messages("router.register").size();
+  std::this_thread::sleep_until(mark + 2200ms);
+  EXPECT_EQ(spy->messages("router.register").size(), after_start);
 }
 
 }  // namespace
