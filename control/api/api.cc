@@ -185,7 +185,13 @@ ApiResponse Api::handle(const ApiRequest& request) {
     start = end + 1;
   }
   try {
-    return dispatch(c);
+    // The current-droplet PATCH is staging's handler; the scheduling side watches it here.
+    auto droplet_before = dropletAssignmentBefore(c);
+    ApiResponse response = dispatch(c);
+    if (droplet_before && response.status >= 200 && response.status < 300) {
+      afterDropletAssignment(*droplet_before);
+    }
+    return response;
   } catch (const ApiError& e) {
     return {e.status, presentError(e), {}};
   } catch (const std::exception& e) {
@@ -262,6 +268,18 @@ ApiResponse Api::dispatch(Ctx& c) {
       }
       throw notFound("Process");
     }
+    if (m == "GET" && is({"v3", "apps", "*", "processes", "*", "stats"})) {
+      requireApp(s[2]);
+      for (auto& p : store_.listProcesses(s[2])) {
+        if (p.type == s[4]) return processStats(c, p);
+      }
+      throw notFound("Process");
+    }
+    if (m == "GET" && is({"v3", "processes", "*", "stats"})) {
+      auto p = store_.getProcess(s[2]);
+      if (!p) throw notFound("Process");
+      return processStats(c, *p);
+    }
     if (m == "GET" && is({"v3", "processes", "*"})) return getProcess(c, s[2]);
     if (m == "PATCH" && is({"v3", "processes", "*"})) return updateProcess(c, s[2]);
     if (m == "POST" && is({"v3", "processes", "*", "actions", "scale"})) {
@@ -325,11 +343,15 @@ int Api::runPendingJobs() {
   int ran = 0;
   for (Job job : store_.listJobsInState("PROCESSING")) {
     WriteResult r = WriteResult::NotFound;
+    std::vector<std::string> changed_apps;  // whose desired LRPs this job changes
     if (job.operation == "app.delete") {
       r = store_.deleteApp(job.resource_guid);
+      changed_apps = {job.resource_guid};
     } else if (job.operation == "route.delete") {
+      changed_apps = appsRoutedBy(job.resource_guid);
       r = store_.deleteRoute(job.resource_guid);
     }
+    for (const auto& app_guid : changed_apps) desiredStateChanged(app_guid);
     // NotFound: already gone (e.g. two deletes raced, or we crashed after the delete).
     if (r == WriteResult::Ok || r == WriteResult::NotFound) {
       job.state = "COMPLETE";

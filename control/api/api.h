@@ -14,11 +14,13 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "control/store/store.h"
+#include "scheduler/model/lrp.h"
 
 namespace foundry::control {
 
@@ -69,6 +71,19 @@ struct ApiConfig {
   std::string api_version = "3.100.0";  // cf CLI v8 needs >= 3.63.0
 };
 
+// How the API reaches the scheduler side (control/scheduling/, wired by server/main.cc). Both
+// run on the API's thread; unset members mean no scheduler: nothing is sent, stats answer 503.
+struct SchedulingHooks {
+  // The desired state of an app changed (start, stop, scale, process update, route
+  // destinations, route or app deleted, new current droplet). `restart`: CF's restart, the
+  // app's instances are stopped and started again.
+  std::function<void(const std::string& app_guid, bool restart)> app_changed;
+  // The scheduler's actual instances of a process guid ("<guid>-<version>"); nullopt when it
+  // cannot be reached. May block, briefly (a short timeout).
+  std::function<std::optional<std::vector<sched::ActualLrp>>(const std::string& process_guid)>
+      actual_lrps;
+};
+
 // An error answered in the V3 format; handlers throw it, handle() turns it into a response.
 struct ApiError {
   int status;
@@ -115,6 +130,9 @@ class Api {
   // Packages a previous run left PROCESSING_UPLOAD become FAILED; returns how many.
   int failInterruptedUploads();
 
+  // The scheduler hand-off (server/main.cc wires it; see SchedulingHooks).
+  void setSchedulingHooks(SchedulingHooks hooks) { scheduling_ = std::move(hooks); }
+
   const std::string& defaultSpaceGuid() const { return space_guid_; }
   const std::string& defaultDomainGuid() const { return domain_guid_; }
 
@@ -154,6 +172,7 @@ class Api {
   ApiResponse getProcess(Ctx& c, const std::string& guid);
   ApiResponse updateProcess(Ctx& c, const std::string& guid);
   ApiResponse scaleProcess(Ctx& c, Process process);
+  ApiResponse processStats(Ctx& c, const Process& process);
 
   // Routes and destinations (routes_handlers.cc).
   ApiResponse createRoute(Ctx& c);
@@ -196,6 +215,22 @@ class Api {
   // Appends a staging line (source STG) to the app's log buffer, when there is one.
   void stagingLog(const std::string& app_guid, const std::string& message, bool is_error);
 
+  // Scheduling hooks (scheduling_hooks.cc).
+  void desiredStateChanged(const std::string& app_guid, bool restart = false);
+  // PATCH /v3/apps/:guid/relationships/current_droplet, watched around its handler.
+  struct DropletAssignment {
+    std::string app_guid;
+    std::string droplet_guid;                     // before the request; "" for none
+    std::map<std::string, std::string> versions;  // process guid -> version before
+  };
+  // The app's state before that PATCH; nullopt for any other request.
+  std::optional<DropletAssignment> dropletAssignmentBefore(const Ctx& c);
+  // After it succeeded: a different droplet means new process versions (a new LRP, as in CC)
+  // and a reconcile of the app.
+  void afterDropletAssignment(const DropletAssignment& before);
+  // App guids with a destination on the route.
+  std::vector<std::string> appsRoutedBy(const std::string& route_guid);
+
   // Helpers.
   App requireApp(const std::string& guid);
   ApiResponse startDeleteJob(Ctx& c, const std::string& operation, const std::string& type,
@@ -207,6 +242,7 @@ class Api {
   Store& store_;
   ApiConfig config_;
   StagingServices staging_;
+  SchedulingHooks scheduling_;
   std::string org_guid_, space_guid_, domain_guid_;
 };
 

@@ -195,13 +195,16 @@ ApiResponse Api::deleteApp(Ctx& c, const std::string& guid) {
 
 ApiResponse Api::appAction(Ctx& c, const std::string& guid, const std::string& action) {
   App app = requireApp(guid);
-  // No droplet check yet: staging is a later slice. When builds land, start without a
-  // current droplet must answer 422 "Assign a droplet before starting this app."
+  if (action != "stop" && !store_.getCurrentDroplet(guid)) {
+    throw unprocessable("Assign a droplet before starting this app.");  // the cf CLI's text
+  }
   app.state = action == "stop" ? "STOPPED" : "STARTED";
   app.updated_at = nowIso8601();
   if (store_.updateApp(app) != WriteResult::Ok) {
     throw notFound("App");
   }
+  // Stop deletes the app's LRPs, start puts them; restart (CF: stop, then start) does both.
+  desiredStateChanged(guid, action == "restart");
   return {200, presentApp(c.req.base_url, app), {}};
 }
 

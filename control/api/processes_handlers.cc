@@ -1,7 +1,11 @@
 // /v3/processes and /v3/apps/:guid/processes: read, scale, health check and command.
+#include <chrono>
+
 #include "control/api/api.h"
 #include "control/api/body.h"
 #include "control/api/presenters.h"
+#include "control/scheduling/desired_lrp_builder.h"
+#include "control/scheduling/process_stats.h"
 
 namespace foundry::control {
 
@@ -85,6 +89,7 @@ ApiResponse Api::scaleProcess(Ctx& c, Process p) {
   }
   p.updated_at = nowIso8601();
   if (store_.updateProcess(p) != WriteResult::Ok) throw notFound("Process");
+  desiredStateChanged(p.app_guid);  // instances change in place; memory/disk at the next restart
   auto app = store_.getApp(p.app_guid);
   return {202, presentProcess(c.req.base_url, p, app ? app->space_guid : ""), {}};
 }
@@ -163,8 +168,31 @@ ApiResponse Api::updateProcess(Ctx& c, const std::string& guid) {
   }
   p.updated_at = nowIso8601();
   if (store_.updateProcess(p) != WriteResult::Ok) throw notFound("Process");
+  if (changed_run) desiredStateChanged(p.app_guid);  // a new version: a new LRP
   auto app = store_.getApp(p.app_guid);
   return {200, presentProcess(c.req.base_url, p, app ? app->space_guid : ""), {}};
+}
+
+ApiResponse Api::processStats(Ctx& c, const Process& process) {
+  c.query.allowOnly({});
+  auto app = store_.getApp(process.app_guid);
+  bool started = app && app->state == "STARTED";
+  std::vector<sched::ActualLrp> actual;
+  if (started) {
+    // A stopped app is all DOWN without asking; a started one needs the scheduler.
+    std::optional<std::vector<sched::ActualLrp>> answer;
+    if (scheduling_.actual_lrps) {
+      answer = scheduling_.actual_lrps(scheduling::processGuidFor(process));
+    }
+    if (!answer) {
+      throw ApiError{503, 200002, "CF-StatsUnavailable", "Stats server temporarily unavailable."};
+    }
+    actual = std::move(*answer);
+  }
+  int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  return {200, scheduling::presentProcessStats(process, started, actual, now_ns), {}};
 }
 
 }  // namespace foundry::control

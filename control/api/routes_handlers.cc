@@ -255,6 +255,8 @@ ApiResponse Api::addDestinations(Ctx& c, const std::string& route_guid, bool rep
       fresh.push_back(std::move(d));
     }
   }
+  std::vector<std::string> previous_apps =
+      replace ? appsRoutedBy(route_guid) : std::vector<std::string>{};
   WriteResult r = replace ? store_.replaceDestinations(route_guid, fresh)
                           : store_.addDestinations(fresh);
   if (r == WriteResult::NotFound && !replace && fresh.empty()) {
@@ -264,18 +266,31 @@ ApiResponse Api::addDestinations(Ctx& c, const std::string& route_guid, bool rep
     // The route or an app vanished between the checks and the write (another request).
     throw unprocessable("The route or an app of the destinations no longer exists");
   }
+  // Apps gaining the route, and (replace) apps losing it, get their LRP routes updated.
+  std::vector<std::string> changed = std::move(previous_apps);
+  for (const auto& d : fresh) {
+    if (std::find(changed.begin(), changed.end(), d.app_guid) == changed.end()) {
+      changed.push_back(d.app_guid);
+    }
+  }
+  for (const auto& app_guid : changed) desiredStateChanged(app_guid);
   return {200, presentDestinations(c, *route, store_.listDestinations(route_guid)), {}};
 }
 
 ApiResponse Api::deleteDestination(Ctx&, const std::string& route_guid,
                                    const std::string& destination_guid) {
   if (!store_.getRoute(route_guid)) throw notFound("Route");
+  std::string app_guid;
+  for (const auto& d : store_.listDestinations(route_guid)) {
+    if (d.guid == destination_guid) app_guid = d.app_guid;
+  }
   if (store_.deleteDestination(route_guid, destination_guid) != WriteResult::Ok) {
     // Cloud Controller's wording (a 422, not a 404).
     throw unprocessable(
         "Unable to unmap route from destination. Ensure the route has a destination with this "
         "guid.");
   }
+  desiredStateChanged(app_guid);
   return {204, nullptr, {}};
 }
 

@@ -4,6 +4,8 @@
 //              [--org NAME] [--space NAME] [--log-level info]
 //              [--blobstore-dir DIR] [--stager PATH] [--system-buildpacks DIR]
 //              [--staging-timeout SECONDS] [--nats nats://127.0.0.1:4222]
+//              [--scheduler http://127.0.0.1:9023] [--internal-url http://HOST:PORT]
+//              [--sync-interval 30]
 //
 // One thread: a libevent loop with evhttp (the API is low-rate) in front of Api, with the
 // SqliteStore in DIR/controller.db. Async jobs (deletes) run on the loop right after the 202
@@ -12,6 +14,11 @@
 // follow-ups hop back to the loop through a queue and an event made active from the worker
 // (libevent pthreads). Log lines arrive on
 // nats.c threads into the thread-safe LogBuffer.
+//
+// The scheduler hand-off (control/scheduling/): changes the API makes are turned into desired
+// LRPs on the loop and sent by one Reconciler worker thread; a 1 s loop timer queues the full
+// sync (PUT /v1/sync) at start and every --sync-interval seconds (5 s after a failed one).
+// Stats calls ask the scheduler from the loop with a 2 s timeout.
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -22,6 +29,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -35,6 +45,9 @@
 #include "control/blobstore/local_blobstore.h"
 #include "control/logs/log_buffer.h"
 #include "control/logs/nats_log_subscriber.h"
+#include "control/scheduling/desired_state.h"
+#include "control/scheduling/reconciler.h"
+#include "control/scheduling/scheduler_client.h"
 #include "control/staging/offloader.h"
 #include "control/staging/staging_runner.h"
 #include "control/store/sqlite_store.h"
@@ -174,6 +187,34 @@ void onRequest(evhttp_request* req, void* arg) {
   }
 }
 
+// The full sync's schedule: the loop's 1 s timer queues a sync when it is due and none is in
+// flight; the Reconciler's thread reports the outcome, which sets the next due time.
+struct SyncSchedule {
+  foundry::control::scheduling::DesiredState* desired;
+  foundry::control::scheduling::Reconciler* reconciler;
+  std::chrono::seconds interval;
+  std::atomic<int64_t> next_due_ms{0};  // steady clock; 0: at once
+  std::atomic<bool> in_flight{false};
+};
+
+int64_t steadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+void onSyncTimer(evutil_socket_t, short, void* arg) {
+  auto* s = static_cast<SyncSchedule*>(arg);
+  if (s->in_flight || steadyMs() < s->next_due_ms) return;
+  try {
+    auto all = s->desired->all();
+    s->in_flight = true;
+    s->reconciler->sync(std::move(all));
+  } catch (const std::exception& e) {
+    log::error("controller", "sync-failed", {{"error", e.what()}});
+  }
+}
+
 void onSignal(evutil_socket_t, short, void* arg) {
   event_base_loopbreak(static_cast<event_base*>(arg));
 }
@@ -185,7 +226,9 @@ int usage(const char* why) {
                "  [--blobstore-dir DIR (default DATA_DIR/blobs)] [--stager PATH (default: "
                "stager next to this binary)]\n"
                "  [--system-buildpacks DIR] [--staging-timeout SECONDS (default 900)] "
-               "[--nats URL (logs.> subscriber; off by default)]\n",
+               "[--nats URL (logs.> subscriber; off by default)]\n"
+               "  [--scheduler URL (default http://127.0.0.1:9023; \"\" = none)] "
+               "[--internal-url URL (default http://LISTEN)] [--sync-interval SECONDS (30)]\n",
                why);
   return 2;
 }
@@ -197,6 +240,8 @@ int main(int argc, char** argv) {
   std::string blobstore_dir, nats_url, staging_timeout = "900";
   foundry::control::StagingRunnerConfig staging_config;
   staging_config.stager_path = foundry::control::defaultStagerPath();
+  std::string scheduler_url = "http://127.0.0.1:9023", internal_url;
+  int sync_interval_s = 30;
   foundry::control::ApiConfig config;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -205,7 +250,8 @@ int main(int argc, char** argv) {
     if (a == "--help" || a == "-h") return usage("help") == 2 ? 0 : 0;
     if (a != "--listen" && a != "--data-dir" && a != "--domain" && a != "--org" &&
         a != "--space" && a != "--log-level" && a != "--blobstore-dir" && a != "--stager" &&
-        a != "--system-buildpacks" && a != "--staging-timeout" && a != "--nats") {
+        a != "--system-buildpacks" && a != "--staging-timeout" && a != "--nats" &&
+        a != "--scheduler" && a != "--internal-url" && a != "--sync-interval") {
       return usage(("unknown flag " + a).c_str());
     }
     if (!(v = value())) return usage(("missing value for " + a).c_str());
@@ -220,6 +266,14 @@ int main(int argc, char** argv) {
     if (a == "--system-buildpacks") staging_config.system_buildpacks_dir = v;
     if (a == "--staging-timeout") staging_timeout = v;
     if (a == "--nats") nats_url = v;
+    if (a == "--scheduler") scheduler_url = v;  // "" disables the hand-off
+    if (a == "--internal-url") internal_url = v;
+    if (a == "--sync-interval") {
+      char* end = nullptr;
+      long n = std::strtol(v, &end, 10);
+      if (!*v || *end || n < 1 || n > 3600) return usage("--sync-interval must be 1..3600 seconds");
+      sync_interval_s = static_cast<int>(n);
+    }
   }
   {
     char* end = nullptr;
@@ -238,6 +292,11 @@ int main(int argc, char** argv) {
   std::string host = listen.substr(0, colon);
   int port = std::atoi(listen.c_str() + colon + 1);
   if (port <= 0 || port > 65535) return usage("bad port in --listen");
+  if (!scheduler_url.empty() && scheduler_url.rfind("http://", 0) != 0 &&
+      scheduler_url.rfind("https://", 0) != 0) {
+    return usage("--scheduler must be an http:// URL (or \"\" to disable)");
+  }
+  if (internal_url.empty()) internal_url = "http://" + listen;
   if (mkdir(data_dir.c_str(), 0755) != 0 && errno != EEXIST) {
     log::error("controller", "data-dir-failed", {{"dir", data_dir}, {"error", strerror(errno)}});
     return 1;
@@ -260,6 +319,29 @@ int main(int argc, char** argv) {
     return 1;
   }
   Api api(*store, config);
+  namespace scheduling = foundry::control::scheduling;
+  scheduling::SchedulerClient scheduler(scheduler_url);
+  scheduling::DesiredState desired(*store, internal_url);
+  SyncSchedule sync_schedule{&desired, nullptr, std::chrono::seconds(sync_interval_s)};
+  std::unique_ptr<scheduling::Reconciler> reconciler;
+  if (scheduler.enabled()) {
+    reconciler = std::make_unique<scheduling::Reconciler>(scheduler, [&sync_schedule](bool ok) {
+      auto wait = ok ? sync_schedule.interval
+                     : std::min(sync_schedule.interval, std::chrono::seconds(5));
+      sync_schedule.next_due_ms =
+          steadyMs() + std::chrono::duration_cast<std::chrono::milliseconds>(wait).count();
+      sync_schedule.in_flight = false;
+    });
+    sync_schedule.reconciler = reconciler.get();
+    scheduling::Reconciler* worker = reconciler.get();
+    api.setSchedulingHooks(
+        {[worker, &desired](const std::string& app_guid, bool restart) {
+           worker->reconcileApp({app_guid, desired.forApp(app_guid), restart});
+         },
+         [&scheduler](const std::string& process_guid) {
+           return scheduler.actualLrps(process_guid, /*timeout_ms=*/2000);
+         }});
+  }
   try {
     api.bootstrap();
     api.runPendingJobs();  // jobs a previous run accepted but did not finish
@@ -325,16 +407,25 @@ int main(int argc, char** argv) {
   event* sigterm = evsignal_new(base, SIGTERM, onSignal, base);
   event_add(sigint, nullptr);
   event_add(sigterm, nullptr);
+  event* sync_timer = nullptr;
+  if (reconciler) {
+    sync_timer = event_new(base, -1, EV_PERSIST, onSyncTimer, &sync_schedule);
+    timeval every_second{1, 0};
+    event_add(sync_timer, &every_second);
+    onSyncTimer(-1, 0, &sync_schedule);  // the first sync at once
+  }
   log::info("controller", "controller-started",
             {{"listen", listen}, {"data_dir", data_dir}, {"domain", config.domain},
              {"blobstore_dir", blobstore_dir}, {"stager", staging_config.stager_path},
-             {"nats", nats_url}});
+             {"nats", nats_url}, {"scheduler", scheduler_url.empty() ? "disabled" : scheduler_url},
+             {"internal_url", internal_url}});
   event_base_dispatch(base);
   log::info("controller", "controller-stopped");
   runner.reset();     // kills running stagings and joins the workers
   offloader.reset();  // waits for uploads being assembled (bounded work)
   nats_logs.reset();
   event_free(inbox.wake);
+  if (sync_timer) event_free(sync_timer);
   event_free(sigint);
   event_free(sigterm);
   evhttp_free(http);

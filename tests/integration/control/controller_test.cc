@@ -14,6 +14,8 @@
 #include <sstream>
 #include <thread>
 
+#include "control/api/api.h"
+#include "control/store/sqlite_store.h"
 #include "tests/test_common/http_client.h"
 #include "tests/test_common/ports.h"
 
@@ -49,8 +51,9 @@ class ControllerProcess {
   bool start(bool keep_port = false) {
     for (int attempt = 0; attempt < 5; ++attempt) {
       if (!keep_port || port_ == 0) port_ = freeTcpPort();
+      // --scheduler "": no scheduler hand-off here (tests/integration/control/scheduling_*).
       if (spawn({"--listen", "127.0.0.1:" + std::to_string(port_), "--data-dir", dataDir(),
-                 "--domain", "apps.internal"}) &&
+                 "--domain", "apps.internal", "--scheduler", ""}) &&
           waitReady()) {
         return true;
       }
@@ -187,6 +190,20 @@ class ControllerTest : public ::testing::Test {
     EXPECT_EQ(r.status, 201) << r.body;
     return r.body.value("guid", "");
   }
+  // Start needs a current droplet; staging is not what these tests cover, so the droplet
+  // record is written straight into the running controller's database (WAL allows it).
+  void giveDroplet(const std::string& app) {
+    control::SqliteStore store(controller_.dataDir() + "/controller.db");
+    control::Droplet d;
+    d.guid = control::newGuid();
+    d.app_guid = app;
+    d.package_guid = control::newGuid();
+    d.build_guid = control::newGuid();
+    d.sha256 = std::string(64, '0');
+    d.created_at = d.updated_at = control::nowIso8601();
+    ASSERT_EQ(store.createDroplet(d), control::WriteResult::Ok);
+    ASSERT_EQ(store.setCurrentDroplet(app, d.guid, d.created_at), control::WriteResult::Ok);
+  }
   std::string createRoute(const std::string& host) {
     auto r = post("/v3/routes", {{"host", host},
                                  {"relationships",
@@ -256,6 +273,7 @@ TEST_F(ControllerTest, PushAndRouteFlow) {
   ASSERT_EQ(added.status, 200) << added.body;
   EXPECT_EQ(get("/v3/routes/" + route).body["url"], "demo.apps.internal");
 
+  giveDroplet(app);
   auto started = post("/v3/apps/" + app + "/actions/restart", json::object());
   EXPECT_EQ(started.status, 200);
   EXPECT_EQ(started.body["state"], "STARTED");
@@ -332,6 +350,7 @@ TEST_F(ControllerTest, DataSurvivesRestartAndKill) {
   const std::string app = createApp("durable");
   const std::string web = get("/v3/apps/" + app + "/processes").body["resources"][0]["guid"];
   ASSERT_EQ(post("/v3/processes/" + web + "/actions/scale", {{"instances", 4}}).status, 202);
+  giveDroplet(app);
   ASSERT_EQ(post("/v3/apps/" + app + "/actions/start", json::object()).status, 200);
   const std::string route = createRoute("durable");
   ASSERT_EQ(post("/v3/routes/" + route + "/destinations",

@@ -330,6 +330,18 @@ TEST_F(ApiTest, RenameAndStates) {
   expectError(call("PATCH", "/v3/apps/" + g, json{{"state", "STARTED"}}), 422, 10008,
               "CF-UnprocessableEntity", "Unknown field(s): 'state'");
 
+  expectError(call("POST", "/v3/apps/" + g + "/actions/start"), 422, 10008,
+              "CF-UnprocessableEntity", "Assign a droplet before starting this app.");
+  // A staged droplet (staging's records) made current lets it start.
+  Droplet d;
+  d.guid = newGuid();
+  d.app_guid = g;
+  d.package_guid = newGuid();
+  d.build_guid = newGuid();
+  d.sha256 = std::string(64, '0');
+  d.created_at = d.updated_at = nowIso8601();
+  ASSERT_EQ(store_->createDroplet(d), WriteResult::Ok);
+  ASSERT_EQ(store_->setCurrentDroplet(g, d.guid, d.created_at), WriteResult::Ok);
   EXPECT_EQ(call("POST", "/v3/apps/" + g + "/actions/start").body["state"], "STARTED");
   EXPECT_EQ(call("GET", "/v3/apps/" + g).body["state"], "STARTED");
   EXPECT_EQ(call("POST", "/v3/apps/" + g + "/actions/stop").body["state"], "STOPPED");

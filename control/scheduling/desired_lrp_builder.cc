@@ -1,0 +1,80 @@
+#include "control/scheduling/desired_lrp_builder.h"
+
+#include <algorithm>
+
+namespace foundry::control::scheduling {
+
+namespace {
+// Cloud Controller's defaults when a process leaves them null.
+constexpr int kDefaultHealthCheckTimeoutS = 60;
+constexpr int kDefaultInvocationTimeoutS = 1;
+constexpr int kDefaultIntervalS = 30;
+}  // namespace
+
+std::string processGuidFor(const Process& process) {
+  return process.guid + "-" + process.version;
+}
+
+std::string dropletUrl(const std::string& internal_url, const std::string& droplet_guid) {
+  std::string base = internal_url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base + "/internal/v1/droplets/" + droplet_guid + "/download";
+}
+
+std::string routeHostname(const std::string& host, const std::string& domain_name) {
+  return host.empty() ? domain_name : host + "." + domain_name;
+}
+
+std::map<std::string, std::string> environmentOf(const std::string& environment_json) {
+  std::map<std::string, std::string> env;
+  auto j = nlohmann::json::parse(environment_json, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return env;
+  for (const auto& [key, value] : j.items()) {
+    if (value.is_null()) continue;
+    env[key] = value.is_string() ? value.get<std::string>() : value.dump();
+  }
+  return env;
+}
+
+sched::DesiredLrp buildDesiredLrp(const LrpInputs& in) {
+  const Process& p = in.process;
+  sched::DesiredLrp lrp;
+  lrp.process_guid = processGuidFor(p);
+  lrp.app_guid = in.app.guid;
+  lrp.process_type = p.type;
+  lrp.app_name = in.app.name;
+  lrp.space_guid = in.app.space_guid;
+  lrp.space_name = in.space_name;
+  lrp.organization_guid = in.organization_guid;
+  lrp.organization_name = in.organization_name;
+  lrp.instances = static_cast<int>(p.instances);
+  lrp.memory_mb = static_cast<int>(p.memory_in_mb);
+  lrp.disk_mb = static_cast<int>(p.disk_in_mb);
+  lrp.droplet_guid = in.droplet.guid;
+  lrp.droplet_url = dropletUrl(in.internal_url, in.droplet.guid);
+  lrp.droplet_sha256 = in.droplet.sha256;
+  lrp.start_command = p.command.value_or("");  // "": the droplet's own start command
+  lrp.environment = environmentOf(in.app.environment_variables);
+
+  lrp.health_check.type = p.health_check_type;
+  lrp.health_check.endpoint =
+      p.health_check_type == "http" ? p.health_check_endpoint.value_or("/") : "/";
+  lrp.health_check.timeout_s =
+      static_cast<int>(p.health_check_timeout.value_or(kDefaultHealthCheckTimeoutS));
+  lrp.health_check.invocation_timeout_s =
+      static_cast<int>(p.health_check_invocation_timeout.value_or(kDefaultInvocationTimeoutS));
+  lrp.health_check.interval_s =
+      static_cast<int>(p.health_check_interval.value_or(kDefaultIntervalS));
+
+  for (const auto& r : in.routes) {
+    sched::RouteSpec spec{routeHostname(r.host, r.domain_name), r.path, r.route_guid,
+                          static_cast<int>(r.port)};
+    // Two destinations of one route to the same process and port are one route for the router.
+    if (std::find(lrp.routes.begin(), lrp.routes.end(), spec) == lrp.routes.end()) {
+      lrp.routes.push_back(std::move(spec));
+    }
+  }
+  return lrp;
+}
+
+}  // namespace foundry::control::scheduling

@@ -1,0 +1,56 @@
+#pragma once
+// The desired LRP of one process (scheduler/PROTOCOL.md, DesiredLrp in scheduler/model/lrp.h),
+// built from the controller's records. A pure function: the store reads live in
+// desired_state.h, so this is unit-tested on plain structs.
+//
+// Naming follows Cloud Controller: process_guid = "<process guid>-<process version>", and the
+// version changes whenever what a cell runs changes (command, health check, droplet), so such a
+// change is a new LRP while instances and routes change in place.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "control/store/store.h"
+#include "scheduler/model/lrp.h"
+
+namespace foundry::control::scheduling {
+
+// What the scheduler needs of the app's current droplet.
+struct DropletInfo {
+  std::string guid;
+  std::string sha256;  // hex; "" when unknown (the cell then skips the check)
+};
+
+// One route destination pointing at the process.
+struct RouteBinding {
+  std::string route_guid;
+  std::string host;         // "" for a route on the bare domain
+  std::string domain_name;  // "apps.internal"
+  std::string path;         // "" or "/..."
+  int64_t port = 8080;      // the destination's app port
+};
+
+struct LrpInputs {
+  App app;
+  Process process;
+  std::string space_name;
+  std::string organization_guid, organization_name;
+  DropletInfo droplet;
+  std::vector<RouteBinding> routes;
+  std::string internal_url;  // where cells reach the controller: "http://127.0.0.1:9022"
+};
+
+// "<process guid>-<version>".
+std::string processGuidFor(const Process& process);
+// "<internal_url>/internal/v1/droplets/<guid>/download".
+std::string dropletUrl(const std::string& internal_url, const std::string& droplet_guid);
+// "host.domain", or just the domain for an empty host.
+std::string routeHostname(const std::string& host, const std::string& domain_name);
+// The app's environment_variables (a JSON object kept as text) as strings: strings as they
+// are, numbers and booleans in their JSON spelling, nulls left out. Bad text -> empty.
+std::map<std::string, std::string> environmentOf(const std::string& environment_json);
+
+sched::DesiredLrp buildDesiredLrp(const LrpInputs& in);
+
+}  // namespace foundry::control::scheduling

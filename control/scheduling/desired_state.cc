@@ -1,0 +1,70 @@
+#include "control/scheduling/desired_state.h"
+
+namespace foundry::control::scheduling {
+
+std::optional<DropletInfo> currentDroplet(Store& store, const App& app) {
+  if (!app.droplet_guid || app.droplet_guid->empty()) return std::nullopt;
+  auto droplet = store.getCurrentDroplet(app.guid);
+  if (!droplet) return std::nullopt;
+  return DropletInfo{droplet->guid, droplet->sha256};
+}
+
+DesiredState::DesiredState(Store& store, std::string internal_url)
+    : store_(store), internal_url_(std::move(internal_url)) {}
+
+std::vector<sched::DesiredLrp> DesiredState::forApp(const std::string& app_guid) {
+  auto app = store_.getApp(app_guid);
+  if (!app) return {};
+  return forApp(*app);
+}
+
+std::vector<sched::DesiredLrp> DesiredState::all() {
+  std::vector<sched::DesiredLrp> lrps;
+  for (const App& app : store_.listApps({})) {
+    for (auto& lrp : forApp(app)) lrps.push_back(std::move(lrp));
+  }
+  return lrps;
+}
+
+std::vector<sched::DesiredLrp> DesiredState::forApp(const App& app) {
+  if (app.state != "STARTED") return {};
+  auto droplet = currentDroplet(store_, app);
+  if (!droplet) return {};
+  LrpInputs in;
+  in.app = app;
+  in.droplet = *droplet;
+  in.internal_url = internal_url_;
+  if (auto space = store_.getSpace(app.space_guid)) {
+    in.space_name = space->name;
+    in.organization_guid = space->organization_guid;
+    if (auto org = store_.getOrganization(space->organization_guid)) {
+      in.organization_name = org->name;
+    }
+  }
+  std::vector<sched::DesiredLrp> lrps;
+  for (const Process& process : store_.listProcesses(app.guid)) {
+    in.process = process;
+    in.routes = routesOf(app.guid, process.type);
+    lrps.push_back(buildDesiredLrp(in));
+  }
+  return lrps;
+}
+
+std::vector<RouteBinding> DesiredState::routesOf(const std::string& app_guid,
+                                                 const std::string& type) {
+  std::vector<RouteBinding> bindings;
+  RouteFilter filter;
+  filter.app_guids = {app_guid};
+  for (const Route& route : store_.listRoutes(filter)) {
+    auto domain = store_.getDomain(route.domain_guid);
+    if (!domain) continue;
+    for (const Destination& d : store_.listDestinations(route.guid)) {
+      if (d.app_guid == app_guid && d.process_type == type) {
+        bindings.push_back({route.guid, route.host, domain->name, route.path, d.port});
+      }
+    }
+  }
+  return bindings;
+}
+
+}  // namespace foundry::control::scheduling
