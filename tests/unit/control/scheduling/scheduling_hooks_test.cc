@@ -169,6 +169,36 @@ TEST_F(SchedulingHooksTest, ScaleAndProcessUpdate) {
   EXPECT_NE(lrp.process_guid, before.guid + "-" + before.version);
 }
 
+TEST_F(SchedulingHooksTest, NewCurrentDropletIsANewLrp) {
+  std::string app = createApp("a");
+  call("POST", "/v3/apps/" + app + "/actions/start");
+  std::string before = desired_->forApp(app).at(0).process_guid;
+  Droplet d;
+  d.guid = "drop-2";
+  d.app_guid = app;
+  d.package_guid = newGuid();
+  d.build_guid = newGuid();
+  d.sha256 = "sha-2";
+  d.created_at = d.updated_at = nowIso8601();
+  ASSERT_EQ(store_->createDroplet(d), WriteResult::Ok);
+  changes_.clear();
+  auto r = call("PATCH", "/v3/apps/" + app + "/relationships/current_droplet",
+                {{"data", {{"guid", "drop-2"}}}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(changedApps(), std::vector<std::string>{app});
+  auto lrp = desired_->forApp(app).at(0);
+  EXPECT_NE(lrp.process_guid, before);
+  EXPECT_EQ(lrp.droplet_guid, "drop-2");
+  EXPECT_EQ(lrp.droplet_sha256, "sha-2");
+
+  // The same droplet again changes nothing.
+  r = call("PATCH", "/v3/apps/" + app + "/relationships/current_droplet",
+           {{"data", {{"guid", "drop-2"}}}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(changes_.empty());
+  EXPECT_EQ(desired_->forApp(app).at(0).process_guid, lrp.process_guid);
+}
+
 TEST_F(SchedulingHooksTest, RouteDestinationsReconcileTheAppsInvolved) {
   std::string a = createApp("a"), b = createApp("b");
   call("POST", "/v3/apps/" + a + "/actions/start");
