@@ -4,6 +4,7 @@
     defined(CONTROLLER_BINARY)
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
