@@ -375,7 +375,8 @@ TEST_F(SchedulingHandoffTest, ChangesBecomeLrpCallsAndStatsReadActualLrps) {
   EXPECT_EQ(del.path, "/v1/desired_lrps/" + process_guid);
   stats = call("GET", "/v3/processes/" + process["guid"].get<std::string>() + "/stats");
   ASSERT_EQ(stats.status, 200);
-  for (const auto& item : json::parse(stats.body)["resources"]) {
+  const json down = json::parse(stats.body);  // named: a range-for over a temporary's member dangles
+  for (const auto& item : down["resources"]) {
     EXPECT_EQ(item["state"], "DOWN");
   }
   EXPECT_EQ(scheduler.writes().size(), 7u);

@@ -135,7 +135,12 @@ bool Platform::start() {
   for (int i = 0; i < 2; ++i) {
     uint16_t cell_port = freeTcpPort();
     std::string id = "cell-z" + std::to_string(i + 1);
-    std::string ports = std::to_string(41000 + i * 1000) + "-" + std::to_string(41999 + i * 1000);
+    // App ports below the kernel's ephemeral range (32768+), where test backends binding port 0
+    // land, and apart per test process: ctest runs two platforms at once, and an instance that
+    // never listens (the failing-health-check test) must not find another test's server on
+    // its port.
+    int base = 10000 + static_cast<int>(getpid() % 40) * 500 + i * 250;
+    std::string ports = std::to_string(base) + "-" + std::to_string(base + 249);
     cells_.push_back(std::make_unique<ChildProcess>(
         id, CELL_BINARY,
         std::vector<std::string>{"--listen", hostPort(cell_port), "--id", id, "--zone",
