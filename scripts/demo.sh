@@ -64,12 +64,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-pick_port() { # WANTED NAME: WANTED if free, else a free one (and say so)
-  if port_free "$1" 2> /dev/null; then echo "$1"; else
-    local p; p=$(free_port); echo "port $1 ($2) is taken, using $p instead" >&2; echo "$p"
-  fi
-}
-
 step "Starting nats-server and the router"
 NATS_PORT=$(pick_port 4222 nats)
 nats_start "$NATS_PORT" "$RUN/nats.log" || fail "nats-server did not start"

@@ -64,12 +64,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-pick_port() { # WANTED NAME: WANTED if free, else a free one (and say so)
-  if port_free "$1" 2> /dev/null; then echo "$1"; else
-    local p; p=$(free_port); echo "port $1 ($2) is taken, using $p instead" >&2; echo "$p"
-  fi
-}
-
 # --- NATS --------------------------------------------------------------------------------------
 step "Starting nats-server"
 NATS_PORT=$(pick_port 4222 nats)

@@ -55,3 +55,9 @@ free_port() {
   done
   echo "no free port found" >&2; return 1
 }
+
+pick_port() { # WANTED NAME: WANTED if free, else a free one (and say so on stderr)
+  if port_free "$1" 2> /dev/null; then echo "$1"; else
+    local p; p=$(free_port); echo "port $1 ($2) is taken, using $p instead" >&2; echo "$p"
+  fi
+}
