@@ -9,7 +9,7 @@ set -euo pipefail
 
 PACKAGES=(
   # toolchain
-  build-essential cmake ninja-build pkg-config clang
+  build-essential cmake ninja-build pkg-config clang ccache
   libclang-rt-14-dev        # libFuzzer and sanitizer runtimes for clang
   # libraries (see DEPENDENCIES.md in the shared docs for the CMake side)
   libevent-dev libnats-dev libssl-dev libre2-dev libjemalloc-dev

@@ -28,6 +28,10 @@ while [ $# -gt 0 ]; do
   shift
 done
 JOBS=${JOBS:-2}
+# ccache: paths relative to the checkout and no working directory in the hash, so a fresh
+# clone elsewhere (CI) reuses what an earlier build of the same sources on this machine cached.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$ROOT} CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
+export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
 CTEST_TIMEOUT=${CTEST_TIMEOUT:-300}
 
 # Sanitizers: stop at the first error, report leaks. LeakSanitizer needs ptrace-like access to

@@ -36,6 +36,7 @@ struct ApiRequest {
   std::string body;      // raw body ("" if none)
   std::string base_url;  // "http://127.0.0.1:9022": prefix for every link href
   std::string content_type;  // the Content-Type header ("" if none): multipart uploads
+  std::string authorization;  // the Authorization header ("" if none)
 };
 
 struct ApiResponse {

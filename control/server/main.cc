@@ -140,6 +140,9 @@ void onRequest(evhttp_request* req, void* arg) {
   const char* content_type =
       evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
   r.content_type = content_type ? content_type : "";
+  const char* authorization =
+      evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+  r.authorization = authorization ? authorization : "";
 
   ApiResponse resp = s->api->handle(r);
   int file_fd = -1;
