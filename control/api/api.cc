@@ -6,6 +6,7 @@
 #include <random>
 
 #include "control/api/presenters.h"
+#include "control/auth/token_service.h"
 #include "router/common/log.h"
 
 namespace foundry::control {
@@ -137,9 +138,20 @@ Api::Api(Store& store, ApiConfig config) : store_(store), config_(std::move(conf
 
 void Api::bootstrap() {
   const std::string now = nowIso8601();
+  // CF gives every new organization the quota named `default` (unlimited until an operator
+  // changes it).
+  auto quotas = store_.listOrganizationQuotas({{}, {"default"}, {}});
+  if (quotas.empty()) {
+    OrganizationQuota q{newGuid(), "default", {}, now, now};
+    if (store_.createOrganizationQuota(q) != WriteResult::Ok) {
+      throw StoreError("cannot create the default organization quota");
+    }
+    quotas.push_back(q);
+  }
+  default_quota_guid_ = quotas[0].guid;
   auto orgs = store_.listOrganizations({{}, {config_.organization_name}});
   if (orgs.empty()) {
-    Organization o{newGuid(), config_.organization_name, false, now, now};
+    Organization o{newGuid(), config_.organization_name, false, now, now, default_quota_guid_};
     if (store_.createOrganization(o) != WriteResult::Ok) {
       throw StoreError("cannot create the default organization");
     }
@@ -147,19 +159,19 @@ void Api::bootstrap() {
   }
   org_guid_ = orgs[0].guid;
   std::optional<Space> space;
-  for (const auto& s : store_.listSpaces({{}, {config_.space_name}})) {
+  for (const auto& s : store_.listSpaces({{}, {config_.space_name}, {}})) {
     if (s.organization_guid == org_guid_) {
       space = s;
     }
   }
   if (!space) {
-    space = Space{newGuid(), config_.space_name, org_guid_, now, now};
+    space = Space{newGuid(), config_.space_name, org_guid_, now, now, std::nullopt};
     if (store_.createSpace(*space) != WriteResult::Ok) {
       throw StoreError("cannot create the default space");
     }
   }
   space_guid_ = space->guid;
-  auto domains = store_.listDomains({{}, {config_.domain}});
+  auto domains = store_.listDomains({{}, {config_.domain}, std::nullopt});
   if (domains.empty()) {
     Domain d{newGuid(), config_.domain, false, std::nullopt, now, now};
     if (store_.createDomain(d) != WriteResult::Ok) {
@@ -185,6 +197,33 @@ ApiResponse Api::handle(const ApiRequest& request) {
     start = end + 1;
   }
   try {
+    const std::string& p0 = c.segs.empty() ? std::string() : c.segs[0];
+    if (p0 == "uaa") {
+      if (!tokens_) throw ApiError{503, 10001, "UnknownError", "No token service"};
+      return tokens_->handle(request);
+    }
+    // Open: the root documents and log-cache's info (the CLI reads them before logging in),
+    // and /internal/, which the server admits only with the platform's internal credentials.
+    const bool open = (request.method == "GET" &&
+                       (c.segs.empty() || (c.segs.size() == 1 && p0 == "v3") ||
+                        (c.segs.size() == 2 && p0 == "v3" && c.segs[1] == "info") ||
+                        (c.segs.size() == 3 && p0 == "api" && c.segs[2] == "info"))) ||
+                      p0 == "internal";
+    if (!open) {
+      if (!tokens_) throw ApiError{401, 10002, "CF-NotAuthenticated", "Authentication error"};
+      Identity who = tokens_->authenticate(request.authorization,
+                                           static_cast<int64_t>(std::time(nullptr)));
+      // CC asks cloud_controller.read for reads and .write for changes (or a global role).
+      const bool reading = request.method == "GET" || request.method == "HEAD";
+      if (!who.hasScope(kScopeAdmin) &&
+          !(reading ? who.hasScope(kScopeRead) || who.hasScope(kScopeAdminReadOnly) ||
+                          who.hasScope(kScopeGlobalAuditor)
+                    : who.hasScope(kScopeWrite))) {
+        throw ApiError{403, 10003, "CF-NotAuthorized",
+                       "You are not authorized to perform the requested action"};
+      }
+      c.perm.emplace(std::move(who), store_);
+    }
     // The current-droplet PATCH is staging's handler; the scheduling side watches it here.
     auto droplet_before = dropletAssignmentBefore(c);
     ApiResponse response = dispatch(c);
@@ -232,17 +271,63 @@ ApiResponse Api::dispatch(Ctx& c) {
   }
   if (n >= 1 && s[0] == "v3") {
     if (m == "GET" && is({"v3"})) return v3Root(c);
+    if (m == "GET" && is({"v3", "info"})) return v3Info(c);
+    if (m == "POST" && is({"v3", "organizations"})) return createOrganization(c);
     if (m == "GET" && is({"v3", "organizations"})) return listOrganizations(c);
     if (m == "GET" && is({"v3", "organizations", "*"})) return getOrganization(c, s[2]);
+    if (m == "PATCH" && is({"v3", "organizations", "*"})) return updateOrganization(c, s[2]);
+    if (m == "DELETE" && is({"v3", "organizations", "*"})) return deleteOrganization(c, s[2]);
     if (m == "GET" && is({"v3", "organizations", "*", "domains", "default"})) {
-      getOrganization(c, s[2]);
-      return getDomain(c, domain_guid_);
+      return defaultDomain(c, s[2]);
     }
+    if (m == "GET" && is({"v3", "organizations", "*", "domains"})) {
+      authorizeOrg(c, s[2], false, "Organization");
+      return listDomains(c, s[2]);
+    }
+    if (m == "POST" && is({"v3", "spaces"})) return createSpace(c);
     if (m == "GET" && is({"v3", "spaces"})) return listSpaces(c);
     if (m == "GET" && is({"v3", "spaces", "*"})) return getSpace(c, s[2]);
-    if (m == "GET" && is({"v3", "domains"})) return listDomains(c);
+    if (m == "PATCH" && is({"v3", "spaces", "*"})) return updateSpace(c, s[2]);
+    if (m == "DELETE" && is({"v3", "spaces", "*"})) return deleteSpace(c, s[2]);
+    if (m == "POST" && is({"v3", "domains"})) return createDomain(c);
+    if (m == "GET" && is({"v3", "domains"})) return listDomains(c, "");
     if (m == "GET" && is({"v3", "domains", "*"})) return getDomain(c, s[2]);
+    if (m == "DELETE" && is({"v3", "domains", "*"})) return deleteDomain(c, s[2]);
     if (m == "GET" && is({"v3", "jobs", "*"})) return getJob(c, s[2]);
+
+    if (m == "POST" && is({"v3", "roles"})) return createRole(c);
+    if (m == "GET" && is({"v3", "roles"})) return listRoles(c);
+    if (m == "GET" && is({"v3", "roles", "*"})) return getRole(c, s[2]);
+    if (m == "DELETE" && is({"v3", "roles", "*"})) return deleteRole(c, s[2]);
+    if (m == "POST" && is({"v3", "users"})) return createUser(c);
+    if (m == "GET" && is({"v3", "users"})) return listUsers(c);
+    if (m == "GET" && is({"v3", "users", "*"})) return getUser(c, s[2]);
+    if (m == "DELETE" && is({"v3", "users", "*"})) return deleteUser(c, s[2]);
+    if (m == "POST" && is({"v3", "organization_quotas"})) return createOrganizationQuota(c);
+    if (m == "GET" && is({"v3", "organization_quotas"})) return listOrganizationQuotas(c);
+    if (m == "GET" && is({"v3", "organization_quotas", "*"})) return getOrganizationQuota(c, s[2]);
+    if (m == "PATCH" && is({"v3", "organization_quotas", "*"})) {
+      return updateOrganizationQuota(c, s[2]);
+    }
+    if (m == "DELETE" && is({"v3", "organization_quotas", "*"})) {
+      return deleteOrganizationQuota(c, s[2]);
+    }
+    if (m == "POST" && is({"v3", "organization_quotas", "*", "relationships", "organizations"})) {
+      return applyOrganizationQuota(c, s[2]);
+    }
+    if (m == "POST" && is({"v3", "space_quotas"})) return createSpaceQuota(c);
+    if (m == "GET" && is({"v3", "space_quotas"})) return listSpaceQuotas(c);
+    if (m == "GET" && is({"v3", "space_quotas", "*"})) return getSpaceQuota(c, s[2]);
+    if (m == "PATCH" && is({"v3", "space_quotas", "*"})) return updateSpaceQuota(c, s[2]);
+    if (m == "DELETE" && is({"v3", "space_quotas", "*"})) return deleteSpaceQuota(c, s[2]);
+    if (m == "POST" && is({"v3", "space_quotas", "*", "relationships", "spaces"})) {
+      return applySpaceQuota(c, s[2]);
+    }
+    if (m == "DELETE" && is({"v3", "space_quotas", "*", "relationships", "spaces", "*"})) {
+      return removeSpaceQuota(c, s[2], s[5]);
+    }
+    if (m == "GET" && is({"v3", "audit_events"})) return listAuditEvents(c);
+    if (m == "GET" && is({"v3", "audit_events", "*"})) return getAuditEvent(c, s[2]);
 
     if (m == "POST" && is({"v3", "apps"})) return createApp(c);
     if (m == "GET" && is({"v3", "apps"})) return listApps(c);
@@ -255,21 +340,21 @@ ApiResponse Api::dispatch(Ctx& c) {
     }
     if (m == "GET" && is({"v3", "apps", "*", "processes"})) return listAppProcesses(c, s[2]);
     if (m == "GET" && is({"v3", "apps", "*", "routes"})) {
-      requireApp(s[2]);
+      requireApp(c, s[2]);
       return listRoutes(c, s[2]);
     }
     if (m == "GET" && is({"v3", "apps", "*", "processes", "*"})) {
       return getAppProcess(c, s[2], s[4]);
     }
     if (m == "POST" && is({"v3", "apps", "*", "processes", "*", "actions", "scale"})) {
-      requireApp(s[2]);
+      requireApp(c, s[2]);
       for (auto& p : store_.listProcesses(s[2])) {
         if (p.type == s[4]) return scaleProcess(c, p);
       }
       throw notFound("Process");
     }
     if (m == "GET" && is({"v3", "apps", "*", "processes", "*", "stats"})) {
-      requireApp(s[2]);
+      requireApp(c, s[2]);
       for (auto& p : store_.listProcesses(s[2])) {
         if (p.type == s[4]) return processStats(c, p);
       }
@@ -277,14 +362,16 @@ ApiResponse Api::dispatch(Ctx& c) {
     }
     if (m == "GET" && is({"v3", "processes", "*", "stats"})) {
       auto p = store_.getProcess(s[2]);
-      if (!p) throw notFound("Process");
+      if (!p || !store_.getApp(p->app_guid)) throw notFound("Process");
+      authorizeSpace(c, store_.getApp(p->app_guid)->space_guid, Access::Read, "Process");
       return processStats(c, *p);
     }
     if (m == "GET" && is({"v3", "processes", "*"})) return getProcess(c, s[2]);
     if (m == "PATCH" && is({"v3", "processes", "*"})) return updateProcess(c, s[2]);
     if (m == "POST" && is({"v3", "processes", "*", "actions", "scale"})) {
       auto p = store_.getProcess(s[2]);
-      if (!p) throw notFound("Process");
+      if (!p || !store_.getApp(p->app_guid)) throw notFound("Process");
+      authorizeSpace(c, store_.getApp(p->app_guid)->space_guid, Access::Read, "Process");
       return scaleProcess(c, *p);
     }
 
@@ -332,7 +419,8 @@ ApiResponse Api::dispatch(Ctx& c) {
 ApiResponse Api::startDeleteJob(Ctx& c, const std::string& operation, const std::string& type,
                                 const std::string& guid) {
   const std::string now = nowIso8601();
-  Job job{newGuid(), operation, "PROCESSING", type, guid, "[]", "[]", now, now};
+  Job job{newGuid(), operation, "PROCESSING", type, guid, "[]", "[]", now, now,
+          c.perm ? c.who().user_guid.empty() ? c.who().client_id : c.who().user_guid : ""};
   if (store_.createJob(job) != WriteResult::Ok) {
     throw StoreError("cannot record job " + operation);
   }
@@ -342,21 +430,9 @@ ApiResponse Api::startDeleteJob(Ctx& c, const std::string& operation, const std:
 int Api::runPendingJobs() {
   int ran = 0;
   for (Job job : store_.listJobsInState("PROCESSING")) {
-    WriteResult r = WriteResult::NotFound;
-    std::vector<std::string> changed_apps;  // whose desired LRPs this job changes
-    if (job.operation == "app.delete") {
-      r = store_.deleteApp(job.resource_guid);
-      changed_apps = {job.resource_guid};
-    } else if (job.operation == "route.delete") {
-      changed_apps = appsRoutedBy(job.resource_guid);
-      r = store_.deleteRoute(job.resource_guid);
-    }
-    for (const auto& app_guid : changed_apps) desiredStateChanged(app_guid);
-    // NotFound: already gone (e.g. two deletes raced, or we crashed after the delete).
-    if (r == WriteResult::Ok || r == WriteResult::NotFound) {
-      job.state = "COMPLETE";
-    } else {
-      job.state = "FAILED";
+    const bool ok = runJob(job);
+    job.state = ok ? "COMPLETE" : "FAILED";
+    if (!ok && job.errors == "[]") {
       job.errors = json::array({{{"code", 10001},
                                  {"title", "UnknownError"},
                                  {"detail", "the " + job.operation + " did not complete"}}})
@@ -371,9 +447,56 @@ int Api::runPendingJobs() {
   return ran;
 }
 
+bool Api::runJob(Job& job) {
+  // NotFound counts as done: already gone (two deletes raced, or we crashed after the delete).
+  auto done = [](WriteResult r) { return r == WriteResult::Ok || r == WriteResult::NotFound; };
+  auto deleteApp = [&](const std::string& app_guid) {
+    WriteResult r = store_.deleteApp(app_guid);
+    desiredStateChanged(app_guid);
+    return done(r);
+  };
+  auto deleteRoute = [&](const std::string& route_guid) {
+    auto apps = appsRoutedBy(route_guid);
+    WriteResult r = store_.deleteRoute(route_guid);
+    for (const auto& app_guid : apps) desiredStateChanged(app_guid);
+    return done(r);
+  };
+  // A space goes with its apps and routes (CC deletes them recursively).
+  auto deleteSpace = [&](const std::string& space_guid) {
+    bool ok = true;
+    for (const auto& a : store_.listApps({{}, {}, {space_guid}})) ok = deleteApp(a.guid) && ok;
+    for (const auto& r : store_.listRoutes({{}, {}, {}, {}, {space_guid}, {}})) {
+      ok = deleteRoute(r.guid) && ok;
+    }
+    return ok && done(store_.deleteSpace(space_guid));
+  };
+  if (job.operation == "app.delete") return deleteApp(job.resource_guid);
+  if (job.operation == "route.delete") return deleteRoute(job.resource_guid);
+  if (job.operation == "space.delete") return deleteSpace(job.resource_guid);
+  if (job.operation == "organization.delete") {
+    bool ok = true;
+    for (const auto& s : store_.listSpaces({{}, {}, {job.resource_guid}})) {
+      ok = deleteSpace(s.guid) && ok;
+    }
+    for (const auto& d : store_.listDomains({{}, {}, std::nullopt})) {
+      if (d.organization_guid == job.resource_guid) ok = done(store_.deleteDomain(d.guid)) && ok;
+    }
+    return ok && done(store_.deleteOrganization(job.resource_guid));
+  }
+  if (job.operation == "domain.delete") return done(store_.deleteDomain(job.resource_guid));
+  if (job.operation == "role.delete") return done(store_.deleteRole(job.resource_guid));
+  if (job.operation == "user.delete") return done(store_.deleteUser(job.resource_guid));
+  if (job.operation == "organization_quota.delete") {
+    return done(store_.deleteOrganizationQuota(job.resource_guid));
+  }
+  return false;
+}
+
 ApiResponse Api::getJob(Ctx& c, const std::string& guid) {
   auto job = store_.getJob(guid);
-  if (!job) throw notFound("Job");
+  // A job is its starter's (and readable by global readers): others cannot even learn of it.
+  const std::string me = c.who().isClient() ? c.who().client_id : c.who().user_guid;
+  if (!job || (!c.can().canReadGlobally() && job->user_guid != me)) throw notFound("Job");
   return {200, presentJob(c.req.base_url, *job), {}};
 }
 

@@ -19,6 +19,8 @@
 #include <utility>
 #include <vector>
 
+#include "control/auth/identity.h"
+#include "control/auth/permissions.h"
 #include "control/store/store.h"
 #include "scheduler/model/lrp.h"
 
@@ -26,6 +28,7 @@ namespace foundry::control {
 
 class Blobstore;
 class StagingBackend;
+class TokenService;
 class LogBuffer;
 struct StagingResult;
 
@@ -94,6 +97,7 @@ struct ApiError {
 };
 
 ApiError notFound(const std::string& what);        // 404 CF-ResourceNotFound "<what> not found"
+ApiError notAuthorized();                          // 403 CF-NotAuthorized
 ApiError unprocessable(const std::string& detail);  // 422 CF-UnprocessableEntity
 ApiError badQuery(const std::string& detail);      // 400 CF-BadQueryParameter
 
@@ -115,8 +119,12 @@ class Api {
  public:
   Api(Store& store, ApiConfig config);
 
-  // Creates the default organization, space and shared domain when absent (idempotent).
+  // Creates the `default` organization quota, the default organization, space and shared
+  // domain when absent (idempotent).
   void bootstrap();
+  // The token service behind /uaa and every authenticated call (required: without it every
+  // call but the open ones answers 401).
+  void useTokenService(TokenService* tokens) { tokens_ = tokens; }
   // Answers one request. Never throws: store failures become 500 UnknownError.
   ApiResponse handle(const ApiRequest& request);
   // Runs every PROCESSING job (async deletes) to COMPLETE or FAILED; returns how many ran.
@@ -142,20 +150,28 @@ class Api {
     const ApiRequest& req;
     std::vector<std::string> segs;  // path split on '/', empty pieces dropped
     Query query;
+    std::optional<Permissions> perm;  // set for every authenticated call
     nlohmann::json body() const;  // parsed body; 400 CF-MessageParseError unless an object
     std::string url(const std::string& path) const { return req.base_url + path; }
+    const Permissions& can() const { return *perm; }
+    const Identity& who() const { return perm->identity(); }
   };
+
+  // What a change needs in a space (control/auth/permissions.h has the role sets).
+  enum class Access { Read, Write, Operate, Manage };
 
   ApiResponse dispatch(Ctx& c);
 
   // Root, tenancy, jobs (tenancy_handlers.cc).
   ApiResponse root(Ctx& c);
   ApiResponse v3Root(Ctx& c);
+  ApiResponse v3Info(Ctx& c);
   ApiResponse listOrganizations(Ctx& c);
   ApiResponse getOrganization(Ctx& c, const std::string& guid);
   ApiResponse listSpaces(Ctx& c);
   ApiResponse getSpace(Ctx& c, const std::string& guid);
-  ApiResponse listDomains(Ctx& c);
+  // With org_guid: GET /v3/organizations/:guid/domains.
+  ApiResponse listDomains(Ctx& c, const std::string& org_guid);
   ApiResponse getDomain(Ctx& c, const std::string& guid);
   ApiResponse getJob(Ctx& c, const std::string& guid);
 
@@ -232,19 +248,78 @@ class Api {
   // App guids with a destination on the route.
   std::vector<std::string> appsRoutedBy(const std::string& route_guid);
 
+  // Tenancy (tenancy_handlers.cc, roles_handlers.cc, quotas_handlers.cc, users_handlers.cc).
+  ApiResponse createOrganization(Ctx& c);
+  ApiResponse updateOrganization(Ctx& c, const std::string& guid);
+  ApiResponse deleteOrganization(Ctx& c, const std::string& guid);
+  ApiResponse createSpace(Ctx& c);
+  ApiResponse updateSpace(Ctx& c, const std::string& guid);
+  ApiResponse deleteSpace(Ctx& c, const std::string& guid);
+  ApiResponse createDomain(Ctx& c);
+  ApiResponse deleteDomain(Ctx& c, const std::string& guid);
+  ApiResponse defaultDomain(Ctx& c, const std::string& org_guid);
+  ApiResponse createRole(Ctx& c);
+  ApiResponse listRoles(Ctx& c);
+  ApiResponse getRole(Ctx& c, const std::string& guid);
+  ApiResponse deleteRole(Ctx& c, const std::string& guid);
+  ApiResponse createUser(Ctx& c);
+  ApiResponse listUsers(Ctx& c);
+  ApiResponse getUser(Ctx& c, const std::string& guid);
+  ApiResponse deleteUser(Ctx& c, const std::string& guid);
+  ApiResponse createOrganizationQuota(Ctx& c);
+  ApiResponse listOrganizationQuotas(Ctx& c);
+  ApiResponse getOrganizationQuota(Ctx& c, const std::string& guid);
+  ApiResponse updateOrganizationQuota(Ctx& c, const std::string& guid);
+  ApiResponse deleteOrganizationQuota(Ctx& c, const std::string& guid);
+  ApiResponse applyOrganizationQuota(Ctx& c, const std::string& guid);
+  ApiResponse createSpaceQuota(Ctx& c);
+  ApiResponse listSpaceQuotas(Ctx& c);
+  ApiResponse getSpaceQuota(Ctx& c, const std::string& guid);
+  ApiResponse updateSpaceQuota(Ctx& c, const std::string& guid);
+  ApiResponse deleteSpaceQuota(Ctx& c, const std::string& guid);
+  ApiResponse applySpaceQuota(Ctx& c, const std::string& guid);
+  ApiResponse removeSpaceQuota(Ctx& c, const std::string& guid, const std::string& space_guid);
+  ApiResponse listAuditEvents(Ctx& c);
+  ApiResponse getAuditEvent(Ctx& c, const std::string& guid);
+
+  // Authorization (authorization.cc). Each throws the V3 error: 404 "<what> not found" when
+  // the caller may not read the thing, 403 CF-NotAuthorized when they may read but not do
+  // `access`, 403 CF-OrgSuspended for a change in a suspended org (admins excepted).
+  Space authorizeSpace(const Ctx& c, const std::string& space_guid, Access access,
+                       const std::string& what);
+  Organization authorizeOrg(const Ctx& c, const std::string& org_guid, bool manage,
+                            const std::string& what);
+  // The app, if the caller may do `access` to it.
+  App requireApp(const Ctx& c, const std::string& guid, Access access = Access::Read);
+  Route requireRoute(const Ctx& c, const std::string& guid, Access access);
+  // 403 unless the caller is an admin.
+  void requireAdmin(const Ctx& c);
+  // Records an audit event by the caller on a resource in a space ("" = org-level / none).
+  void audit(const Ctx& c, const std::string& type, const std::string& target_type,
+             const std::string& target_guid, const std::string& target_name,
+             const std::string& space_guid, const nlohmann::json& data = nlohmann::json::object());
+
+  // Quotas (quota_checks.cc): 422 with CC's texts when starting or scaling `process` (with its
+  // new values) in a STARTED app would exceed the org's or the space's quota.
+  void checkProcessQuota(const Space& space, const Process& process);
+  // Before creating a route in the space.
+  void checkRouteQuota(const Space& space);
+
   // Helpers.
-  App requireApp(const std::string& guid);
   ApiResponse startDeleteJob(Ctx& c, const std::string& operation, const std::string& type,
                              const std::string& guid);
+  // Runs one job's work; false when it failed.
+  bool runJob(Job& job);
   nlohmann::json presentRoute(const Ctx& c, const Route& route);
   nlohmann::json presentDestinations(const Ctx& c, const Route& route,
                                      const std::vector<Destination>& destinations);
 
   Store& store_;
+  TokenService* tokens_ = nullptr;
   ApiConfig config_;
   StagingServices staging_;
   SchedulingHooks scheduling_;
-  std::string org_guid_, space_guid_, domain_guid_;
+  std::string org_guid_, space_guid_, domain_guid_, default_quota_guid_;
 };
 
 }  // namespace foundry::control

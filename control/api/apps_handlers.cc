@@ -89,12 +89,6 @@ std::string checkName(const json& body, bool required) {
 
 }  // namespace
 
-App Api::requireApp(const std::string& guid) {
-  auto app = store_.getApp(guid);
-  if (!app) throw notFound("App");
-  return *app;
-}
-
 ApiResponse Api::createApp(Ctx& c) {
   json b = c.body();
   body::allowOnly(b, {"name", "relationships", "lifecycle", "environment_variables"});
@@ -106,9 +100,11 @@ ApiResponse Api::createApp(Ctx& c) {
   if (!space_guid) {
     throw unprocessable("Relationships space can't be blank");
   }
-  if (!store_.getSpace(*space_guid)) {
+  auto space = store_.getSpace(*space_guid);
+  if (!space || !c.can().canReadSpace(*space)) {
     throw unprocessable("Invalid space. Ensure that the space exists and you have access to it.");
   }
+  authorizeSpace(c, *space_guid, Access::Write, "Space");
   app.space_guid = *space_guid;
   applyLifecycle(b, &app);
   if (b.contains("environment_variables")) {
@@ -131,6 +127,7 @@ ApiResponse Api::createApp(Ctx& c) {
     default:
       throw unprocessable("Invalid space. Ensure that the space exists and you have access to it.");
   }
+  audit(c, "audit.app.create", "app", app.guid, app.name, app.space_guid);
   return {201, presentApp(c.req.base_url, app), {}};
 }
 
@@ -142,7 +139,8 @@ ApiResponse Api::listApps(Ctx& c) {
   if (auto* v = c.query.find("names")) f.names = *v;
   if (auto* v = c.query.find("guids")) f.guids = *v;
   if (auto* v = c.query.find("space_guids")) f.space_guids = *v;
-  auto apps = store_.listApps(f);
+  std::vector<App> apps;
+  if (scopeFilter(f.space_guids, c.can().readableSpaces())) apps = store_.listApps(f);
   if (auto* orgs = c.query.find("organization_guids")) {
     std::erase_if(apps, [&](const App& a) {
       auto space = store_.getSpace(a.space_guid);
@@ -165,11 +163,11 @@ ApiResponse Api::listApps(Ctx& c) {
 }
 
 ApiResponse Api::getApp(Ctx& c, const std::string& guid) {
-  return {200, presentApp(c.req.base_url, requireApp(guid)), {}};
+  return {200, presentApp(c.req.base_url, requireApp(c, guid)), {}};
 }
 
 ApiResponse Api::updateApp(Ctx& c, const std::string& guid) {
-  App app = requireApp(guid);
+  App app = requireApp(c, guid, Access::Write);
   json b = c.body();
   body::allowOnly(b, {"name", "lifecycle"});
   if (b.contains("name")) {
@@ -185,18 +183,27 @@ ApiResponse Api::updateApp(Ctx& c, const std::string& guid) {
     default:
       throw notFound("App");
   }
+  audit(c, "audit.app.update", "app", app.guid, app.name, app.space_guid, b);
   return {200, presentApp(c.req.base_url, app), {}};
 }
 
 ApiResponse Api::deleteApp(Ctx& c, const std::string& guid) {
-  requireApp(guid);
+  App app = requireApp(c, guid, Access::Write);
+  audit(c, "audit.app.delete-request", "app", app.guid, app.name, app.space_guid);
   return startDeleteJob(c, "app.delete", "app", guid);
 }
 
 ApiResponse Api::appAction(Ctx& c, const std::string& guid, const std::string& action) {
-  App app = requireApp(guid);
+  App app = requireApp(c, guid, Access::Operate);
   if (action != "stop" && !store_.getCurrentDroplet(guid)) {
     throw unprocessable("Assign a droplet before starting this app.");  // the cf CLI's text
+  }
+  if (action != "stop") {
+    // Starting adds every process's memory and instances to what the quotas count.
+    Space space = *store_.getSpace(app.space_guid);
+    for (const auto& p : store_.listProcesses(guid)) {
+      if (app.state != "STARTED") checkProcessQuota(space, p);
+    }
   }
   app.state = action == "stop" ? "STOPPED" : "STARTED";
   app.updated_at = nowIso8601();
@@ -205,6 +212,7 @@ ApiResponse Api::appAction(Ctx& c, const std::string& guid, const std::string& a
   }
   // Stop deletes the app's LRPs, start puts them; restart (CF: stop, then start) does both.
   desiredStateChanged(guid, action == "restart");
+  audit(c, "audit.app." + action, "app", app.guid, app.name, app.space_guid);
   return {200, presentApp(c.req.base_url, app), {}};
 }
 

@@ -45,11 +45,13 @@ ApiResponse Api::createBuild(Ctx& c) {
     throw unprocessable("Package guid must be a string");
   }
   auto package = store_.getPackage(b["package"]["guid"].get<std::string>());
-  if (!package) {
+  auto owner = package ? store_.getApp(package->app_guid) : std::nullopt;
+  auto owner_space = owner ? store_.getSpace(owner->space_guid) : std::nullopt;
+  if (!owner_space || !c.can().canReadSpace(*owner_space)) {
     throw unprocessable(
         "Unable to use package. Ensure that the package exists and you have access to it.");
   }
-  App app = requireApp(package->app_guid);
+  App app = requireApp(c, package->app_guid, Access::Write);
 
   Build build;
   build.buildpacks = app.buildpacks;
@@ -171,12 +173,14 @@ int Api::failInterruptedBuilds() {
 
 ApiResponse Api::getBuild(Ctx& c, const std::string& guid) {
   auto b = store_.getBuild(guid);
-  if (!b) throw notFound("Build");
+  auto app = b ? store_.getApp(b->app_guid) : std::nullopt;
+  if (!app) throw notFound("Build");
+  authorizeSpace(c, app->space_guid, Access::Read, "Build");
   return {200, presentBuild(c.req.base_url, *b), {}};
 }
 
 ApiResponse Api::listBuilds(Ctx& c, const std::string& app_guid) {
-  if (!app_guid.empty()) requireApp(app_guid);
+  if (!app_guid.empty()) requireApp(c, app_guid);
   c.query.allowOnly({"guids", "app_guids", "package_guids", "states", "page", "per_page",
                      "order_by"});
   PageRequest page = readPageRequest(c.query, {"created_at", "updated_at"});
@@ -194,7 +198,10 @@ ApiResponse Api::listBuilds(Ctx& c, const std::string& app_guid) {
   };
   const std::string path = app_guid.empty() ? "/v3/builds" : "/v3/apps/" + app_guid + "/builds";
   return {200,
-          presentList(c.req.base_url, path, c.req.query, page, store_.listBuilds(f), key, present),
+          presentList(c.req.base_url, path, c.req.query, page,
+                      scopeFilter(f.space_guids, c.can().readableSpaces()) ? store_.listBuilds(f)
+                                                                           : std::vector<Build>{},
+                      key, present),
           {}};
 }
 

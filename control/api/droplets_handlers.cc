@@ -25,12 +25,14 @@ json currentDropletRelationship(const std::string& base, const std::string& app_
 
 ApiResponse Api::getDroplet(Ctx& c, const std::string& guid) {
   auto d = store_.getDroplet(guid);
-  if (!d) throw notFound("Droplet");
+  auto app = d ? store_.getApp(d->app_guid) : std::nullopt;
+  if (!app) throw notFound("Droplet");
+  authorizeSpace(c, app->space_guid, Access::Read, "Droplet");
   return {200, presentDroplet(c.req.base_url, *d), {}};
 }
 
 ApiResponse Api::listDroplets(Ctx& c, const std::string& app_guid) {
-  if (!app_guid.empty()) requireApp(app_guid);
+  if (!app_guid.empty()) requireApp(c, app_guid);
   c.query.allowOnly({"guids", "app_guids", "states", "page", "per_page", "order_by"});
   PageRequest page = readPageRequest(c.query, {"created_at", "updated_at"});
   DropletFilter f;
@@ -47,20 +49,23 @@ ApiResponse Api::listDroplets(Ctx& c, const std::string& app_guid) {
   const std::string path =
       app_guid.empty() ? "/v3/droplets" : "/v3/apps/" + app_guid + "/droplets";
   return {200,
-          presentList(c.req.base_url, path, c.req.query, page, store_.listDroplets(f), key,
-                      present),
+          presentList(c.req.base_url, path, c.req.query, page,
+                      scopeFilter(f.space_guids, c.can().readableSpaces())
+                          ? store_.listDroplets(f)
+                          : std::vector<Droplet>{},
+                      key, present),
           {}};
 }
 
 ApiResponse Api::getCurrentDroplet(Ctx& c, const std::string& app_guid) {
-  requireApp(app_guid);
+  requireApp(c, app_guid);
   auto d = store_.getCurrentDroplet(app_guid);
   if (!d) throw notFound("Droplet");
   return {200, presentDroplet(c.req.base_url, *d), {}};
 }
 
 ApiResponse Api::getCurrentDropletRelationship(Ctx& c, const std::string& app_guid) {
-  requireApp(app_guid);
+  requireApp(c, app_guid);
   auto d = store_.getCurrentDroplet(app_guid);
   return {200,
           currentDropletRelationship(c.req.base_url, app_guid,
@@ -69,7 +74,7 @@ ApiResponse Api::getCurrentDropletRelationship(Ctx& c, const std::string& app_gu
 }
 
 ApiResponse Api::setCurrentDroplet(Ctx& c, const std::string& app_guid) {
-  const App app = requireApp(app_guid);
+  const App app = requireApp(c, app_guid, Access::Write);
   json b = c.body();
   body::allowOnly(b, {"data"});
   if (!b.contains("data") || !b["data"].is_object() || !b["data"].contains("guid") ||

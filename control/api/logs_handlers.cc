@@ -69,6 +69,7 @@ ApiResponse Api::logCacheInfo(Ctx&) {
 }
 
 ApiResponse Api::readLogs(Ctx& c, const std::string& app_guid) {
+  requireApp(c, app_guid);  // log-cache asks the controller whether the caller may see the app
   LogQuery q;
   q.start_time_ns = int64Param(c.query, "start_time", 0, INT64_MIN, INT64_MAX);
   q.end_time_ns = int64Param(c.query, "end_time", INT64_MAX, INT64_MIN, INT64_MAX);

@@ -79,9 +79,12 @@ ApiResponse Api::createPackage(Ctx& c) {
   }
   auto app_guid = body::relationshipGuid(b, "app");
   if (!app_guid) throw unprocessable("Relationships app must be present");
-  if (!store_.getApp(*app_guid)) {
+  auto app = store_.getApp(*app_guid);
+  auto space = app ? store_.getSpace(app->space_guid) : std::nullopt;
+  if (!space || !c.can().canReadSpace(*space)) {
     throw unprocessable("Unable to use app. Ensure that the app exists and you have access to it.");
   }
+  requireApp(c, *app_guid, Access::Write);
   const std::string now = nowIso8601();
   Package p;
   p.guid = newGuid();
@@ -97,12 +100,14 @@ ApiResponse Api::createPackage(Ctx& c) {
 
 ApiResponse Api::getPackage(Ctx& c, const std::string& guid) {
   auto p = store_.getPackage(guid);
-  if (!p) throw notFound("Package");
+  auto app = p ? store_.getApp(p->app_guid) : std::nullopt;
+  if (!app) throw notFound("Package");
+  authorizeSpace(c, app->space_guid, Access::Read, "Package");
   return {200, presentPackage(c.req.base_url, *p), {}};
 }
 
 ApiResponse Api::listPackages(Ctx& c, const std::string& app_guid) {
-  if (!app_guid.empty()) requireApp(app_guid);
+  if (!app_guid.empty()) requireApp(c, app_guid);
   c.query.allowOnly({"guids", "app_guids", "states", "types", "page", "per_page", "order_by"});
   PageRequest page = readPageRequest(c.query, {"created_at", "updated_at"});
   PackageFilter f;
@@ -110,7 +115,8 @@ ApiResponse Api::listPackages(Ctx& c, const std::string& app_guid) {
   if (auto* v = c.query.find("app_guids")) f.app_guids = *v;
   if (auto* v = c.query.find("states")) f.states = *v;
   if (!app_guid.empty()) f.app_guids = {app_guid};
-  auto packages = store_.listPackages(f);
+  std::vector<Package> packages;
+  if (scopeFilter(f.space_guids, c.can().readableSpaces())) packages = store_.listPackages(f);
   if (auto* types = c.query.find("types")) {
     std::erase_if(packages, [&](const Package& p) {
       return std::find(types->begin(), types->end(), p.type) == types->end();
@@ -132,7 +138,9 @@ ApiResponse Api::listPackages(Ctx& c, const std::string& app_guid) {
 
 ApiResponse Api::uploadPackage(Ctx& c, const std::string& guid) {
   auto found = store_.getPackage(guid);
-  if (!found) throw notFound("Package");
+  if (!found || !store_.getApp(found->app_guid)) throw notFound("Package");
+  authorizeSpace(c, store_.getApp(found->app_guid)->space_guid, Access::Read, "Package");
+  requireApp(c, found->app_guid, Access::Write);
   Package p = *found;
   if (!staging_.blobs) throw blobstoreUnavailable();
   if (p.state != "AWAITING_UPLOAD") {

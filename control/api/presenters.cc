@@ -34,12 +34,13 @@ json presentOrganization(const std::string& base, const Organization& o) {
           {"updated_at", o.updated_at},
           {"name", o.name},
           {"suspended", o.suspended},
-          {"relationships", {{"quota", toOneNull()}}},
+          {"relationships", {{"quota", o.quota_guid ? toOne(*o.quota_guid) : toOneNull()}}},
           {"metadata", metadata()},
           {"links",
            {{"self", href(self)},
             {"domains", href(self + "/domains")},
-            {"default_domain", href(self + "/domains/default")}}}};
+            {"default_domain", href(self + "/domains/default")},
+            {"quota", href(base + "/v3/organization_quotas/" + o.quota_guid.value_or(""))}}}};
 }
 
 json presentSpace(const std::string& base, const Space& s) {
@@ -50,7 +51,8 @@ json presentSpace(const std::string& base, const Space& s) {
           {"name", s.name},
           {"suspended", false},
           {"relationships",
-           {{"organization", toOne(s.organization_guid)}, {"quota", toOneNull()}}},
+           {{"organization", toOne(s.organization_guid)},
+            {"quota", s.quota_guid ? toOne(*s.quota_guid) : toOneNull()}}},
           {"metadata", metadata()},
           {"links",
            {{"self", href(self)},

@@ -22,6 +22,14 @@ nlohmann::json presentProcess(const std::string& base, const Process& process,
                               const std::string& space_guid);
 nlohmann::json presentDestination(const Destination& destination);
 nlohmann::json presentJob(const std::string& base, const Job& job);
+// Users, roles, quotas, audit events (tenancy_presenters.cc).
+nlohmann::json presentUser(const std::string& base, const User& user);
+nlohmann::json presentRole(const std::string& base, const Role& role);
+nlohmann::json presentOrganizationQuota(const std::string& base, const OrganizationQuota& quota,
+                                        const std::vector<std::string>& organization_guids);
+nlohmann::json presentSpaceQuota(const std::string& base, const SpaceQuota& quota,
+                                 const std::vector<std::string>& space_guids);
+nlohmann::json presentAuditEvent(const std::string& base, const AuditEvent& event);
 // Packages, builds, droplets (staging_presenters.cc).
 nlohmann::json presentPackage(const std::string& base, const Package& package);
 nlohmann::json presentBuild(const std::string& base, const Build& build);

@@ -18,7 +18,7 @@ constexpr int64_t kMaxHealthCheckTimeout = 180;
 }  // namespace
 
 ApiResponse Api::listAppProcesses(Ctx& c, const std::string& app_guid) {
-  App app = requireApp(app_guid);
+  App app = requireApp(c, app_guid);
   c.query.allowOnly({"page", "per_page", "order_by", "types"});
   PageRequest page = readPageRequest(c.query, {"created_at", "updated_at"});
   auto processes = store_.listProcesses(app_guid);
@@ -40,7 +40,7 @@ ApiResponse Api::listAppProcesses(Ctx& c, const std::string& app_guid) {
 }
 
 ApiResponse Api::getAppProcess(Ctx& c, const std::string& app_guid, const std::string& type) {
-  App app = requireApp(app_guid);
+  App app = requireApp(c, app_guid);
   for (const auto& p : store_.listProcesses(app_guid)) {
     if (p.type == type) {
       return {200, presentProcess(c.req.base_url, p, app.space_guid), {}};
@@ -51,12 +51,14 @@ ApiResponse Api::getAppProcess(Ctx& c, const std::string& app_guid, const std::s
 
 ApiResponse Api::getProcess(Ctx& c, const std::string& guid) {
   auto p = store_.getProcess(guid);
-  if (!p) throw notFound("Process");
-  auto app = store_.getApp(p->app_guid);
-  return {200, presentProcess(c.req.base_url, *p, app ? app->space_guid : ""), {}};
+  auto app = p ? store_.getApp(p->app_guid) : std::nullopt;
+  if (!app) throw notFound("Process");
+  authorizeSpace(c, app->space_guid, Access::Read, "Process");
+  return {200, presentProcess(c.req.base_url, *p, app->space_guid), {}};
 }
 
 ApiResponse Api::scaleProcess(Ctx& c, Process p) {
+  const App app = requireApp(c, p.app_guid, Access::Operate);
   json b = c.body();
   body::allowOnly(b, {"instances", "memory_in_mb", "disk_in_mb",
                       "log_rate_limit_in_bytes_per_second"});
@@ -87,16 +89,20 @@ ApiResponse Api::scaleProcess(Ctx& c, Process p) {
     }
     p.log_rate_limit_in_bytes_per_second = *v;
   }
+  if (app.state == "STARTED") checkProcessQuota(*store_.getSpace(app.space_guid), p);
   p.updated_at = nowIso8601();
   if (store_.updateProcess(p) != WriteResult::Ok) throw notFound("Process");
   desiredStateChanged(p.app_guid);  // instances change in place; memory/disk at the next restart
-  auto app = store_.getApp(p.app_guid);
-  return {202, presentProcess(c.req.base_url, p, app ? app->space_guid : ""), {}};
+  audit(c, "audit.app.process.scale", "app", app.guid, app.name, app.space_guid,
+        {{"process_type", p.type}, {"request", b}});
+  return {202, presentProcess(c.req.base_url, p, app.space_guid), {}};
 }
 
 ApiResponse Api::updateProcess(Ctx& c, const std::string& guid) {
   auto found = store_.getProcess(guid);
-  if (!found) throw notFound("Process");
+  if (!found || !store_.getApp(found->app_guid)) throw notFound("Process");
+  authorizeSpace(c, store_.getApp(found->app_guid)->space_guid, Access::Read, "Process");
+  requireApp(c, found->app_guid, Access::Write);
   Process p = *found;
   json b = c.body();
   body::allowOnly(b, {"command", "health_check"});

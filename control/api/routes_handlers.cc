@@ -96,14 +96,18 @@ ApiResponse Api::createRoute(Ctx& c) {
   auto domain_guid = body::relationshipGuid(b, "domain");
   if (!space_guid) throw unprocessable("Relationships space can't be blank");
   if (!domain_guid) throw unprocessable("Relationships domain can't be blank");
-  auto domain = store_.getDomain(*domain_guid);
-  if (!domain) {
-    throw unprocessable("Invalid domain. Ensure that the domain exists and you have access to it.");
-  }
-  if (!store_.getSpace(*space_guid)) {
+  auto space = store_.getSpace(*space_guid);
+  if (!space || !c.can().canReadSpace(*space)) {
     throw unprocessable("Invalid space. Ensure that the space exists and you have access to it.");
   }
-  checkHost(r.host);
+  // A private domain serves only its own organization's spaces.
+  auto domain = store_.getDomain(*domain_guid);
+  if (!domain || (domain->organization_guid && *domain->organization_guid != space->organization_guid)) {
+    throw unprocessable("Invalid domain. Ensure that the domain exists and you have access to it.");
+  }
+  authorizeSpace(c, space->guid, Access::Write, "Space");
+  if (!domain->organization_guid) checkHost(r.host);
+  checkRouteQuota(*space);
   checkPath(r.path);
   r.space_guid = *space_guid;
   r.domain_guid = *domain_guid;
@@ -118,6 +122,7 @@ ApiResponse Api::createRoute(Ctx& c) {
     default:
       throw unprocessable("Invalid space. Ensure that the space exists and you have access to it.");
   }
+  audit(c, "audit.route.create", "route", r.guid, r.host, r.space_guid);
   return {201, presentRoute(c, r), {}};
 }
 
@@ -137,6 +142,8 @@ ApiResponse Api::listRoutes(Ctx& c, const std::string& app_guid) {
   if (!app_guid.empty()) {
     f.app_guids = {app_guid};
   }
+  std::vector<Route> routes;
+  if (scopeFilter(f.space_guids, c.can().readableSpaces())) routes = store_.listRoutes(f);
   std::function<std::string(const Route&)> key = [&](const Route& r) {
     return page.order_by == "updated_at" ? r.updated_at : r.created_at;
   };
@@ -144,24 +151,30 @@ ApiResponse Api::listRoutes(Ctx& c, const std::string& app_guid) {
   return {200,
           presentList(c.req.base_url,
                       app_guid.empty() ? "/v3/routes" : "/v3/apps/" + app_guid + "/routes",
-                      c.req.query, page, store_.listRoutes(f), key, present),
+                      c.req.query, page, std::move(routes), key, present),
           {}};
 }
 
-ApiResponse Api::getRoute(Ctx& c, const std::string& guid) {
+// The route, if the caller may do `access` in its space (404 "Route not found" otherwise).
+Route Api::requireRoute(const Ctx& c, const std::string& guid, Access access) {
   auto r = store_.getRoute(guid);
   if (!r) throw notFound("Route");
-  return {200, presentRoute(c, *r), {}};
+  authorizeSpace(c, r->space_guid, access, "Route");
+  return *r;
+}
+
+ApiResponse Api::getRoute(Ctx& c, const std::string& guid) {
+  return {200, presentRoute(c, requireRoute(c, guid, Access::Read)), {}};
 }
 
 ApiResponse Api::deleteRoute(Ctx& c, const std::string& guid) {
-  if (!store_.getRoute(guid)) throw notFound("Route");
+  Route r = requireRoute(c, guid, Access::Write);
+  audit(c, "audit.route.delete-request", "route", r.guid, r.host, r.space_guid);
   return startDeleteJob(c, "route.delete", "route", guid);
 }
 
 ApiResponse Api::listDestinations(Ctx& c, const std::string& route_guid) {
-  auto route = store_.getRoute(route_guid);
-  if (!route) throw notFound("Route");
+  auto route = std::optional<Route>(requireRoute(c, route_guid, Access::Read));
   c.query.allowOnly({"guids", "app_guids"});
   auto destinations = store_.listDestinations(route_guid);
   const auto* guids = c.query.find("guids");
@@ -174,8 +187,7 @@ ApiResponse Api::listDestinations(Ctx& c, const std::string& route_guid) {
 }
 
 ApiResponse Api::addDestinations(Ctx& c, const std::string& route_guid, bool replace) {
-  auto route = store_.getRoute(route_guid);
-  if (!route) throw notFound("Route");
+  auto route = std::optional<Route>(requireRoute(c, route_guid, Access::Write));
   json b = c.body();
   body::allowOnly(b, {"destinations"});
   if (!b.contains("destinations") || !b["destinations"].is_array()) {
@@ -225,7 +237,8 @@ ApiResponse Api::addDestinations(Ctx& c, const std::string& route_guid, bool rep
       throw unprocessable(at + "weighted destinations are not supported");
     }
     auto app = store_.getApp(dest.app_guid);
-    if (!app) {
+    auto app_space = app ? store_.getSpace(app->space_guid) : std::nullopt;
+    if (!app || !app_space || !c.can().canReadSpace(*app_space)) {
       missing_apps += (missing_apps.empty() ? "\"" : ", \"") + dest.app_guid + "\"";
       continue;
     }
@@ -277,9 +290,9 @@ ApiResponse Api::addDestinations(Ctx& c, const std::string& route_guid, bool rep
   return {200, presentDestinations(c, *route, store_.listDestinations(route_guid)), {}};
 }
 
-ApiResponse Api::deleteDestination(Ctx&, const std::string& route_guid,
+ApiResponse Api::deleteDestination(Ctx& c, const std::string& route_guid,
                                    const std::string& destination_guid) {
-  if (!store_.getRoute(route_guid)) throw notFound("Route");
+  requireRoute(c, route_guid, Access::Write);
   std::string app_guid;
   for (const auto& d : store_.listDestinations(route_guid)) {
     if (d.guid == destination_guid) app_guid = d.app_guid;

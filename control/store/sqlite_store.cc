@@ -1,5 +1,7 @@
 #include "control/store/sqlite_store.h"
 
+#include "control/store/sqlite_stmt.h"
+
 #include <sqlite3.h>
 
 #include <nlohmann/json.hpp>
@@ -7,6 +9,11 @@
 
 namespace foundry::control {
 namespace {
+
+using sqlite::execSql;
+using sqlite::Stmt;
+using sqlite::Transaction;
+using sqlite::Where;
 
 // Schema versions, applied in order; never edit one that has shipped, add the next instead.
 // Index i holds the SQL that takes the schema from version i to i+1. apps.droplet_guid (from
@@ -87,165 +94,54 @@ CREATE TABLE droplets (
   created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
 CREATE INDEX droplets_app ON droplets(app_guid);
 )sql",
+    // 3: tenancy — users, roles, quotas (orgs and spaces point at theirs), audit events, and
+    // who started each job. Usernames are unique per origin, case-insensitively (as UAA).
+    R"sql(
+CREATE TABLE organization_quotas (
+  guid TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE,
+  total_memory_in_mb INTEGER, per_process_memory_in_mb INTEGER, total_instances INTEGER,
+  log_rate_limit INTEGER, per_app_tasks INTEGER, total_service_instances INTEGER,
+  total_service_keys INTEGER, total_routes INTEGER, total_reserved_ports INTEGER,
+  total_domains INTEGER, paid_services_allowed INTEGER NOT NULL,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE space_quotas (
+  guid TEXT PRIMARY KEY, name TEXT NOT NULL,
+  organization_guid TEXT NOT NULL REFERENCES organizations(guid) ON DELETE CASCADE,
+  total_memory_in_mb INTEGER, per_process_memory_in_mb INTEGER, total_instances INTEGER,
+  log_rate_limit INTEGER, per_app_tasks INTEGER, total_service_instances INTEGER,
+  total_service_keys INTEGER, total_routes INTEGER, total_reserved_ports INTEGER,
+  paid_services_allowed INTEGER NOT NULL,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL, UNIQUE (organization_guid, name));
+ALTER TABLE organizations ADD COLUMN quota_guid TEXT REFERENCES organization_quotas(guid);
+ALTER TABLE spaces ADD COLUMN quota_guid TEXT REFERENCES space_quotas(guid) ON DELETE SET NULL;
+ALTER TABLE jobs ADD COLUMN user_guid TEXT NOT NULL DEFAULT '';
+CREATE TABLE users (
+  guid TEXT PRIMARY KEY, username TEXT NOT NULL COLLATE NOCASE, origin TEXT NOT NULL,
+  password_hash TEXT, email TEXT NOT NULL, given_name TEXT NOT NULL, family_name TEXT NOT NULL,
+  scopes TEXT NOT NULL, password_changed_at INTEGER NOT NULL,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL, UNIQUE (username, origin));
+CREATE TABLE roles (
+  guid TEXT PRIMARY KEY, type TEXT NOT NULL,
+  user_guid TEXT NOT NULL REFERENCES users(guid) ON DELETE CASCADE,
+  organization_guid TEXT REFERENCES organizations(guid) ON DELETE CASCADE,
+  space_guid TEXT REFERENCES spaces(guid) ON DELETE CASCADE,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE UNIQUE INDEX roles_unique
+  ON roles(type, user_guid, IFNULL(organization_guid, ''), IFNULL(space_guid, ''));
+CREATE INDEX roles_user ON roles(user_guid);
+CREATE TABLE audit_events (
+  guid TEXT PRIMARY KEY, type TEXT NOT NULL,
+  actor_guid TEXT NOT NULL, actor_type TEXT NOT NULL, actor_name TEXT NOT NULL,
+  target_guid TEXT NOT NULL, target_type TEXT NOT NULL, target_name TEXT NOT NULL,
+  data TEXT NOT NULL, space_guid TEXT, organization_guid TEXT,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE INDEX audit_events_target ON audit_events(target_guid);
+CREATE INDEX audit_events_org ON audit_events(organization_guid);
+CREATE INDEX apps_space ON apps(space_guid);
+CREATE INDEX routes_space ON routes(space_guid);
+)sql",
 };
 
-// A prepared statement; binds are 1-based, columns 0-based. Throws StoreError on failure.
-class Stmt {
- public:
-  Stmt(sqlite3* db, const std::string& sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt_, nullptr) != SQLITE_OK) {
-      throw StoreError(std::string("prepare: ") + sqlite3_errmsg(db) + ": " + sql);
-    }
-  }
-  ~Stmt() { sqlite3_finalize(stmt_); }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-
-  Stmt& bind(const std::string& v) {
-    sqlite3_bind_text(stmt_, ++n_, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& bind(const char* v) { return bind(std::string(v)); }
-  Stmt& bind(int64_t v) {
-    sqlite3_bind_int64(stmt_, ++n_, v);
-    return *this;
-  }
-  Stmt& bind(bool v) { return bind(static_cast<int64_t>(v ? 1 : 0)); }
-  template <typename T>
-  Stmt& bind(const std::optional<T>& v) {
-    if (v) {
-      return bind(*v);
-    }
-    sqlite3_bind_null(stmt_, ++n_);
-    return *this;
-  }
-  Stmt& bindAll(const std::vector<std::string>& vs) {
-    for (const auto& v : vs) {
-      bind(v);
-    }
-    return *this;
-  }
-
-  // True if a row is available; false when done. Constraint failures return the code via rc.
-  bool step() {
-    int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) {
-      return true;
-    }
-    if (rc == SQLITE_DONE) {
-      return false;
-    }
-    last_rc_ = rc;
-    if ((rc & 0xff) == SQLITE_CONSTRAINT) {
-      return false;
-    }
-    throw StoreError(std::string("step: ") + sqlite3_errmsg(db_));
-  }
-  // Runs a write; maps constraint failures.
-  WriteResult exec() {
-    step();
-    if (last_rc_ == SQLITE_CONSTRAINT_FOREIGNKEY || last_rc_ == SQLITE_CONSTRAINT_NOTNULL) {
-      return WriteResult::MissingParent;
-    }
-    if ((last_rc_ & 0xff) == SQLITE_CONSTRAINT) {
-      return WriteResult::Duplicate;
-    }
-    return sqlite3_changes(db_) > 0 ? WriteResult::Ok : WriteResult::NotFound;
-  }
-
-  std::string text(int i) const {
-    auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, i));
-    return p ? std::string(p, sqlite3_column_bytes(stmt_, i)) : std::string();
-  }
-  std::optional<std::string> optText(int i) const {
-    if (sqlite3_column_type(stmt_, i) == SQLITE_NULL) {
-      return std::nullopt;
-    }
-    return text(i);
-  }
-  int64_t integer(int i) const { return sqlite3_column_int64(stmt_, i); }
-  std::optional<int64_t> optInteger(int i) const {
-    if (sqlite3_column_type(stmt_, i) == SQLITE_NULL) {
-      return std::nullopt;
-    }
-    return integer(i);
-  }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
-  int n_ = 0;
-  int last_rc_ = SQLITE_OK;
-};
-
-void execSql(sqlite3* db, const std::string& sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string message = err ? err : "unknown error";
-    sqlite3_free(err);
-    throw StoreError("exec: " + message);
-  }
-}
-
-// BEGIN IMMEDIATE on construction; rolls back in the destructor unless commit() ran.
-class Transaction {
- public:
-  explicit Transaction(sqlite3* db) : db_(db) { execSql(db_, "BEGIN IMMEDIATE"); }
-  ~Transaction() {
-    if (!done_) {
-      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    }
-  }
-  // Commits when result is Ok, otherwise rolls back; returns result.
-  WriteResult finish(WriteResult result) {
-    if (result == WriteResult::Ok) {
-      execSql(db_, "COMMIT");
-    } else {
-      execSql(db_, "ROLLBACK");
-    }
-    done_ = true;
-    return result;
-  }
-
- private:
-  sqlite3* db_;
-  bool done_ = false;
-};
-
-// Builds "WHERE a IN (?,?) AND b IN (?)" from the non-empty filters.
-class Where {
- public:
-  Where& in(const std::string& column, const std::vector<std::string>& values) {
-    if (values.empty()) {
-      return *this;
-    }
-    sql_ += sql_.empty() ? " WHERE " : " AND ";
-    sql_ += column + " IN (";
-    for (size_t i = 0; i < values.size(); ++i) {
-      sql_ += i ? ",?" : "?";
-      args_.push_back(values[i]);
-    }
-    sql_ += ")";
-    return *this;
-  }
-  const std::string& sql() const { return sql_; }
-  const std::vector<std::string>& args() const { return args_; }
-
- private:
-  std::string sql_;
-  std::vector<std::string> args_;
-};
-
-const char* const kOrgColumns = "guid, name, suspended, created_at, updated_at";
-Organization readOrg(const Stmt& s) {
-  return {s.text(0), s.text(1), s.integer(2) != 0, s.text(3), s.text(4)};
-}
-const char* const kSpaceColumns = "guid, name, organization_guid, created_at, updated_at";
-Space readSpace(const Stmt& s) { return {s.text(0), s.text(1), s.text(2), s.text(3), s.text(4)}; }
-const char* const kDomainColumns = "guid, name, internal, organization_guid, created_at, updated_at";
-Domain readDomain(const Stmt& s) {
-  return {s.text(0), s.text(1), s.integer(2) != 0, s.optText(3), s.text(4), s.text(5)};
-}
 const char* const kAppColumns =
     "guid, name, space_guid, state, lifecycle_type, buildpacks, stack, droplet_guid, "
     "environment_variables, created_at, updated_at";
@@ -299,10 +195,10 @@ Destination readDest(const Stmt& s) {
 }
 const char* const kJobColumns =
     "guid, operation, state, resource_type, resource_guid, errors, warnings, created_at, "
-    "updated_at";
+    "updated_at, user_guid";
 Job readJob(const Stmt& s) {
   return {s.text(0), s.text(1), s.text(2), s.text(3), s.text(4),
-          s.text(5), s.text(6), s.text(7), s.text(8)};
+          s.text(5), s.text(6), s.text(7), s.text(8), s.text(9)};
 }
 
 const char* const kPackageColumns =
@@ -461,49 +357,6 @@ void SqliteStore::migrate() {
   }
 }
 
-WriteResult SqliteStore::createOrganization(const Organization& o) {
-  Stmt s(db_, std::string("INSERT INTO organizations (") + kOrgColumns + ") VALUES (?,?,?,?,?)");
-  s.bind(o.guid).bind(o.name).bind(o.suspended).bind(o.created_at).bind(o.updated_at);
-  return s.exec();
-}
-std::optional<Organization> SqliteStore::getOrganization(const std::string& guid) {
-  return getOne<Organization>(db_, kOrgColumns, "organizations", guid, readOrg);
-}
-std::vector<Organization> SqliteStore::listOrganizations(const NameFilter& f) {
-  Where w;
-  w.in("guid", f.guids).in("name", f.names);
-  return getMany<Organization>(db_, kOrgColumns, "organizations", w, readOrg);
-}
-
-WriteResult SqliteStore::createSpace(const Space& sp) {
-  Stmt s(db_, std::string("INSERT INTO spaces (") + kSpaceColumns + ") VALUES (?,?,?,?,?)");
-  s.bind(sp.guid).bind(sp.name).bind(sp.organization_guid).bind(sp.created_at).bind(sp.updated_at);
-  return s.exec();
-}
-std::optional<Space> SqliteStore::getSpace(const std::string& guid) {
-  return getOne<Space>(db_, kSpaceColumns, "spaces", guid, readSpace);
-}
-std::vector<Space> SqliteStore::listSpaces(const NameFilter& f) {
-  Where w;
-  w.in("guid", f.guids).in("name", f.names);
-  return getMany<Space>(db_, kSpaceColumns, "spaces", w, readSpace);
-}
-
-WriteResult SqliteStore::createDomain(const Domain& d) {
-  Stmt s(db_, std::string("INSERT INTO domains (") + kDomainColumns + ") VALUES (?,?,?,?,?,?)");
-  s.bind(d.guid).bind(d.name).bind(d.internal).bind(d.organization_guid).bind(d.created_at);
-  s.bind(d.updated_at);
-  return s.exec();
-}
-std::optional<Domain> SqliteStore::getDomain(const std::string& guid) {
-  return getOne<Domain>(db_, kDomainColumns, "domains", guid, readDomain);
-}
-std::vector<Domain> SqliteStore::listDomains(const NameFilter& f) {
-  Where w;
-  w.in("guid", f.guids).in("name", f.names);
-  return getMany<Domain>(db_, kDomainColumns, "domains", w, readDomain);
-}
-
 WriteResult SqliteStore::createApp(const App& a, const std::vector<Process>& processes) {
   Transaction tx(db_);
   Stmt s(db_, std::string("INSERT INTO apps (") + kAppColumns + ") VALUES (?,?,?,?,?,?,?,?,?,?,?)");
@@ -644,9 +497,9 @@ WriteResult SqliteStore::deleteDestination(const std::string& route_guid,
 }
 
 WriteResult SqliteStore::createJob(const Job& j) {
-  Stmt s(db_, std::string("INSERT INTO jobs (") + kJobColumns + ") VALUES (?,?,?,?,?,?,?,?,?)");
+  Stmt s(db_, std::string("INSERT INTO jobs (") + kJobColumns + ") VALUES (?,?,?,?,?,?,?,?,?,?)");
   s.bind(j.guid).bind(j.operation).bind(j.state).bind(j.resource_type).bind(j.resource_guid);
-  s.bind(j.errors).bind(j.warnings).bind(j.created_at).bind(j.updated_at);
+  s.bind(j.errors).bind(j.warnings).bind(j.created_at).bind(j.updated_at).bind(j.user_guid);
   return s.exec();
 }
 std::optional<Job> SqliteStore::getJob(const std::string& guid) {
@@ -675,6 +528,7 @@ std::optional<Package> SqliteStore::getPackage(const std::string& guid) {
 std::vector<Package> SqliteStore::listPackages(const PackageFilter& f) {
   Where w;
   w.in("guid", f.guids).in("app_guid", f.app_guids).in("state", f.states);
+  w.inParent("app_guid", "apps", "space_guid", f.space_guids);
   return getMany<Package>(db_, kPackageColumns, "packages", w, readPackage);
 }
 WriteResult SqliteStore::updatePackage(const Package& p) {
@@ -698,7 +552,7 @@ std::optional<Build> SqliteStore::getBuild(const std::string& guid) {
 std::vector<Build> SqliteStore::listBuilds(const BuildFilter& f) {
   Where w;
   w.in("guid", f.guids).in("app_guid", f.app_guids).in("package_guid", f.package_guids);
-  w.in("state", f.states);
+  w.in("state", f.states).inParent("app_guid", "apps", "space_guid", f.space_guids);
   return getMany<Build>(db_, kBuildColumns, "builds", w, readBuild);
 }
 WriteResult SqliteStore::updateBuild(const Build& b) {
@@ -732,6 +586,7 @@ std::optional<Droplet> SqliteStore::getDroplet(const std::string& guid) {
 std::vector<Droplet> SqliteStore::listDroplets(const DropletFilter& f) {
   Where w;
   w.in("guid", f.guids).in("app_guid", f.app_guids).in("state", f.states);
+  w.inParent("app_guid", "apps", "space_guid", f.space_guids);
   return getMany<Droplet>(db_, kDropletColumns, "droplets", w, readDroplet);
 }
 std::optional<Droplet> SqliteStore::getCurrentDroplet(const std::string& app_guid) {

@@ -27,15 +27,46 @@ class SqliteStore : public Store {
   int schemaVersion();
 
   // Store
+  // Tenancy (sqlite_tenancy.cc).
   WriteResult createOrganization(const Organization& org) override;
   std::optional<Organization> getOrganization(const std::string& guid) override;
   std::vector<Organization> listOrganizations(const NameFilter& filter) override;
+  WriteResult updateOrganization(const Organization& org) override;
+  WriteResult deleteOrganization(const std::string& guid) override;
   WriteResult createSpace(const Space& space) override;
   std::optional<Space> getSpace(const std::string& guid) override;
-  std::vector<Space> listSpaces(const NameFilter& filter) override;
+  std::vector<Space> listSpaces(const SpaceFilter& filter) override;
+  WriteResult updateSpace(const Space& space) override;
+  WriteResult deleteSpace(const std::string& guid) override;
   WriteResult createDomain(const Domain& domain) override;
   std::optional<Domain> getDomain(const std::string& guid) override;
-  std::vector<Domain> listDomains(const NameFilter& filter) override;
+  std::vector<Domain> listDomains(const DomainFilter& filter) override;
+  WriteResult deleteDomain(const std::string& guid) override;
+  WriteResult createUser(const User& user) override;
+  std::optional<User> getUser(const std::string& guid) override;
+  std::vector<User> listUsers(const UserFilter& filter) override;
+  WriteResult updateUser(const User& user) override;
+  WriteResult deleteUser(const std::string& guid) override;
+  WriteResult createRole(const Role& role) override;
+  std::optional<Role> getRole(const std::string& guid) override;
+  std::vector<Role> listRoles(const RoleFilter& filter) override;
+  WriteResult deleteRole(const std::string& guid) override;
+  WriteResult createOrganizationQuota(const OrganizationQuota& quota) override;
+  std::optional<OrganizationQuota> getOrganizationQuota(const std::string& guid) override;
+  std::vector<OrganizationQuota> listOrganizationQuotas(const QuotaFilter& filter) override;
+  WriteResult updateOrganizationQuota(const OrganizationQuota& quota) override;
+  WriteResult deleteOrganizationQuota(const std::string& guid) override;
+  WriteResult createSpaceQuota(const SpaceQuota& quota) override;
+  std::optional<SpaceQuota> getSpaceQuota(const std::string& guid) override;
+  std::vector<SpaceQuota> listSpaceQuotas(const QuotaFilter& filter) override;
+  WriteResult updateSpaceQuota(const SpaceQuota& quota) override;
+  WriteResult deleteSpaceQuota(const std::string& guid) override;
+  Usage organizationUsage(const std::string& org_guid,
+                          const std::string& except_process_guid) override;
+  Usage spaceUsage(const std::string& space_guid, const std::string& except_process_guid) override;
+  WriteResult createAuditEvent(const AuditEvent& event) override;
+  std::optional<AuditEvent> getAuditEvent(const std::string& guid) override;
+  std::vector<AuditEvent> listAuditEvents(const AuditEventFilter& filter) override;
   WriteResult createApp(const App& app, const std::vector<Process>& processes) override;
   std::optional<App> getApp(const std::string& guid) override;
   std::vector<App> listApps(const AppFilter& filter) override;

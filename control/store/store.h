@@ -32,12 +32,82 @@ struct Organization {
   std::string name;
   bool suspended = false;
   std::string created_at, updated_at;
+  std::optional<std::string> quota_guid;  // its organization quota (a new org gets `default`)
 };
 
 struct Space {
   std::string guid;
   std::string name;
   std::string organization_guid;
+  std::string created_at, updated_at;
+  std::optional<std::string> quota_guid;  // its space quota, if any
+};
+
+// A user of the token service and of the API (one record serves both, as the controller
+// serves both). `password_hash` is common/auth/password.h's encoding; nullopt for a user that
+// cannot log in with a password (created in CC by guid only). `groups` are UAA scopes the
+// user holds beyond the defaults, e.g. "cloud_controller.admin" (the global admin role).
+struct User {
+  std::string guid;
+  std::string username;
+  std::string origin = "uaa";
+  std::optional<std::string> password_hash;
+  std::string email;
+  std::string given_name, family_name;
+  std::vector<std::string> groups;
+  int64_t password_changed_at = 0;  // epoch seconds: refresh tokens issued before it are dead
+  std::string created_at, updated_at;
+};
+
+// A role of a user in an organization or a space (exactly one of the two is set).
+struct Role {
+  std::string guid;
+  std::string type;  // organization_user, organization_manager, ..., space_developer, ...
+  std::string user_guid;
+  std::optional<std::string> organization_guid;
+  std::optional<std::string> space_guid;
+  std::string created_at, updated_at;
+};
+
+// Quota limits; nullopt = unlimited, as CC shows null.
+struct QuotaLimits {
+  std::optional<int64_t> total_memory_in_mb, per_process_memory_in_mb, total_instances,
+      log_rate_limit_in_bytes_per_second, per_app_tasks, total_service_instances,
+      total_service_keys, total_routes, total_reserved_ports, total_domains;
+  bool paid_services_allowed = true;
+};
+
+struct OrganizationQuota {
+  std::string guid;
+  std::string name;
+  QuotaLimits limits;
+  std::string created_at, updated_at;
+};
+
+struct SpaceQuota {
+  std::string guid;
+  std::string name;
+  std::string organization_guid;
+  QuotaLimits limits;  // total_domains unused
+  std::string created_at, updated_at;
+};
+
+// What a space or an organization uses, for quota checks: memory and instances of the
+// processes of STARTED apps, and routes.
+struct Usage {
+  int64_t memory_in_mb = 0;
+  int64_t instances = 0;
+  int64_t routes = 0;
+};
+
+// An audit event (`cf events`): who did what to which resource, kept per org/space.
+struct AuditEvent {
+  std::string guid;
+  std::string type;  // "audit.app.create", "audit.app.start", ...
+  std::string actor_guid, actor_type, actor_name;
+  std::string target_guid, target_type, target_name;
+  std::string data = "{}";  // JSON object, kept as text
+  std::optional<std::string> space_guid, organization_guid;
   std::string created_at, updated_at;
 };
 
@@ -108,6 +178,7 @@ struct Job {
   std::string errors = "[]";    // JSON array, kept as text
   std::string warnings = "[]";  // JSON array, kept as text
   std::string created_at, updated_at;
+  std::string user_guid;  // who started it: only they (and admins) may read it
 };
 
 // An app's bits. The blob (a .tgz of the app's files) is content-addressed in the blobstore
@@ -154,6 +225,9 @@ struct Droplet {
 
 // Filters for list calls: an empty vector means "any". Results come in creation order; the
 // API layer sorts and pages them (the V3 API is low-rate; SQL paging is a later step).
+//
+// `space_guids` on the app-owned records (packages, builds, droplets) filters by the owning
+// app's space: that is how the API scopes a list to what the caller may read, in the query.
 struct AppFilter {
   std::vector<std::string> guids, names, space_guids;
 };
@@ -163,15 +237,35 @@ struct RouteFilter {
 struct NameFilter {
   std::vector<std::string> guids, names;
 };
+struct SpaceFilter {
+  std::vector<std::string> guids, names, organization_guids;
+};
+struct DomainFilter {
+  std::vector<std::string> guids, names;
+  // Shared domains, plus the private domains of these organizations. Unset: every domain.
+  std::optional<std::vector<std::string>> visible_in_organizations;
+};
 
 struct PackageFilter {
-  std::vector<std::string> guids, app_guids, states;
+  std::vector<std::string> guids, app_guids, states, space_guids;
 };
 struct BuildFilter {
-  std::vector<std::string> guids, app_guids, package_guids, states;
+  std::vector<std::string> guids, app_guids, package_guids, states, space_guids;
 };
 struct DropletFilter {
-  std::vector<std::string> guids, app_guids, states;
+  std::vector<std::string> guids, app_guids, states, space_guids;
+};
+struct UserFilter {
+  std::vector<std::string> guids, usernames, origins;
+};
+struct RoleFilter {
+  std::vector<std::string> guids, types, user_guids, organization_guids, space_guids;
+};
+struct QuotaFilter {
+  std::vector<std::string> guids, names, organization_guids;  // organization_guids: space quotas
+};
+struct AuditEventFilter {
+  std::vector<std::string> guids, types, target_guids, space_guids, organization_guids;
 };
 
 enum class WriteResult {
@@ -189,12 +283,54 @@ class Store {
   virtual WriteResult createOrganization(const Organization& org) = 0;
   virtual std::optional<Organization> getOrganization(const std::string& guid) = 0;
   virtual std::vector<Organization> listOrganizations(const NameFilter& filter) = 0;
+  virtual WriteResult updateOrganization(const Organization& org) = 0;
+  // The org must be empty (no spaces, no private domains left): the API empties it first.
+  virtual WriteResult deleteOrganization(const std::string& guid) = 0;
   virtual WriteResult createSpace(const Space& space) = 0;
   virtual std::optional<Space> getSpace(const std::string& guid) = 0;
-  virtual std::vector<Space> listSpaces(const NameFilter& filter) = 0;
+  virtual std::vector<Space> listSpaces(const SpaceFilter& filter) = 0;
+  virtual WriteResult updateSpace(const Space& space) = 0;
+  // Deletes the space with its roles; its apps and routes must be gone (the API deletes them).
+  virtual WriteResult deleteSpace(const std::string& guid) = 0;
   virtual WriteResult createDomain(const Domain& domain) = 0;
   virtual std::optional<Domain> getDomain(const std::string& guid) = 0;
-  virtual std::vector<Domain> listDomains(const NameFilter& filter) = 0;
+  virtual std::vector<Domain> listDomains(const DomainFilter& filter) = 0;
+  virtual WriteResult deleteDomain(const std::string& guid) = 0;
+
+  // Users and roles (migration 3). Deleting a user deletes their roles.
+  virtual WriteResult createUser(const User& user) = 0;
+  virtual std::optional<User> getUser(const std::string& guid) = 0;
+  virtual std::vector<User> listUsers(const UserFilter& filter) = 0;
+  virtual WriteResult updateUser(const User& user) = 0;
+  virtual WriteResult deleteUser(const std::string& guid) = 0;
+  // Duplicate when the user already has that role there.
+  virtual WriteResult createRole(const Role& role) = 0;
+  virtual std::optional<Role> getRole(const std::string& guid) = 0;
+  virtual std::vector<Role> listRoles(const RoleFilter& filter) = 0;
+  virtual WriteResult deleteRole(const std::string& guid) = 0;
+
+  // Quotas. Deleting a quota in use is refused by the API, not here.
+  virtual WriteResult createOrganizationQuota(const OrganizationQuota& quota) = 0;
+  virtual std::optional<OrganizationQuota> getOrganizationQuota(const std::string& guid) = 0;
+  virtual std::vector<OrganizationQuota> listOrganizationQuotas(const QuotaFilter& filter) = 0;
+  virtual WriteResult updateOrganizationQuota(const OrganizationQuota& quota) = 0;
+  virtual WriteResult deleteOrganizationQuota(const std::string& guid) = 0;
+  virtual WriteResult createSpaceQuota(const SpaceQuota& quota) = 0;
+  virtual std::optional<SpaceQuota> getSpaceQuota(const std::string& guid) = 0;
+  virtual std::vector<SpaceQuota> listSpaceQuotas(const QuotaFilter& filter) = 0;
+  virtual WriteResult updateSpaceQuota(const SpaceQuota& quota) = 0;
+  virtual WriteResult deleteSpaceQuota(const std::string& guid) = 0;
+  // What the organization's (or the space's) started apps and routes use, leaving out one
+  // process (the one being scaled: its new values are added by the caller; "" = none).
+  virtual Usage organizationUsage(const std::string& org_guid,
+                                  const std::string& except_process_guid) = 0;
+  virtual Usage spaceUsage(const std::string& space_guid,
+                           const std::string& except_process_guid) = 0;
+
+  // Audit events.
+  virtual WriteResult createAuditEvent(const AuditEvent& event) = 0;
+  virtual std::optional<AuditEvent> getAuditEvent(const std::string& guid) = 0;
+  virtual std::vector<AuditEvent> listAuditEvents(const AuditEventFilter& filter) = 0;
 
   // Apps. createApp stores the app and its processes in one transaction.
   virtual WriteResult createApp(const App& app, const std::vector<Process>& processes) = 0;
