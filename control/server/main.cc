@@ -5,7 +5,15 @@
 //              [--blobstore-dir DIR] [--stager PATH] [--system-buildpacks DIR]
 //              [--staging-timeout SECONDS] [--nats nats://127.0.0.1:4222]
 //              [--scheduler http://127.0.0.1:9023] [--internal-url http://HOST:PORT]
-//              [--sync-interval 30]
+//              [--sync-interval 30] [--admin-password-file FILE]
+//              [--access-token-ttl SECONDS] [--refresh-token-ttl SECONDS]
+//
+// The token service (control/auth/token_service.h) is served under /uaa by this process. Its
+// signing key is DATA_DIR/token-signing-key.pem (made at first start, 0600). The first admin
+// is user `admin`; its password comes from FOUNDRY_ADMIN_PASSWORD or --admin-password-file,
+// else a random one is written to DATA_DIR/admin-password (0600) and printed once. The
+// `admin` client (client_credentials) uses FOUNDRY_ADMIN_CLIENT_SECRET, else a random secret
+// kept in DATA_DIR/admin-client-secret (0600).
 //
 // One thread: a libevent loop with evhttp (the API is low-rate) in front of Api, with the
 // SqliteStore in DIR/controller.db. Async jobs (deletes) run on the loop right after the 202
@@ -41,7 +49,10 @@
 #include <mutex>
 #include <string>
 
+#include "common/auth/jwt.h"
+#include "common/auth/password.h"
 #include "control/api/api.h"
+#include "control/auth/token_service.h"
 #include "control/blobstore/local_blobstore.h"
 #include "control/logs/log_buffer.h"
 #include "control/logs/nats_log_subscriber.h"
@@ -222,6 +233,53 @@ void onSignal(evutil_socket_t, short, void* arg) {
   event_base_loopbreak(static_cast<event_base*>(arg));
 }
 
+// Reads a one-line secret file (trailing newline dropped); nullopt when absent.
+std::optional<std::string> readSecretFile(const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "r");
+  if (!f) return std::nullopt;
+  char buf[4096];
+  size_t n = std::fread(buf, 1, sizeof buf, f);
+  std::fclose(f);
+  std::string v(buf, n);
+  while (!v.empty() && (v.back() == '\n' || v.back() == '\r')) v.pop_back();
+  return v;
+}
+
+// Writes a secret to a new 0600 file; false on failure.
+bool writeSecretFile(const std::string& path, const std::string& value) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return false;
+  std::string line = value + "\n";
+  bool ok = write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  ok = fsync(fd) == 0 && ok;
+  close(fd);
+  return ok;
+}
+
+// The admin's password: the environment, a file, the one generated at an earlier start, or
+// a new random one (written to DATA_DIR/admin-password and printed once). `generated` tells.
+std::optional<std::string> adminPassword(const std::string& data_dir, const std::string& file,
+                                         bool* generated) {
+  *generated = false;
+  if (const char* env = std::getenv("FOUNDRY_ADMIN_PASSWORD"); env && *env) return env;
+  if (!file.empty()) return readSecretFile(file);
+  const std::string kept = data_dir + "/admin-password";
+  if (auto v = readSecretFile(kept)) return v;
+  std::string fresh = foundry::auth::randomSecret(18).reveal();
+  if (!writeSecretFile(kept, fresh)) return std::nullopt;
+  *generated = true;
+  return fresh;
+}
+
+std::optional<std::string> adminClientSecret(const std::string& data_dir) {
+  if (const char* env = std::getenv("FOUNDRY_ADMIN_CLIENT_SECRET"); env && *env) return env;
+  const std::string kept = data_dir + "/admin-client-secret";
+  if (auto v = readSecretFile(kept)) return v;
+  std::string fresh = foundry::auth::randomSecret(24).reveal();
+  if (!writeSecretFile(kept, fresh)) return std::nullopt;
+  return fresh;
+}
+
 int usage(const char* why) {
   std::fprintf(stderr,
                "controller: %s\nusage: controller --listen HOST:PORT --data-dir DIR "
@@ -231,7 +289,9 @@ int usage(const char* why) {
                "  [--system-buildpacks DIR] [--staging-timeout SECONDS (default 900)] "
                "[--nats URL (logs.> subscriber; off by default)]\n"
                "  [--scheduler URL (default http://127.0.0.1:9023; \"\" = none)] "
-               "[--internal-url URL (default http://LISTEN)] [--sync-interval SECONDS (30)]\n",
+               "[--internal-url URL (default http://LISTEN)] [--sync-interval SECONDS (30)]\n"
+               "  [--admin-password-file FILE] [--access-token-ttl SECONDS (1200)] "
+               "[--refresh-token-ttl SECONDS (1209600)]\n",
                why);
   return 2;
 }
@@ -246,6 +306,8 @@ int main(int argc, char** argv) {
   std::string scheduler_url = "http://127.0.0.1:9023", internal_url;
   int sync_interval_s = 30;
   foundry::control::ApiConfig config;
+  foundry::control::TokenServiceConfig token_config;
+  std::string admin_password_file;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
@@ -254,7 +316,9 @@ int main(int argc, char** argv) {
     if (a != "--listen" && a != "--data-dir" && a != "--domain" && a != "--org" &&
         a != "--space" && a != "--log-level" && a != "--blobstore-dir" && a != "--stager" &&
         a != "--system-buildpacks" && a != "--staging-timeout" && a != "--nats" &&
-        a != "--scheduler" && a != "--internal-url" && a != "--sync-interval") {
+        a != "--scheduler" && a != "--internal-url" && a != "--sync-interval" &&
+        a != "--admin-password-file" && a != "--access-token-ttl" &&
+        a != "--refresh-token-ttl") {
       return usage(("unknown flag " + a).c_str());
     }
     if (!(v = value())) return usage(("missing value for " + a).c_str());
@@ -271,6 +335,13 @@ int main(int argc, char** argv) {
     if (a == "--nats") nats_url = v;
     if (a == "--scheduler") scheduler_url = v;  // "" disables the hand-off
     if (a == "--internal-url") internal_url = v;
+    if (a == "--admin-password-file") admin_password_file = v;
+    if (a == "--access-token-ttl" || a == "--refresh-token-ttl") {
+      char* end = nullptr;
+      long long n = std::strtoll(v, &end, 10);
+      if (!*v || *end || n < 1 || n > 31536000) return usage((a + " must be 1..31536000 seconds").c_str());
+      (a == "--access-token-ttl" ? token_config.access_token_ttl : token_config.refresh_token_ttl) = n;
+    }
     if (a == "--sync-interval") {
       char* end = nullptr;
       long n = std::strtol(v, &end, 10);
@@ -321,7 +392,38 @@ int main(int argc, char** argv) {
     log::error("controller", "blobstore-open-failed", {{"dir", blobstore_dir}, {"error", e.what()}});
     return 1;
   }
+  // The token service: its key, the admin user and the admin client.
+  std::optional<foundry::auth::SigningKey> signing_key;
+  try {
+    signing_key.emplace(foundry::auth::SigningKey::loadOrCreate(data_dir));
+  } catch (const std::exception& e) {
+    log::error("controller", "signing-key-failed", {{"error", e.what()}});
+    return 1;
+  }
+  bool generated = false;
+  auto admin_password = adminPassword(data_dir, admin_password_file, &generated);
+  auto client_secret = adminClientSecret(data_dir);
+  if (!admin_password || admin_password->empty() || !client_secret) {
+    log::error("controller", "admin-credentials-failed",
+               {{"data_dir", data_dir}, {"file", admin_password_file}});
+    return 1;
+  }
+  token_config.issuer = "http://" + listen + "/uaa/oauth/token";
+  token_config.admin_client_secret = foundry::auth::Secret(*client_secret);
+  foundry::control::TokenService tokens(*store, *signing_key, token_config);
+  try {
+    if (tokens.bootstrapAdmin(foundry::auth::Secret(*admin_password)) && generated) {
+      // Printed once, on stdout (not the log): the operator's first login.
+      std::printf("admin password (also in %s/admin-password): %s\n", data_dir.c_str(),
+                  admin_password->c_str());
+      std::fflush(stdout);
+    }
+  } catch (const std::exception& e) {
+    log::error("controller", "admin-bootstrap-failed", {{"error", e.what()}});
+    return 1;
+  }
   Api api(*store, config);
+  api.useTokenService(&tokens);
   namespace scheduling = foundry::control::scheduling;
   scheduling::SchedulerClient scheduler(scheduler_url);
   scheduling::DesiredState desired(*store, internal_url);

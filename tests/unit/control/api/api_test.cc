@@ -10,6 +10,7 @@
 #include <regex>
 
 #include "control/store/sqlite_store.h"
+#include "tests/unit/control/test_tokens.h"
 
 namespace foundry::control {
 namespace {
@@ -28,11 +29,15 @@ class ApiTest : public ::testing::Test {
     store_ = std::make_unique<SqliteStore>(dir_ + "/controller.db");
     api_ = std::make_unique<Api>(*store_, ApiConfig{});
     api_->bootstrap();
+    tokens_ = std::make_unique<test_support::TestTokens>(*store_);
+    api_->useTokenService(tokens_->service.get());
+    auth_ = tokens_->admin;
     space_ = api_->defaultSpaceGuid();
     domain_ = api_->defaultDomainGuid();
   }
   void TearDown() override {
     api_.reset();
+    tokens_.reset();
     store_.reset();
     fs::remove_all(dir_);
   }
@@ -46,6 +51,7 @@ class ApiTest : public ::testing::Test {
     r.query = q == std::string::npos ? "" : target.substr(q + 1);
     r.body = body;
     r.base_url = kBase;
+    r.authorization = auth_;
     return api_->handle(r);
   }
   ApiResponse call(const std::string& method, const std::string& target, const json& body) {
@@ -86,6 +92,8 @@ class ApiTest : public ::testing::Test {
   std::string dir_, space_, domain_;
   std::unique_ptr<SqliteStore> store_;
   std::unique_ptr<Api> api_;
+  std::unique_ptr<test_support::TestTokens> tokens_;
+  std::string auth_;  // the Authorization header call() sends (the admin by default)
 };
 
 const std::regex kGuidV4("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
@@ -131,7 +139,8 @@ TEST_F(ApiTest, DefaultOrgSpaceAndDomain) {
   const json& o = orgs.body["resources"][0];
   EXPECT_EQ(o["name"], "default");
   EXPECT_EQ(o["suspended"], false);
-  EXPECT_TRUE(o["relationships"]["quota"]["data"].is_null());
+  // Every org gets the `default` organization quota, as in CF.
+  EXPECT_FALSE(o["relationships"]["quota"]["data"].is_null());
   EXPECT_EQ(o["metadata"], json({{"labels", json::object()}, {"annotations", json::object()}}));
   const std::string org = o["guid"];
 
@@ -639,6 +648,8 @@ TEST_F(ApiTest, JobLeftProcessingIsResumedByTheNextRun) {
   store_ = std::make_unique<SqliteStore>(dir_ + "/controller.db");
   api_ = std::make_unique<Api>(*store_, ApiConfig{});
   api_->bootstrap();
+  tokens_ = std::make_unique<test_support::TestTokens>(*store_);
+  api_->useTokenService(tokens_->service.get());
   EXPECT_EQ(api_->defaultSpaceGuid(), space_);
   EXPECT_EQ(call("GET", job).body["state"], "PROCESSING");
   EXPECT_EQ(api_->runPendingJobs(), 1);

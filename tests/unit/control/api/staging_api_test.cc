@@ -11,6 +11,7 @@
 #include "control/logs/log_buffer.h"
 #include "control/staging/staging_backend.h"
 #include "control/store/sqlite_store.h"
+#include "tests/unit/control/test_tokens.h"
 #include "tests/unit/control/staging/zip_builder.h"
 
 namespace foundry::control {
@@ -34,6 +35,8 @@ class StagingApiTest : public ::testing::Test {
     blobs_ = std::make_unique<LocalBlobstore>(dir_ + "/blobs");
     api_ = std::make_unique<Api>(*store_, ApiConfig{});
     api_->bootstrap();
+    tokens_ = std::make_unique<test_support::TestTokens>(*store_);
+    api_->useTokenService(tokens_->service.get());
     StagingServices services;  // no offload: uploads are assembled inline
     services.blobs = blobs_.get();
     services.stager = &stager_;
@@ -59,6 +62,7 @@ class StagingApiTest : public ::testing::Test {
     r.body = body.is_null() ? "" : body.is_string() ? body.get<std::string>() : body.dump();
     r.base_url = "http://ctl";
     r.content_type = content_type;
+    r.authorization = tokens_->admin;
     return api_->handle(r);
   }
   std::string readyPackage() {
@@ -80,6 +84,7 @@ class StagingApiTest : public ::testing::Test {
   std::unique_ptr<SqliteStore> store_;
   std::unique_ptr<LocalBlobstore> blobs_;
   std::unique_ptr<Api> api_;
+  std::unique_ptr<test_support::TestTokens> tokens_;
   FakeStager stager_;
   LogBuffer logs_;
 };

@@ -9,6 +9,7 @@
 #include "control/api/api.h"
 #include "control/scheduling/desired_state.h"
 #include "control/store/sqlite_store.h"
+#include "tests/unit/control/test_tokens.h"
 
 namespace foundry::control {
 namespace {
@@ -30,6 +31,8 @@ class SchedulingHooksTest : public ::testing::Test {
     store_ = std::make_unique<SqliteStore>(dir_ + "/controller.db");
     api_ = std::make_unique<Api>(*store_, ApiConfig{});
     api_->bootstrap();
+    tokens_ = std::make_unique<test_support::TestTokens>(*store_);
+    api_->useTokenService(tokens_->service.get());
     desired_ = std::make_unique<scheduling::DesiredState>(*store_, "http://ctl.internal:9022");
     api_->setSchedulingHooks(
         {[this](const std::string& app, bool restart) { changes_.push_back({app, restart}); },
@@ -52,6 +55,7 @@ class SchedulingHooksTest : public ::testing::Test {
     r.path = path;
     r.body = body.is_null() ? "" : body.dump();
     r.base_url = "http://api.test";
+    r.authorization = tokens_->admin;
     ApiResponse resp = api_->handle(r);
     api_->runPendingJobs();
     return resp;
@@ -100,6 +104,7 @@ class SchedulingHooksTest : public ::testing::Test {
   std::string dir_;
   std::unique_ptr<SqliteStore> store_;
   std::unique_ptr<Api> api_;
+  std::unique_ptr<test_support::TestTokens> tokens_;
   std::unique_ptr<scheduling::DesiredState> desired_;
   std::vector<Change> changes_;
   std::vector<std::string> asked_;
