@@ -1,6 +1,10 @@
 #include "cli/cli.h"
 
+#include <termios.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <iostream>
 
 #include "cli/commands/commands.h"
@@ -16,11 +20,18 @@ struct HelpSection {
 
 // cf groups its help by topic; so do we.
 const std::vector<HelpSection> kSections = {
-    {"Getting started", {"help", "api"}},
+    {"Getting started", {"help", "api", "login", "auth", "logout", "target"}},
     {"Apps",
-     {"apps", "app", "push", "scale", "delete", "start", "stop", "restart", "restage", "logs"}},
+     {"apps", "app", "push", "scale", "delete", "start", "stop", "restart", "restage", "logs",
+      "env"}},
     {"Routes", {"routes", "create-route", "delete-route", "map-route", "unmap-route"}},
     {"Domains", {"domains"}},
+    {"Orgs", {"orgs", "org", "create-org", "delete-org", "set-org-quota"}},
+    {"Spaces", {"spaces", "space", "create-space", "delete-space", "set-space-quota"}},
+    {"Quotas", {"org-quotas", "create-org-quota", "space-quotas", "create-space-quota"}},
+    {"Users and roles",
+     {"create-user", "delete-user", "org-users", "set-org-role", "unset-org-role", "space-users",
+      "set-space-role", "unset-space-role"}},
 };
 
 void printHelp(CLI::App& root, std::ostream& out) {
@@ -38,7 +49,7 @@ void printHelp(CLI::App& root, std::ostream& out) {
         }
       }
       std::string padded = name;
-      padded.resize(16, ' ');
+      padded.resize(std::max<size_t>(padded.size() + 1, 20), ' ');
       out << "   " << padded << description << "\n";
     }
   }
@@ -59,6 +70,31 @@ bool confirm(Ui& ui, std::istream& in, const std::string& question) {
   return answer == "y" || answer == "yes";
 }
 
+bool interactive() { return ::isatty(STDIN_FILENO) == 1; }
+
+std::optional<std::string> prompt(Ui& ui, const std::string& label, bool secret) {
+  ui.sayRaw(label);
+  termios saved{};
+  bool hidden = false;
+  if (secret && interactive() && ::tcgetattr(STDIN_FILENO, &saved) == 0) {
+    termios quiet = saved;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    hidden = ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
+  }
+  std::string line;
+  bool got = static_cast<bool>(std::getline(std::cin, line));
+  if (hidden) {
+    ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+    ui.newline();
+  }
+  if (!got) {
+    if (!hidden) ui.newline();
+    return std::nullopt;
+  }
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
 int runFoundry(int argc, char** argv, std::ostream& out, std::ostream& err) {
   Ui ui(out, err);
   Context context(ui);
@@ -66,6 +102,10 @@ int runFoundry(int argc, char** argv, std::ostream& out, std::ostream& err) {
   root.require_subcommand(0, 1);
   CommandTable table(root, context);
   addApiCommands(table);
+  addAuthCommands(table);
+  addOrgCommands(table);
+  addUserCommands(table);
+  addQuotaCommands(table);
   addAppCommands(table);
   addPushCommand(table);
   addLogsCommand(table);

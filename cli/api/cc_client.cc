@@ -30,14 +30,32 @@ std::string errorMessage(long status, const std::string& body) {
       }
       return e.dump();
     };
-    if (errors.size() == 1) return detail(errors[0]);
+    if (errors.size() == 1) {
+      // No token at all: say how to get one, as cf does.
+      if (status == 401 && errors[0].is_object() &&
+          errors[0].value("title", "") == "CF-NotAuthenticated") {
+        return kNotLoggedIn;
+      }
+      return detail(errors[0]);
+    }
     std::string text = "Multiple errors occurred:";
     for (const auto& e : errors) text += "\n\t" + detail(e);
     return text;
   }
+  // UAA's shape (SCIM calls): {"error": ..., "error_description": ...}.
+  if (doc.is_object() && doc.contains("error_description") && doc["error_description"].is_string()) {
+    return doc["error_description"].get<std::string>();
+  }
   std::string text = "Unexpected Response\nResponse code: " + std::to_string(status);
   if (!body.empty()) text += "\nResponse body:\n" + body.substr(0, 2000);
   return text;
+}
+
+std::string replyError(const ApiReply& reply) {
+  std::string raw = reply.body.is_string() ? reply.body.get<std::string>()
+                    : reply.body.is_null() ? std::string()
+                                           : reply.body.dump();
+  return errorMessage(reply.status, raw);
 }
 
 std::string urlEncode(const std::string& value) {
@@ -55,8 +73,8 @@ std::string urlEncode(const std::string& value) {
   return out;
 }
 
-CcClient::CcClient(std::string base_url, long timeout_ms)
-    : base_url_(std::move(base_url)), timeout_ms_(timeout_ms) {
+CcClient::CcClient(std::string base_url, long timeout_ms, std::shared_ptr<AuthSession> auth)
+    : base_url_(std::move(base_url)), timeout_ms_(timeout_ms), auth_(std::move(auth)) {
   while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
 }
 
@@ -73,15 +91,31 @@ Result<ApiReply> CcClient::sendRaw(const std::string& method, const std::string&
   request.body = body;
   request.timeout_ms = timeout_ms;
   request.headers.emplace_back("Accept", "application/json");
-  // No login yet; CC-shaped servers expect a bearer token, ours ignores it.
-  request.headers.emplace_back("Authorization", "bearer foundry-cli");
   if (!content_type.empty()) request.headers.emplace_back("Content-Type", content_type);
-  net::HttpResponse response = net::perform(request);
+  auto perform = [&]() {
+    net::HttpRequest signed_request = request;
+    if (auth_ && !auth_->access_token.empty()) {
+      signed_request.headers.emplace_back("Authorization", "bearer " + auth_->access_token);
+    }
+    return net::perform(signed_request);
+  };
+  net::HttpResponse response = perform();
   if (response.status == 0) {
     return Result<ApiReply>::fail("Request error: " + method + " " + request.url + ": " +
                                   response.error +
                                   "\nTIP: check that the API endpoint is right ('foundry api') "
                                   "and the controller is running.");
+  }
+  if (response.status == 401 && auth_ && auth_->refresh &&
+      shouldRefreshToken(response.status, json::parse(response.body, nullptr, false))) {
+    // The token expired (or was revoked): one refresh, one retry.
+    Status refreshed = auth_->refresh();
+    if (!refreshed) return Result<ApiReply>::fail(kNotLoggedIn);
+    response = perform();
+    if (response.status == 0) {
+      return Result<ApiReply>::fail("Request error: " + method + " " + request.url + ": " +
+                                    response.error);
+    }
   }
   ApiReply reply;
   reply.status = response.status;
@@ -105,10 +139,7 @@ Result<ApiReply> CcClient::send(const std::string& method, const std::string& pa
   auto reply = sendRaw(method, path, body, content_type, timeout_ms);
   if (!reply) return reply;
   if (reply->status < 200 || reply->status >= 300) {
-    std::string raw = reply->body.is_string() ? reply->body.get<std::string>()
-                      : reply->body.is_null() ? std::string()
-                                              : reply->body.dump();
-    std::string message = errorMessage(reply->status, raw);
+    std::string message = replyError(*reply);
     // An endpoint this API does not have: say which, since the detail alone is cryptic.
     if (reply->status == 404 && message == "Unknown request") {
       message += " (" + method + " " + url(path) + " is not served by this API)";

@@ -3,10 +3,12 @@
 // reply parsed as JSON. Failures come back as a message the user can act on: the V3 error's
 // `detail` (errors[0].detail; several errors are listed), or what went wrong on the wire.
 #include <chrono>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "cli/api/auth.h"
 #include "cli/common/result.h"
 
 namespace foundry::cli {
@@ -19,9 +21,13 @@ struct ApiReply {
 
 class CcClient {
  public:
-  explicit CcClient(std::string base_url, long timeout_ms = 30000);
+  explicit CcClient(std::string base_url, long timeout_ms = 30000,
+                    std::shared_ptr<AuthSession> auth = nullptr);
 
   const std::string& baseUrl() const { return base_url_; }
+  // A client for another base URL (log cache, UAA's SCIM endpoints) with the same session.
+  CcClient withBase(std::string base_url) const { return CcClient(std::move(base_url), timeout_ms_, auth_); }
+  const std::shared_ptr<AuthSession>& auth() const { return auth_; }
 
   // `path` is "/v3/..." (joined to the base URL) or an absolute http(s) URL (pagination and
   // job links). Non-2xx replies are errors carrying the V3 detail.
@@ -33,7 +39,12 @@ class CcClient {
   Result<ApiReply> send(const std::string& method, const std::string& path, const std::string& body,
                         const std::string& content_type, long timeout_ms) const;
   // Like send() but a non-2xx reply is returned, not turned into an error (callers that branch
-  // on 404/422). Only transport failures are errors.
+  // on 404/422). Only transport failures are errors, and an expired token that could not be
+  // refreshed.
+  //
+  // With a session, every request carries "Authorization: bearer <token>". A 401 for an
+  // invalid/expired token (shouldRefreshToken) makes it refresh the session once and retry the
+  // request once; a failed refresh is the error kNotLoggedIn.
   Result<ApiReply> sendRaw(const std::string& method, const std::string& path,
                            const std::string& body, const std::string& content_type,
                            long timeout_ms) const;
@@ -53,11 +64,15 @@ class CcClient {
  private:
   std::string base_url_;
   long timeout_ms_;
+  std::shared_ptr<AuthSession> auth_;
 };
 
-// The user-facing message for a failed reply: errors[0].detail (or all of them), else the
-// status and raw body as cf shows unknown errors.
+// The user-facing message for a failed reply: errors[0].detail (or all of them), UAA's
+// error_description, else the status and raw body as cf shows unknown errors.
 std::string errorMessage(long status, const std::string& body);
+
+// errorMessage() of a reply sendRaw() returned.
+std::string replyError(const ApiReply& reply);
 
 // Percent-encodes a query parameter value (commas included, as CC expects for literal commas).
 std::string urlEncode(const std::string& value);

@@ -1,4 +1,4 @@
-// apps, app, start, stop, restart, restage, scale, delete.
+// apps, app, start, stop, restart, restage, scale, delete, env.
 #include <CLI/CLI.hpp>
 #include <iostream>
 
@@ -283,6 +283,50 @@ int deleteCommand(Context& context, const AppOptions& options) {
   return 0;
 }
 
+// cf env: GET /v3/apps/:guid/env, printed in cf's groups.
+int envCommand(Context& context, const AppOptions& options) {
+  Ui& ui = context.ui();
+  auto client = context.targetedClient();
+  if (!client) return ui.failed(client.error());
+  ui.say("Getting env variables for app " + options.name + " in " + context.where() + "...");
+  auto app = findApp(*client, context.config().space_guid, options.name);
+  if (!app) return ui.failed(app.error());
+  const std::string path = "/v3/apps/" + (*app)["guid"].get<std::string>() + "/env";
+  auto reply = client->sendRaw("GET", path, "", "", 30000);
+  if (!reply) return ui.failed(reply.error());
+  if (reply->status == 404 && replyError(*reply) == "Unknown request") {
+    return ui.failed("This API does not serve GET /v3/apps/:guid/env (404 Unknown request); "
+                     "'foundry env' needs a controller that has it.");
+  }
+  if (reply->status != 200) return ui.failed(replyError(*reply));
+  const json& body = reply->body;
+  auto group = [&](const char* key) {
+    return body.is_object() && body.contains(key) && body[key].is_object() ? body[key]
+                                                                           : json::object();
+  };
+  auto printVars = [&](const json& vars, bool pretty) {
+    for (auto it = vars.begin(); it != vars.end(); ++it) {
+      std::string value = it->is_string() ? it->get<std::string>()
+                          : pretty        ? it->dump(2)
+                                          : it->dump();
+      ui.say(it.key() + ": " + value);
+      if (pretty) ui.newline();
+    }
+  };
+  ui.say("System-Provided:");
+  printVars(group("system_env_json"), true);
+  printVars(group("application_env_json"), true);
+  ui.say("User-Provided:");
+  printVars(group("environment_variables"), false);
+  ui.newline();
+  ui.say("Running Environment Variable Groups:");
+  printVars(group("running_env_json"), false);
+  ui.newline();
+  ui.say("Staging Environment Variable Groups:");
+  printVars(group("staging_env_json"), false);
+  return 0;
+}
+
 CLI::App* addNamed(CommandTable& table, const std::string& name, const std::string& description,
                    int (*run)(Context&, const AppOptions&), std::shared_ptr<AppOptions> options) {
   Context& context = table.context();
@@ -321,6 +365,9 @@ void addAppCommands(CommandTable& table) {
   d->add_flag("-f,--force", remove->force, "Force deletion without confirmation");
   d->add_flag("-r", remove->delete_routes, "Also delete any mapped routes");
   d->footer("Example:\n  foundry delete demo -f -r");
+
+  addNamed(table, "env", "Show all env variables for an app", envCommand,
+           std::make_shared<AppOptions>());
 }
 
 }  // namespace foundry::cli

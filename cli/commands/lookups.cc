@@ -1,5 +1,7 @@
 #include "cli/commands/lookups.h"
 
+#include "cli/commands/roles.h"
+
 namespace foundry::cli {
 
 using nlohmann::json;
@@ -23,8 +25,20 @@ Result<json> webProcess(const CcClient& client, const std::string& app_guid) {
   return Result<json>::ok(reply->body);
 }
 
-Result<std::vector<json>> listDomains(const CcClient& client) {
-  return client.listAll("/v3/domains?per_page=200");
+Result<std::vector<json>> listDomains(const CcClient& client, const std::string& org_guid) {
+  if (org_guid.empty()) return client.listAll("/v3/domains?per_page=200");
+  return client.listAll("/v3/organizations/" + org_guid + "/domains?per_page=200");
+}
+
+std::string orgDefaultDomainName(const CcClient& client, const std::string& org_guid,
+                                 const std::vector<json>& domains) {
+  auto reply =
+      client.sendRaw("GET", "/v3/organizations/" + org_guid + "/domains/default", "", "", 30000);
+  if (reply && reply->status == 200 && reply->body.is_object()) {
+    std::string name = reply->body.value("name", "");
+    if (!name.empty()) return name;
+  }
+  return defaultDomainName(domains);
 }
 
 Result<json> findDomain(const CcClient& client, const std::string& name) {
@@ -106,6 +120,90 @@ Result<std::vector<json>> appDestinations(const CcClient& client, const std::str
     }
   }
   return Result<std::vector<json>>::ok(mine);
+}
+
+Result<json> lookupOrg(const CcClient& client, const std::string& name) {
+  return client.first("/v3/organizations?names=" + urlEncode(name));
+}
+
+Result<json> findOrg(const CcClient& client, const std::string& name) {
+  auto org = lookupOrg(client, name);
+  if (!org) return org;
+  if (org->is_null()) return Result<json>::fail("Organization '" + name + "' not found.");
+  return org;
+}
+
+Result<json> lookupSpace(const CcClient& client, const std::string& org_guid,
+                         const std::string& name) {
+  return client.first("/v3/spaces?names=" + urlEncode(name) + "&organization_guids=" + org_guid);
+}
+
+Result<json> findSpace(const CcClient& client, const std::string& org_guid,
+                       const std::string& name) {
+  auto space = lookupSpace(client, org_guid, name);
+  if (!space) return space;
+  if (space->is_null()) return Result<json>::fail("Space '" + name + "' not found.");
+  return space;
+}
+
+Result<json> findOrgQuota(const CcClient& client, const std::string& name) {
+  auto quota = client.first("/v3/organization_quotas?names=" + urlEncode(name));
+  if (!quota) return quota;
+  if (quota->is_null()) return Result<json>::fail("Organization quota '" + name + "' not found.");
+  return quota;
+}
+
+Result<json> findSpaceQuota(const CcClient& client, const std::string& org_guid,
+                            const std::string& name) {
+  auto quota = client.first("/v3/space_quotas?names=" + urlEncode(name) +
+                            "&organization_guids=" + org_guid);
+  if (!quota) return quota;
+  if (quota->is_null()) return Result<json>::fail("Space quota '" + name + "' not found.");
+  return quota;
+}
+
+Result<json> lookupUser(const CcClient& client, const std::string& username,
+                        const std::string& origin) {
+  return client.first("/v3/users?usernames=" + urlEncode(username) +
+                      "&origins=" + urlEncode(origin));
+}
+
+Result<bool> createRole(const CcClient& client, const std::string& type, const json& user_data,
+                        const std::string& scope, const std::string& scope_guid) {
+  json body = {{"type", type},
+               {"relationships",
+                {{"user", {{"data", user_data}}}, {scope, {{"data", {{"guid", scope_guid}}}}}}}};
+  auto reply = client.sendRaw("POST", "/v3/roles", body.dump(), "application/json", 30000);
+  if (!reply) return Result<bool>::fail(reply.error());
+  if (reply->status >= 200 && reply->status < 300) return Result<bool>::ok(true);
+  std::string message = replyError(*reply);
+  if (reply->status == 422 && isRoleAlreadyExists(message)) return Result<bool>::ok(false);
+  return Result<bool>::fail(message);
+}
+
+Result<bool> deleteAndWait(const CcClient& client, const std::string& path) {
+  auto reply = client.sendRaw("DELETE", path, "", "", 30000);
+  if (!reply) return Result<bool>::fail(reply.error());
+  if (reply->status == 404) return Result<bool>::ok(false);
+  if (reply->status < 200 || reply->status >= 300) {
+    return Result<bool>::fail(replyError(*reply));
+  }
+  if (reply->status == 202 && !reply->location.empty()) {
+    Status done = client.waitForJob(reply->location, std::chrono::minutes(5));
+    if (!done) return Result<bool>::fail(done.error());
+  }
+  return Result<bool>::ok(true);
+}
+
+std::string relationshipGuid(const json& resource, const std::string& name) {
+  try {
+    const json& data = resource.at("relationships").at(name).at("data");
+    if (data.is_object() && data.contains("guid") && data["guid"].is_string()) {
+      return data["guid"].get<std::string>();
+    }
+  } catch (const std::exception&) {
+  }
+  return "";
 }
 
 std::string normaliseRoutePath(const std::string& path) {

@@ -18,12 +18,18 @@ Result<nlohmann::json> lookupApp(const CcClient& client, const std::string& spac
 
 Result<nlohmann::json> webProcess(const CcClient& client, const std::string& app_guid);
 
-// Every domain; the domain named `name` ("Domain 'x' not found."); guid -> name.
-Result<std::vector<nlohmann::json>> listDomains(const CcClient& client);
+// Every domain (visible in the org when `org_guid` is given: shared + its private ones); the
+// domain named `name` ("Domain 'x' not found."); guid -> name.
+Result<std::vector<nlohmann::json>> listDomains(const CcClient& client,
+                                                const std::string& org_guid = "");
 Result<nlohmann::json> findDomain(const CcClient& client, const std::string& name);
 std::map<std::string, std::string> domainNames(const std::vector<nlohmann::json>& domains);
 // The first shared domain (no owning organization), or the first domain; "" if none.
 std::string defaultDomainName(const std::vector<nlohmann::json>& domains);
+// The org's default domain (GET /v3/organizations/:guid/domains/default), else
+// defaultDomainName(domains) when the API lacks that endpoint.
+std::string orgDefaultDomainName(const CcClient& client, const std::string& org_guid,
+                                 const std::vector<nlohmann::json>& domains);
 
 // The route for domain+host+path, or null.
 Result<nlohmann::json> findRoute(const CcClient& client, const std::string& domain_guid,
@@ -44,6 +50,34 @@ Result<std::vector<std::string>> appRouteUrls(const CcClient& client, const std:
 Result<std::vector<nlohmann::json>> appDestinations(const CcClient& client,
                                                     const std::string& route_guid,
                                                     const std::string& app_guid);
+
+// Tenancy: the org named `name` ("Organization 'x' not found."), the space in an org
+// ("Space 'x' not found."), the quotas by name; the lookup* forms give null when missing.
+Result<nlohmann::json> lookupOrg(const CcClient& client, const std::string& name);
+Result<nlohmann::json> findOrg(const CcClient& client, const std::string& name);
+Result<nlohmann::json> lookupSpace(const CcClient& client, const std::string& org_guid,
+                                   const std::string& name);
+Result<nlohmann::json> findSpace(const CcClient& client, const std::string& org_guid,
+                                 const std::string& name);
+Result<nlohmann::json> findOrgQuota(const CcClient& client, const std::string& name);
+Result<nlohmann::json> findSpaceQuota(const CcClient& client, const std::string& org_guid,
+                                      const std::string& name);
+// The CC user with this username (origin uaa), or null.
+Result<nlohmann::json> lookupUser(const CcClient& client, const std::string& username,
+                                  const std::string& origin = "uaa");
+
+// POST /v3/roles of `type` for the user (`user_data`: {"guid"} or {"username","origin"}) in
+// the org or space (`scope` "organization" or "space"). true = created, false = the user
+// already had it (CC's 422 "User 'x' already has 'y' role"), which cf treats as success.
+Result<bool> createRole(const CcClient& client, const std::string& type,
+                        const nlohmann::json& user_data, const std::string& scope,
+                        const std::string& scope_guid);
+
+// DELETE `path` and wait for its job (202) when there is one. false = it was not there (404).
+Result<bool> deleteAndWait(const CcClient& client, const std::string& path);
+
+// relationships.<name>.data.guid, or "".
+std::string relationshipGuid(const nlohmann::json& resource, const std::string& name);
 
 // Normalises a --path flag: "" stays "", "x" becomes "/x".
 std::string normaliseRoutePath(const std::string& path);

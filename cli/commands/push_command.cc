@@ -69,11 +69,12 @@ class Pusher {
       : context_(context), ui_(context.ui()), client_(client), no_start_(no_start) {}
 
   Status loadDomains() {
-    auto domains = listDomains(client_);
+    const std::string& org = context_.config().org_guid;
+    auto domains = listDomains(client_, org);
     if (!domains) return Status::fail(domains.error());
     domains_ = *domains;
     for (const auto& d : domains_) domain_list_.push_back(d.value("name", ""));
-    default_domain_ = defaultDomainName(domains_);
+    default_domain_ = orgDefaultDomainName(client_, org, domains_);
     return okStatus();
   }
   const std::string& defaultDomain() const { return default_domain_; }

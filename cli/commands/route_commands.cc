@@ -83,11 +83,12 @@ int routes(Context& context) {
 
 int domainsCommand(Context& context) {
   Ui& ui = context.ui();
-  auto client = context.targetedClient();
+  auto client = context.orgTargetedClient();
   if (!client) return ui.failed(client.error());
-  ui.say("Getting domains in " + std::string("org ") + context.config().org_name + "...");
+  ui.say("Getting domains in org " + context.config().org_name + " as " + context.userName() +
+         "...");
   ui.newline();
-  auto domains = listDomains(*client);
+  auto domains = listDomains(*client, context.config().org_guid);
   if (!domains) return ui.failed(domains.error());
   std::vector<std::vector<std::string>> rows = {{"name", "availability", "internal", "protocols"}};
   for (const auto& d : *domains) {
