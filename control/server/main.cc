@@ -5,7 +5,11 @@
 //              [--blobstore-dir DIR] [--stager PATH] [--system-buildpacks DIR]
 //              [--staging-timeout SECONDS] [--nats nats://127.0.0.1:4222]
 //              [--scheduler http://127.0.0.1:9023] [--internal-url http://HOST:PORT]
-//              [--sync-interval 30]
+//              [--sync-interval 30] [--secrets DIR (default DATA_DIR/secrets)]
+//
+// Internal calls: /internal/... (droplet downloads by cells) needs a FoundryInternal token
+// signed with the key in --secrets DIR (common/auth/internal_credentials.h), else 401; the
+// calls to the scheduler are signed with it.
 //
 // One thread: a libevent loop with evhttp (the API is low-rate) in front of Api, with the
 // SqliteStore in DIR/controller.db. Async jobs (deletes) run on the loop right after the 202
@@ -27,10 +31,12 @@
 #include <event2/thread.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -39,6 +45,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "control/api/api.h"
@@ -50,6 +57,7 @@
 #include "control/scheduling/scheduler_client.h"
 #include "control/staging/offloader.h"
 #include "control/staging/staging_runner.h"
+#include "common/auth/internal_credentials.h"
 #include "control/store/sqlite_store.h"
 #include "router/common/log.h"
 
@@ -65,7 +73,59 @@ struct Server {
   event_base* base;
   std::string listen;  // fallback for links when a request has no Host
   bool jobs_scheduled = false;
+  const foundry::auth::InternalCredentials* credentials = nullptr;  // checks /internal/...
 };
+
+// True when the API could route `path` under /internal/: its first non-empty segment,
+// percent-decoded, is "internal" in any case (so "//internal/..." and "/%69nternal/..." count).
+bool isInternalPath(const std::string& path) {
+  size_t start = path.find_first_not_of('/');
+  if (start == std::string::npos) return false;
+  size_t end = path.find('/', start);
+  std::string segment = path.substr(start, end == std::string::npos ? end : end - start);
+  std::string decoded;
+  auto hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
+  for (size_t i = 0; i < segment.size(); ++i) {
+    if (segment[i] == '%' && i + 2 < segment.size() && hex(segment[i + 1]) &&
+        hex(segment[i + 2])) {
+      decoded += static_cast<char>(std::stoi(segment.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      decoded += segment[i];
+    }
+  }
+  return strcasecmp(decoded.c_str(), "internal") == 0;
+}
+
+// The internal paths take a signed token only (never a user's): 401 otherwise, logged without
+// the header's value.
+bool internalCallAllowed(evhttp_request* req, const Server& s, const ApiRequest& r) {
+  const char* target = evhttp_request_get_uri(req);
+  std::string raw = target ? target : "";
+  raw = raw.substr(0, raw.find('?'));  // evhttp reads "//x/..." as an authority: check both
+  if (!isInternalPath(r.path) && !isInternalPath(raw)) return true;
+  std::string why;
+  if (s.credentials->verify(r.authorization, r.method, target ? target : "", &why)) return true;
+  char* peer = nullptr;
+  uint16_t peer_port = 0;
+  evhttp_connection_get_peer(evhttp_request_get_connection(req), &peer, &peer_port);
+  log::warn("controller", "unauthorized-internal-call",
+            {{"method", r.method}, {"path", r.path}, {"reason", why},
+             {"peer", std::string(peer ? peer : "") + ":" + std::to_string(peer_port)}});
+  evkeyvalq* headers = evhttp_request_get_output_headers(req);
+  evhttp_add_header(headers, "WWW-Authenticate", foundry::auth::InternalCredentials::kScheme);
+  evhttp_add_header(headers, "Content-Type", "application/json; charset=utf-8");
+  std::string text = nlohmann::json{{"errors",
+                                     {{{"code", 10002},
+                                       {"title", "CF-NotAuthenticated"},
+                                       {"detail", "Authentication error"}}}}}
+                         .dump();
+  evbuffer* out = evbuffer_new();
+  evbuffer_add(out, text.data(), text.size());
+  evhttp_send_reply(req, 401, nullptr, out);
+  evbuffer_free(out);
+  return false;
+}
 
 // Follow-ups from worker threads (staging results, assembled uploads), run on the loop: the
 // store is single-threaded.
@@ -143,6 +203,7 @@ void onRequest(evhttp_request* req, void* arg) {
   const char* authorization =
       evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
   r.authorization = authorization ? authorization : "";
+  if (!internalCallAllowed(req, *s, r)) return;
 
   ApiResponse resp = s->api->handle(r);
   int file_fd = -1;
@@ -231,7 +292,9 @@ int usage(const char* why) {
                "  [--system-buildpacks DIR] [--staging-timeout SECONDS (default 900)] "
                "[--nats URL (logs.> subscriber; off by default)]\n"
                "  [--scheduler URL (default http://127.0.0.1:9023; \"\" = none)] "
-               "[--internal-url URL (default http://LISTEN)] [--sync-interval SECONDS (30)]\n",
+               "[--internal-url URL (default http://LISTEN)] [--sync-interval SECONDS (30)]\n"
+               "  [--secrets DIR (internal credentials shared with the scheduler and cells; "
+               "default DATA_DIR/secrets)]\n",
                why);
   return 2;
 }
@@ -243,7 +306,7 @@ int main(int argc, char** argv) {
   std::string blobstore_dir, nats_url, staging_timeout = "900";
   foundry::control::StagingRunnerConfig staging_config;
   staging_config.stager_path = foundry::control::defaultStagerPath();
-  std::string scheduler_url = "http://127.0.0.1:9023", internal_url;
+  std::string scheduler_url = "http://127.0.0.1:9023", internal_url, secrets_dir;
   int sync_interval_s = 30;
   foundry::control::ApiConfig config;
   for (int i = 1; i < argc; ++i) {
@@ -254,7 +317,8 @@ int main(int argc, char** argv) {
     if (a != "--listen" && a != "--data-dir" && a != "--domain" && a != "--org" &&
         a != "--space" && a != "--log-level" && a != "--blobstore-dir" && a != "--stager" &&
         a != "--system-buildpacks" && a != "--staging-timeout" && a != "--nats" &&
-        a != "--scheduler" && a != "--internal-url" && a != "--sync-interval") {
+        a != "--scheduler" && a != "--internal-url" && a != "--sync-interval" &&
+        a != "--secrets") {
       return usage(("unknown flag " + a).c_str());
     }
     if (!(v = value())) return usage(("missing value for " + a).c_str());
@@ -271,6 +335,7 @@ int main(int argc, char** argv) {
     if (a == "--nats") nats_url = v;
     if (a == "--scheduler") scheduler_url = v;  // "" disables the hand-off
     if (a == "--internal-url") internal_url = v;
+    if (a == "--secrets") secrets_dir = v;
     if (a == "--sync-interval") {
       char* end = nullptr;
       long n = std::strtol(v, &end, 10);
@@ -305,6 +370,14 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::signal(SIGPIPE, SIG_IGN);
+  if (secrets_dir.empty()) secrets_dir = data_dir + "/secrets";
+  std::optional<foundry::auth::InternalCredentials> credentials;
+  try {
+    credentials = foundry::auth::InternalCredentials::loadOrCreate(secrets_dir);
+  } catch (const std::exception& e) {
+    log::error("controller", "secrets-failed", {{"error", e.what()}});
+    return 1;
+  }
 
   std::unique_ptr<foundry::control::SqliteStore> store;
   try {
@@ -323,7 +396,7 @@ int main(int argc, char** argv) {
   }
   Api api(*store, config);
   namespace scheduling = foundry::control::scheduling;
-  scheduling::SchedulerClient scheduler(scheduler_url);
+  scheduling::SchedulerClient scheduler(scheduler_url, credentials->signer("controller"));
   scheduling::DesiredState desired(*store, internal_url);
   SyncSchedule sync_schedule{&desired, nullptr, std::chrono::seconds(sync_interval_s)};
   std::unique_ptr<scheduling::Reconciler> reconciler;
@@ -401,6 +474,7 @@ int main(int argc, char** argv) {
   evhttp_set_max_body_size(http, 1LL << 30);  // package uploads (1 GiB)
   evhttp_set_timeout(http, 60);
   Server server{&api, base, listen};
+  server.credentials = &*credentials;
   evhttp_set_gencb(http, onRequest, &server);
   if (!evhttp_bind_socket_with_handle(http, host.c_str(), static_cast<uint16_t>(port))) {
     log::error("controller", "listen-failed", {{"listen", listen}, {"error", strerror(errno)}});
@@ -421,7 +495,7 @@ int main(int argc, char** argv) {
             {{"listen", listen}, {"data_dir", data_dir}, {"domain", config.domain},
              {"blobstore_dir", blobstore_dir}, {"stager", staging_config.stager_path},
              {"nats", nats_url}, {"scheduler", scheduler_url.empty() ? "disabled" : scheduler_url},
-             {"internal_url", internal_url}});
+             {"internal_url", internal_url}, {"secrets", secrets_dir}});
   event_base_dispatch(base);
   log::info("controller", "controller-stopped");
   runner.reset();     // kills running stagings and joins the workers
