@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/auth/internal_credentials.h"
 #include "control/blobstore/hashing.h"
 #include "scheduler/model/http_client.h"
 #include "tests/test_common/child_process.h"
@@ -274,12 +275,40 @@ TEST_F(ControllerStagingTest, PushStagesNodeHelloAndServesTheDroplet) {
   EXPECT_EQ(ok("GET", "/v3/apps/" + app, nullptr, 200)["relationships"]["current_droplet"]["data"]["guid"],
             droplet_guid);
 
-  // The cell's download: the exact bytes, with their checksum.
-  auto dl = net::getJson(base_ + "/internal/v1/droplets/" + droplet_guid + "/download");
-  ASSERT_EQ(dl.status, 200);
+  // The cell's download: the exact bytes, with their checksum, for a call signed with the
+  // internal key (--secrets defaults to DATA_DIR/secrets; a cell given that folder signs so).
+  auto creds = auth::InternalCredentials::loadOrCreate(dir_ + "/data/secrets");
+  const std::string download = "/internal/v1/droplets/" + droplet_guid + "/download";
+  auto dl = net::getJson(base_ + download, 10000, creds.signer("cell:z1"));
+  ASSERT_EQ(dl.status, 200) << dl.body;
   EXPECT_EQ(dl.header("x-checksum-sha256"), sha);
   EXPECT_EQ(control::sha256Hex(dl.body), sha);
-  EXPECT_EQ(net::getJson(base_ + "/internal/v1/droplets/nope/download").status, 404);
+  EXPECT_EQ(net::getJson(base_ + "/internal/v1/droplets/nope/download", 10000,
+                         creds.signer("cell:z1"))
+                .status,
+            404);
+
+  // Unsigned, signed with another key, or a token for another droplet: 401 in the V3 error
+  // shape, and not a byte of the droplet. Spellings the API routes the same way included.
+  auto refused = [&](const net::HttpResponse& r, const std::string& what) {
+    EXPECT_EQ(r.status, 401) << what << ": " << r.body.substr(0, 200);
+    json body = json::parse(r.body, nullptr, false);
+    EXPECT_EQ(body["errors"][0]["title"], "CF-NotAuthenticated") << what;
+    EXPECT_EQ(body["errors"][0]["code"], 10002) << what;
+  };
+  refused(net::getJson(base_ + download), "unsigned");
+  auth::InternalCredentials stranger{auth::Secret(std::string(32, 'x'))};
+  refused(net::getJson(base_ + download, 10000, stranger.signer("cell:z1")), "another key");
+  net::HttpRequest replay;
+  replay.url = base_ + download;
+  replay.headers = {{"Authorization", creds.sign("cell:z1", "GET", "/internal/v1/droplets/"
+                                                                  "other/download")}};
+  refused(net::perform(replay), "token for another path");
+  replay.headers = {{"Authorization", "Bearer not-a-user-token-either"}};
+  refused(net::perform(replay), "a bearer token");
+  refused(net::getJson(base_ + "/" + download), "//internal");
+  refused(net::getJson(base_ + "/%69nternal/v1/droplets/" + droplet_guid + "/download"),
+          "%69nternal");
 
   // Staging output streamed into the app's logs as STG lines.
   json logs = json::parse(net::getJson(base_ + "/api/v1/read/" + app).body);
