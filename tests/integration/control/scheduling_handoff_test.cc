@@ -23,6 +23,7 @@
 #include "control/store/sqlite_store.h"
 #include "scheduler/model/http_client.h"
 #include "scheduler/model/lrp.h"
+#include "tests/test_common/controller_login.h"
 #include "tests/test_common/child_process.h"
 #include "tests/test_common/event_loop_thread.h"
 #include "tests/test_common/internal_auth.h"
@@ -211,14 +212,15 @@ class SchedulingHandoffTest : public ::testing::Test {
   void startController(const std::string& scheduler_url) {
     port_ = freeTcpPort();
     base_ = "http://127.0.0.1:" + std::to_string(port_);
-    controller_ = std::make_unique<ChildProcess>(
-        "controller", CONTROLLER_BINARY,
-        std::vector<std::string>{"--listen", "127.0.0.1:" + std::to_string(port_), "--data-dir",
-                                 dir_ + "/data", "--scheduler", scheduler_url,
-                                 "--sync-interval", "1", "--secrets", secrets_.dir()},
-        dir_);
+    std::vector<std::string> args = {"--listen", "127.0.0.1:" + std::to_string(port_),
+                                     "--data-dir", dir_ + "/data", "--scheduler", scheduler_url,
+                                     "--sync-interval", "1", "--secrets", secrets_.dir()};
+    for (auto& a : adminPasswordFlags(dir_)) args.push_back(a);
+    controller_ = std::make_unique<ChildProcess>("controller", CONTROLLER_BINARY, args, dir_);
     ASSERT_TRUE(controller_->start());
     ASSERT_TRUE(waitHttpOk(base_ + "/v3")) << controller_->logs();
+    bearer_ = loginBearer(base_);
+    ASSERT_FALSE(bearer_.empty()) << controller_->logs();
     space_ = get("/v3/spaces")["resources"][0]["guid"];
     domain_ = get("/v3/domains")["resources"][0]["guid"];
   }
@@ -233,7 +235,7 @@ class SchedulingHandoffTest : public ::testing::Test {
       r.headers = {{"Content-Type", "application/json"}};
     }
     r.timeout_ms = 10000;
-    return net::perform(r);
+    return performAs(bearer_, r);
   }
   json get(const std::string& path) { return json::parse(call("GET", path).body, nullptr, false); }
 
@@ -264,7 +266,7 @@ class SchedulingHandoffTest : public ::testing::Test {
 
   std::string dir_;
   uint16_t port_ = 0;
-  std::string base_, space_, domain_;
+  std::string base_, space_, domain_, bearer_;
   TestSecrets secrets_;
   std::unique_ptr<ChildProcess> controller_;
 };

@@ -16,6 +16,7 @@
 #include "common/auth/internal_credentials.h"
 #include "control/blobstore/hashing.h"
 #include "scheduler/model/http_client.h"
+#include "tests/test_common/controller_login.h"
 #include "tests/test_common/child_process.h"
 #include "tests/test_common/nats_publisher.h"
 #include "tests/test_common/nats_server.h"
@@ -91,16 +92,31 @@ class ControllerStagingTest : public ::testing::Test {
                                      "--stager", STAGER_BINARY,
                                      "--system-buildpacks",
                                      std::string(FOUNDRY_SOURCE_DIR) + "/staging/buildpacks"};
+    for (auto& a : adminPasswordFlags(dir_)) args.push_back(a);
     args.insert(args.end(), extra.begin(), extra.end());
     controller_ = std::make_unique<ChildProcess>("controller", CONTROLLER_BINARY, args, dir_);
     ASSERT_TRUE(controller_->start());
     ASSERT_TRUE(waitHttpOk(base_ + "/v3", 10s)) << controller_->logs();
-    space_ = json::parse(net::getJson(base_ + "/v3/spaces").body)["resources"][0]["guid"];
+    bearer_ = loginBearer(base_);
+    ASSERT_FALSE(bearer_.empty()) << controller_->logs();
+    space_ = json::parse(apiGet("/v3/spaces").body)["resources"][0]["guid"];
+  }
+
+  // GET on the API as the admin.
+  net::HttpResponse apiGet(const std::string& path) {
+    net::HttpRequest r;
+    r.url = base_ + path;
+    return performAs(bearer_, r);
   }
 
   json call(const std::string& method, const std::string& path, const json& body,
             long* status) {
-    auto r = net::sendJson(method, base_ + path, body.is_null() ? "" : body.dump());
+    net::HttpRequest req;
+    req.method = method;
+    req.url = base_ + path;
+    req.body = body.is_null() ? "" : body.dump();
+    req.headers = {{"Content-Type", "application/json"}};
+    auto r = performAs(bearer_, req);
     *status = r.status;
     return r.body.empty() ? json() : json::parse(r.body, nullptr, false);
   }
@@ -129,7 +145,7 @@ class ControllerStagingTest : public ::testing::Test {
     req.url = base_ + "/v3/packages/" + package + "/upload";
     req.body = body;
     req.headers = {{"Content-Type", content_type}};
-    return net::perform(req);
+    return performAs(bearer_, req);
   }
   net::HttpResponse uploadFiles(const std::string& package, const std::string& zip,
                                 const json& resources) {
@@ -143,7 +159,7 @@ class ControllerStagingTest : public ::testing::Test {
     auto deadline = std::chrono::steady_clock::now() + 20s;
     json p;
     while (std::chrono::steady_clock::now() < deadline) {
-      p = json::parse(net::getJson(base_ + "/v3/packages/" + guid).body, nullptr, false);
+      p = json::parse(apiGet("/v3/packages/" + guid).body, nullptr, false);
       if (p.is_object() && p["state"] != "PROCESSING_UPLOAD") return p;
       std::this_thread::sleep_for(50ms);
     }
@@ -169,7 +185,7 @@ class ControllerStagingTest : public ::testing::Test {
     auto deadline = std::chrono::steady_clock::now() + limit;
     json b;
     while (std::chrono::steady_clock::now() < deadline) {
-      b = json::parse(net::getJson(base_ + "/v3/builds/" + guid).body, nullptr, false);
+      b = json::parse(apiGet("/v3/builds/" + guid).body, nullptr, false);
       if (b.is_object() && b["state"] != "STAGING") return b;
       std::this_thread::sleep_for(100ms);
     }
@@ -178,7 +194,7 @@ class ControllerStagingTest : public ::testing::Test {
   }
   // The messages at /api/v1/read/<app>, decoded.
   std::vector<std::string> logMessages(const std::string& app, const std::string& query = "") {
-    json r = json::parse(net::getJson(base_ + "/api/v1/read/" + app + query).body, nullptr, false);
+    json r = json::parse(apiGet("/api/v1/read/" + app + query).body, nullptr, false);
     std::vector<std::string> out;
     if (!r.is_object()) return out;
     for (const auto& e : r["envelopes"]["batch"]) out.push_back(decode(e["log"]["payload"]));
@@ -224,7 +240,7 @@ class ControllerStagingTest : public ::testing::Test {
     return bp.string();
   }
 
-  std::string dir_, base_, space_;
+  std::string dir_, base_, space_, bearer_;
   uint16_t port_ = 0;
   std::unique_ptr<ChildProcess> controller_;
 };
@@ -311,7 +327,7 @@ TEST_F(ControllerStagingTest, PushStagesNodeHelloAndServesTheDroplet) {
           "%69nternal");
 
   // Staging output streamed into the app's logs as STG lines.
-  json logs = json::parse(net::getJson(base_ + "/api/v1/read/" + app).body);
+  json logs = json::parse(apiGet("/api/v1/read/" + app).body);
   ASSERT_FALSE(logs["envelopes"]["batch"].empty());
   json first = logs["envelopes"]["batch"][0];
   EXPECT_EQ(first["source_id"], app);
@@ -486,7 +502,7 @@ TEST_F(ControllerStagingTest, LogLinesFromNatsAreServedInLogCacheShape) {
   json batch;
   while (std::chrono::steady_clock::now() < deadline) {
     batch = json::parse(
-        net::getJson(base_ + "/api/v1/read/" + app + "?start_time=2000&envelope_types=LOG").body);
+        apiGet("/api/v1/read/" + app + "?start_time=2000&envelope_types=LOG").body);
     if (!batch["envelopes"]["batch"].empty()) break;
     std::this_thread::sleep_for(50ms);
   }
@@ -499,7 +515,7 @@ TEST_F(ControllerStagingTest, LogLinesFromNatsAreServedInLogCacheShape) {
   EXPECT_EQ(e["log"]["type"], "OUT");
   EXPECT_EQ(decode(e["log"]["payload"]), "Container became healthy");
 
-  json all = json::parse(net::getJson(base_ + "/api/v1/read/" + app).body);
+  json all = json::parse(apiGet("/api/v1/read/" + app).body);
   ASSERT_GE(all["envelopes"]["batch"].size(), 2u);
   EXPECT_EQ(all["envelopes"]["batch"][0]["log"]["type"], "ERR");
   EXPECT_EQ(all["envelopes"]["batch"][0]["instance_id"], "1");
