@@ -198,6 +198,16 @@ std::vector<std::string> Api::splitPath(const std::string& p) {
   return segs;
 }
 
+ApiResponse Api::handleAs(const ApiRequest& request, Identity caller) {
+  Ctx c{request, splitPath(request.path), parseQuery(request.query), std::nullopt};
+  try {
+    c.perm.emplace(std::move(caller), store_);
+    return dispatch(c);
+  } catch (const ApiError& e) {
+    return {e.status, presentError(e), {}};
+  }
+}
+
 ApiResponse Api::handle(const ApiRequest& request) {
   Ctx c{request, splitPath(request.path), parseQuery(request.query), std::nullopt};
   try {

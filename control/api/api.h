@@ -128,6 +128,10 @@ class Api {
   void useTokenService(TokenService* tokens) { tokens_ = tokens; }
   // Answers one request. Never throws: store failures become 500 UnknownError.
   ApiResponse handle(const ApiRequest& request);
+  // Answers a request whose caller was authenticated some other way, skipping the bearer
+  // token (permissions still apply). Not wired to any listener: benchmarks use it to measure
+  // what token verification costs.
+  ApiResponse handleAs(const ApiRequest& request, Identity caller);
   // Runs every PROCESSING job (async deletes) to COMPLETE or FAILED; returns how many ran.
   int runPendingJobs();
 
