@@ -1,8 +1,8 @@
 // What authentication costs the controller's API: GET /v3/apps over 1,000 apps answered
 // through Api::handle with a bearer token (verified, then cached) against the same request
 // with the caller already known (Api::handleAs: no token at all), for an admin (global read)
-// and for a space developer (the list scoped to their spaces in the query). Also the cost of
-// a cold token (its first use: an RSA verification).
+// and for a space developer (the list scoped to their spaces in the query); and a warm
+// authenticate() alone. The cold (RSA) verification is in token_bench.
 //
 //   build/bin/api_auth_bench --benchmark_min_time=0.5
 #include <benchmark/benchmark.h>
@@ -100,29 +100,6 @@ void BM_ListApps_NoTokenDeveloper(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(w.api->handleAs(r, w.dev_id));
 }
 BENCHMARK(BM_ListApps_NoTokenDeveloper);
-
-// A fresh token on every request (each is verified with RSA once, then cached).
-void BM_AuthenticateColdToken(benchmark::State& state) {
-  auto& w = world();
-  const int64_t now = std::time(nullptr);
-  std::vector<std::string> bearers;
-  for (int i = 0; i < 256; ++i) {
-    bearers.push_back("bearer " + w.tokens->passwordGrant("dev", auth::Secret("pw"), now).access_token);
-  }
-  size_t i = 0;
-  TokenService fresh(*w.store, w.key, {});
-  for (auto _ : state) {
-    if (i == bearers.size()) {
-      state.PauseTiming();
-      fresh.~TokenService();
-      new (&fresh) TokenService(*w.store, w.key, {});
-      i = 0;
-      state.ResumeTiming();
-    }
-    benchmark::DoNotOptimize(fresh.authenticate(bearers[i++], now));
-  }
-}
-BENCHMARK(BM_AuthenticateColdToken);
 
 void BM_AuthenticateWarmToken(benchmark::State& state) {
   auto& w = world();
