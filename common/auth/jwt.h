@@ -50,6 +50,7 @@ class SigningKey {
   std::string publicPem() const;
 
  private:
+  friend class TokenVerifier;  // verifies with impl_'s public half
   struct Impl;
   explicit SigningKey(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
