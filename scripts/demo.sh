@@ -13,6 +13,8 @@
 #   *.localhost to 127.0.0.1 by itself: curl http://node.apps.localhost:8081/).
 # The CLI is targeted at the controller (config in ~/.foundry, or $FOUNDRY_HOME), so while the
 # demo runs you can use it: build/bin/foundry apps | app node | scale node -i 3 | logs node.
+# The controller, the scheduler and the cells share --secrets (the temp folder's secrets/):
+# their internal APIs answer 401 to anything not signed with that key (GET /ping aside).
 # Everything it starts is stopped by PID on exit; runtime files live in a temp folder.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR/..
@@ -26,7 +28,7 @@ ONCE=0
 case ${1:-} in
   --once) ONCE=1;;
   "") ;;
-  -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
+  -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
   *) echo "usage: scripts/demo.sh [--once]" >&2; exit 2;;
 esac
 
@@ -139,6 +141,8 @@ OK: both apps were staged, placed on the two cells and routed; requests reached 
   static   $STATIC_URL
   API      $API       (build/bin/foundry apps | app node | scale node -i 3 | logs node --recent)
   routes   curl -u $R_USER:$R_PASS http://127.0.0.1:$R_ROUTES_PORT/routes
+  internal scheduler $SCHED_URL and the cells take only calls signed with the key in
+           $(platform_secrets) (curl gets 401; GET /ping answers for readiness)
 TXT
 
 if [ $ONCE = 1 ]; then exit 0; fi

@@ -182,20 +182,34 @@ void Api::bootstrap() {
   domain_guid_ = domains[0].guid;
 }
 
-ApiResponse Api::handle(const ApiRequest& request) {
-  Ctx c{request, {}, parseQuery(request.query)};
+std::vector<std::string> Api::splitPath(const std::string& p) {
+  std::vector<std::string> segs;
   size_t start = 0;
-  const std::string& p = request.path;
   while (start < p.size()) {
     size_t end = p.find('/', start);
     if (end == std::string::npos) {
       end = p.size();
     }
     if (end > start) {
-      c.segs.push_back(percentDecode(p.substr(start, end - start)));
+      segs.push_back(percentDecode(p.substr(start, end - start)));
     }
     start = end + 1;
   }
+  return segs;
+}
+
+ApiResponse Api::handleAs(const ApiRequest& request, Identity caller) {
+  Ctx c{request, splitPath(request.path), parseQuery(request.query), std::nullopt};
+  try {
+    c.perm.emplace(std::move(caller), store_);
+    return dispatch(c);
+  } catch (const ApiError& e) {
+    return {e.status, presentError(e), {}};
+  }
+}
+
+ApiResponse Api::handle(const ApiRequest& request) {
+  Ctx c{request, splitPath(request.path), parseQuery(request.query), std::nullopt};
   try {
     const std::string& p0 = c.segs.empty() ? std::string() : c.segs[0];
     if (p0 == "uaa") {
@@ -325,6 +339,17 @@ ApiResponse Api::dispatch(Ctx& c) {
     }
     if (m == "DELETE" && is({"v3", "space_quotas", "*", "relationships", "spaces", "*"})) {
       return removeSpaceQuota(c, s[2], s[5]);
+    }
+    if (m == "POST" && is({"v3", "spaces", "*", "actions", "apply_manifest"})) {
+      return applyManifest(c, s[2]);
+    }
+    if (m == "POST" && is({"v3", "spaces", "*", "manifest_diff"})) return manifestDiff(c, s[2]);
+    if (m == "GET" && is({"v3", "apps", "*", "env"})) return appEnv(c, s[2]);
+    if (m == "GET" && is({"v3", "apps", "*", "environment_variables"})) {
+      return getEnvironmentVariables(c, s[2]);
+    }
+    if (m == "PATCH" && is({"v3", "apps", "*", "environment_variables"})) {
+      return patchEnvironmentVariables(c, s[2]);
     }
     if (m == "GET" && is({"v3", "audit_events"})) return listAuditEvents(c);
     if (m == "GET" && is({"v3", "audit_events", "*"})) return getAuditEvent(c, s[2]);

@@ -29,6 +29,7 @@ namespace foundry::control {
 class Blobstore;
 class StagingBackend;
 class TokenService;
+struct AppManifest;
 class LogBuffer;
 struct StagingResult;
 
@@ -127,6 +128,10 @@ class Api {
   void useTokenService(TokenService* tokens) { tokens_ = tokens; }
   // Answers one request. Never throws: store failures become 500 UnknownError.
   ApiResponse handle(const ApiRequest& request);
+  // Answers a request whose caller was authenticated some other way, skipping the bearer
+  // token (permissions still apply). Not wired to any listener: benchmarks use it to measure
+  // what token verification costs.
+  ApiResponse handleAs(const ApiRequest& request, Identity caller);
   // Runs every PROCESSING job (async deletes) to COMPLETE or FAILED; returns how many ran.
   int runPendingJobs();
 
@@ -280,6 +285,25 @@ class Api {
   ApiResponse applySpaceQuota(Ctx& c, const std::string& guid);
   ApiResponse removeSpaceQuota(Ctx& c, const std::string& guid, const std::string& space_guid);
   ApiResponse listAuditEvents(Ctx& c);
+  // The cf CLI's push and env flows (manifest_handlers.cc, env_handlers.cc).
+  ApiResponse applyManifest(Ctx& c, const std::string& space_guid);
+  ApiResponse manifestDiff(Ctx& c, const std::string& space_guid);
+  void applyAppManifest(Ctx& c, const Space& space, const AppManifest& manifest);
+  void applyManifestRoutes(Ctx& c, const Space& space, const std::string& app_guid,
+                           const AppManifest& manifest);
+  ApiResponse appEnv(Ctx& c, const std::string& guid);
+  ApiResponse getEnvironmentVariables(Ctx& c, const std::string& guid);
+  ApiResponse patchEnvironmentVariables(Ctx& c, const std::string& guid);
+  // The app, if the caller may read its secrets (env): 404 / 403 otherwise.
+  App requireAppSecrets(const Ctx& c, const std::string& guid);
+  // Runs another API call as the same caller (apply_manifest's steps); never throws ApiError.
+  ApiResponse subrequest(const Ctx& parent, const std::string& method, const std::string& target,
+                         const nlohmann::json& body = nullptr);
+  // A job that is already over: COMPLETE, or FAILED with `errors`; answers 202 + Location.
+  ApiResponse finishedJob(Ctx& c, const std::string& operation, const std::string& type,
+                          const std::string& guid, const nlohmann::json& errors);
+  // "/v3/apps/x" -> {"v3", "apps", "x"} (percent-decoded, empty pieces dropped).
+  static std::vector<std::string> splitPath(const std::string& path);
   ApiResponse getAuditEvent(Ctx& c, const std::string& guid);
 
   // Authorization (authorization.cc). Each throws the V3 error: 404 "<what> not found" when

@@ -53,26 +53,6 @@ void applyLifecycle(const json& body, App* app) {
   }
 }
 
-void checkEnvironment(const json& env) {
-  if (!env.is_object()) {
-    throw unprocessable("Environment variables must be an object");
-  }
-  for (const auto& [k, v] : env.items()) {
-    if (k.empty()) {
-      throw unprocessable("Environment variables key must not be empty");
-    }
-    if (k.rfind("VCAP_", 0) == 0) {
-      throw unprocessable("Environment variables cannot start with VCAP_");
-    }
-    if (k == "PORT") {
-      throw unprocessable("Environment variables cannot set PORT");
-    }
-    if (v.is_object() || v.is_array()) {
-      throw unprocessable("Environment variables value for '" + k + "' must be a scalar");
-    }
-  }
-}
-
 std::string checkName(const json& body, bool required) {
   auto name = body::optString(body, "name", "Name");
   if (!name) {
@@ -108,7 +88,7 @@ ApiResponse Api::createApp(Ctx& c) {
   app.space_guid = *space_guid;
   applyLifecycle(b, &app);
   if (b.contains("environment_variables")) {
-    checkEnvironment(b["environment_variables"]);
+    body::checkEnvironment(b["environment_variables"]);
     app.environment_variables = b["environment_variables"].dump();
   }
   app.created_at = app.updated_at = now;

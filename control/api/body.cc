@@ -59,4 +59,24 @@ std::optional<int64_t> optInteger(const json& body, const std::string& key,
   return body[key].get<int64_t>();
 }
 
+void checkEnvironment(const json& env) {
+  if (!env.is_object()) {
+    throw unprocessable("Environment variables must be an object");
+  }
+  for (const auto& [k, v] : env.items()) {
+    if (k.empty()) {
+      throw unprocessable("Environment variables key must not be empty");
+    }
+    if (k.rfind("VCAP_", 0) == 0) {
+      throw unprocessable("Environment variables cannot start with VCAP_");
+    }
+    if (k == "PORT") {
+      throw unprocessable("Environment variables cannot set PORT");
+    }
+    if (v.is_object() || v.is_array()) {
+      throw unprocessable("Environment variables value for '" + k + "' must be a scalar");
+    }
+  }
+}
+
 }  // namespace foundry::control::body

@@ -16,6 +16,9 @@ void allowOnly(const nlohmann::json& object, const std::vector<std::string>& all
 
 // The guid in relationships.<name>.data.guid; nullopt when relationships.<name> is absent.
 // 422 when present but malformed.
+// 422 unless `env` is an object of scalar values whose keys are not empty, VCAP_* or PORT.
+void checkEnvironment(const nlohmann::json& env);
+
 std::optional<std::string> relationshipGuid(const nlohmann::json& body, const std::string& name);
 
 // body[key] as a string when present (422 "<Label> must be a string" otherwise).

@@ -3,8 +3,6 @@
 #include <cctype>
 #include <cstdio>
 
-#include "scheduler/model/http_client.h"
-
 namespace foundry::control::scheduling {
 
 using nlohmann::json;
@@ -42,15 +40,15 @@ std::string urlEncode(const std::string& text) {
   return out;
 }
 
-SchedulerClient::SchedulerClient(std::string base_url, long timeout_ms)
-    : base_url_(std::move(base_url)), timeout_ms_(timeout_ms) {
+SchedulerClient::SchedulerClient(std::string base_url, net::Authorizer authorize, long timeout_ms)
+    : base_url_(std::move(base_url)), authorize_(std::move(authorize)), timeout_ms_(timeout_ms) {
   while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
 }
 
 bool SchedulerClient::putLrp(const sched::DesiredLrp& lrp, std::string* error) const {
   if (!enabled()) return setError(error, "scheduler disabled");
   auto r = net::sendJson("PUT", base_url_ + "/v1/desired_lrps/" + urlEncode(lrp.process_guid),
-                         json(lrp).dump(), timeout_ms_);
+                         json(lrp).dump(), timeout_ms_, authorize_);
   return !failed(r, error);
 }
 
@@ -60,6 +58,7 @@ bool SchedulerClient::deleteLrp(const std::string& process_guid, std::string* er
   req.method = "DELETE";
   req.url = base_url_ + "/v1/desired_lrps/" + urlEncode(process_guid);
   req.timeout_ms = timeout_ms_;
+  req.authorize = authorize_;
   auto r = net::perform(req);
   return !failed(r, error);
 }
@@ -72,7 +71,7 @@ std::optional<std::vector<sched::DesiredLrp>> SchedulerClient::desiredLrps(
   }
   std::string url = base_url_ + "/v1/desired_lrps";
   if (!app_guid.empty()) url += "?app_guid=" + urlEncode(app_guid);
-  auto r = net::getJson(url, timeout_ms_);
+  auto r = net::getJson(url, timeout_ms_, authorize_);
   if (failed(r, error)) return std::nullopt;
   try {
     return json::parse(r.body).at("desired_lrps").get<std::vector<sched::DesiredLrp>>();
@@ -92,6 +91,7 @@ std::optional<std::vector<sched::ActualLrp>> SchedulerClient::actualLrps(
   req.url = base_url_ + "/v1/actual_lrps?process_guid=" + urlEncode(process_guid);
   req.timeout_ms = timeout_ms;
   req.connect_timeout_ms = timeout_ms;
+  req.authorize = authorize_;
   auto r = net::perform(req);
   if (failed(r, error)) return std::nullopt;
   try {
@@ -105,7 +105,7 @@ std::optional<std::vector<sched::ActualLrp>> SchedulerClient::actualLrps(
 bool SchedulerClient::sync(const std::vector<sched::DesiredLrp>& lrps, std::string* error) const {
   if (!enabled()) return setError(error, "scheduler disabled");
   auto r = net::sendJson("PUT", base_url_ + "/v1/sync", json{{"desired_lrps", lrps}}.dump(),
-                         timeout_ms_);
+                         timeout_ms_, authorize_);
   return !failed(r, error);
 }
 

@@ -3,18 +3,21 @@
 // over the blocking libcurl client (scheduler/model/http_client.h). Every call is synchronous
 // and safe from any thread; failures come back as false / nullopt with `error` set, never as
 // exceptions. An empty base URL disables it (every call fails with "scheduler disabled").
+// Every call is signed with `authorize` (the scheduler answers unsigned calls 401).
 
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "scheduler/model/http_client.h"
 #include "scheduler/model/lrp.h"
 
 namespace foundry::control::scheduling {
 
 class SchedulerClient {
  public:
-  explicit SchedulerClient(std::string base_url, long timeout_ms = 5000);
+  explicit SchedulerClient(std::string base_url, net::Authorizer authorize = {},
+                           long timeout_ms = 5000);
 
   bool enabled() const { return !base_url_.empty(); }
   const std::string& baseUrl() const { return base_url_; }
@@ -35,6 +38,7 @@ class SchedulerClient {
 
  private:
   std::string base_url_;
+  net::Authorizer authorize_;
   long timeout_ms_;
 };
 

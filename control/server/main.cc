@@ -5,8 +5,13 @@
 //              [--blobstore-dir DIR] [--stager PATH] [--system-buildpacks DIR]
 //              [--staging-timeout SECONDS] [--nats nats://127.0.0.1:4222]
 //              [--scheduler http://127.0.0.1:9023] [--internal-url http://HOST:PORT]
-//              [--sync-interval 30] [--admin-password-file FILE]
-//              [--access-token-ttl SECONDS] [--refresh-token-ttl SECONDS]
+//              [--sync-interval 30] [--secrets DIR (default DATA_DIR/secrets)]
+//              [--admin-password-file FILE] [--access-token-ttl SECONDS]
+//              [--refresh-token-ttl SECONDS]
+//
+// Internal calls: /internal/... (droplet downloads by cells) needs a FoundryInternal token
+// signed with the key in --secrets DIR (common/auth/internal_credentials.h), else 401; the
+// calls to the scheduler are signed with it.
 //
 // The token service (control/auth/token_service.h) is served under /uaa by this process. Its
 // signing key is DATA_DIR/token-signing-key.pem (made at first start, 0600). The first admin
@@ -35,10 +40,12 @@
 #include <event2/thread.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -47,6 +54,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "common/auth/jwt.h"
@@ -61,6 +69,7 @@
 #include "control/scheduling/scheduler_client.h"
 #include "control/staging/offloader.h"
 #include "control/staging/staging_runner.h"
+#include "common/auth/internal_credentials.h"
 #include "control/store/sqlite_store.h"
 #include "router/common/log.h"
 
@@ -76,7 +85,59 @@ struct Server {
   event_base* base;
   std::string listen;  // fallback for links when a request has no Host
   bool jobs_scheduled = false;
+  const foundry::auth::InternalCredentials* credentials = nullptr;  // checks /internal/...
 };
+
+// True when the API could route `path` under /internal/: its first non-empty segment,
+// percent-decoded, is "internal" in any case (so "//internal/..." and "/%69nternal/..." count).
+bool isInternalPath(const std::string& path) {
+  size_t start = path.find_first_not_of('/');
+  if (start == std::string::npos) return false;
+  size_t end = path.find('/', start);
+  std::string segment = path.substr(start, end == std::string::npos ? end : end - start);
+  std::string decoded;
+  auto hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
+  for (size_t i = 0; i < segment.size(); ++i) {
+    if (segment[i] == '%' && i + 2 < segment.size() && hex(segment[i + 1]) &&
+        hex(segment[i + 2])) {
+      decoded += static_cast<char>(std::stoi(segment.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      decoded += segment[i];
+    }
+  }
+  return strcasecmp(decoded.c_str(), "internal") == 0;
+}
+
+// The internal paths take a signed token only (never a user's): 401 otherwise, logged without
+// the header's value.
+bool internalCallAllowed(evhttp_request* req, const Server& s, const ApiRequest& r) {
+  const char* target = evhttp_request_get_uri(req);
+  std::string raw = target ? target : "";
+  raw = raw.substr(0, raw.find('?'));  // evhttp reads "//x/..." as an authority: check both
+  if (!isInternalPath(r.path) && !isInternalPath(raw)) return true;
+  std::string why;
+  if (s.credentials->verify(r.authorization, r.method, target ? target : "", &why)) return true;
+  char* peer = nullptr;
+  uint16_t peer_port = 0;
+  evhttp_connection_get_peer(evhttp_request_get_connection(req), &peer, &peer_port);
+  log::warn("controller", "unauthorized-internal-call",
+            {{"method", r.method}, {"path", r.path}, {"reason", why},
+             {"peer", std::string(peer ? peer : "") + ":" + std::to_string(peer_port)}});
+  evkeyvalq* headers = evhttp_request_get_output_headers(req);
+  evhttp_add_header(headers, "WWW-Authenticate", foundry::auth::InternalCredentials::kScheme);
+  evhttp_add_header(headers, "Content-Type", "application/json; charset=utf-8");
+  std::string text = nlohmann::json{{"errors",
+                                     {{{"code", 10002},
+                                       {"title", "CF-NotAuthenticated"},
+                                       {"detail", "Authentication error"}}}}}
+                         .dump();
+  evbuffer* out = evbuffer_new();
+  evbuffer_add(out, text.data(), text.size());
+  evhttp_send_reply(req, 401, nullptr, out);
+  evbuffer_free(out);
+  return false;
+}
 
 // Follow-ups from worker threads (staging results, assembled uploads), run on the loop: the
 // store is single-threaded.
@@ -154,6 +215,7 @@ void onRequest(evhttp_request* req, void* arg) {
   const char* authorization =
       evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
   r.authorization = authorization ? authorization : "";
+  if (!internalCallAllowed(req, *s, r)) return;
 
   ApiResponse resp = s->api->handle(r);
   int file_fd = -1;
@@ -291,7 +353,9 @@ int usage(const char* why) {
                "  [--scheduler URL (default http://127.0.0.1:9023; \"\" = none)] "
                "[--internal-url URL (default http://LISTEN)] [--sync-interval SECONDS (30)]\n"
                "  [--admin-password-file FILE] [--access-token-ttl SECONDS (1200)] "
-               "[--refresh-token-ttl SECONDS (1209600)]\n",
+               "[--refresh-token-ttl SECONDS (1209600)]\n"
+               "  [--secrets DIR (internal credentials shared with the scheduler and cells; "
+               "default DATA_DIR/secrets)]\n",
                why);
   return 2;
 }
@@ -303,7 +367,7 @@ int main(int argc, char** argv) {
   std::string blobstore_dir, nats_url, staging_timeout = "900";
   foundry::control::StagingRunnerConfig staging_config;
   staging_config.stager_path = foundry::control::defaultStagerPath();
-  std::string scheduler_url = "http://127.0.0.1:9023", internal_url;
+  std::string scheduler_url = "http://127.0.0.1:9023", internal_url, secrets_dir;
   int sync_interval_s = 30;
   foundry::control::ApiConfig config;
   foundry::control::TokenServiceConfig token_config;
@@ -318,7 +382,7 @@ int main(int argc, char** argv) {
         a != "--system-buildpacks" && a != "--staging-timeout" && a != "--nats" &&
         a != "--scheduler" && a != "--internal-url" && a != "--sync-interval" &&
         a != "--admin-password-file" && a != "--access-token-ttl" &&
-        a != "--refresh-token-ttl") {
+        a != "--refresh-token-ttl" && a != "--secrets") {
       return usage(("unknown flag " + a).c_str());
     }
     if (!(v = value())) return usage(("missing value for " + a).c_str());
@@ -342,6 +406,7 @@ int main(int argc, char** argv) {
       if (!*v || *end || n < 1 || n > 31536000) return usage((a + " must be 1..31536000 seconds").c_str());
       (a == "--access-token-ttl" ? token_config.access_token_ttl : token_config.refresh_token_ttl) = n;
     }
+    if (a == "--secrets") secrets_dir = v;
     if (a == "--sync-interval") {
       char* end = nullptr;
       long n = std::strtol(v, &end, 10);
@@ -376,6 +441,14 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::signal(SIGPIPE, SIG_IGN);
+  if (secrets_dir.empty()) secrets_dir = data_dir + "/secrets";
+  std::optional<foundry::auth::InternalCredentials> credentials;
+  try {
+    credentials = foundry::auth::InternalCredentials::loadOrCreate(secrets_dir);
+  } catch (const std::exception& e) {
+    log::error("controller", "secrets-failed", {{"error", e.what()}});
+    return 1;
+  }
 
   std::unique_ptr<foundry::control::SqliteStore> store;
   try {
@@ -425,7 +498,7 @@ int main(int argc, char** argv) {
   Api api(*store, config);
   api.useTokenService(&tokens);
   namespace scheduling = foundry::control::scheduling;
-  scheduling::SchedulerClient scheduler(scheduler_url);
+  scheduling::SchedulerClient scheduler(scheduler_url, credentials->signer("controller"));
   scheduling::DesiredState desired(*store, internal_url);
   SyncSchedule sync_schedule{&desired, nullptr, std::chrono::seconds(sync_interval_s)};
   std::unique_ptr<scheduling::Reconciler> reconciler;
@@ -503,6 +576,7 @@ int main(int argc, char** argv) {
   evhttp_set_max_body_size(http, 1LL << 30);  // package uploads (1 GiB)
   evhttp_set_timeout(http, 60);
   Server server{&api, base, listen};
+  server.credentials = &*credentials;
   evhttp_set_gencb(http, onRequest, &server);
   if (!evhttp_bind_socket_with_handle(http, host.c_str(), static_cast<uint16_t>(port))) {
     log::error("controller", "listen-failed", {{"listen", listen}, {"error", strerror(errno)}});
@@ -523,7 +597,7 @@ int main(int argc, char** argv) {
             {{"listen", listen}, {"data_dir", data_dir}, {"domain", config.domain},
              {"blobstore_dir", blobstore_dir}, {"stager", staging_config.stager_path},
              {"nats", nats_url}, {"scheduler", scheduler_url.empty() ? "disabled" : scheduler_url},
-             {"internal_url", internal_url}});
+             {"internal_url", internal_url}, {"secrets", secrets_dir}});
   event_base_dispatch(base);
   log::info("controller", "controller-stopped");
   runner.reset();     // kills running stagings and joins the workers

@@ -2,8 +2,6 @@
 
 #include <future>
 
-#include "scheduler/model/http_client.h"
-
 namespace foundry::sched {
 
 namespace {
@@ -32,34 +30,37 @@ std::optional<T> decode(const net::HttpResponse& response, std::string* error) {
 }  // namespace
 
 std::optional<CellState> fetchCellState(const std::string& rep_url, long timeout_ms,
-                                        std::string* error) {
-  return decode<CellState>(net::getJson(trimSlash(rep_url) + "/state", timeout_ms), error);
+                                        const net::Authorizer& authorize, std::string* error) {
+  return decode<CellState>(net::getJson(trimSlash(rep_url) + "/state", timeout_ms, authorize),
+                           error);
 }
 
 std::optional<WorkResult> postWork(const std::string& rep_url, const Work& work, long timeout_ms,
-                                   std::string* error) {
+                                   const net::Authorizer& authorize, std::string* error) {
   std::string body = nlohmann::json(work).dump();
-  return decode<WorkResult>(net::sendJson("POST", trimSlash(rep_url) + "/work", body, timeout_ms),
-                            error);
+  return decode<WorkResult>(
+      net::sendJson("POST", trimSlash(rep_url) + "/work", body, timeout_ms, authorize), error);
 }
 
 bool stopInstance(const std::string& rep_url, const std::string& process_guid,
-                  const std::string& instance_guid, long timeout_ms, std::string* error) {
+                  const std::string& instance_guid, long timeout_ms,
+                  const net::Authorizer& authorize, std::string* error) {
   auto response = net::sendJson(
       "POST",
       trimSlash(rep_url) + "/v1/lrps/" + process_guid + "/instances/" + instance_guid + "/stop", "",
-      timeout_ms);
+      timeout_ms, authorize);
   if (response.ok() || response.status == 404) return true;
   *error = response.status == 0 ? response.error : "status " + std::to_string(response.status);
   return false;
 }
 
-std::vector<CellAnswer> fetchCellStates(const std::vector<CellPresence>& cells, long timeout_ms) {
+std::vector<CellAnswer> fetchCellStates(const std::vector<CellPresence>& cells, long timeout_ms,
+                                        const net::Authorizer& authorize) {
   std::vector<std::future<CellAnswer>> pending;
   for (const auto& cell : cells) {
-    pending.push_back(std::async(std::launch::async, [cell, timeout_ms] {
+    pending.push_back(std::async(std::launch::async, [cell, timeout_ms, &authorize] {
       CellAnswer answer{cell, std::nullopt, ""};
-      answer.state = fetchCellState(cell.rep_url, timeout_ms, &answer.error);
+      answer.state = fetchCellState(cell.rep_url, timeout_ms, authorize, &answer.error);
       if (!answer.state) return answer;
       CellState& state = *answer.state;
       if (state.cell_id.empty()) state.cell_id = cell.cell_id;

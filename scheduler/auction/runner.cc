@@ -74,7 +74,7 @@ void AuctionRunner::runRound(std::vector<LrpStart> starts) {
   for (int attempt = 0; attempt < 3 && states.empty(); ++attempt) {
     if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(500));
     int64_t fetched_at = nowNs();
-    for (auto& answer : fetchCellStates(cells, options_.state_timeout_ms)) {
+    for (auto& answer : fetchCellStates(cells, options_.state_timeout_ms, options_.authorize)) {
       if (!answer.state) {
         log::warn("auctioneer", "cell-state-failed",
                   {{"cell_id", answer.presence.cell_id}, {"error", answer.error}});
@@ -100,7 +100,7 @@ void AuctionRunner::runRound(std::vector<LrpStart> starts) {
     std::string id = cell_id;
     commits.push_back(std::async(std::launch::async, [this, work, rep_url, id] {
       std::string error;
-      auto result = postWork(rep_url, work, options_.work_timeout_ms, &error);
+      auto result = postWork(rep_url, work, options_.work_timeout_ms, options_.authorize, &error);
       if (!result) {
         // It may have started part of it: convergence repairs what never gets claimed.
         log::warn("auctioneer", "work-failed", {{"cell_id", id}, {"error", error}});

@@ -11,6 +11,7 @@
 
 #include "scheduler/auction/placement.h"
 #include "scheduler/bbs/bbs.h"
+#include "scheduler/model/http_client.h"
 
 namespace foundry::sched {
 
@@ -18,6 +19,7 @@ struct AuctionOptions {
   long state_timeout_ms = 2000;
   long work_timeout_ms = 5000;
   PlacementOptions placement;
+  net::Authorizer authorize;  // signs /state and /work (cells refuse unsigned calls)
 };
 
 class AuctionRunner {

@@ -15,8 +15,12 @@ int64_t nowNs() {
 
 }  // namespace
 
-Converger::Converger(Bbs* bbs, std::chrono::milliseconds interval, long state_timeout_ms)
-    : bbs_(bbs), interval_(interval), state_timeout_ms_(state_timeout_ms) {}
+Converger::Converger(Bbs* bbs, std::chrono::milliseconds interval, net::Authorizer authorize,
+                     long state_timeout_ms)
+    : bbs_(bbs),
+      interval_(interval),
+      authorize_(std::move(authorize)),
+      state_timeout_ms_(state_timeout_ms) {}
 
 Converger::~Converger() { stop(); }
 
@@ -47,7 +51,7 @@ void Converger::stop() {
 void Converger::runOnce() {
   bbs_->converge();
   int64_t fetched_at = nowNs();
-  for (auto& answer : fetchCellStates(bbs_->presentCells(), state_timeout_ms_)) {
+  for (auto& answer : fetchCellStates(bbs_->presentCells(), state_timeout_ms_, authorize_)) {
     if (answer.state) {
       bbs_->reconcileCell(*answer.state, fetched_at);
     } else {
@@ -63,7 +67,8 @@ void Retirer::stopLater(const StopOrder& order) {
 
 void Retirer::attempt(StopOrder order, int tries_left) {
   std::string error;
-  if (stopInstance(order.rep_url, order.process_guid, order.instance_guid, 5000, &error)) {
+  if (stopInstance(order.rep_url, order.process_guid, order.instance_guid, 5000, authorize_,
+                   &error)) {
     log::info("scheduler", "stop-sent",
               {{"process_guid", order.process_guid},
                {"index", std::to_string(order.index)},

@@ -9,12 +9,15 @@
 
 #include "scheduler/bbs/bbs.h"
 #include "scheduler/bbs/delay_queue.h"
+#include "scheduler/model/http_client.h"
 
 namespace foundry::sched {
 
 class Converger {
  public:
-  Converger(Bbs* bbs, std::chrono::milliseconds interval, long state_timeout_ms = 2000);
+  // `authorize` signs the /state calls of the bulk sync.
+  Converger(Bbs* bbs, std::chrono::milliseconds interval, net::Authorizer authorize,
+            long state_timeout_ms = 2000);
   ~Converger();
   Converger(const Converger&) = delete;
   Converger& operator=(const Converger&) = delete;
@@ -25,6 +28,7 @@ class Converger {
  private:
   Bbs* bbs_;
   std::chrono::milliseconds interval_;
+  net::Authorizer authorize_;
   long state_timeout_ms_;
   std::mutex mu_;
   std::condition_variable wake_;
@@ -33,16 +37,18 @@ class Converger {
 };
 
 // Carries out StopOrders: after `grace` (routers have dropped the routes by then) POSTs the
-// cell's stop, retrying up to 5 attempts 1 s apart.
+// cell's stop (signed with `authorize`), retrying up to 5 attempts 1 s apart.
 class Retirer {
  public:
-  explicit Retirer(std::chrono::milliseconds grace) : grace_(grace) {}
+  Retirer(std::chrono::milliseconds grace, net::Authorizer authorize)
+      : grace_(grace), authorize_(std::move(authorize)) {}
   void stopLater(const StopOrder& order);
   void shutdown() { queue_.stop(); }
 
  private:
   void attempt(StopOrder order, int tries_left);
   std::chrono::milliseconds grace_;
+  net::Authorizer authorize_;
   DelayQueue queue_;
 };
 

@@ -11,8 +11,8 @@ namespace fs = std::filesystem;
 
 Cell::Cell(CellConfig config)
     : config_(std::move(config)),
-      scheduler_(config_.scheduler_url),
-      droplets_(config_.work_dir + "/droplets"),
+      scheduler_(config_.scheduler_url, config_.authorize),
+      droplets_(config_.work_dir + "/droplets", config_.authorize),
       ports_(config_.port_first, config_.port_last),
       memory_(config_.id, config_.use_cgroup),
       logs_(config_.nats_url),

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "scheduler/model/http_client.h"
 #include "scheduler/model/lrp.h"
 
 namespace foundry::cell {
@@ -25,6 +26,8 @@ struct CellConfig {
   int unhealthy_interval_ms = 2000;             // startup check period
   int presence_interval_ms = 5000;
   bool use_cgroup = true;                       // false: always the RSS watchdog
+  std::string secrets_dir;                      // --secrets (required by main)
+  net::Authorizer authorize;                    // signs calls to the scheduler and downloads
 
   std::string repUrl() const;                   // http://<listen host or address>:<port>
 };

@@ -98,6 +98,7 @@ std::string DropletCache::download(const std::string& url, const std::string& sh
   if (out == nullptr) return "cannot write " + partial;
   net::HttpRequest request;
   request.url = url;
+  request.authorize = authorize_;
   request.timeout_ms = 10 * 60 * 1000;  // a big droplet on a slow link; the connect is bounded
   bool write_failed = false;
   request.on_body = [&](const char* data, size_t size) {

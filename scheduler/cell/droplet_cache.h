@@ -7,11 +7,15 @@
 #include <mutex>
 #include <string>
 
+#include "scheduler/model/http_client.h"
+
 namespace foundry::cell {
 
 class DropletCache {
  public:
-  explicit DropletCache(std::string dir) : dir_(std::move(dir)) {}
+  // `authorize` signs the download (the controller's /internal/ paths refuse unsigned calls).
+  explicit DropletCache(std::string dir, net::Authorizer authorize = {})
+      : dir_(std::move(dir)), authorize_(std::move(authorize)) {}
 
   // Path of the cached droplet, downloading it first when needed. On failure returns "" and
   // sets `error` (a failed download is not cached: the next call tries again).
@@ -23,6 +27,7 @@ class DropletCache {
                        const std::string& path);
 
   const std::string dir_;
+  const net::Authorizer authorize_;
   std::mutex mutex_;
   std::condition_variable changed_;
   std::map<std::string, bool> in_flight_;  // droplet_guid -> a thread is downloading it

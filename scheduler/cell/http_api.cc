@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "common/auth/internal_credentials.h"
 #include "router/common/log.h"
 #include "scheduler/cell/cell.h"
 
@@ -45,9 +46,21 @@ std::vector<std::string> splitPath(const std::string& path) {
   return parts;
 }
 
+const char* methodName(evhttp_cmd_type method) {
+  switch (method) {
+    case EVHTTP_REQ_GET: return "GET";
+    case EVHTTP_REQ_POST: return "POST";
+    case EVHTTP_REQ_PUT: return "PUT";
+    case EVHTTP_REQ_DELETE: return "DELETE";
+    case EVHTTP_REQ_HEAD: return "HEAD";
+    default: return "OTHER";
+  }
+}
+
 }  // namespace
 
-HttpApi::HttpApi(event_base* base, Cell& cell) : cell_(cell), http_(evhttp_new(base)) {
+HttpApi::HttpApi(event_base* base, Cell& cell, const auth::InternalCredentials& credentials)
+    : cell_(cell), credentials_(credentials), http_(evhttp_new(base)) {
   evhttp_set_gencb(http_, &HttpApi::onRequest, this);
   evhttp_set_max_body_size(http_, 16 * 1024 * 1024);
   evhttp_set_allowed_methods(http_, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
@@ -76,6 +89,24 @@ void HttpApi::handle(evhttp_request* req) {
   const std::vector<std::string> parts = splitPath(path);
   log::debug("cell", "request", {{"path", path}});
 
+  if (path != "/ping") {
+    const char* header = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+    const char* target = evhttp_request_get_uri(req);
+    std::string why;
+    if (!credentials_.verify(header ? header : "", methodName(method), target ? target : "",
+                             &why)) {
+      char* peer = nullptr;
+      uint16_t peer_port = 0;
+      evhttp_connection_get_peer(evhttp_request_get_connection(req), &peer, &peer_port);
+      // Never the header's value: `why` names the failed check only.
+      log::warn("cell", "unauthorized",
+                {{"method", methodName(method)}, {"path", path}, {"reason", why},
+                 {"peer", std::string(peer ? peer : "") + ":" + std::to_string(peer_port)}});
+      evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
+                        auth::InternalCredentials::kScheme);
+      return replyError(req, 401, "unauthorized: " + why);
+    }
+  }
   if (path == "/ping") {
     if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD) {
       return replyError(req, 405, "use GET");

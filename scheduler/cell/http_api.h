@@ -3,7 +3,9 @@
 //   GET  /state                                              CellState
 //   POST /work                                               {"failed":[LrpStart...]}
 //   POST /v1/lrps/{process_guid}/instances/{instance_guid}/stop   202
-//   GET  /ping                                               200
+//   GET  /ping                                               200 (open: readiness, says nothing)
+// Every other call needs a FoundryInternal token for its method and request-target, signed
+// with the shared internal key (common/auth/internal_credentials.h); else 401 and nothing runs.
 // Every handler returns at once: instance lifecycles run on their own threads.
 // Thread context: the event_base's thread.
 #include <event2/event.h>
@@ -12,13 +14,18 @@
 #include <cstdint>
 #include <string>
 
+namespace foundry::auth {
+class InternalCredentials;
+}
+
 namespace foundry::cell {
 
 class Cell;
 
 class HttpApi {
  public:
-  HttpApi(event_base* base, Cell& cell);
+  // `credentials` must outlive the HttpApi.
+  HttpApi(event_base* base, Cell& cell, const auth::InternalCredentials& credentials);
   ~HttpApi();
   HttpApi(const HttpApi&) = delete;
   HttpApi& operator=(const HttpApi&) = delete;
@@ -31,6 +38,7 @@ class HttpApi {
   void handle(evhttp_request* req);
 
   Cell& cell_;
+  const auth::InternalCredentials& credentials_;
   evhttp* http_;
 };
 

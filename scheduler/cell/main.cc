@@ -1,6 +1,10 @@
 // cell: Diego's rep + executor for one machine (scheduler/PROTOCOL.md, README.md here).
 //
-//   cell --work-dir DIR [--listen 127.0.0.1:9100] [--scheduler http://127.0.0.1:9023] ...
+//   cell --work-dir DIR --secrets DIR [--listen 127.0.0.1:9100]
+//        [--scheduler http://127.0.0.1:9023] ...
+//
+// --secrets DIR holds the internal key every platform process shares: the cell's API refuses
+// calls without a token signed with it (GET /ping aside), and the cell signs its own calls.
 //
 // The HTTP API runs on a libevent loop in this thread; instance lifecycles and the presence
 // loop run on their own threads. SIGINT/SIGTERM stop every instance, then exit.
@@ -12,7 +16,9 @@
 #include <csignal>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
+#include "common/auth/internal_credentials.h"
 #include "router/common/log.h"
 #include "scheduler/cell/cell.h"
 #include "scheduler/cell/config.h"
@@ -56,6 +62,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--ports", ports, "instance port range FROM-TO")->capture_default_str();
   app.add_option("--work-dir", config.work_dir, "instances and the droplet cache")->required();
+  app.add_option("--secrets", config.secrets_dir,
+                 "DIR of the internal credentials shared by every platform process (required; "
+                 "made 0700 with a new key when absent)");
   app.add_option("--launcher", config.launcher, "launcher binary (default: next to cell)");
   app.add_option("--nats", config.nats_url, "NATS URL for app logs (optional)");
   app.add_option("--stop-grace-s", config.stop_grace_s, "SIGTERM to SIGKILL delay")
@@ -73,6 +82,12 @@ int main(int argc, char** argv) {
   log::Level lv;
   if (!log::parseLevel(level, &lv)) return fail("bad --log-level " + level);
   log::setLevel(lv);
+  if (config.secrets_dir.empty()) {
+    std::cerr << "cell: --secrets DIR is required (the internal credentials the scheduler and "
+                 "the controller share)\n"
+              << app.help();
+    return 2;
+  }
   if (!foundry::cell::parseHostPort(listen, &config.listen_host, &config.listen_port)) {
     return fail("--listen must be HOST:PORT, got " + listen);
   }
@@ -98,13 +113,21 @@ int main(int argc, char** argv) {
   config.total.memory_mb = memory_mb > 0 ? memory_mb : foundry::cell::machineMemoryMb();
   config.total.disk_mb = disk_mb > 0 ? disk_mb : foundry::cell::freeDiskMb(config.work_dir);
   config.total.containers = max_containers;
+  std::optional<foundry::auth::InternalCredentials> credentials;
+  try {
+    credentials = foundry::auth::InternalCredentials::loadOrCreate(config.secrets_dir);
+  } catch (const std::exception& e) {
+    std::cerr << "cell: " << e.what() << "\n";
+    return 1;
+  }
+  config.authorize = credentials->signer("cell:" + config.id);
 
   std::signal(SIGPIPE, SIG_IGN);
   event_base* base = event_base_new();
   int status = 0;
   {
     foundry::cell::Cell cell(config);
-    foundry::cell::HttpApi api(base, cell);
+    foundry::cell::HttpApi api(base, cell, *credentials);
     std::string error;
     if (!api.listen(config.listen_host, config.listen_port, &error)) {
       log::error("cell", "listen-failed", {{"error", error}});
@@ -121,6 +144,7 @@ int main(int argc, char** argv) {
                  {"rep_url", config.repUrl()},
                  {"scheduler", config.scheduler_url},
                  {"work_dir", config.work_dir},
+                 {"secrets", config.secrets_dir},
                  {"memory_mb", std::to_string(config.total.memory_mb)},
                  {"disk_mb", std::to_string(config.total.disk_mb)},
                  {"containers", std::to_string(config.total.containers)},

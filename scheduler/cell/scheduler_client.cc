@@ -8,13 +8,14 @@
 
 namespace foundry::cell {
 
-SchedulerClient::SchedulerClient(std::string base_url) : base_url_(std::move(base_url)) {
+SchedulerClient::SchedulerClient(std::string base_url, net::Authorizer authorize)
+    : base_url_(std::move(base_url)), authorize_(std::move(authorize)) {
   while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
 }
 
 bool SchedulerClient::putPresence(const sched::CellPresence& presence) {
   net::HttpResponse r = net::sendJson("PUT", base_url_ + "/v1/cells/" + presence.cell_id,
-                                      nlohmann::json(presence).dump(), 3000);
+                                      nlohmann::json(presence).dump(), 3000, authorize_);
   return r.ok();
 }
 
@@ -24,7 +25,7 @@ long SchedulerClient::report(const std::string& what, const sched::InstanceRepor
       nlohmann::json(report).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   net::HttpResponse r;
   for (int attempt = 1; attempt <= attempts; ++attempt) {
-    r = net::sendJson("POST", base_url_ + "/v1/actual_lrps/" + what, body, 5000);
+    r = net::sendJson("POST", base_url_ + "/v1/actual_lrps/" + what, body, 5000, authorize_);
     if (r.status != 0 && r.status < 500) break;
     if (attempt < attempts) std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }

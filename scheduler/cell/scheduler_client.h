@@ -3,13 +3,15 @@
 // worker threads, never from the HTTP loop.
 #include <string>
 
+#include "scheduler/model/http_client.h"
 #include "scheduler/model/lrp.h"
 
 namespace foundry::cell {
 
 class SchedulerClient {
  public:
-  explicit SchedulerClient(std::string base_url);
+  // Every call is signed with `authorize` (the scheduler refuses unsigned ones with 401).
+  SchedulerClient(std::string base_url, net::Authorizer authorize);
 
   // PUT /v1/cells/{id}. True on 2xx.
   bool putPresence(const sched::CellPresence& presence);
@@ -19,6 +21,7 @@ class SchedulerClient {
 
  private:
   std::string base_url_;  // without a trailing '/'
+  net::Authorizer authorize_;
 };
 
 }  // namespace foundry::cell

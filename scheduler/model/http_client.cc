@@ -57,6 +57,28 @@ std::string HttpResponse::header(const std::string& lower_name) const {
   return "";
 }
 
+std::string requestTarget(const std::string& url) {
+  globalInitOnce();
+  CURLU* handle = curl_url();
+  if (!handle) return "";
+  std::string target;
+  if (curl_url_set(handle, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK) {
+    char* path = nullptr;
+    char* query = nullptr;
+    if (curl_url_get(handle, CURLUPART_PATH, &path, 0) == CURLUE_OK && path) {
+      target = *path ? path : "/";
+      if (curl_url_get(handle, CURLUPART_QUERY, &query, 0) == CURLUE_OK && query) {
+        target += "?";
+        target += query;
+      }
+    }
+    curl_free(path);
+    curl_free(query);
+  }
+  curl_url_cleanup(handle);
+  return target;
+}
+
 HttpResponse perform(const HttpRequest& request) {
   globalInitOnce();
   HttpResponse response;
@@ -69,6 +91,10 @@ HttpResponse perform(const HttpRequest& request) {
   curl_slist* headers = nullptr;
   for (const auto& [name, value] : request.headers) {
     headers = curl_slist_append(headers, (name + ": " + value).c_str());
+  }
+  if (request.authorize) {
+    std::string value = request.authorize(request.method, requestTarget(request.url));
+    headers = curl_slist_append(headers, ("Authorization: " + value).c_str());
   }
   // No "Expect: 100-continue" round trip for uploads: every peer here answers at once.
   headers = curl_slist_append(headers, "Expect:");
@@ -99,8 +125,9 @@ HttpResponse perform(const HttpRequest& request) {
   return response;
 }
 
-HttpResponse getJson(const std::string& url, long timeout_ms) {
+HttpResponse getJson(const std::string& url, long timeout_ms, const Authorizer& authorize) {
   HttpRequest request;
+  request.authorize = authorize;
   request.url = url;
   request.timeout_ms = timeout_ms;
   request.headers.emplace_back("Accept", "application/json");
@@ -108,8 +135,9 @@ HttpResponse getJson(const std::string& url, long timeout_ms) {
 }
 
 HttpResponse sendJson(const std::string& method, const std::string& url, const std::string& body,
-                      long timeout_ms) {
+                      long timeout_ms, const Authorizer& authorize) {
   HttpRequest request;
+  request.authorize = authorize;
   request.method = method;
   request.url = url;
   request.body = body;

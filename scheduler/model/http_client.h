@@ -3,6 +3,10 @@
 // scheduler, scheduler -> cells, cells -> scheduler/controller, the CLI -> controller. One easy
 // handle per call, so it is safe from any thread. Never throws; transport failures come back
 // with status 0 and `error` set.
+//
+// Internal calls are signed (common/auth/internal_credentials.h): give a request an
+// `authorize` function and its value for (method, request-target) goes out as the
+// Authorization header; request-target is the URL's path plus "?query", as curl sends it.
 #include <functional>
 #include <string>
 #include <utility>
@@ -19,6 +23,9 @@ struct HttpResponse {
   std::string header(const std::string& lower_name) const;
 };
 
+// (method, request-target) -> the Authorization header value.
+using Authorizer = std::function<std::string(const std::string& method, const std::string& target)>;
+
 struct HttpRequest {
   std::string method = "GET";
   std::string url;
@@ -29,13 +36,20 @@ struct HttpRequest {
   // When set, the response body is written here as it arrives (downloads) instead of `body`;
   // returning false aborts the transfer.
   std::function<bool(const char* data, size_t size)> on_body;
+  // When set, adds "Authorization: authorize(method, requestTarget(url))".
+  Authorizer authorize;
 };
+
+// The origin-form request-target curl sends for `url`: path (at least "/") plus "?query" when
+// the URL has one; "" when the URL does not parse.
+std::string requestTarget(const std::string& url);
 
 HttpResponse perform(const HttpRequest& request);
 
 // Shorthands for JSON APIs: Content-Type application/json when a body is given.
-HttpResponse getJson(const std::string& url, long timeout_ms = 10000);
+HttpResponse getJson(const std::string& url, long timeout_ms = 10000,
+                     const Authorizer& authorize = {});
 HttpResponse sendJson(const std::string& method, const std::string& url, const std::string& body,
-                      long timeout_ms = 10000);
+                      long timeout_ms = 10000, const Authorizer& authorize = {});
 
 }  // namespace foundry::net

@@ -1,9 +1,12 @@
 // scheduler: Diego's BBS, auctioneer, convergence and route emitter in one daemon
 // (scheduler/PROTOCOL.md, scheduler/README.md).
 //
-//   scheduler [--listen 127.0.0.1:9023] [--nats nats://127.0.0.1:4222[,URL...]]
+//   scheduler --secrets DIR [--listen 127.0.0.1:9023] [--nats nats://127.0.0.1:4222[,URL...]]
 //             [--convergence-interval 30] [--cell-ttl 15] [--unregister-grace-ms 500]
 //             [--register-interval 20] [--log-level info]
+//
+// Every request but GET /ping must carry a FoundryInternal token signed with the key in
+// --secrets DIR (common/auth/internal_credentials.h), else 401; calls to cells are signed.
 //
 // Threads: the main one runs libevent + evhttp (the API; it never waits on a cell), the auction
 // runner, the converger, the retirer (stop calls after the unregister grace), the emitter's
@@ -19,9 +22,11 @@
 #include <chrono>
 #include <csignal>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 
+#include "common/auth/internal_credentials.h"
 #include "router/common/log.h"
 #include "scheduler/api/api.h"
 #include "scheduler/auction/runner.h"
@@ -54,8 +59,48 @@ const char* methodName(evhttp_cmd_type cmd) {
   }
 }
 
+struct Server {
+  Api* api;
+  const foundry::auth::InternalCredentials* credentials;
+};
+
+void reply(evhttp_request* req, const ApiResponse& resp) {
+  evkeyvalq* headers = evhttp_request_get_output_headers(req);
+  evhttp_add_header(headers, "Content-Type", "application/json");
+  evbuffer* out = evbuffer_new();
+  if (!resp.body.is_null()) {
+    std::string text = resp.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    evbuffer_add(out, text.data(), text.size());
+  }
+  evhttp_send_reply(req, resp.status, nullptr, out);
+  evbuffer_free(out);
+}
+
+// GET /ping (readiness; answers {"ok":true}, nothing else) is open; everything else needs a
+// valid token for exactly this method and request-target.
+bool authorized(evhttp_request* req, const Server& s, const ApiRequest& r) {
+  if (r.path == "/ping" && (r.method == "GET" || r.method == "HEAD")) return true;
+  const char* header = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+  const char* target = evhttp_request_get_uri(req);
+  std::string why, caller;
+  if (s.credentials->verify(header ? header : "", r.method, target ? target : "", &why, &caller)) {
+    return true;
+  }
+  char* peer = nullptr;
+  uint16_t peer_port = 0;
+  evhttp_connection_get_peer(evhttp_request_get_connection(req), &peer, &peer_port);
+  // Never the header's value: `why` names the failed check only.
+  log::warn("scheduler", "unauthorized",
+            {{"method", r.method}, {"path", r.path}, {"reason", why},
+             {"peer", std::string(peer ? peer : "") + ":" + std::to_string(peer_port)}});
+  evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate",
+                    foundry::auth::InternalCredentials::kScheme);
+  reply(req, {401, {{"error", "unauthorized: " + why}}});
+  return false;
+}
+
 void onRequest(evhttp_request* req, void* arg) {
-  auto* api = static_cast<Api*>(arg);
+  auto* server = static_cast<Server*>(arg);
   ApiRequest r;
   r.method = methodName(evhttp_request_get_command(req));
   const evhttp_uri* uri = evhttp_request_get_evhttp_uri(req);
@@ -67,22 +112,15 @@ void onRequest(evhttp_request* req, void* arg) {
   size_t len = evbuffer_get_length(in);
   r.body.resize(len);
   if (len) evbuffer_copyout(in, r.body.data(), len);
+  if (!authorized(req, *server, r)) return;
 
   ApiResponse resp;
   try {
-    resp = api->handle(r);
+    resp = server->api->handle(r);
   } catch (const std::exception& e) {
     resp = {500, {{"error", e.what()}}};
   }
-  evkeyvalq* headers = evhttp_request_get_output_headers(req);
-  evhttp_add_header(headers, "Content-Type", "application/json");
-  evbuffer* out = evbuffer_new();
-  if (!resp.body.is_null()) {
-    std::string text = resp.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    evbuffer_add(out, text.data(), text.size());
-  }
-  evhttp_send_reply(req, resp.status, nullptr, out);
-  evbuffer_free(out);
+  reply(req, resp);
   auto level = resp.status >= 400 ? log::Level::Warn : log::Level::Debug;
   if (log::enabled(level)) {
     log::write(level, "scheduler", "request",
@@ -108,8 +146,12 @@ std::vector<std::string> splitCommas(const std::string& text) {
 int main(int argc, char** argv) {
   CLI::App app{"scheduler: desired/actual LRP store, auctioneer, convergence and route emitter"};
   std::string listen = "127.0.0.1:9023", nats = "nats://127.0.0.1:4222", level = "info";
+  std::string secrets;
   double convergence_s = 30, cell_ttl_s = 15;
   int grace_ms = 500, register_interval_s = 20;
+  app.add_option("--secrets", secrets,
+                 "DIR of the internal credentials shared by every platform process (required; "
+                 "made 0700 with a new key when absent)");
   app.add_option("--listen", listen, "HOST:PORT of the HTTP API")->capture_default_str();
   app.add_option("--nats", nats, "NATS URL[,URL...] for the route emitter")->capture_default_str();
   app.add_option("--convergence-interval", convergence_s, "seconds between convergence passes")
@@ -135,6 +177,20 @@ int main(int argc, char** argv) {
     return 2;
   }
   log::setLevel(lv);
+  if (secrets.empty()) {
+    std::fprintf(stderr,
+                 "scheduler: --secrets DIR is required (the internal credentials the controller "
+                 "and the cells share)\n%s",
+                 app.help().c_str());
+    return 2;
+  }
+  std::optional<foundry::auth::InternalCredentials> credentials;
+  try {
+    credentials = foundry::auth::InternalCredentials::loadOrCreate(secrets);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "scheduler: %s\n", e.what());
+    return 1;
+  }
   size_t colon = listen.rfind(':');
   int port = colon == std::string::npos ? 0 : std::atoi(listen.c_str() + colon + 1);
   if (port <= 0 || port > 65535) {
@@ -156,7 +212,7 @@ int main(int argc, char** argv) {
   emitter_options.servers = splitCommas(nats);
   emitter_options.register_interval_s = register_interval_s;
   RouteEmitter emitter(emitter_options, [&bbs] { return bbs->allRegistrations(); });
-  Retirer retirer{std::chrono::milliseconds(grace_ms)};
+  Retirer retirer{std::chrono::milliseconds(grace_ms), credentials->signer("scheduler")};
 
   BbsHooks hooks;
   hooks.auction = [&runner](std::vector<LrpStart> starts) { runner->request(std::move(starts)); };
@@ -164,16 +220,20 @@ int main(int argc, char** argv) {
   hooks.unregister_route = [&emitter](const nlohmann::json& m) { emitter.publishUnregister(m); };
   hooks.stop_instance = [&retirer](const StopOrder& order) { retirer.stopLater(order); };
   bbs = std::make_unique<Bbs>(std::make_unique<MemoryStore>(), config, hooks);
-  runner = std::make_unique<AuctionRunner>(bbs.get(), AuctionOptions{});
+  AuctionOptions auction_options;
+  auction_options.authorize = credentials->signer("scheduler");
+  runner = std::make_unique<AuctionRunner>(bbs.get(), auction_options);
   Converger converger(bbs.get(),
-                      std::chrono::milliseconds(static_cast<long>(convergence_s * 1000)));
+                      std::chrono::milliseconds(static_cast<long>(convergence_s * 1000)),
+                      credentials->signer("scheduler"));
   Api api(bbs.get());
+  Server server{&api, &*credentials};
 
   event_base* base = event_base_new();
   evhttp* http = evhttp_new(base);
   evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
                                        EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH | EVHTTP_REQ_HEAD);
-  evhttp_set_gencb(http, onRequest, &api);
+  evhttp_set_gencb(http, onRequest, &server);
   if (!evhttp_bind_socket_with_handle(http, host.c_str(), static_cast<uint16_t>(port))) {
     log::error("scheduler", "listen-failed", {{"listen", listen}});
     evhttp_free(http);
@@ -196,6 +256,7 @@ int main(int argc, char** argv) {
   log::info("scheduler", "started",
             {{"listen", listen},
              {"nats", nats},
+             {"secrets", secrets},
              {"convergence_interval_s", std::to_string(convergence_s)},
              {"cell_ttl_s", std::to_string(cell_ttl_s)}});
 

@@ -2,6 +2,8 @@
 # platform.sh - start the whole platform on this machine: the controller, the scheduler and
 # cells (NATS and the router come from nats.sh and router.sh). Sourced, not run; needs
 # procs.sh. Every process is remembered in "$RUN/pids" and stopped by stop_all.
+# Every daemon gets --secrets "$SECRETS" (default "$RUN/secrets"): the first to start fills the
+# folder (0700, the internal key) and the others trust each other's signed calls with it.
 #
 #   platform_build BUILD_DIR              configure (if needed) and build every binary
 #   controller_start BIN URL_PORT DATA NATS_URL SCHEDULER_URL DOMAIN STAGER LOG
@@ -23,6 +25,9 @@ platform_build() { # BUILD_DIR
   tail -n 1 "$log"; rm -f "$log"
 }
 
+# The internal credentials folder every daemon shares.
+platform_secrets() { echo "${SECRETS:-$RUN/secrets}"; }
+
 wait_http() { # URL [SECONDS]
   local deadline=$((SECONDS + ${2:-30}))
   while [ $SECONDS -lt "$deadline" ]; do
@@ -34,15 +39,16 @@ wait_http() { # URL [SECONDS]
 
 scheduler_start() { # BIN PORT NATS_URL LOG [EXTRA...]
   local bin=$1 port=$2 nats=$3 log=$4; shift 4
-  "$bin" --listen "127.0.0.1:$port" --nats "$nats" "$@" > "$log" 2>&1 &
+  "$bin" --listen "127.0.0.1:$port" --nats "$nats" --secrets "$(platform_secrets)" "$@" \
+    > "$log" 2>&1 &
   remember_pid scheduler $!
-  wait_http "http://127.0.0.1:$port/v1/desired_lrps" || { tail -n 20 "$log" >&2; return 1; }
+  wait_http "http://127.0.0.1:$port/ping" || { tail -n 20 "$log" >&2; return 1; }
 }
 
 controller_start() { # BIN PORT DATA NATS_URL SCHEDULER_URL DOMAIN STAGER LOG
   local bin=$1 port=$2 data=$3 nats=$4 sched=$5 domain=$6 stager=$7 log=$8
   "$bin" --listen "127.0.0.1:$port" --data-dir "$data" --nats "$nats" --scheduler "$sched" \
-    --domain "$domain" --stager "$stager" > "$log" 2>&1 &
+    --domain "$domain" --stager "$stager" --secrets "$(platform_secrets)" > "$log" 2>&1 &
   remember_pid controller $!
   wait_http "http://127.0.0.1:$port/v3" || { tail -n 20 "$log" >&2; return 1; }
 }
@@ -52,8 +58,8 @@ cell_start() { # BIN PORT ID ZONE SCHEDULER_URL NATS_URL WORKDIR PORTS LAUNCHER 
   shift 10
   mkdir -p "$work"
   "$bin" --listen "127.0.0.1:$port" --id "$id" --zone "$zone" --scheduler "$sched" \
-    --nats "$nats" --work-dir "$work" --ports "$ports" --launcher "$launcher" "$@" \
-    > "$log" 2>&1 &
+    --nats "$nats" --work-dir "$work" --ports "$ports" --launcher "$launcher" \
+    --secrets "$(platform_secrets)" "$@" > "$log" 2>&1 &
   remember_pid "$id" $!
   wait_http "http://127.0.0.1:$port/ping" || { tail -n 20 "$log" >&2; return 1; }
 }

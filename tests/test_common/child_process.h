@@ -3,9 +3,10 @@
 // stdout and stderr go to a log file; the child gets PR_SET_PDEATHSIG(SIGKILL) so it dies with
 // the test process, and runs in its own process group so stop() also takes what it started.
 //
-//   ChildProcess scheduler("scheduler", SCHEDULER_BINARY, {"--listen", "127.0.0.1:9023"}, dir);
+//   ChildProcess scheduler("scheduler", SCHEDULER_BINARY,
+//                          {"--listen", "127.0.0.1:9023", "--secrets", secrets.dir()}, dir);
 //   ASSERT_TRUE(scheduler.start());
-//   ASSERT_TRUE(waitHttpOk("http://127.0.0.1:9023/v1/desired_lrps")) << scheduler.logs();
+//   ASSERT_TRUE(waitHttpOk("http://127.0.0.1:9023/ping")) << scheduler.logs();
 #include <sys/types.h>
 
 #include <chrono>

@@ -1,7 +1,9 @@
 // The real `cell` binary against a fake scheduler (an evhttp server in this test that records
 // presence/claim/start/crash/remove and serves droplets made here with libarchive):
 // instances start and serve, crashes, stops, never-healthy checks and the memory limit are
-// reported as PROTOCOL.md says.
+// reported as PROTOCOL.md says. Both sides share a --secrets folder: the fake scheduler answers
+// unsigned calls (droplet downloads included) 401, so everything the cell gets done proves it
+// signs; the cell refuses unsigned or badly signed calls and runs nothing for them.
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <gtest/gtest.h>
@@ -18,6 +20,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -29,6 +32,7 @@
 #include "staging/droplet/archive.h"
 #include "tests/test_common/child_process.h"
 #include "tests/test_common/event_loop_thread.h"
+#include "tests/test_common/internal_auth.h"
 #include "tests/test_common/nats_server.h"
 
 #include <nats/nats.h>
@@ -44,7 +48,7 @@ class FakeScheduler {
     nlohmann::json body;
   };
 
-  FakeScheduler();
+  explicit FakeScheduler(const TestSecrets& secrets);
   ~FakeScheduler();
 
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
@@ -56,23 +60,29 @@ class FakeScheduler {
   std::optional<Call> waitFor(const std::string& kind, const std::string& instance_guid,
                               std::chrono::milliseconds timeout);
   std::vector<Call> calls(const std::string& kind);
+  // Requests refused for a missing or bad token, and the callers of the accepted ones.
+  int unauthorized();
+  std::set<std::string> callers();
 
  private:
   static void onRequest(evhttp_request* req, void* arg);
 
+  const TestSecrets& secrets_;
   EventLoopThread loop_;
   evhttp* http_ = nullptr;
   uint16_t port_ = 0;
   std::mutex mutex_;
   std::condition_variable changed_;
   std::vector<Call> calls_;
+  int unauthorized_ = 0;
+  std::set<std::string> callers_;
   std::map<std::string, std::string> droplets_;
   std::map<std::string, int> statuses_;
 };
 
 
 
-FakeScheduler::FakeScheduler() {
+FakeScheduler::FakeScheduler(const TestSecrets& secrets) : secrets_(secrets) {
   loop_.run([&] {
     http_ = evhttp_new(loop_.base());
     evhttp_set_gencb(http_, &FakeScheduler::onRequest, this);
@@ -118,6 +128,16 @@ std::optional<FakeScheduler::Call> FakeScheduler::waitFor(const std::string& kin
   return found;
 }
 
+int FakeScheduler::unauthorized() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return unauthorized_;
+}
+
+std::set<std::string> FakeScheduler::callers() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return callers_;
+}
+
 std::vector<FakeScheduler::Call> FakeScheduler::calls(const std::string& kind) {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<Call> out;
@@ -135,10 +155,16 @@ void FakeScheduler::onRequest(evhttp_request* req, void* arg) {
   if (!body.empty()) evbuffer_copyout(in, body.data(), body.size());
   evbuffer* out = evbuffer_new();
   int status = 404;
+  std::string why, caller;
+  bool signed_ok = self->secrets_.verify(req, &why, &caller);
   {
     std::lock_guard<std::mutex> lock(self->mutex_);
     std::string kind;
-    if (path.rfind("/droplets/", 0) == 0) {
+    if (signed_ok) self->callers_.insert(caller);
+    if (!signed_ok) {
+      ++self->unauthorized_;
+      status = 401;
+    } else if (path.rfind("/droplets/", 0) == 0) {
       auto it = self->droplets_.find(path.substr(10));
       if (it != self->droplets_.end()) {
         evbuffer_add(out, it->second.data(), it->second.size());
@@ -192,6 +218,9 @@ class CellTest : public ::testing::Test {
       cell_->stop(15s);
       cell_.reset();
     }
+    // Every call the cell made (presence, reports, droplet downloads) was signed, as the cell.
+    EXPECT_EQ(scheduler_.unauthorized(), 0);
+    for (const auto& caller : scheduler_.callers()) EXPECT_EQ(caller, "cell:cell-test");
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
@@ -228,6 +257,7 @@ class CellTest : public ::testing::Test {
         "--max-containers", "10",
         "--stop-grace-s", "2",
         "--unhealthy-interval-ms", "100",
+        "--secrets", secrets_.dir(),
         "--log-level", "debug"};
     args.insert(args.end(), extra.begin(), extra.end());
     cell_ = std::make_unique<test::ChildProcess>("cell", CELL_BINARY, args, dir_);
@@ -258,13 +288,14 @@ class CellTest : public ::testing::Test {
 
   nlohmann::json postWork(const std::vector<sched::LrpStart>& lrps) {
     sched::Work work{lrps};
-    net::HttpResponse r = net::sendJson("POST", repUrl() + "/work", nlohmann::json(work).dump());
+    net::HttpResponse r =
+        net::sendJson("POST", repUrl() + "/work", nlohmann::json(work).dump(), 10000, sign());
     EXPECT_EQ(r.status, 200) << r.body;
     return nlohmann::json::parse(r.body, nullptr, false);
   }
 
   sched::CellState state() {
-    net::HttpResponse r = net::getJson(repUrl() + "/state");
+    net::HttpResponse r = net::getJson(repUrl() + "/state", 10000, sign());
     EXPECT_EQ(r.status, 200);
     return nlohmann::json::parse(r.body).get<sched::CellState>();
   }
@@ -293,8 +324,12 @@ class CellTest : public ::testing::Test {
     return "echo $$ > pid; exec " + python() + " -m http.server $PORT --bind 127.0.0.1";
   }
 
+  // Signs as the scheduler does.
+  net::Authorizer sign() const { return secrets_.signer("scheduler"); }
+
   std::string dir_;
-  FakeScheduler scheduler_;
+  test::TestSecrets secrets_;
+  FakeScheduler scheduler_{secrets_};
   std::unique_ptr<test::ChildProcess> cell_;
   uint16_t cell_port_ = 0;
 };
@@ -370,7 +405,8 @@ TEST_F(CellTest, StopSendsRemoveAndTheWholeProcessGroupIsGone) {
   EXPECT_EQ(getpgid(pid), pid) << "the instance leads its own process group";
 
   net::HttpResponse r =
-      net::sendJson("POST", repUrl() + "/v1/lrps/proc-ig-stop/instances/ig-stop/stop", "");
+      net::sendJson("POST", repUrl() + "/v1/lrps/proc-ig-stop/instances/ig-stop/stop", "", 10000,
+                    sign());
   EXPECT_EQ(r.status, 202);
   auto removed = scheduler_.waitFor("remove", "ig-stop", 10s);
   ASSERT_TRUE(removed) << cell_->logs();
@@ -380,7 +416,8 @@ TEST_F(CellTest, StopSendsRemoveAndTheWholeProcessGroupIsGone) {
   EXPECT_TRUE(state().lrps.empty());
   EXPECT_FALSE(fs::exists(dir_ + "/work/instances/ig-stop"));
   // Stopping what the cell does not hold is fine (idempotent).
-  r = net::sendJson("POST", repUrl() + "/v1/lrps/proc-ig-stop/instances/ig-stop/stop", "");
+  r = net::sendJson("POST", repUrl() + "/v1/lrps/proc-ig-stop/instances/ig-stop/stop", "", 10000,
+                    sign());
   EXPECT_EQ(r.status, 202);
 }
 
@@ -435,9 +472,62 @@ TEST_F(CellTest, WorkThatDoesNotFitComesBackFailed) {
   ASSERT_EQ(answer["failed"].size(), 2u) << answer;
   EXPECT_EQ(answer["failed"][0]["instance_guid"], "ig-big");
   EXPECT_TRUE(state().lrps.empty());
-  net::HttpResponse r = net::sendJson("POST", repUrl() + "/work", "{not json");
+  net::HttpResponse r = net::sendJson("POST", repUrl() + "/work", "{not json", 10000, sign());
   EXPECT_EQ(r.status, 400);
-  EXPECT_EQ(net::getJson(repUrl() + "/nope").status, 404);
+  EXPECT_EQ(net::getJson(repUrl() + "/nope", 10000, sign()).status, 404);
+}
+
+TEST_F(CellTest, UnsignedOrBadlySignedCallsAreRefusedAndRunNothing) {
+  startCell();
+  const std::string marker = dir_ + "/ran";
+  std::string url = makeDroplet("evil", "touch " + marker + "; exec sleep 60");
+  sched::LrpStart start = lrp("ig-evil", url, "process");
+  start.desired.start_command = "touch " + marker + "; exec sleep 60";
+  const std::string body = nlohmann::json(sched::Work{{start}}).dump();
+
+  net::HttpResponse r = net::sendJson("POST", repUrl() + "/work", body);
+  EXPECT_EQ(r.status, 401) << r.body;
+  EXPECT_NE(nlohmann::json::parse(r.body, nullptr, false).value("error", "").find("unauthorized"),
+            std::string::npos)
+      << r.body;
+  auth::InternalCredentials stranger{auth::Secret(std::string(32, 'x'))};
+  r = net::sendJson("POST", repUrl() + "/work", body, 10000, stranger.signer("scheduler"));
+  EXPECT_EQ(r.status, 401) << r.body;
+  // A genuine token for GET /state, replayed on POST /work.
+  net::HttpRequest replay;
+  replay.method = "POST";
+  replay.url = repUrl() + "/work";
+  replay.body = body;
+  replay.headers = {{"Content-Type", "application/json"},
+                    {"Authorization", secrets_.credentials().sign("scheduler", "GET", "/state")}};
+  EXPECT_EQ(net::perform(replay).status, 401);
+  EXPECT_EQ(net::getJson(repUrl() + "/state").status, 401);
+  EXPECT_EQ(net::sendJson("POST", repUrl() + "/v1/lrps/p/instances/i/stop", "").status, 401);
+  EXPECT_EQ(net::getJson(repUrl() + "/ping").status, 200);  // readiness stays open
+
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_FALSE(fs::exists(marker));
+  EXPECT_TRUE(scheduler_.calls("claim").empty());
+  EXPECT_TRUE(state().lrps.empty());
+  EXPECT_EQ(state().available.memory_mb, 1024);
+  EXPECT_NE(cell_->logs().find("unauthorized"), std::string::npos);
+
+  // The same work, signed, does run: the refusals above were about the token only.
+  postWork({start});
+  ASSERT_TRUE(scheduler_.waitFor("start", "ig-evil", 15s)) << cell_->logs();
+  for (int i = 0; i < 250 && !fs::exists(marker); ++i) std::this_thread::sleep_for(20ms);
+  EXPECT_TRUE(fs::exists(marker)) << cell_->logs();
+}
+
+TEST_F(CellTest, RefusesToStartWithoutSecrets) {
+  test::ChildProcess cell("cell-no-secrets", CELL_BINARY,
+                          {"--listen", "127.0.0.1:" + std::to_string(test::freeTcpPort()),
+                           "--work-dir", dir_ + "/work2", "--launcher", LAUNCHER_BINARY},
+                          dir_);
+  ASSERT_TRUE(cell.start());
+  for (int i = 0; i < 250 && cell.running(); ++i) std::this_thread::sleep_for(20ms);
+  EXPECT_FALSE(cell.running()) << cell.logs();
+  EXPECT_NE(cell.logs().find("--secrets DIR is required"), std::string::npos) << cell.logs();
 }
 
 TEST_F(CellTest, ClaimRefusedDropsTheInstance) {

@@ -16,6 +16,7 @@
 
 #include "control/api/api.h"
 #include "control/store/sqlite_store.h"
+#include "tests/test_common/controller_login.h"
 #include "tests/test_common/http_client.h"
 #include "tests/test_common/ports.h"
 
@@ -52,8 +53,11 @@ class ControllerProcess {
     for (int attempt = 0; attempt < 5; ++attempt) {
       if (!keep_port || port_ == 0) port_ = freeTcpPort();
       // --scheduler "": no scheduler hand-off here (tests/integration/control/scheduling_*).
-      if (spawn({"--listen", "127.0.0.1:" + std::to_string(port_), "--data-dir", dataDir(),
-                 "--domain", "apps.internal", "--scheduler", ""}) &&
+      std::vector<std::string> args = {"--listen", "127.0.0.1:" + std::to_string(port_),
+                                       "--data-dir", dataDir(), "--domain", "apps.internal",
+                                       "--scheduler", ""};
+      for (auto& a : adminPasswordFlags(dir_)) args.push_back(a);
+      if (spawn(args) &&
           waitReady()) {
         return true;
       }
@@ -150,6 +154,8 @@ class ControllerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(controller_.start()) << controller_.logs();
+    bearer_ = loginBearer("http://127.0.0.1:" + std::to_string(controller_.port()));
+    ASSERT_FALSE(bearer_.empty()) << controller_.logs();
     space_ = get("/v3/spaces").body["resources"][0]["guid"];
     domain_ = get("/v3/domains?names=apps.internal").body["resources"][0]["guid"];
   }
@@ -158,7 +164,7 @@ class ControllerTest : public ::testing::Test {
     HttpClient client(controller_.port());
     std::string raw = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" +
                       std::to_string(controller_.port()) +
-                      "\r\nAuthorization: bearer test\r\nConnection: close\r\n";
+                      "\r\nAuthorization: " + bearer_ + "\r\nConnection: close\r\n";
     if (!body.empty() || method == "POST" || method == "PATCH") {
       raw += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
              "\r\n";

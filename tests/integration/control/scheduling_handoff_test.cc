@@ -1,7 +1,8 @@
 // The real controller binary handing its desired state to a fake scheduler served here
 // (evhttp on an EventLoopThread): the PUT/DELETE/sync calls each API change causes and their
 // bodies, stats built from the fake's actual LRPs, and a scheduler that never answers leaving
-// the API fast while stats answer 503.
+// the API fast while stats answer 503. The fake answers unsigned calls 401 (the controller and
+// the fake share a --secrets folder), so every call it records proves the controller signs.
 #include <arpa/inet.h>
 #include <event2/buffer.h>
 #include <event2/http.h>
@@ -15,14 +16,17 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "control/api/api.h"
 #include "control/store/sqlite_store.h"
 #include "scheduler/model/http_client.h"
 #include "scheduler/model/lrp.h"
+#include "tests/test_common/controller_login.h"
 #include "tests/test_common/child_process.h"
 #include "tests/test_common/event_loop_thread.h"
+#include "tests/test_common/internal_auth.h"
 #include "tests/test_common/ports.h"
 
 namespace foundry::test {
@@ -42,7 +46,7 @@ struct Call {
 // actual_lrps from `actual`, and records every call.
 class FakeScheduler {
  public:
-  FakeScheduler() {
+  explicit FakeScheduler(const TestSecrets& secrets) : secrets_(secrets) {
     loop_.run([this] {
       http_ = evhttp_new(loop_.base());
       evhttp_set_allowed_methods(http_, EVHTTP_REQ_GET | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
@@ -60,6 +64,15 @@ class FakeScheduler {
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   uint16_t port() const { return port_; }
 
+  // Calls refused for a missing or bad token; the callers of the accepted ones.
+  int unauthorized() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return unauthorized_;
+  }
+  std::set<std::string> callers() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return callers_;
+  }
   void setActual(const std::string& process_guid, std::vector<sched::ActualLrp> lrps) {
     std::lock_guard<std::mutex> lock(mu_);
     actual_[process_guid] = std::move(lrps);
@@ -116,9 +129,18 @@ class FakeScheduler {
 
     int status = 200;
     json answer = json::object();
+    std::string why, caller;
+    if (!secrets_.verify(req, &why, &caller)) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        ++unauthorized_;
+      }
+      return reply(req, 401, {{"error", "unauthorized: " + why}});
+    }
     {
       std::lock_guard<std::mutex> lock(mu_);
       calls_.push_back(call);
+      callers_.insert(caller);
       const std::string prefix = "/v1/desired_lrps/";
       if (call.method == "PUT" && call.path.rfind(prefix, 0) == 0) {
         std::string guid = call.path.substr(prefix.size());
@@ -146,6 +168,10 @@ class FakeScheduler {
         status = 404;
       }
     }
+    reply(req, status, answer);
+  }
+
+  static void reply(evhttp_request* req, int status, const json& answer) {
     evbuffer* out = evbuffer_new();
     if (status != 204) {
       std::string text = answer.dump();
@@ -155,11 +181,14 @@ class FakeScheduler {
     evbuffer_free(out);
   }
 
+  const TestSecrets& secrets_;
   EventLoopThread loop_;
   evhttp* http_ = nullptr;
   uint16_t port_ = 0;
   std::mutex mu_;
   std::vector<Call> calls_;
+  int unauthorized_ = 0;
+  std::set<std::string> callers_;
   std::map<std::string, json> desired_;
   std::map<std::string, std::vector<sched::ActualLrp>> actual_;
 };
@@ -183,14 +212,15 @@ class SchedulingHandoffTest : public ::testing::Test {
   void startController(const std::string& scheduler_url) {
     port_ = freeTcpPort();
     base_ = "http://127.0.0.1:" + std::to_string(port_);
-    controller_ = std::make_unique<ChildProcess>(
-        "controller", CONTROLLER_BINARY,
-        std::vector<std::string>{"--listen", "127.0.0.1:" + std::to_string(port_), "--data-dir",
-                                 dir_ + "/data", "--scheduler", scheduler_url,
-                                 "--sync-interval", "1"},
-        dir_);
+    std::vector<std::string> args = {"--listen", "127.0.0.1:" + std::to_string(port_),
+                                     "--data-dir", dir_ + "/data", "--scheduler", scheduler_url,
+                                     "--sync-interval", "1", "--secrets", secrets_.dir()};
+    for (auto& a : adminPasswordFlags(dir_)) args.push_back(a);
+    controller_ = std::make_unique<ChildProcess>("controller", CONTROLLER_BINARY, args, dir_);
     ASSERT_TRUE(controller_->start());
     ASSERT_TRUE(waitHttpOk(base_ + "/v3")) << controller_->logs();
+    bearer_ = loginBearer(base_);
+    ASSERT_FALSE(bearer_.empty()) << controller_->logs();
     space_ = get("/v3/spaces")["resources"][0]["guid"];
     domain_ = get("/v3/domains")["resources"][0]["guid"];
   }
@@ -205,7 +235,7 @@ class SchedulingHandoffTest : public ::testing::Test {
       r.headers = {{"Content-Type", "application/json"}};
     }
     r.timeout_ms = 10000;
-    return net::perform(r);
+    return performAs(bearer_, r);
   }
   json get(const std::string& path) { return json::parse(call("GET", path).body, nullptr, false); }
 
@@ -236,12 +266,13 @@ class SchedulingHandoffTest : public ::testing::Test {
 
   std::string dir_;
   uint16_t port_ = 0;
-  std::string base_, space_, domain_;
+  std::string base_, space_, domain_, bearer_;
+  TestSecrets secrets_;
   std::unique_ptr<ChildProcess> controller_;
 };
 
 TEST_F(SchedulingHandoffTest, ChangesBecomeLrpCallsAndStatsReadActualLrps) {
-  FakeScheduler scheduler;
+  FakeScheduler scheduler{secrets_};
   ASSERT_NE(scheduler.port(), 0);
   startController(scheduler.url());
   // The sync at start, with nothing started yet.
@@ -380,6 +411,9 @@ TEST_F(SchedulingHandoffTest, ChangesBecomeLrpCallsAndStatsReadActualLrps) {
     EXPECT_EQ(item["state"], "DOWN");
   }
   EXPECT_EQ(scheduler.writes().size(), 7u);
+  // Every call (sync, PUT, DELETE, the stats reads) came signed, as the controller.
+  EXPECT_EQ(scheduler.unauthorized(), 0);
+  EXPECT_EQ(scheduler.callers(), std::set<std::string>{"controller"});
 }
 
 TEST_F(SchedulingHandoffTest, SilentSchedulerLeavesTheApiFastAndStatsUnavailable) {

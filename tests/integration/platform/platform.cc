@@ -113,14 +113,17 @@ bool Platform::start() {
   router_ = std::make_unique<RouterProcess>(router_options);
   if (!router_->start() || !router_->waitHealthy()) return false;
 
+  // One --secrets folder for the three kinds of daemon: they trust each other's calls.
+  const std::string secrets = dir_ + "/secrets";
   uint16_t scheduler_port = freeTcpPort();
   scheduler_url_ = "http://" + hostPort(scheduler_port);
   scheduler_ = std::make_unique<ChildProcess>(
       "scheduler", SCHEDULER_BINARY,
       std::vector<std::string>{"--listen", hostPort(scheduler_port), "--nats", nats_url,
-                               "--convergence-interval", "1", "--log-level", "debug"},
+                               "--convergence-interval", "1", "--secrets", secrets,
+                               "--log-level", "debug"},
       dir_);
-  if (!scheduler_->start() || !waitHttpOk(scheduler_url_ + "/v1/desired_lrps")) return false;
+  if (!scheduler_->start() || !waitHttpOk(scheduler_url_ + "/ping")) return false;
 
   uint16_t controller_port = freeTcpPort();
   controller_url_ = "http://" + hostPort(controller_port);
@@ -128,7 +131,8 @@ bool Platform::start() {
       "controller", CONTROLLER_BINARY,
       std::vector<std::string>{"--listen", hostPort(controller_port), "--data-dir",
                                dir_ + "/controller", "--domain", kDomain, "--scheduler",
-                               scheduler_url_, "--nats", nats_url, "--stager", STAGER_BINARY},
+                               scheduler_url_, "--nats", nats_url, "--stager", STAGER_BINARY,
+                               "--secrets", secrets},
       dir_);
   if (!controller_->start() || !waitHttpOk(controller_url_ + "/v3")) return false;
 
@@ -148,7 +152,7 @@ bool Platform::start() {
                                  "--nats", nats_url, "--work-dir", dir_ + "/" + id, "--ports",
                                  ports, "--launcher", LAUNCHER_BINARY, "--memory-mb", "4096",
                                  "--disk-mb", "16384", "--stop-grace-s", "3",
-                                 "--unhealthy-interval-ms", "200"},
+                                 "--unhealthy-interval-ms", "200", "--secrets", secrets},
         dir_));
     fs::create_directories(dir_ + "/" + id);
     if (!cells_.back()->start() || !waitHttpOk("http://" + hostPort(cell_port) + "/ping")) {

@@ -2,6 +2,8 @@
 // (evhttp servers in the test answering /state, /work and stop): placement across cells,
 // claim/start -> router.register, crash -> immediate re-auction, scale-down and DELETE ->
 // router.unregister before the cell's stop, and 409 for instances the scheduler does not want.
+// Every call is signed (--secrets): the fake cells answer unsigned calls 401, so placement
+// working proves the scheduler signs; unsigned or badly signed calls to the scheduler get 401.
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -20,6 +22,7 @@
 #include <fstream>
 #include <functional>
 #include <mutex>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -27,6 +30,7 @@
 #include "scheduler/model/http_client.h"
 #include "scheduler/model/lrp.h"
 #include "tests/test_common/event_loop_thread.h"
+#include "tests/test_common/internal_auth.h"
 #include "tests/test_common/nats_server.h"
 #include "tests/test_common/ports.h"
 
@@ -51,8 +55,8 @@ bool eventually(const std::function<bool()>& done, std::chrono::milliseconds lim
 // stop calls recorded (with their arrival time).
 class FakeCell {
  public:
-  FakeCell(EventLoopThread& loop, std::string id, std::string zone)
-      : loop_(loop), id_(std::move(id)), zone_(std::move(zone)) {
+  FakeCell(EventLoopThread& loop, const TestSecrets& secrets, std::string id, std::string zone)
+      : loop_(loop), secrets_(secrets), id_(std::move(id)), zone_(std::move(zone)) {
     loop_.run([this] {
       http_ = evhttp_new(loop_.base());
       evhttp_set_allowed_methods(http_, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT);
@@ -79,6 +83,15 @@ class FakeCell {
     std::lock_guard lock(mu_);
     return stops_;
   }
+  // Calls refused for a missing or bad signature, and the callers of the accepted ones.
+  int unauthorized() {
+    std::lock_guard lock(mu_);
+    return unauthorized_;
+  }
+  std::set<std::string> callers() {
+    std::lock_guard lock(mu_);
+    return callers_;
+  }
   void forget(const std::string& instance_guid) {
     std::lock_guard lock(mu_);
     std::erase_if(lrps_, [&](const sched::CellLrp& l) { return l.instance_guid == instance_guid; });
@@ -96,9 +109,16 @@ class FakeCell {
     if (!body.empty()) evbuffer_copyout(in, body.data(), body.size());
     int status = 200;
     json answer = json::object();
+    std::string why, caller;
+    bool signed_ok = secrets_.verify(req, &why, &caller);
     {
       std::lock_guard lock(mu_);
-      if (path == "/state") {
+      if (signed_ok) callers_.insert(caller);
+      if (!signed_ok) {
+        ++unauthorized_;
+        status = 401;
+        answer = {{"error", "unauthorized: " + why}};
+      } else if (path == "/state") {
         sched::CellState state;
         state.cell_id = id_;
         state.zone = zone_;
@@ -140,6 +160,7 @@ class FakeCell {
   }
 
   EventLoopThread& loop_;
+  const TestSecrets& secrets_;
   std::string id_, zone_;
   evhttp* http_ = nullptr;
   uint16_t port_ = 0;
@@ -147,6 +168,8 @@ class FakeCell {
   std::vector<sched::LrpStart> work_;
   std::vector<sched::CellLrp> lrps_;
   std::vector<std::pair<std::string, Clock::time_point>> stops_;
+  int unauthorized_ = 0;
+  std::set<std::string> callers_;
 };
 
 // Everything published on router.register / router.unregister, with arrival times.
@@ -222,7 +245,8 @@ class RouterSpy {
 
 class SchedulerProcess {
  public:
-  explicit SchedulerProcess(std::string nats_url) : nats_url_(std::move(nats_url)) {
+  SchedulerProcess(std::string nats_url, std::string secrets_dir)
+      : nats_url_(std::move(nats_url)), secrets_dir_(std::move(secrets_dir)) {
     log_path_ = "/tmp/scheduler-it-" + std::to_string(getpid()) + ".log";
   }
   ~SchedulerProcess() {
@@ -248,7 +272,7 @@ class SchedulerProcess {
         std::string listen = "127.0.0.1:" + std::to_string(port_);
         execl(SCHEDULER_BINARY, SCHEDULER_BINARY, "--listen", listen.c_str(), "--nats",
               nats_url_.c_str(), "--convergence-interval", "1", "--unregister-grace-ms", "300",
-              "--log-level", "debug", nullptr);
+              "--secrets", secrets_dir_.c_str(), "--log-level", "debug", nullptr);
         _exit(127);
       }
       if (eventually([&] { return net::getJson(url() + "/ping", 500).status == 200; }, 5000ms)) {
@@ -273,8 +297,15 @@ class SchedulerProcess {
     return status;
   }
 
+  std::string log() const {
+    std::ifstream in(log_path_);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+
  private:
-  std::string nats_url_, log_path_;
+  std::string nats_url_, secrets_dir_, log_path_;
   uint16_t port_ = 0;
   pid_t pid_ = -1;
 };
@@ -306,26 +337,42 @@ class SchedulerIntegration : public ::testing::Test {
     ASSERT_TRUE(nats.start()) << nats.lastError();
     spy = std::make_unique<RouterSpy>(nats.url());
     ASSERT_TRUE(spy->ok());
-    scheduler = std::make_unique<SchedulerProcess>(nats.url());
+    scheduler = std::make_unique<SchedulerProcess>(nats.url(), secrets.dir());
     ASSERT_TRUE(scheduler->start());
-    cell_a = std::make_unique<FakeCell>(loop, "cell-a", "z1");
-    cell_b = std::make_unique<FakeCell>(loop, "cell-b", "z1");
+    cell_a = std::make_unique<FakeCell>(loop, secrets, "cell-a", "z1");
+    cell_b = std::make_unique<FakeCell>(loop, secrets, "cell-b", "z1");
     for (auto* cell : {cell_a.get(), cell_b.get()}) {
-      auto r = net::sendJson("PUT", scheduler->url() + "/v1/cells/" + cell->id(),
+      auto r = send("PUT", scheduler->url() + "/v1/cells/" + cell->id(),
                              json(cell->presence()).dump());
       ASSERT_EQ(r.status, 200) << r.body;
     }
   }
   void TearDown() override {
+    // Whatever the scheduler sent the cells was signed, as the scheduler.
+    for (auto* cell : {cell_a.get(), cell_b.get()}) {
+      if (!cell) continue;
+      EXPECT_EQ(cell->unauthorized(), 0) << cell->id();
+      for (const auto& caller : cell->callers()) EXPECT_EQ(caller, "scheduler");
+    }
     scheduler.reset();  // stop it before the fake cells go away
     cell_a.reset();
     cell_b.reset();
   }
 
+  // Calls signed as the controller / a cell would sign them.
+  net::HttpResponse send(const std::string& method, const std::string& url,
+                         const std::string& body) {
+    return net::sendJson(method, url, body, 10000, secrets.signer("controller"));
+  }
+  net::HttpResponse get(const std::string& url) {
+    return net::getJson(url, 10000, secrets.signer("controller"));
+  }
   net::HttpResponse post(const std::string& path, const json& body) {
-    return net::sendJson("POST", scheduler->url() + path, body.dump());
+    return net::sendJson("POST", scheduler->url() + path, body.dump(), 10000,
+                         secrets.signer("cell:test"));
   }
 
+  TestSecrets secrets;
   NatsServer nats;
   EventLoopThread loop;
   std::unique_ptr<RouterSpy> spy;
@@ -335,7 +382,7 @@ class SchedulerIntegration : public ::testing::Test {
 
 TEST_F(SchedulerIntegration, PlacesRoutesRestartsAndRetires) {
   auto r =
-      net::sendJson("PUT", scheduler->url() + "/v1/desired_lrps/web-1", desired("web-1", 2).dump());
+      send("PUT", scheduler->url() + "/v1/desired_lrps/web-1", desired("web-1", 2).dump());
   ASSERT_EQ(r.status, 201) << r.body;
 
   // Anti-affinity: one instance on each cell.
@@ -369,7 +416,7 @@ TEST_F(SchedulerIntegration, PlacesRoutesRestartsAndRetires) {
   EXPECT_EQ(reg["tags"]["organization_name"], "org");
   EXPECT_TRUE(reg["endpoint_updated_at_ns"].is_number_integer());
 
-  r = net::getJson(scheduler->url() + "/v1/actual_lrps?process_guid=web-1");
+  r = get(scheduler->url() + "/v1/actual_lrps?process_guid=web-1");
   ASSERT_EQ(r.status, 200);
   auto actuals = json::parse(r.body)["actual_lrps"];
   ASSERT_EQ(actuals.size(), 2u);
@@ -387,13 +434,13 @@ TEST_F(SchedulerIntegration, PlacesRoutesRestartsAndRetires) {
   sched::LrpStart again = cell_b->work().size() == 2 ? cell_b->work()[1] : cell_a->work()[1];
   EXPECT_EQ(again.index, on_b.index);
   EXPECT_NE(again.instance_guid, on_b.instance_guid);
-  r = net::getJson(scheduler->url() + "/v1/actual_lrps?process_guid=web-1");
+  r = get(scheduler->url() + "/v1/actual_lrps?process_guid=web-1");
   EXPECT_EQ(json::parse(r.body)["actual_lrps"][on_b.index]["crash_count"], 1);
   // The old attempt is not wanted any more.
   EXPECT_EQ(post("/v1/actual_lrps/start", report(on_b, "cell-b", 61002)).status, 409);
 
   // DELETE: router.unregister first, then (after the grace) the stop call on cell a.
-  r = net::sendJson("DELETE", scheduler->url() + "/v1/desired_lrps/web-1", "");
+  r = send("DELETE", scheduler->url() + "/v1/desired_lrps/web-1", "");
   EXPECT_EQ(r.status, 204);
   ASSERT_TRUE(eventually([&] { return !cell_a->stops().empty(); }));
   auto unregs = spy->messages("router.unregister");
@@ -402,14 +449,14 @@ TEST_F(SchedulerIntegration, PlacesRoutesRestartsAndRetires) {
   EXPECT_EQ(unregs[0].body["port"], 61001);
   EXPECT_EQ(cell_a->stops()[0].first, on_a.instance_guid);
   EXPECT_GE(cell_a->stops()[0].second - unregs[0].at, 250ms);
-  r = net::getJson(scheduler->url() + "/v1/actual_lrps?process_guid=web-1");
+  r = get(scheduler->url() + "/v1/actual_lrps?process_guid=web-1");
   EXPECT_EQ(json::parse(r.body)["actual_lrps"].size(), 0u);
   EXPECT_EQ(post("/v1/actual_lrps/remove", report(on_a, "cell-a")).status, 200);
 }
 
 TEST_F(SchedulerIntegration, ScaleDownStopsAtOnceAndErrorsAreJson) {
   ASSERT_EQ(
-      net::sendJson("PUT", scheduler->url() + "/v1/desired_lrps/api-1", desired("api-1", 2).dump())
+      send("PUT", scheduler->url() + "/v1/desired_lrps/api-1", desired("api-1", 2).dump())
           .status,
       201);
   ASSERT_TRUE(eventually([&] { return cell_a->work().size() + cell_b->work().size() == 2; }));
@@ -421,7 +468,7 @@ TEST_F(SchedulerIntegration, ScaleDownStopsAtOnceAndErrorsAreJson) {
     ASSERT_EQ(post("/v1/actual_lrps/start", report(s, cell, 61010 + s.index)).status, 200);
   }
   auto r =
-      net::sendJson("PUT", scheduler->url() + "/v1/desired_lrps/api-1", desired("api-1", 1).dump());
+      send("PUT", scheduler->url() + "/v1/desired_lrps/api-1", desired("api-1", 1).dump());
   ASSERT_EQ(r.status, 200) << r.body;
   ASSERT_TRUE(eventually([&] { return cell_a->stops().size() + cell_b->stops().size() == 1; }));
   auto& [gone, gone_cell] = placed[0].first.index == 1 ? placed[0] : placed[1];
@@ -434,30 +481,88 @@ TEST_F(SchedulerIntegration, ScaleDownStopsAtOnceAndErrorsAreJson) {
   // Errors: immutable field, bad JSON, unknown path.
   json changed = desired("api-1", 1);
   changed["memory_mb"] = 512;
-  r = net::sendJson("PUT", scheduler->url() + "/v1/desired_lrps/api-1", changed.dump());
+  r = send("PUT", scheduler->url() + "/v1/desired_lrps/api-1", changed.dump());
   EXPECT_EQ(r.status, 422);
   EXPECT_NE(json::parse(r.body)["error"].get<std::string>().find("memory_mb"), std::string::npos);
-  r = net::sendJson("PUT", scheduler->url() + "/v1/desired_lrps/api-1", "{not json");
+  r = send("PUT", scheduler->url() + "/v1/desired_lrps/api-1", "{not json");
   EXPECT_EQ(r.status, 400);
   EXPECT_TRUE(json::parse(r.body).contains("error"));
-  EXPECT_EQ(net::getJson(scheduler->url() + "/v1/nothing").status, 404);
-  r = net::getJson(scheduler->url() + "/v1/desired_lrps?app_guid=app-1");
+  EXPECT_EQ(get(scheduler->url() + "/v1/nothing").status, 404);
+  r = get(scheduler->url() + "/v1/desired_lrps?app_guid=app-1");
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(json::parse(r.body)["desired_lrps"][0]["instances"], 1);
+}
+
+TEST_F(SchedulerIntegration, UnsignedOrBadlySignedCallsAreRefusedAndScheduleNothing) {
+  const std::string url = scheduler->url() + "/v1/desired_lrps/evil-1";
+  json evil = desired("evil-1", 2);
+  evil["start_command"] = "touch /tmp/pwned";
+
+  // No token.
+  auto r = net::sendJson("PUT", url, evil.dump());
+  EXPECT_EQ(r.status, 401) << r.body;
+  EXPECT_NE(json::parse(r.body, nullptr, false).value("error", "").find("unauthorized"),
+            std::string::npos)
+      << r.body;
+  EXPECT_EQ(r.header("www-authenticate"), "FoundryInternal");
+  // Signed with another key.
+  auth::InternalCredentials stranger{auth::Secret(std::string(32, 'x'))};
+  r = net::sendJson("PUT", url, evil.dump(), 10000, stranger.signer("controller"));
+  EXPECT_EQ(r.status, 401) << r.body;
+  // A valid token, but made for another request (a read), replayed on the PUT.
+  std::string read_token =
+      secrets.credentials().sign("controller", "GET", "/v1/desired_lrps/evil-1");
+  net::HttpRequest replay;
+  replay.method = "PUT";
+  replay.url = url;
+  replay.body = evil.dump();
+  replay.headers = {{"Content-Type", "application/json"}, {"Authorization", read_token}};
+  EXPECT_EQ(net::perform(replay).status, 401);
+  // A token from 10 minutes ago.
+  replay.headers[1].second =
+      secrets.credentials().sign("controller", "PUT", "/v1/desired_lrps/evil-1",
+                                 auth::InternalCredentials::nowSeconds() - 600);
+  EXPECT_EQ(net::perform(replay).status, 401);
+  // A made-up signature.
+  replay.headers[1].second = "FoundryInternal caller=controller,ts=1,sig=AAAA";
+  EXPECT_EQ(net::perform(replay).status, 401);
+  // Reads, syncs and cell reports are refused the same way; /ping stays open.
+  EXPECT_EQ(net::getJson(scheduler->url() + "/v1/desired_lrps").status, 401);
+  EXPECT_EQ(net::sendJson("PUT", scheduler->url() + "/v1/sync",
+                          json{{"desired_lrps", json::array({evil})}}.dump())
+                .status,
+            401);
+  EXPECT_EQ(net::sendJson("PUT", scheduler->url() + "/v1/cells/cell-evil",
+                          json(cell_a->presence()).dump())
+                .status,
+            401);
+  EXPECT_EQ(net::getJson(scheduler->url() + "/ping").status, 200);
+
+  // Nothing was desired, nothing reaches a cell through several convergence passes.
+  std::this_thread::sleep_for(2500ms);
+  EXPECT_TRUE(cell_a->work().empty());
+  EXPECT_TRUE(cell_b->work().empty());
+  r = get(scheduler->url() + "/v1/desired_lrps");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(json::parse(r.body)["desired_lrps"].empty()) << r.body;
+  // Refusals are logged without the token.
+  std::string log = scheduler->log();
+  EXPECT_NE(log.find("unauthorized"), std::string::npos);
+  EXPECT_EQ(log.find(read_token.substr(read_token.find("sig="))), std::string::npos);
 }
 
 TEST_F(SchedulerIntegration, GreetAnswerAndRouterStartDriveReRegistration) {
   // SetUp's scheduler greeted nobody (the spy was silent); this one is answered: 1 s interval.
   scheduler.reset();
   spy->answerGreets(1);
-  scheduler = std::make_unique<SchedulerProcess>(nats.url());
+  scheduler = std::make_unique<SchedulerProcess>(nats.url(), secrets.dir());
   ASSERT_TRUE(scheduler->start());
   ASSERT_TRUE(eventually([&] { return spy->greets() > 0; }));
   ASSERT_EQ(
-      net::sendJson("PUT", scheduler->url() + "/v1/cells/cell-a", json(cell_a->presence()).dump())
+      send("PUT", scheduler->url() + "/v1/cells/cell-a", json(cell_a->presence()).dump())
           .status,
       200);
-  ASSERT_EQ(net::sendJson("PUT", scheduler->url() + "/v1/desired_lrps/tick-1",
+  ASSERT_EQ(send("PUT", scheduler->url() + "/v1/desired_lrps/tick-1",
                           desired("tick-1", 1).dump())
                 .status,
             201);
