@@ -1,10 +1,12 @@
 // The real `foundry` binary (FOUNDRY_CLI_BINARY) against the real controller
-// (CONTROLLER_BINARY) on a free loopback port: api, routes, domains, apps, delete and
-// push --no-start, with the controller's state checked over HTTP after each command.
+// (CONTROLLER_BINARY) on a free loopback port: api, login/auth/logout/target, orgs, spaces,
+// users, roles, quotas, routes, domains, apps, delete and push --no-start, with the
+// controller's state checked over HTTP (as admin) after each command.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +18,7 @@
 #include <thread>
 
 #include "scheduler/model/http_client.h"
+#include "tests/test_common/controller_login.h"
 #include "tests/test_common/ports.h"
 
 namespace foundry::test {
@@ -89,10 +92,7 @@ class FoundryCliTest : public ::testing::Test {
     ASSERT_TRUE(startController()) << readFile(dir_ / "controller.log");
   }
   void TearDown() override {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
+    stopController();
     if (HasFailure()) {
       std::cerr << "kept " << dir_ << "\n" << readFile(dir_ / "controller.log").substr(0, 3000);
     } else {
@@ -116,8 +116,20 @@ class FoundryCliTest : public ::testing::Test {
     return args;
   }
 
-  bool startController() {
+  void stopController() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+    admin_bearer_.clear();
+  }
+
+  // `extra`: more controller flags (e.g. --access-token-ttl 2). The admin's password is
+  // kTestAdminPassword.
+  bool startController(const std::vector<std::string>& extra = {}) {
     const std::vector<std::string> staging = stagingArgs();
+    const std::vector<std::string> admin = adminPasswordFlags(dir_.string());
     for (int attempt = 0; attempt < 5; ++attempt) {
       port_ = freeTcpPort();
       pid_ = fork();
@@ -134,6 +146,8 @@ class FoundryCliTest : public ::testing::Test {
         std::vector<std::string> args = {CONTROLLER_BINARY, "--listen", listen, "--data-dir",
                                          data, "--domain", "apps.internal"};
         args.insert(args.end(), staging.begin(), staging.end());
+        args.insert(args.end(), admin.begin(), admin.end());
+        args.insert(args.end(), extra.begin(), extra.end());
         std::vector<char*> argv;
         for (auto& a : args) argv.push_back(a.data());
         argv.push_back(nullptr);
@@ -173,17 +187,29 @@ class FoundryCliTest : public ::testing::Test {
     return run;
   }
 
+  // Direct API calls, as admin.
+  net::HttpResponse adminCall(const std::string& method, const std::string& path,
+                              const std::string& body = "") {
+    if (admin_bearer_.empty()) admin_bearer_ = loginBearer(base());
+    net::HttpRequest r;
+    r.method = method;
+    r.url = base() + path;
+    r.body = body;
+    if (!body.empty()) r.headers.emplace_back("Content-Type", "application/json");
+    return performAs(admin_bearer_, r);
+  }
   json get(const std::string& path) {
-    auto r = net::getJson(base() + path);
+    auto r = adminCall("GET", path);
     EXPECT_EQ(r.status, 200) << path << " " << r.body;
     json body = json::parse(r.body, nullptr, false);
     return body.is_discarded() ? json() : body;
   }
   json post(const std::string& path, const json& body) {
-    auto r = net::sendJson("POST", base() + path, body.dump());
+    auto r = adminCall("POST", path, body.dump());
     EXPECT_TRUE(r.ok()) << path << " " << r.status << " " << r.body;
     return json::parse(r.body, nullptr, false);
   }
+  json config() { return json::parse(readFile(dir_ / "home" / "config.json"), nullptr, false); }
   std::string spaceGuid() { return get("/v3/spaces")["resources"][0]["guid"]; }
   std::string createApp(const std::string& name) {
     return post("/v3/apps", {{"name", name},
@@ -192,14 +218,17 @@ class FoundryCliTest : public ::testing::Test {
   }
   json routesFor(const std::string& host) { return get("/v3/routes?hosts=" + host)["resources"]; }
 
+  // `login` as admin; the controller's only org and space ("default") get targeted.
   void targetApi() {
-    CliRun api = foundry({"api", base()});
-    ASSERT_EQ(api.code, 0) << api.all();
+    CliRun login = foundry({"login", "-a", base(), "-u", "admin", "-p", kTestAdminPassword});
+    ASSERT_EQ(login.code, 0) << login.all();
+    ASSERT_NE(login.out.find("space:          default"), std::string::npos) << login.out;
   }
 
   fs::path dir_;
   uint16_t port_ = 0;
   pid_t pid_ = -1;
+  std::string admin_bearer_;
 };
 
 TEST_F(FoundryCliTest, HelpListsCommandsAndBadUsageFails) {
@@ -221,7 +250,7 @@ TEST_F(FoundryCliTest, HelpListsCommandsAndBadUsageFails) {
   EXPECT_NE(missing_arg.err.find("Incorrect Usage"), std::string::npos) << missing_arg.all();
 }
 
-TEST_F(FoundryCliTest, ApiSavesTheTargetAndCommandsNeedOne) {
+TEST_F(FoundryCliTest, ApiThenLoginSavesTokensAndTheTarget) {
   CliRun no_target = foundry({"apps"});
   EXPECT_EQ(no_target.code, 1);
   EXPECT_NE(no_target.out.find("FAILED"), std::string::npos);
@@ -230,28 +259,316 @@ TEST_F(FoundryCliTest, ApiSavesTheTargetAndCommandsNeedOne) {
   CliRun api = foundry({"api", "127.0.0.1:" + std::to_string(port_)});  // no scheme: http
   ASSERT_EQ(api.code, 0) << api.all();
   EXPECT_NE(api.out.find("API version:    3.100.0"), std::string::npos) << api.out;
-  EXPECT_NE(api.out.find("Targeted space default."), std::string::npos) << api.out;
-  json config = json::parse(readFile(dir_ / "home" / "config.json"), nullptr, false);
-  ASSERT_TRUE(config.is_object());
-  EXPECT_EQ(config["api"], base());
-  EXPECT_EQ(config["space_guid"], spaceGuid());
-  EXPECT_EQ(config["organization_guid"], get("/v3/organizations")["resources"][0]["guid"]);
+  EXPECT_NE(api.out.find("Not logged in. Use 'foundry login' or 'foundry auth' to log in."),
+            std::string::npos)
+      << api.out;
+  EXPECT_EQ(config()["uaa_url"], base() + "/uaa");
+  CliRun not_logged_in = foundry({"apps"});
+  EXPECT_EQ(not_logged_in.code, 1);
+  EXPECT_NE(not_logged_in.err.find("Not logged in."), std::string::npos) << not_logged_in.all();
+
+  // Wrong password: refused, and the password is printed nowhere.
+  CliRun bad = foundry({"login", "-u", "admin", "-p", "wrong-secret-pw"});
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.err.find("Bad credentials"), std::string::npos) << bad.all();
+  EXPECT_EQ(bad.all().find("wrong-secret-pw"), std::string::npos) << bad.all();
+
+  CliRun login = foundry({"login", "-u", "admin", "-p", kTestAdminPassword});
+  ASSERT_EQ(login.code, 0) << login.all();
+  EXPECT_NE(login.out.find("Authenticating...\nOK"), std::string::npos) << login.out;
+  EXPECT_NE(login.out.find("Targeted org default."), std::string::npos) << login.out;
+  EXPECT_NE(login.out.find("Targeted space default."), std::string::npos) << login.out;
+  EXPECT_NE(login.out.find("user:           admin"), std::string::npos) << login.out;
+  json saved = config();
+  ASSERT_TRUE(saved.is_object());
+  EXPECT_EQ(saved["api"], base());
+  EXPECT_EQ(saved["space_guid"], spaceGuid());
+  EXPECT_EQ(saved["organization_guid"], get("/v3/organizations")["resources"][0]["guid"]);
+  const std::string access = saved["access_token"];
+  EXPECT_FALSE(access.empty());
+  EXPECT_FALSE(saved["refresh_token"].get<std::string>().empty());
+  EXPECT_EQ(login.all().find(access), std::string::npos);  // tokens are never printed
+  EXPECT_EQ(login.all().find(kTestAdminPassword), std::string::npos);
+  struct stat st {};
+  ASSERT_EQ(stat((dir_ / "home" / "config.json").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+  CliRun target = foundry({"target"});
+  EXPECT_EQ(target.code, 0) << target.all();
+  EXPECT_NE(target.out.find("API endpoint:   " + base()), std::string::npos) << target.out;
+  EXPECT_NE(target.out.find("org:            default"), std::string::npos) << target.out;
 
   CliRun show = foundry({"api"});
   EXPECT_EQ(show.code, 0);
   EXPECT_NE(show.out.find("API endpoint:   " + base()), std::string::npos) << show.out;
 
-  // A URL that does not answer keeps the old target.
+  // A URL that does not answer keeps the old endpoint and login.
   CliRun dead = foundry({"api", "http://127.0.0.1:" + std::to_string(freeTcpPort())});
   EXPECT_EQ(dead.code, 1);
   EXPECT_NE(dead.out.find("FAILED"), std::string::npos);
   EXPECT_NE(readFile(dir_ / "home" / "config.json").find(base()), std::string::npos);
+  EXPECT_EQ(foundry({"apps"}).code, 0);
+
+  // logout: commands then say how to log in.
+  CliRun logout = foundry({"logout"});
+  EXPECT_EQ(logout.code, 0) << logout.all();
+  EXPECT_NE(logout.out.find("Logging out admin..."), std::string::npos) << logout.out;
+  EXPECT_EQ(config()["access_token"], "");
+  CliRun after = foundry({"apps"});
+  EXPECT_EQ(after.code, 1);
+  EXPECT_NE(after.err.find("Not logged in. Use 'foundry login' or 'foundry auth' to log in."),
+            std::string::npos)
+      << after.all();
+  CliRun orgs = foundry({"orgs"});
+  EXPECT_EQ(orgs.code, 1);
+  EXPECT_NE(orgs.err.find("Not logged in."), std::string::npos) << orgs.all();
 
   // A corrupt config is reported, not a crash.
   std::ofstream(dir_ / "home" / "config.json") << "{not json";
   CliRun corrupt = foundry({"apps"});
   EXPECT_EQ(corrupt.code, 1);
   EXPECT_NE(corrupt.err.find("not valid JSON"), std::string::npos) << corrupt.all();
+}
+
+TEST_F(FoundryCliTest, AuthWithPasswordAndClientCredentialsThenTarget) {
+  ASSERT_EQ(foundry({"api", base()}).code, 0);
+  CliRun auth = foundry({"auth", "admin", kTestAdminPassword});
+  ASSERT_EQ(auth.code, 0) << auth.all();
+  EXPECT_NE(auth.out.find("Use 'foundry target' to view or set your target org and space."),
+            std::string::npos)
+      << auth.out;
+  // auth targets nothing.
+  CliRun apps = foundry({"apps"});
+  EXPECT_EQ(apps.code, 1);
+  EXPECT_NE(apps.err.find("No org and space targeted, use 'foundry target -o ORG -s SPACE' to "
+                          "target an org and space"),
+            std::string::npos)
+      << apps.all();
+  CliRun target = foundry({"target", "-o", "default"});  // its only space comes along
+  ASSERT_EQ(target.code, 0) << target.all();
+  EXPECT_NE(target.out.find("space:          default"), std::string::npos) << target.out;
+  EXPECT_EQ(foundry({"apps"}).code, 0);
+  CliRun no_org = foundry({"target", "-o", "nope"});
+  EXPECT_EQ(no_org.code, 1);
+  EXPECT_NE(no_org.err.find("Organization 'nope' not found."), std::string::npos) << no_org.all();
+
+  // The admin client (client_credentials), its secret from the controller's data dir.
+  std::string secret = readFile(dir_ / "data" / "admin-client-secret");
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+  ASSERT_FALSE(secret.empty());
+  CliRun client = foundry({"auth", "admin", secret, "--client-credentials"});
+  ASSERT_EQ(client.code, 0) << client.all();
+  EXPECT_EQ(client.all().find(secret), std::string::npos);
+  CliRun orgs = foundry({"orgs"});
+  EXPECT_EQ(orgs.code, 0) << orgs.all();
+  EXPECT_NE(orgs.out.find("Getting orgs as admin..."), std::string::npos) << orgs.out;
+  EXPECT_NE(orgs.out.find("default"), std::string::npos) << orgs.out;
+}
+
+// The tenancy flow of a platform operator and two users: quotas, org, space, users, roles;
+// the developer pushes into the targeted space, the auditor is refused.
+TEST_F(FoundryCliTest, OrgsSpacesUsersRolesAndQuotas) {
+  targetApi();
+  CliRun quota = foundry({"create-org-quota", "small", "-m", "2G", "-i", "1G", "-a", "10", "-r",
+                          "20", "-s", "-1"});
+  ASSERT_EQ(quota.code, 0) << quota.all();
+  json small = get("/v3/organization_quotas?names=small")["resources"];
+  ASSERT_EQ(small.size(), 1u);
+  EXPECT_EQ(small[0]["apps"]["total_memory_in_mb"], 2048);
+  EXPECT_EQ(small[0]["apps"]["per_process_memory_in_mb"], 1024);
+  EXPECT_EQ(small[0]["apps"]["total_instances"], 10);
+  EXPECT_EQ(small[0]["routes"]["total_routes"], 20);
+  EXPECT_TRUE(small[0]["services"]["total_service_instances"].is_null());
+  CliRun quotas = foundry({"org-quotas"});
+  EXPECT_EQ(quotas.code, 0);
+  EXPECT_NE(quotas.out.find("small"), std::string::npos) << quotas.out;
+  EXPECT_NE(quotas.out.find("2G"), std::string::npos) << quotas.out;
+
+  CliRun org = foundry({"create-org", "acme", "-q", "small"});
+  ASSERT_EQ(org.code, 0) << org.all();
+  json acme = get("/v3/organizations?names=acme")["resources"];
+  ASSERT_EQ(acme.size(), 1u);
+  const std::string acme_guid = acme[0]["guid"];
+  EXPECT_EQ(acme[0]["relationships"]["quota"]["data"]["guid"], small[0]["guid"]);
+  // The creator manages it, as cf does.
+  EXPECT_EQ(get("/v3/roles?types=organization_manager&organization_guids=" + acme_guid)
+                ["resources"].size(),
+            1u);
+  CliRun again = foundry({"create-org", "acme"});
+  EXPECT_EQ(again.code, 0) << again.all();
+  EXPECT_NE(again.err.find("Organization 'acme' already exists."), std::string::npos)
+      << again.all();
+
+  ASSERT_EQ(foundry({"target", "-o", "acme"}).code, 0);
+  CliRun space = foundry({"create-space", "dev"});
+  ASSERT_EQ(space.code, 0) << space.all();
+  EXPECT_NE(space.out.find("Assigning role SpaceManager to user admin"), std::string::npos)
+      << space.out;
+  json dev = get("/v3/spaces?names=dev&organization_guids=" + acme_guid)["resources"];
+  ASSERT_EQ(dev.size(), 1u);
+  const std::string dev_guid = dev[0]["guid"];
+  json admin_roles = get("/v3/roles?space_guids=" + dev_guid)["resources"];
+  EXPECT_EQ(admin_roles.size(), 2u) << admin_roles;  // space_manager + space_developer
+  ASSERT_EQ(foundry({"create-space", "empty", "-o", "acme"}).code, 0);
+  CliRun spaces = foundry({"spaces"});
+  EXPECT_NE(spaces.out.find("dev"), std::string::npos) << spaces.out;
+  EXPECT_NE(spaces.out.find("empty"), std::string::npos) << spaces.out;
+
+  ASSERT_EQ(foundry({"create-space-quota", "tiny", "-m", "1G", "-a", "4"}).code, 0);
+  CliRun set_space_quota = foundry({"set-space-quota", "dev", "tiny"});
+  ASSERT_EQ(set_space_quota.code, 0) << set_space_quota.all();
+  json tiny = get("/v3/space_quotas?names=tiny")["resources"];
+  ASSERT_EQ(tiny.size(), 1u);
+  EXPECT_EQ(get("/v3/spaces/" + dev_guid)["relationships"]["quota"]["data"]["guid"],
+            tiny[0]["guid"]);
+  CliRun space_quotas = foundry({"space-quotas"});
+  EXPECT_NE(space_quotas.out.find("tiny"), std::string::npos) << space_quotas.out;
+  CliRun space_info = foundry({"space", "dev"});
+  EXPECT_EQ(space_info.code, 0) << space_info.all();
+  EXPECT_NE(space_info.out.find("space quota:"), std::string::npos) << space_info.out;
+  EXPECT_NE(space_info.out.find("tiny"), std::string::npos) << space_info.out;
+  CliRun org_info = foundry({"org", "acme"});
+  EXPECT_EQ(org_info.code, 0) << org_info.all();
+  EXPECT_NE(org_info.out.find("quota:"), std::string::npos) << org_info.out;
+  EXPECT_NE(org_info.out.find("small"), std::string::npos) << org_info.out;
+  EXPECT_NE(org_info.out.find("dev, empty"), std::string::npos) << org_info.out;
+
+  // Users: created in the UAA and CC; a second create is fine.
+  ASSERT_EQ(foundry({"create-user", "dev-user", "dev-pass-1"}).code, 0);
+  CliRun dup = foundry({"create-user", "dev-user", "dev-pass-1"});
+  EXPECT_EQ(dup.code, 0) << dup.all();
+  EXPECT_NE(dup.err.find("already exists"), std::string::npos) << dup.all();
+  ASSERT_EQ(foundry({"create-user", "aud-user", "aud-pass-1"}).code, 0);
+  EXPECT_EQ(get("/v3/users?usernames=dev-user")["resources"].size(), 1u);
+
+  CliRun set_dev = foundry({"set-space-role", "dev-user", "acme", "dev", "SpaceDeveloper"});
+  ASSERT_EQ(set_dev.code, 0) << set_dev.all();
+  ASSERT_EQ(foundry({"set-space-role", "aud-user", "acme", "dev", "SpaceAuditor"}).code, 0);
+  CliRun set_twice = foundry({"set-space-role", "aud-user", "acme", "dev", "spaceauditor"});
+  EXPECT_EQ(set_twice.code, 0) << set_twice.all();
+  ASSERT_EQ(foundry({"set-org-role", "aud-user", "acme", "OrgAuditor"}).code, 0);
+  CliRun bad_role = foundry({"set-org-role", "aud-user", "acme", "OrgBoss"});
+  EXPECT_EQ(bad_role.code, 1);
+  EXPECT_NE(bad_role.err.find("ROLE must be"), std::string::npos) << bad_role.all();
+  CliRun space_users = foundry({"space-users", "acme", "dev"});
+  ASSERT_EQ(space_users.code, 0) << space_users.all();
+  EXPECT_NE(space_users.out.find("SPACE DEVELOPER\n  admin\n  dev-user\n"), std::string::npos)
+      << space_users.out;
+  EXPECT_NE(space_users.out.find("SPACE AUDITOR\n  aud-user\n"), std::string::npos)
+      << space_users.out;
+  EXPECT_NE(space_users.out.find("No SPACE SUPPORTER found"), std::string::npos)
+      << space_users.out;
+  CliRun org_users = foundry({"org-users", "acme"});
+  ASSERT_EQ(org_users.code, 0) << org_users.all();
+  EXPECT_NE(org_users.out.find("ORG MANAGER\n  admin\n"), std::string::npos) << org_users.out;
+  EXPECT_NE(org_users.out.find("ORG AUDITOR\n  aud-user\n"), std::string::npos) << org_users.out;
+
+  // The developer logs in: their only org and space are targeted; push goes there.
+  CliRun dev_login = foundry({"login", "-u", "dev-user", "-p", "dev-pass-1"});
+  ASSERT_EQ(dev_login.code, 0) << dev_login.all();
+  EXPECT_NE(dev_login.out.find("user:           dev-user"), std::string::npos) << dev_login.out;
+  EXPECT_NE(dev_login.out.find("org:            acme"), std::string::npos) << dev_login.out;
+  EXPECT_NE(dev_login.out.find("space:          dev"), std::string::npos) << dev_login.out;
+  fs::path source = fs::path(__FILE__).parent_path() / "../../../examples/node-hello";
+  fs::path app_dir = dir_ / "node-hello";
+  fs::copy(source, app_dir, fs::copy_options::recursive);
+  CliRun push = foundry({"push", "hello", "--no-start", "-p", app_dir.string(), "-m", "256M"},
+                        dir_, 120s);
+  EXPECT_NE(push.out.find("Pushing app hello to org acme / space dev as dev-user"),
+            std::string::npos)
+      << push.all();
+  json apps = get("/v3/apps?names=hello")["resources"];
+  ASSERT_EQ(apps.size(), 1u) << push.all();
+  EXPECT_EQ(apps[0]["relationships"]["space"]["data"]["guid"], dev_guid);
+  json routes = get("/v3/apps/" + apps[0]["guid"].get<std::string>() + "/routes")["resources"];
+  ASSERT_EQ(routes.size(), 1u) << push.all();
+  EXPECT_EQ(routes[0]["url"], "hello.apps.internal");  // the org's default domain
+  EXPECT_EQ(push.code, 0) << push.all();
+  CliRun dev_apps = foundry({"apps"});
+  EXPECT_EQ(dev_apps.code, 0) << dev_apps.all();
+  EXPECT_NE(dev_apps.out.find("hello"), std::string::npos) << dev_apps.out;
+  CliRun env = foundry({"env", "hello"});
+  EXPECT_EQ(env.code, 0) << env.all();
+  EXPECT_NE(env.out.find("User-Provided:"), std::string::npos) << env.all();
+  // Not an admin: creating orgs is refused with the server's words.
+  CliRun dev_org = foundry({"create-org", "mine"});
+  EXPECT_EQ(dev_org.code, 1);
+  EXPECT_NE(dev_org.err.find("You are not authorized to perform the requested action"),
+            std::string::npos)
+      << dev_org.all();
+
+  // The auditor may look but not push.
+  ASSERT_EQ(foundry({"login", "-u", "aud-user", "-p", "aud-pass-1"}).code, 0);
+  CliRun aud_apps = foundry({"apps"});
+  EXPECT_EQ(aud_apps.code, 0) << aud_apps.all();
+  EXPECT_NE(aud_apps.out.find("hello"), std::string::npos) << aud_apps.out;
+  CliRun aud_push = foundry(
+      {"push", "sneaky", "--no-start", "-p", app_dir.string(), "-m", "256M"}, dir_, 120s);
+  EXPECT_EQ(aud_push.code, 1) << aud_push.all();
+  EXPECT_NE(aud_push.err.find("You are not authorized to perform the requested action"),
+            std::string::npos)
+      << aud_push.all();
+  EXPECT_TRUE(get("/v3/apps?names=sneaky")["resources"].empty());
+
+  // Back to admin: take roles away, delete what was made.
+  ASSERT_EQ(foundry({"login", "-u", "admin", "-p", kTestAdminPassword, "-o", "acme", "-s", "dev"})
+                .code,
+            0);
+  CliRun unset = foundry({"unset-space-role", "aud-user", "acme", "dev", "SpaceAuditor"});
+  ASSERT_EQ(unset.code, 0) << unset.all();
+  ASSERT_EQ(foundry({"unset-org-role", "aud-user", "acme", "OrgAuditor"}).code, 0);
+  json aud = get("/v3/users?usernames=aud-user")["resources"];
+  ASSERT_EQ(aud.size(), 1u);
+  EXPECT_TRUE(get("/v3/roles?types=space_auditor,organization_auditor&user_guids=" +
+                  aud[0]["guid"].get<std::string>())["resources"]
+                  .empty());
+  CliRun del_user = foundry({"delete-user", "aud-user", "-f"});
+  ASSERT_EQ(del_user.code, 0) << del_user.all();
+  EXPECT_TRUE(get("/v3/users?usernames=aud-user")["resources"].empty());
+  EXPECT_EQ(foundry({"login", "-u", "aud-user", "-p", "aud-pass-1"}).code, 1);
+  ASSERT_EQ(foundry({"login", "-u", "admin", "-p", kTestAdminPassword, "-o", "acme", "-s", "dev"})
+                .code,
+            0);
+  CliRun del_space = foundry({"delete-space", "empty", "-f"});
+  ASSERT_EQ(del_space.code, 0) << del_space.all();
+  EXPECT_TRUE(get("/v3/spaces?names=empty")["resources"].empty());
+  CliRun del_org = foundry({"delete-org", "acme", "-f"});
+  ASSERT_EQ(del_org.code, 0) << del_org.all();
+  EXPECT_TRUE(get("/v3/organizations?names=acme")["resources"].empty());
+  // It was the target: now nothing is.
+  CliRun untargeted = foundry({"apps"});
+  EXPECT_EQ(untargeted.code, 1);
+  EXPECT_NE(untargeted.err.find("No org and space targeted"), std::string::npos)
+      << untargeted.all();
+  CliRun gone = foundry({"delete-org", "acme", "-f"});
+  EXPECT_EQ(gone.code, 0);
+  EXPECT_NE(gone.err.find("does not exist"), std::string::npos) << gone.all();
+}
+
+// Access tokens that live 2 s: after 3 s a command still works because the CLI refreshed
+// (and saved the new token); a broken refresh token means logging in again.
+TEST_F(FoundryCliTest, AnExpiredTokenIsRefreshed) {
+  stopController();
+  ASSERT_TRUE(startController({"--access-token-ttl", "2"})) << readFile(dir_ / "controller.log");
+  targetApi();
+  const std::string first = config()["access_token"];
+  std::this_thread::sleep_for(3s);
+  CliRun apps = foundry({"apps"});
+  ASSERT_EQ(apps.code, 0) << apps.all();
+  const std::string second = config()["access_token"];
+  EXPECT_NE(first, second);
+  EXPECT_EQ(apps.all().find(second), std::string::npos);
+  EXPECT_EQ(foundry({"orgs"}).code, 0);
+
+  json broken = config();
+  broken["refresh_token"] = "not-a-token";
+  std::ofstream(dir_ / "home" / "config.json") << broken.dump();
+  std::this_thread::sleep_for(3s);
+  CliRun expired = foundry({"apps"});
+  EXPECT_EQ(expired.code, 1);
+  EXPECT_NE(expired.err.find("Not logged in. Use 'foundry login' or 'foundry auth' to log in."),
+            std::string::npos)
+      << expired.all();
 }
 
 TEST_F(FoundryCliTest, RouteCommandsChangeTheControllersRoutes) {
@@ -405,7 +722,7 @@ TEST_F(FoundryCliTest, PushNoStartOfNodeHello) {
   ASSERT_EQ(routes.size(), 1u);
   EXPECT_EQ(routes[0]["host"], "node-hello");
 
-  bool has_packages = net::getJson(base() + "/v3/packages").status != 404;
+  bool has_packages = adminCall("GET", "/v3/packages").status != 404;
   if (!has_packages) {
     // This controller has no packages yet: push stops there and says so.
     EXPECT_EQ(push.code, 1) << push.all();
@@ -420,7 +737,7 @@ TEST_F(FoundryCliTest, PushNoStartOfNodeHello) {
     GTEST_SKIP() << "controller has packages but no builds yet; checked up to package READY";
   }
   ASSERT_EQ(push.code, 0) << push.all();
-  auto droplet = net::getJson(base() + "/v3/apps/" + app + "/droplets/current");
+  auto droplet = adminCall("GET", "/v3/apps/" + app + "/droplets/current");
   EXPECT_EQ(droplet.status, 200) << droplet.body;
   EXPECT_EQ(get("/v3/apps/" + app)["state"], "STOPPED");
 }
