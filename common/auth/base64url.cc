@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "common/auth/jwt.h"
+#include "common/auth/base64url.h"
 
 namespace foundry::auth {
 

@@ -1,5 +1,7 @@
 #include "common/auth/internal_credentials.h"
 
+#include "common/auth/base64url.h"
+
 #include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -20,61 +22,6 @@
 namespace foundry::auth {
 
 namespace {
-
-constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-// base64url without padding (RFC 4648 section 5).
-std::string encode64(std::string_view bytes) {
-  std::string out;
-  out.reserve((bytes.size() * 4 + 2) / 3);
-  size_t i = 0;
-  for (; i + 3 <= bytes.size(); i += 3) {
-    uint32_t v = (uint32_t(uint8_t(bytes[i])) << 16) | (uint32_t(uint8_t(bytes[i + 1])) << 8) |
-                 uint8_t(bytes[i + 2]);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
-  }
-  size_t rest = bytes.size() - i;
-  if (rest > 0) {
-    uint32_t v = uint32_t(uint8_t(bytes[i])) << 16;
-    if (rest == 2) v |= uint32_t(uint8_t(bytes[i + 1])) << 8;
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    if (rest == 2) out += kAlphabet[(v >> 6) & 63];
-  }
-  return out;
-}
-
-int value64(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '-') return 62;
-  if (c == '_') return 63;
-  return -1;
-}
-
-// Strict: the base64url alphabet only, no padding, no dangling bits.
-std::optional<std::string> decode64(std::string_view text) {
-  if (text.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : text) {
-    int v = value64(c);
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xff);
-    }
-  }
-  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) return std::nullopt;
-  return out;
-}
 
 bool callerCharOk(char c) { return c > ' ' && c < 127 && c != ',' && c != '='; }
 
@@ -167,7 +114,7 @@ void writeAll(int fd, const std::string& text, const std::string& path) {
 std::string createKeyFile(const std::string& dir, const std::string& path) {
   unsigned char raw[InternalCredentials::kKeyBytes];
   if (RAND_bytes(raw, sizeof raw) != 1) throw failure(path, "RAND_bytes failed");
-  std::string text = encode64(std::string_view(reinterpret_cast<char*>(raw), sizeof raw));
+  std::string text = base64UrlEncode(std::string_view(reinterpret_cast<char*>(raw), sizeof raw));
   OPENSSL_cleanse(raw, sizeof raw);
   std::string tmp = dir + "/.internal-key.tmp." + std::to_string(getpid());
   ::unlink(tmp.c_str());  // a leftover of a run that died mid-write (we hold the lock)
@@ -231,7 +178,7 @@ InternalCredentials InternalCredentials::loadOrCreate(const std::string& dir) {
   const std::string key_path = dir + "/internal-key";
   std::optional<std::string> text = readKeyFile(key_path);
   if (!text) text = createKeyFile(dir, key_path);
-  std::optional<std::string> raw = decode64(*text);
+  std::optional<std::string> raw = base64UrlDecode(*text);
   OPENSSL_cleanse(text->data(), text->size());
   if (!raw || raw->size() != kKeyBytes) {
     throw failure(key_path, "is not a base64url " + std::to_string(kKeyBytes) + "-byte key");
@@ -252,7 +199,7 @@ std::string InternalCredentials::sign(std::string_view caller, std::string_view 
   std::string name = cleanCaller(caller);
   std::string ts = std::to_string(now);
   return std::string(kScheme) + " caller=" + name + ",ts=" + ts +
-         ",sig=" + encode64(mac(key_, name, ts, method, target));
+         ",sig=" + base64UrlEncode(mac(key_, name, ts, method, target));
 }
 
 bool InternalCredentials::verify(std::string_view header, std::string_view method,
@@ -295,7 +242,9 @@ bool InternalCredentials::verify(std::string_view header, std::string_view metho
   if (ec != std::errc() || end != ts->data() + ts->size() || stamp < 0) {
     return refuse("malformed token");
   }
-  std::optional<std::string> given = decode64(*sig);
+  // One spelling per signature: no padding (the decoder would accept a trailing '=').
+  std::optional<std::string> given =
+      sig->find('=') == std::string_view::npos ? base64UrlDecode(*sig) : std::nullopt;
   if (!given || given->size() != 32) return refuse("malformed token");
   int64_t skew = now > stamp ? now - stamp : stamp - now;
   if (skew > kMaxSkewSeconds) return refuse("token timestamp outside the allowed window");

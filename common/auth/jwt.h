@@ -22,11 +22,9 @@
 #include <string_view>
 #include <unordered_map>
 
-namespace foundry::auth {
+#include "common/auth/base64url.h"
 
-std::string base64UrlEncode(std::string_view bytes);
-// nullopt for characters outside the base64url alphabet (padding '=' is tolerated).
-std::optional<std::string> base64UrlDecode(std::string_view text);
+namespace foundry::auth {
 
 class SigningKey {
  public:

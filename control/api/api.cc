@@ -202,7 +202,7 @@ ApiResponse Api::handleAs(const ApiRequest& request, Identity caller) {
   Ctx c{request, splitPath(request.path), parseQuery(request.query), std::nullopt};
   try {
     c.perm.emplace(std::move(caller), store_);
-    return dispatch(c);
+    return dispatchWatched(c);
   } catch (const ApiError& e) {
     return {e.status, presentError(e), {}};
   }
@@ -238,13 +238,7 @@ ApiResponse Api::handle(const ApiRequest& request) {
       }
       c.perm.emplace(std::move(who), store_);
     }
-    // The current-droplet PATCH is staging's handler; the scheduling side watches it here.
-    auto droplet_before = dropletAssignmentBefore(c);
-    ApiResponse response = dispatch(c);
-    if (droplet_before && response.status >= 200 && response.status < 300) {
-      afterDropletAssignment(*droplet_before);
-    }
-    return response;
+    return dispatchWatched(c);
   } catch (const ApiError& e) {
     return {e.status, presentError(e), {}};
   } catch (const std::exception& e) {
@@ -254,6 +248,16 @@ ApiResponse Api::handle(const ApiRequest& request) {
                                "An unknown error occurred."}),
             {}};
   }
+}
+
+ApiResponse Api::dispatchWatched(Ctx& c) {
+  // The current-droplet PATCH is staging's handler; the scheduling side watches it here.
+  auto droplet_before = dropletAssignmentBefore(c);
+  ApiResponse response = dispatch(c);
+  if (droplet_before && response.status >= 200 && response.status < 300) {
+    afterDropletAssignment(*droplet_before);
+  }
+  return response;
 }
 
 ApiResponse Api::dispatch(Ctx& c) {

@@ -166,6 +166,8 @@ class Api {
   enum class Access { Read, Write, Operate, Manage };
 
   ApiResponse dispatch(Ctx& c);
+  // dispatch() plus what the scheduling side watches around it (a new current droplet).
+  ApiResponse dispatchWatched(Ctx& c);
 
   // Root, tenancy, jobs (tenancy_handlers.cc).
   ApiResponse root(Ctx& c);

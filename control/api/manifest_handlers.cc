@@ -55,12 +55,7 @@ ApiResponse Api::subrequest(const Ctx& parent, const std::string& method,
   r.content_type = "application/json";
   Ctx c{r, splitPath(r.path), parseQuery(r.query), parent.perm};
   try {
-    auto droplet_before = dropletAssignmentBefore(c);
-    ApiResponse response = dispatch(c);
-    if (droplet_before && response.status >= 200 && response.status < 300) {
-      afterDropletAssignment(*droplet_before);
-    }
-    return response;
+    return dispatchWatched(c);
   } catch (const ApiError& e) {
     return {e.status, presentError(e), {}};
   }

@@ -236,7 +236,7 @@ class ControllerTest : public ::testing::Test {
   }
 
   ControllerProcess controller_;
-  std::string space_, domain_;
+  std::string space_, domain_, bearer_;
 };
 
 TEST_F(ControllerTest, RootAdvertisesV3) {

@@ -480,7 +480,8 @@ TEST_F(ControllerStagingTest, LogLinesFromNatsAreServedInLogCacheShape) {
 
   NatsPublisher cell(nats.url());
   ASSERT_TRUE(cell.ok());
-  const std::string app = "11111111-2222-4333-8444-555555555555";
+  // Logs are read per app the caller may see: a real app.
+  const std::string app = createApp("logger");
   // The subscription may not be in place the moment the API answers: publish until seen.
   auto deadline = std::chrono::steady_clock::now() + 10s;
   while (std::chrono::steady_clock::now() < deadline && logMessages(app).empty()) {

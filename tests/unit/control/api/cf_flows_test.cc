@@ -7,7 +7,7 @@
 
 #include "control/api/api.h"
 #include "control/store/sqlite_store.h"
-#include "tests/unit/control/test_tokens.h"
+#include "tests/unit/control/api_harness.h"
 
 namespace foundry::control {
 namespace {
@@ -18,15 +18,7 @@ using nlohmann::json;
 class CfFlowsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/control-cfflows-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    store_ = std::make_unique<SqliteStore>(dir_ + "/controller.db");
-    api_ = std::make_unique<Api>(*store_, ApiConfig{});
-    api_->bootstrap();
-    tokens_ = std::make_unique<test_support::TestTokens>(*store_);
-    api_->useTokenService(tokens_->service.get());
-    space_ = api_->defaultSpaceGuid();
+    space_ = h_.api().defaultSpaceGuid();
     std::string org = call(tokens_->admin, "GET", "/v3/organizations").body["resources"][0]["guid"];
     std::string guid;
     dev_ = tokens_->newUser("dev", &guid);
@@ -35,12 +27,6 @@ class CfFlowsTest : public ::testing::Test {
     auditor_ = tokens_->newUser("auditor", &guid);
     role(guid, "organization_user", "organization", org);
     role(guid, "space_auditor", "space", space_);
-  }
-  void TearDown() override {
-    api_.reset();
-    tokens_.reset();
-    store_.reset();
-    fs::remove_all(dir_);
   }
   void role(const std::string& user, const std::string& type, const std::string& kind,
             const std::string& where) {
@@ -51,33 +37,20 @@ class CfFlowsTest : public ::testing::Test {
   }
   ApiResponse call(const std::string& auth, const std::string& method, const std::string& target,
                    const std::string& body = "", const std::string& type = "application/json") {
-    ApiRequest r;
-    r.method = method;
-    size_t q = target.find('?');
-    r.path = target.substr(0, q);
-    r.query = q == std::string::npos ? "" : target.substr(q + 1);
-    r.body = body;
-    r.base_url = "http://api.test";
-    r.content_type = type;
-    r.authorization = auth;
-    ApiResponse resp = api_->handle(r);
-    api_->runPendingJobs();
-    return resp;
+    return h_.call(auth, method, target, body, type);
   }
   json job(const ApiResponse& r) {
     EXPECT_EQ(r.status, 202) << r.body;
-    const std::string path = r.headers.at(0).second.substr(std::string("http://api.test").size());
-    return call(dev_, "GET", path).body;
+    return call(dev_, "GET", test_support::ApiHarness::jobPath(r)).body;
   }
   json appNamed(const std::string& name) {
     auto r = call(dev_, "GET", "/v3/apps?names=" + name + "&space_guids=" + space_);
     return r.body["resources"].empty() ? json() : r.body["resources"][0];
   }
 
-  std::string dir_, space_, dev_, auditor_;
-  std::unique_ptr<SqliteStore> store_;
-  std::unique_ptr<Api> api_;
-  std::unique_ptr<test_support::TestTokens> tokens_;
+  test_support::ApiHarness h_{"cfflows"};
+  test_support::TestTokens* tokens_ = &h_.tokens();
+  std::string space_, dev_, auditor_;
 };
 
 TEST_F(CfFlowsTest, ApplyManifestCreatesAndConfiguresTheApp) {

@@ -10,7 +10,7 @@
 #include "common/auth/jwt.h"
 #include "control/api/api.h"
 #include "control/store/sqlite_store.h"
-#include "tests/unit/control/test_tokens.h"
+#include "tests/unit/control/api_harness.h"
 
 namespace foundry::control {
 namespace {
@@ -22,37 +22,11 @@ json rel(const std::string& guid) { return {{"data", {{"guid", guid}}}}; }
 
 class TenancyTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/control-tenancy-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    store_ = std::make_unique<SqliteStore>(dir_ + "/controller.db");
-    api_ = std::make_unique<Api>(*store_, ApiConfig{});
-    api_->bootstrap();
-    tokens_ = std::make_unique<test_support::TestTokens>(*store_);
-    api_->useTokenService(tokens_->service.get());
-    domain_ = api_->defaultDomainGuid();
-  }
-  void TearDown() override {
-    api_.reset();
-    tokens_.reset();
-    store_.reset();
-    fs::remove_all(dir_);
-  }
+  void SetUp() override { domain_ = h_.api().defaultDomainGuid(); }
 
   ApiResponse call(const std::string& auth, const std::string& method, const std::string& target,
                    const json& body = nullptr) {
-    ApiRequest r;
-    r.method = method;
-    size_t q = target.find('?');
-    r.path = target.substr(0, q);
-    r.query = q == std::string::npos ? "" : target.substr(q + 1);
-    r.body = body.is_null() ? "" : body.is_string() ? body.get<std::string>() : body.dump();
-    r.base_url = "http://api.test";
-    r.authorization = auth;
-    ApiResponse resp = api_->handle(r);
-    api_->runPendingJobs();
-    return resp;
+    return h_.call(auth, method, target, body);
   }
   ApiResponse admin(const std::string& method, const std::string& target,
                     const json& body = nullptr) {
@@ -121,10 +95,10 @@ class TenancyTest : public ::testing::Test {
     return r.body.contains("errors") ? r.body["errors"][0].value("title", "") : "";
   }
 
-  std::string dir_, domain_;
-  std::unique_ptr<SqliteStore> store_;
-  std::unique_ptr<Api> api_;
-  std::unique_ptr<test_support::TestTokens> tokens_;
+  test_support::ApiHarness h_{"tenancy"};
+  test_support::TestTokens* tokens_ = &h_.tokens();
+  SqliteStore* store_ = &h_.store();
+  std::string domain_;
 };
 
 TEST_F(TenancyTest, OnlyTheRootDocumentsAreOpen) {
@@ -295,7 +269,7 @@ TEST_F(TenancyTest, TwoOrgsCannotSeeOrTouchEachOther) {
   ASSERT_EQ(del.status, 204);
   auto job_resp = call(alice, "DELETE", "/v3/apps/" + app(alice, s1, "doomed"));
   ASSERT_EQ(job_resp.status, 202);
-  const std::string job = job_resp.headers.at(0).second.substr(std::string("http://api.test").size());
+  const std::string job = test_support::ApiHarness::jobPath(job_resp);
   const std::string role = call(alice, "GET", "/v3/roles").body["resources"][0]["guid"];
   const std::string event = call(alice, "GET", "/v3/audit_events").body["resources"][0]["guid"];
 
@@ -528,7 +502,7 @@ TEST_F(TenancyTest, OrgDeleteIsAJobThatTakesEverythingWithIt) {
   const std::string a = app(dev, s, "a");
   auto r = admin("DELETE", "/v3/organizations/" + o);
   ASSERT_EQ(r.status, 202);
-  const std::string job = r.headers.at(0).second.substr(std::string("http://api.test").size());
+  const std::string job = test_support::ApiHarness::jobPath(r);
   EXPECT_EQ(admin("GET", job).body["state"], "COMPLETE");
   EXPECT_EQ(admin("GET", job).body["operation"], "organization.delete");
   EXPECT_EQ(admin("GET", "/v3/organizations/" + o).status, 404);
