@@ -74,6 +74,15 @@ int runProcess(const std::string& binary, const std::vector<std::string>& args,
   }
 }
 
+// examples/node-hello of the source tree (__FILE__ may be relative to the build dir).
+fs::path nodeHello() {
+#ifdef FOUNDRY_SOURCE_DIR
+  return fs::path(FOUNDRY_SOURCE_DIR) / "examples" / "node-hello";
+#else
+  return fs::path(__FILE__).parent_path() / "../../../examples/node-hello";
+#endif
+}
+
 struct CliRun {
   int code = -1;
   std::string out;
@@ -469,7 +478,7 @@ TEST_F(FoundryCliTest, OrgsSpacesUsersRolesAndQuotas) {
   EXPECT_NE(dev_login.out.find("user:           dev-user"), std::string::npos) << dev_login.out;
   EXPECT_NE(dev_login.out.find("org:            acme"), std::string::npos) << dev_login.out;
   EXPECT_NE(dev_login.out.find("space:          dev"), std::string::npos) << dev_login.out;
-  fs::path source = fs::path(__FILE__).parent_path() / "../../../examples/node-hello";
+  fs::path source = nodeHello();
   fs::path app_dir = dir_ / "node-hello";
   fs::copy(source, app_dir, fs::copy_options::recursive);
   CliRun push = foundry({"push", "hello", "--no-start", "-p", app_dir.string(), "-m", "256M"},
@@ -694,7 +703,7 @@ TEST_F(FoundryCliTest, ScaleStopAndDeleteWithRoutes) {
 
 TEST_F(FoundryCliTest, PushNoStartOfNodeHello) {
   targetApi();
-  fs::path source = fs::path(__FILE__).parent_path() / "../../../examples/node-hello";
+  fs::path source = nodeHello();
   fs::path app_dir = dir_ / "node-hello";
   fs::copy(source, app_dir, fs::copy_options::recursive);
   std::ofstream(app_dir / ".cfignore") << "*.log\n";
