@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # demo.sh - the platform end to end on this machine: installs the packages, builds everything,
-# starts nats-server, the router, the controller, the scheduler and two cells, pushes the
-# sample apps in examples/ with the `foundry` CLI (a Node.js app and a static site, 2 instances
-# each), prints their URLs and shows requests reaching both instances through the router.
+# starts nats-server, the router, the controller, the scheduler and two cells, logs in as the
+# admin, creates a tenant (org `demo` with a quota, space `dev`, user `developer` with the
+# SpaceDeveloper role), then as that developer pushes the sample apps in examples/ with the
+# `foundry` CLI (a Node.js app and a static site, 2 instances each), prints their URLs and shows
+# requests reaching both instances through the router.
 #
 #   scripts/demo.sh          # demonstrate, then keep everything running until Ctrl-C
 #   scripts/demo.sh --once   # demonstrate and stop; exits non-zero if anything did not work
@@ -11,8 +13,9 @@
 #   router 127.0.0.1:8081 (status 8080, /routes 8082), controller API http://127.0.0.1:9022,
 #   scheduler 9023, cells 9100 and 9101, nats 4222; apps on *.apps.localhost (curl resolves
 #   *.localhost to 127.0.0.1 by itself: curl http://node.apps.localhost:8081/).
-# The CLI is targeted at the controller (config in ~/.foundry, or $FOUNDRY_HOME), so while the
-# demo runs you can use it: build/bin/foundry apps | app node | scale node -i 3 | logs node.
+# The CLI stays logged in as the developer (config in ~/.foundry, or $FOUNDRY_HOME), so while
+# the demo runs you can use it: build/bin/foundry apps | app node | scale node -i 3 | logs node.
+# The passwords are in the run folder (admin: controller/admin-password; developer-password).
 # The controller, the scheduler and the cells share --secrets (the temp folder's secrets/):
 # their internal APIs answer 401 to anything not signed with that key (GET /ping aside).
 # Everything it starts is stopped by PID on exit; runtime files live in a temp folder.
@@ -98,8 +101,25 @@ for i in 0 1; do
 done
 echo "scheduler $SCHED_URL, controller API $API"
 
-step "Targeting the API: foundry api $API"
+# The controller made the first admin's password at its first start (0600, in its data dir).
+ADMIN_PASSWORD=$(cat "$RUN/controller/admin-password") || fail "no admin password"
+DEV_PASSWORD=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+printf '%s\n' "$DEV_PASSWORD" > "$RUN/developer-password" && chmod 600 "$RUN/developer-password"
+
+step "Logging in as admin: foundry api $API; foundry auth admin ..."
 "$CLI" api "$API" || fail "foundry api failed"
+FOUNDRY_USERNAME=admin FOUNDRY_PASSWORD=$ADMIN_PASSWORD "$CLI" auth || fail "admin login failed"
+
+step "A tenant: org 'demo' with a 1G quota, space 'dev', user 'developer' as its SpaceDeveloper"
+"$CLI" create-org-quota demo-quota -m 1G -i 256M -a 10 -r 10 || fail "create-org-quota failed"
+"$CLI" create-org demo -q demo-quota || fail "create-org failed"
+"$CLI" create-space dev -o demo || fail "create-space failed"
+"$CLI" create-user developer "$DEV_PASSWORD" || fail "create-user failed"
+"$CLI" set-space-role developer demo dev SpaceDeveloper || fail "set-space-role failed"
+
+step "Logging in as the developer: foundry auth developer ...; foundry target -o demo -s dev"
+FOUNDRY_USERNAME=developer FOUNDRY_PASSWORD=$DEV_PASSWORD "$CLI" auth || fail "developer login failed"
+"$CLI" target -o demo -s dev || fail "target failed"
 
 step "Pushing examples/node-hello: foundry push node -p examples/node-hello -i 2 -m 128M"
 "$CLI" push node -p "$ROOT/examples/node-hello" -i 2 -m 128M || fail "pushing node failed"
@@ -140,6 +160,8 @@ OK: both apps were staged, placed on the two cells and routed; requests reached 
   node     $NODE_URL
   static   $STATIC_URL
   API      $API       (build/bin/foundry apps | app node | scale node -i 3 | logs node --recent)
+  users    admin: $RUN/controller/admin-password; developer (SpaceDeveloper in demo/dev):
+           $RUN/developer-password; the CLI is logged in as the developer
   routes   curl -u $R_USER:$R_PASS http://127.0.0.1:$R_ROUTES_PORT/routes
   internal scheduler $SCHED_URL and the cells take only calls signed with the key in
            $(platform_secrets) (curl gets 401; GET /ping answers for readiness)

@@ -66,7 +66,9 @@ class ControllerAuthTest : public ::testing::Test {
   json callJson(const std::string& bearer, const std::string& method, const std::string& path,
                 const json& body = nullptr, long want = 0) {
     auto r = call(bearer, method, path, body.is_null() ? "" : body.dump());
-    if (want) EXPECT_EQ(r.status, want) << method << " " << path << " " << r.body;
+    if (want) {
+      EXPECT_EQ(r.status, want) << method << " " << path << " " << r.body;
+    }
     return r.body.empty() ? json() : json::parse(r.body, nullptr, false);
   }
   json token(const std::string& form) {

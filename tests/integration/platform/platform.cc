@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "scheduler/model/http_client.h"
+#include "tests/test_common/controller_login.h"
 #include "tests/test_common/ports.h"
 
 namespace foundry::test {
@@ -127,13 +128,13 @@ bool Platform::start() {
 
   uint16_t controller_port = freeTcpPort();
   controller_url_ = "http://" + hostPort(controller_port);
-  controller_ = std::make_unique<ChildProcess>(
-      "controller", CONTROLLER_BINARY,
-      std::vector<std::string>{"--listen", hostPort(controller_port), "--data-dir",
-                               dir_ + "/controller", "--domain", kDomain, "--scheduler",
-                               scheduler_url_, "--nats", nats_url, "--stager", STAGER_BINARY,
-                               "--secrets", secrets},
-      dir_);
+  std::vector<std::string> controller_args = {
+      "--listen", hostPort(controller_port), "--data-dir", dir_ + "/controller", "--domain",
+      kDomain, "--scheduler", scheduler_url_, "--nats", nats_url, "--stager", STAGER_BINARY,
+      "--secrets", secrets};
+  for (auto& a : adminPasswordFlags(dir_)) controller_args.push_back(a);
+  controller_ = std::make_unique<ChildProcess>("controller", CONTROLLER_BINARY, controller_args,
+                                               dir_);
   if (!controller_->start() || !waitHttpOk(controller_url_ + "/v3")) return false;
 
   for (int i = 0; i < 2; ++i) {
@@ -159,8 +160,10 @@ bool Platform::start() {
       return false;
     }
   }
-  auto target = cli({"api", controller_url_});
-  return target.exit_code == 0;
+  // As an operator would: log in as admin (the only org and space are then targeted).
+  bearer_ = loginBearer(controller_url_);
+  auto login = cli({"login", "-a", controller_url_, "-u", "admin", "-p", kTestAdminPassword});
+  return !bearer_.empty() && login.exit_code == 0;
 }
 
 std::string Platform::logs() const {
@@ -200,7 +203,10 @@ std::vector<std::string> Platform::bodies(const std::string& host, int n) {
 }
 
 json Platform::api(const std::string& path) {
-  auto r = net::getJson(controller_url_ + path, 5000);
+  net::HttpRequest request;
+  request.url = controller_url_ + path;
+  request.timeout_ms = 5000;
+  auto r = performAs(bearer_, request);
   if (!r.ok()) return json();
   return json::parse(r.body, nullptr, false);
 }

@@ -73,6 +73,7 @@ class Platform {
  private:
   std::string dir_;
   std::string controller_url_, scheduler_url_;
+  std::string bearer_;  // the admin's, for api()
   NatsServer nats_;
   std::unique_ptr<RouterProcess> router_;
   std::unique_ptr<ChildProcess> controller_, scheduler_;
