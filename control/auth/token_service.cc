@@ -353,7 +353,7 @@ Identity TokenService::authenticate(const std::string& authorization_header, int
     // The user must still exist; their scopes are the token's (as UAA: a role change shows
     // in the next token), their org and space roles are read per request.
     auto user = store_.getUser(c["user_id"].get<std::string>());
-    if (!user) throw invalidToken();
+    if (!user || !user->password_hash) throw invalidToken();
     id.user_guid = user->guid;
     id.user_name = user->username;
     id.origin = user->origin;
@@ -427,10 +427,21 @@ ApiResponse TokenService::createScimUser(const ApiRequest& request, int64_t now)
       b["password"].get<std::string>().empty()) {
     return scimError(400, "invalid_password", "Password must be provided");
   }
-  if (!store_.listUsers({{}, {username}, {origin}}).empty()) {
+  auto existing = store_.listUsers({{}, {username}, {origin}});
+  if (!existing.empty() && existing[0].password_hash) {
     return scimError(409, "scim_resource_already_exists", "Username already in use: " + username);
   }
-  User u = createUser(username, auth::Secret(b["password"].get<std::string>()));
+  User u;
+  if (existing.empty()) {
+    u = createUser(username, auth::Secret(b["password"].get<std::string>()));
+  } else {
+    // A CC-only record of that name (made by username, or whose UAA side was deleted) becomes
+    // a UAA user again: one record serves both.
+    u = existing[0];
+    u.password_hash = auth::hashPassword(auth::Secret(b["password"].get<std::string>()),
+                                         config_.password_iterations);
+    u.password_changed_at = std::max(now, u.password_changed_at + 1);
+  }
   if (b.contains("emails") && b["emails"].is_array() && !b["emails"].empty() &&
       b["emails"][0].is_object() && b["emails"][0].contains("value") &&
       b["emails"][0]["value"].is_string()) {
@@ -476,7 +487,9 @@ ApiResponse TokenService::listScimUsers(const ApiRequest& request, int64_t now) 
     pos = q2 + 1;
   }
   json resources = json::array();
-  for (const auto& u : store_.listUsers(f)) resources.push_back(scimUser(u));
+  for (const auto& u : store_.listUsers(f)) {
+    if (u.password_hash) resources.push_back(scimUser(u));  // UAA users only
+  }
   const auto total = resources.size();
   return {200,
           {{"resources", std::move(resources)},
@@ -491,11 +504,22 @@ ApiResponse TokenService::deleteScimUser(const ApiRequest& request, const std::s
                                          int64_t now) {
   requireScope(request, "scim.write", now);
   auto u = store_.getUser(id);
-  if (!u) return scimError(404, "scim_resource_not_found", "User " + id + " does not exist");
+  if (!u || !u->password_hash) {
+    return scimError(404, "scim_resource_not_found", "User " + id + " does not exist");
+  }
   if (u->username == "admin" && u->origin == "uaa") {
     return scimError(400, "invalid_scim_resource", "The admin user cannot be deleted");
   }
-  store_.deleteUser(id);
+  // UAA and CC keep separate user records; here they are one. The UAA side goes (no more
+  // logins, its tokens and refresh tokens stop working at once); DELETE /v3/users/:guid removes
+  // the record with its roles. cf delete-user sends both, in either order.
+  const User before = *u;
+  u->password_hash.reset();
+  u->groups.clear();
+  u->password_changed_at = std::max(now, u->password_changed_at + 1);
+  u->updated_at = nowIso8601();
+  store_.updateUser(*u);
+  u = before;
   log::info("uaa", "user-deleted", {{"user", u->username}});
   return {200, scimUser(*u), {}};
 }
@@ -563,7 +587,9 @@ ApiResponse TokenService::handle(const ApiRequest& r) {
       if (r.method == "GET" && slash == std::string::npos) {
         requireScope(r, "scim.read", now);
         auto u = store_.getUser(id);
-        if (!u) return scimError(404, "scim_resource_not_found", "User " + id + " does not exist");
+        if (!u || !u->password_hash) {
+          return scimError(404, "scim_resource_not_found", "User " + id + " does not exist");
+        }
         return {200, scimUser(*u), {}};
       }
     }

@@ -163,10 +163,29 @@ TEST_F(TokenServiceTest, ScimUsersAsCreateUserAndDeleteUserSendThem) {
   ASSERT_EQ(found.status, 200);
   ASSERT_EQ(found.body["resources"].size(), 1u);
   EXPECT_EQ(found.body["resources"][0]["id"], created.body["id"]);
-  EXPECT_EQ(login("carol", "carol-pw").status, 200);
-  EXPECT_EQ(call("DELETE", "/uaa/Users/" + created.body["id"].get<std::string>(), "", tokens_->admin).status,
-            200);
+  auto carol = login("carol", "carol-pw");
+  EXPECT_EQ(carol.status, 200);
+  const std::string id = created.body["id"];
+  EXPECT_EQ(call("DELETE", "/uaa/Users/" + id, "", tokens_->admin).status, 200);
+  // Gone from the UAA: no login, no SCIM record, its tokens and refresh tokens dead at once.
   EXPECT_EQ(login("carol", "carol-pw").status, 401);
+  EXPECT_EQ(call("DELETE", "/uaa/Users/" + id, "", tokens_->admin).status, 404);
+  EXPECT_EQ(call("GET", "/uaa/Users?filter=userName+eq+%22carol%22", "", tokens_->admin)
+                .body["resources"]
+                .size(),
+            0u);
+  EXPECT_THROW(tokens_->service->authenticate(
+                   "bearer " + carol.body["access_token"].get<std::string>(), std::time(nullptr)),
+               ApiError);
+  EXPECT_EQ(call("POST", "/uaa/oauth/token",
+                 "grant_type=refresh_token&refresh_token=" +
+                     carol.body["refresh_token"].get<std::string>(),
+                 kCfClient)
+                .status,
+            401);
+  // Created again, the same record logs in with the new password.
+  EXPECT_EQ(call("POST", "/uaa/Users", body.dump(), tokens_->admin).status, 201);
+  EXPECT_EQ(login("carol", "carol-pw").status, 200);
 }
 
 TEST_F(TokenServiceTest, PasswordChangeRevokesRefreshTokens) {
