@@ -511,5 +511,51 @@ TEST_F(TenancyTest, OrgDeleteIsAJobThatTakesEverythingWithIt) {
   EXPECT_EQ(call(dev, "GET", "/v3/roles").body["resources"].size(), 0u);
 }
 
+TEST_F(TenancyTest, PrivateDomainsBelongToTheirOrgAndCountAgainstItsQuota) {
+  const std::string o1 = org("d1"), s1 = space(o1, "s");
+  const std::string o2 = org("d2"), s2 = space(o2, "s");
+  std::string mgr_guid;
+  const std::string mgr = tokens_->newUser("mgr", &mgr_guid);
+  grant(mgr_guid, "organization_manager", o1);
+  const std::string bob = member("bob", o2, s2, "space_developer");
+  auto q = admin("POST", "/v3/organization_quotas",
+                 json{{"name", "one-domain"},
+                      {"domains", {{"total_domains", 1}}},
+                      {"relationships", {{"organizations", {{"data", json::array({{{"guid", o1}}})}}}}}});
+  ASSERT_EQ(q.status, 201) << q.body;
+  auto domain = [&](const std::string& auth, const std::string& name) {
+    return call(auth, "POST", "/v3/domains",
+                json{{"name", name}, {"relationships", {{"organization", rel(o1)}}}});
+  };
+  // Shared domains are the operator's; an org manager adds private ones up to the quota.
+  EXPECT_EQ(call(mgr, "POST", "/v3/domains", json{{"name", "shared.example"}}).status, 403);
+  const std::string d = created(domain(mgr, "acme.example"));
+  auto second = domain(mgr, "acme2.example");
+  EXPECT_EQ(second.status, 422);
+  EXPECT_EQ(detail(second), "The number of private domains exceeds the quota for organization \"d1\"");
+  // Another org neither sees it nor routes on it.
+  EXPECT_EQ(call(bob, "GET", "/v3/domains/" + d).status, 404);
+  for (const auto& dd : call(bob, "GET", "/v3/domains").body["resources"]) EXPECT_NE(dd["guid"], d);
+  EXPECT_EQ(call(bob, "POST", "/v3/routes",
+                 json{{"host", "x"}, {"relationships", {{"space", rel(s2)}, {"domain", rel(d)}}}})
+                .status,
+            422);
+  EXPECT_EQ(domain(bob, "evil.example").status, 404);
+  (void)s1;
+}
+
+TEST_F(TenancyTest, RemovingARoleTakesTheAccessAway) {
+  const std::string o = org("r"), s = space(o, "s");
+  const std::string dev = member("dev", o, s, "space_developer");
+  const std::string a = app(dev, s, "a");
+  auto roles = admin("GET", "/v3/roles?types=space_developer&space_guids=" + s + "&include=user");
+  ASSERT_EQ(roles.body["resources"].size(), 1u);
+  EXPECT_EQ(roles.body["included"]["users"][0]["username"], "dev");
+  const std::string role = roles.body["resources"][0]["guid"];
+  EXPECT_EQ(admin("DELETE", "/v3/roles/" + role).status, 202);
+  EXPECT_EQ(call(dev, "GET", "/v3/apps/" + a).status, 404);
+  EXPECT_EQ(call(dev, "GET", "/v3/apps").body["resources"].size(), 0u);
+}
+
 }  // namespace
 }  // namespace foundry::control
