@@ -535,7 +535,8 @@ TEST_F(TenancyTest, PrivateDomainsBelongToTheirOrgAndCountAgainstItsQuota) {
   EXPECT_EQ(detail(second), "The number of private domains exceeds the quota for organization \"d1\"");
   // Another org neither sees it nor routes on it.
   EXPECT_EQ(call(bob, "GET", "/v3/domains/" + d).status, 404);
-  for (const auto& dd : call(bob, "GET", "/v3/domains").body["resources"]) EXPECT_NE(dd["guid"], d);
+  const json bobs_domains = call(bob, "GET", "/v3/domains").body["resources"];
+  for (const auto& dd : bobs_domains) EXPECT_NE(dd["guid"], d);
   EXPECT_EQ(call(bob, "POST", "/v3/routes",
                  json{{"host", "x"}, {"relationships", {{"space", rel(s2)}, {"domain", rel(d)}}}})
                 .status,
