@@ -13,6 +13,19 @@ using nlohmann::json;
 
 namespace {
 
+// A one-column table of the resources' names (orgs, spaces), or `none` when there are none.
+template <typename List>
+int printNames(Ui& ui, const List& all, const std::string& none) {
+  if (all.empty()) {
+    ui.say(none);
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows = {{"name"}};
+  for (const auto& item : all) rows.push_back({item.value("name", "")});
+  ui.table(rows);
+  return 0;
+}
+
 struct NameOptions {
   std::string name;
   std::string org;    // -o (spaces)
@@ -59,14 +72,7 @@ int orgs(Context& context) {
   ui.newline();
   auto all = client->listAll("/v3/organizations?order_by=name&per_page=200");
   if (!all) return ui.failed(all.error());
-  if (all->empty()) {
-    ui.say("No orgs found.");
-    return 0;
-  }
-  std::vector<std::vector<std::string>> rows = {{"name"}};
-  for (const auto& org : *all) rows.push_back({org.value("name", "")});
-  ui.table(rows);
-  return 0;
+  return printNames(ui, *all, "No orgs found.");
 }
 
 int org(Context& context, const NameOptions& options) {
@@ -186,14 +192,7 @@ int spaces(Context& context) {
   auto all = client->listAll("/v3/spaces?organization_guids=" + context.config().org_guid +
                              "&order_by=name&per_page=200");
   if (!all) return ui.failed(all.error());
-  if (all->empty()) {
-    ui.say("No spaces found.");
-    return 0;
-  }
-  std::vector<std::vector<std::string>> rows = {{"name"}};
-  for (const auto& space : *all) rows.push_back({space.value("name", "")});
-  ui.table(rows);
-  return 0;
+  return printNames(ui, *all, "No spaces found.");
 }
 
 int space(Context& context, const NameOptions& options) {
