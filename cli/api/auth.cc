@@ -2,7 +2,7 @@
 
 #include <cctype>
 
-#include "scheduler/model/http_client.h"
+#include "common/net/http_client.h"
 
 namespace foundry::cli {
 

@@ -4,7 +4,7 @@
 #include <cctype>
 #include <thread>
 
-#include "scheduler/model/http_client.h"
+#include "common/net/http_client.h"
 
 namespace foundry::cli {
 

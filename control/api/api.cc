@@ -7,7 +7,7 @@
 
 #include "control/api/presenters.h"
 #include "control/auth/token_service.h"
-#include "router/common/log.h"
+#include "common/log/log.h"
 
 namespace foundry::control {
 

@@ -5,7 +5,7 @@
 #include "control/api/presenters.h"
 #include "control/logs/log_buffer.h"
 #include "control/staging/staging_backend.h"
-#include "router/common/log.h"
+#include "common/log/log.h"
 
 namespace foundry::control {
 

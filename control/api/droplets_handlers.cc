@@ -4,7 +4,7 @@
 #include "control/api/body.h"
 #include "control/api/presenters.h"
 #include "control/blobstore/blobstore.h"
-#include "router/common/log.h"
+#include "common/log/log.h"
 
 namespace foundry::control {
 

@@ -12,7 +12,7 @@
 #include "control/blobstore/blobstore.h"
 #include "control/blobstore/hashing.h"
 #include "control/staging/package_assembler.h"
-#include "router/common/log.h"
+#include "common/log/log.h"
 
 namespace foundry::control {
 

@@ -6,7 +6,7 @@
 #include <cctype>
 
 #include "common/auth/password.h"
-#include "router/common/log.h"
+#include "common/log/log.h"
 
 namespace foundry::control {
 

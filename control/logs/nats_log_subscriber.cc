@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "router/common/log.h"
+#include "common/log/log.h"
 
 namespace foundry::control {
 namespace {

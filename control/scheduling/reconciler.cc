@@ -1,7 +1,7 @@
 #include "control/scheduling/reconciler.h"
 
 #include "control/scheduling/reconcile_plan.h"
-#include "router/common/log.h"
+#include "common/log/log.h"
 
 namespace foundry::control::scheduling {
 

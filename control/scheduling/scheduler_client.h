@@ -1,6 +1,6 @@
 #pragma once
 // SchedulerClient: the controller's side of scheduler/PROTOCOL.md "controller -> scheduler",
-// over the blocking libcurl client (scheduler/model/http_client.h). Every call is synchronous
+// over the blocking libcurl client (common/net/http_client.h). Every call is synchronous
 // and safe from any thread; failures come back as false / nullopt with `error` set, never as
 // exceptions. An empty base URL disables it (every call fails with "scheduler disabled").
 // Every call is signed with `authorize` (the scheduler answers unsigned calls 401).
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "scheduler/model/http_client.h"
+#include "common/net/http_client.h"
 #include "scheduler/model/lrp.h"
 
 namespace foundry::control::scheduling {

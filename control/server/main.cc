@@ -71,7 +71,7 @@
 #include "control/staging/staging_runner.h"
 #include "common/auth/internal_credentials.h"
 #include "control/store/sqlite_store.h"
-#include "router/common/log.h"
+#include "common/log/log.h"
 
 namespace {
 

@@ -15,7 +15,7 @@
 #include <sstream>
 
 #include "control/staging/staging_errors.h"
-#include "router/common/log.h"
+#include "common/log/log.h"
 #include "staging/droplet/archive.h"
 
 extern char** environ;

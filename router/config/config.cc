@@ -12,7 +12,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "router/common/log.h"
+#include "common/log/log.h"
 
 namespace foundry::router {
 namespace {

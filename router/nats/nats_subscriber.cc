@@ -20,7 +20,7 @@
 // translation unit only.
 #include <nats/adapters/libevent.h>
 
-#include "router/common/log.h"
+#include "common/log/log.h"
 
 namespace foundry::router {
 namespace {

@@ -1,4 +1,4 @@
-#include "router/common/json_escape.h"
+#include "common/log/json_escape.h"
 #include "router/nats/registry_message.h"
 
 #include <simdjson.h>
@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <limits>
 
-#include "router/common/log.h"
+#include "common/log/log.h"
 
 namespace foundry::router {
 namespace {

@@ -14,7 +14,7 @@
 #include <string_view>
 
 #include "router/common/clock.h"
-#include "router/common/log.h"
+#include "common/log/log.h"
 
 namespace foundry::router {
 namespace {

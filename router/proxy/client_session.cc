@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "router/common/clock.h"
-#include "router/common/log.h"
+#include "common/log/log.h"
 #include "router/lb/sticky_session.h"
 #include "router/proxy/upstream_pool.h"
 #include "router/proxy/worker.h"

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "router/common/clock.h"
-#include "router/common/log.h"
+#include "common/log/log.h"
 #include "router/proxy/client_session.h"
 
 namespace foundry::router {

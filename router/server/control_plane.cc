@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include "router/common/clock.h"
-#include "router/common/log.h"
+#include "common/log/log.h"
 #include "router/route/route_key.h"
 
 namespace foundry::router {

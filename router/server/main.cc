@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "router/common/clock.h"
-#include "router/common/log.h"
+#include "common/log/log.h"
 #include "router/config/config.h"
 #include "router/observe/access_log.h"
 #include "router/observe/metrics.h"

@@ -1,4 +1,4 @@
-#include "router/common/json_escape.h"
+#include "common/log/json_escape.h"
 #include "router/status/status_server.h"
 
 #include <event2/buffer.h>
@@ -14,7 +14,7 @@
 #include <cstring>
 #include <string_view>
 
-#include "router/common/log.h"
+#include "common/log/log.h"
 
 namespace foundry::router {
 namespace {

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "scheduler/model/http_client.h"
+#include "common/net/http_client.h"
 #include "scheduler/model/lrp.h"
 
 namespace foundry::sched {

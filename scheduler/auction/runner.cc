@@ -4,7 +4,7 @@
 #include <future>
 #include <map>
 
-#include "router/common/log.h"
+#include "common/log/log.h"
 #include "scheduler/auction/cell_client.h"
 
 namespace foundry::sched {

@@ -11,7 +11,7 @@
 
 #include "scheduler/auction/placement.h"
 #include "scheduler/bbs/bbs.h"
-#include "scheduler/model/http_client.h"
+#include "common/net/http_client.h"
 
 namespace foundry::sched {
 

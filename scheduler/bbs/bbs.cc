@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <set>
 
-#include "router/common/log.h"
+#include "common/log/log.h"
 #include "scheduler/bbs/restart_policy.h"
 #include "scheduler/bbs/transitions.h"
 #include "scheduler/emitter/registry_message.h"

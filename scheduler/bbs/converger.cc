@@ -1,6 +1,6 @@
 #include "scheduler/bbs/converger.h"
 
-#include "router/common/log.h"
+#include "common/log/log.h"
 #include "scheduler/auction/cell_client.h"
 
 namespace foundry::sched {

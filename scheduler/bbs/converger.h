@@ -9,7 +9,7 @@
 
 #include "scheduler/bbs/bbs.h"
 #include "scheduler/bbs/delay_queue.h"
-#include "scheduler/model/http_client.h"
+#include "common/net/http_client.h"
 
 namespace foundry::sched {
 

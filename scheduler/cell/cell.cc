@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <system_error>
 
-#include "router/common/log.h"
+#include "common/log/log.h"
 
 namespace foundry::cell {
 namespace fs = std::filesystem;

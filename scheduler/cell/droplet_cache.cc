@@ -10,7 +10,7 @@
 #include <fstream>
 #include <memory>
 
-#include "scheduler/model/http_client.h"
+#include "common/net/http_client.h"
 
 namespace foundry::cell {
 namespace fs = std::filesystem;

@@ -7,7 +7,7 @@
 #include <mutex>
 #include <string>
 
-#include "scheduler/model/http_client.h"
+#include "common/net/http_client.h"
 
 namespace foundry::cell {
 

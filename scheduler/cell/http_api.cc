@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "common/auth/internal_credentials.h"
-#include "router/common/log.h"
+#include "common/log/log.h"
 #include "scheduler/cell/cell.h"
 
 namespace foundry::cell {

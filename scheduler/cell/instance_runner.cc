@@ -13,7 +13,7 @@
 #include <filesystem>
 #include <memory>
 
-#include "router/common/log.h"
+#include "common/log/log.h"
 #include "scheduler/cell/cell.h"
 #include "scheduler/cell/health_check.h"
 #include "scheduler/cell/instance_env.h"

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
-#include "router/common/log.h"
+#include "common/log/log.h"
 
 namespace foundry::cell {
 

@@ -19,7 +19,7 @@
 #include <optional>
 
 #include "common/auth/internal_credentials.h"
-#include "router/common/log.h"
+#include "common/log/log.h"
 #include "scheduler/cell/cell.h"
 #include "scheduler/cell/config.h"
 #include "scheduler/cell/http_api.h"

@@ -18,7 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "router/common/log.h"
+#include "common/log/log.h"
 
 namespace foundry::cell {
 namespace fs = std::filesystem;

@@ -3,8 +3,8 @@
 #include <chrono>
 #include <thread>
 
-#include "router/common/log.h"
-#include "scheduler/model/http_client.h"
+#include "common/log/log.h"
+#include "common/net/http_client.h"
 
 namespace foundry::cell {
 

@@ -3,7 +3,7 @@
 // worker threads, never from the HTTP loop.
 #include <string>
 
-#include "scheduler/model/http_client.h"
+#include "common/net/http_client.h"
 #include "scheduler/model/lrp.h"
 
 namespace foundry::cell {

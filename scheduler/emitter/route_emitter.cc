@@ -2,7 +2,7 @@
 
 #include <random>
 
-#include "router/common/log.h"
+#include "common/log/log.h"
 
 namespace foundry::sched {
 

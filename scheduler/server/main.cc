@@ -27,7 +27,7 @@
 #include <string>
 
 #include "common/auth/internal_credentials.h"
-#include "router/common/log.h"
+#include "common/log/log.h"
 #include "scheduler/api/api.h"
 #include "scheduler/auction/runner.h"
 #include "scheduler/bbs/bbs.h"

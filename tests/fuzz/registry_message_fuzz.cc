@@ -20,7 +20,7 @@
 #include <string_view>
 #include <utility>
 
-#include "router/common/log.h"
+#include "common/log/log.h"
 #include "router/nats/registry_message.h"
 #include "router/registry/route_registry.h"
 #include "router/route/route_key.h"

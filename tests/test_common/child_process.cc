@@ -10,7 +10,7 @@
 #include <sstream>
 #include <thread>
 
-#include "scheduler/model/http_client.h"
+#include "common/net/http_client.h"
 
 namespace foundry::test {
 

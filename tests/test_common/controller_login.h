@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "scheduler/model/http_client.h"
+#include "common/net/http_client.h"
 
 namespace foundry::test {
 

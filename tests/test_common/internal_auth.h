@@ -13,7 +13,7 @@
 #include <string>
 
 #include "common/auth/internal_credentials.h"
-#include "scheduler/model/http_client.h"
+#include "common/net/http_client.h"
 
 namespace foundry::test {
 

@@ -27,7 +27,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "scheduler/model/http_client.h"
+#include "common/net/http_client.h"
 #include "scheduler/model/lrp.h"
 #include "staging/droplet/archive.h"
 #include "tests/test_common/child_process.h"

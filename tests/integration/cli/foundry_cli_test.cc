@@ -17,7 +17,7 @@
 #include <sstream>
 #include <thread>
 
-#include "scheduler/model/http_client.h"
+#include "common/net/http_client.h"
 #include "tests/test_common/controller_login.h"
 #include "tests/test_common/ports.h"
 

@@ -21,7 +21,7 @@
 
 #include "control/api/api.h"
 #include "control/store/sqlite_store.h"
-#include "scheduler/model/http_client.h"
+#include "common/net/http_client.h"
 #include "scheduler/model/lrp.h"
 #include "tests/test_common/controller_login.h"
 #include "tests/test_common/child_process.h"

@@ -15,7 +15,7 @@
 
 #include "common/auth/internal_credentials.h"
 #include "control/blobstore/hashing.h"
-#include "scheduler/model/http_client.h"
+#include "common/net/http_client.h"
 #include "tests/test_common/controller_login.h"
 #include "tests/test_common/child_process.h"
 #include "tests/test_common/nats_publisher.h"

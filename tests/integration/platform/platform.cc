@@ -16,7 +16,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "scheduler/model/http_client.h"
+#include "common/net/http_client.h"
 #include "tests/test_common/controller_login.h"
 #include "tests/test_common/ports.h"
 

@@ -27,7 +27,7 @@
 #include <sstream>
 #include <thread>
 
-#include "scheduler/model/http_client.h"
+#include "common/net/http_client.h"
 #include "scheduler/model/lrp.h"
 #include "tests/test_common/event_loop_thread.h"
 #include "tests/test_common/internal_auth.h"

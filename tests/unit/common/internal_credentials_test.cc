@@ -16,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-#include "scheduler/model/http_client.h"
+#include "common/net/http_client.h"
 
 namespace foundry::auth {
 namespace {

@@ -1,6 +1,6 @@
-#include "router/common/log.h"
+#include "common/log/log.h"
 
-#include "router/common/json_escape.h"
+#include "common/log/json_escape.h"
 
 #include <unistd.h>
 

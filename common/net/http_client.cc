@@ -1,4 +1,4 @@
-#include "scheduler/model/http_client.h"
+#include "common/net/http_client.h"
 
 #include <curl/curl.h>
 
