@@ -15,6 +15,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -148,8 +149,8 @@ class Api {
   void setSchedulingHooks(SchedulingHooks hooks) { scheduling_ = std::move(hooks); }
   // Rolling deployments (deployments_handlers.cc): every DEPLOYING deployment of a STARTED
   // app whose processes' new versions have all their instances RUNNING (asked through
-  // SchedulingHooks::actual_lrps) becomes DEPLOYED/FINALIZED, and its app is reconciled
-  // without the old versions. Does nothing without a scheduler, and stops at the first
+  // SchedulingHooks::actual_lrps) in two rounds in a row becomes DEPLOYED/FINALIZED, and its
+  // app is reconciled without the old versions. Does nothing without a scheduler, and stops at the first
   // unanswered question (scheduler unreachable: next round). Returns how many finished. The
   // server calls it every second; it may block on the scheduler (2 s timeout per process).
   int advanceDeployments();
@@ -360,6 +361,8 @@ class Api {
   StagingServices staging_;
   SchedulingHooks scheduling_;
   std::string org_guid_, space_guid_, domain_guid_, default_quota_guid_;
+  // Deployments whose new instances were all RUNNING at the last advanceDeployments() round.
+  std::set<std::string> ready_once_;
 };
 
 }  // namespace foundry::control

@@ -266,7 +266,15 @@ int Api::advanceDeployments() {
         break;
       }
     }
-    if (!ready) continue;
+    if (!ready) {
+      ready_once_.erase(d.guid);
+      continue;
+    }
+    // Ready in two rounds in a row (a second apart on the server's timer): the new instances'
+    // route registrations (published when they turned RUNNING) have reached the routers before
+    // the old instances are unregistered.
+    if (ready_once_.insert(d.guid).second) continue;
+    ready_once_.erase(d.guid);
     d.state = "DEPLOYED";
     d.status_value = kFinalized;
     d.status_reason = "DEPLOYED";

@@ -220,6 +220,14 @@ TEST_F(DeploymentTest, AdvanceFinalizesOnlyWhenEveryNewInstanceRuns) {
   EXPECT_EQ(lrpsOf(app).size(), 2u);
 
   reachable_ = true;
+  // Ready: one more round first, so the routers learn the new instances before the old go.
+  EXPECT_EQ(h_.api().advanceDeployments(), 0);
+  EXPECT_TRUE(changes_.empty());
+  running(new_lrp, 1);  // one crashed in between: both rounds again
+  EXPECT_EQ(h_.api().advanceDeployments(), 0);
+  running(new_lrp, 2);
+  EXPECT_EQ(h_.api().advanceDeployments(), 0);
+  EXPECT_TRUE(changes_.empty());
   EXPECT_EQ(h_.api().advanceDeployments(), 1);
   auto d = admin("GET", "/v3/deployments/" + guid).body;
   EXPECT_EQ(d["state"], "DEPLOYED");
