@@ -427,6 +427,13 @@ ApiResponse Api::dispatch(Ctx& c) {
       return setCurrentDroplet(c, s[2]);
     }
 
+    if (m == "POST" && is({"v3", "deployments"})) return createDeployment(c);
+    if (m == "GET" && is({"v3", "deployments"})) return listDeployments(c);
+    if (m == "GET" && is({"v3", "deployments", "*"})) return getDeployment(c, s[2]);
+    if (m == "POST" && is({"v3", "deployments", "*", "actions", "cancel"})) {
+      return cancelDeployment(c, s[2]);
+    }
+
     if (m == "POST" && is({"v3", "routes"})) return createRoute(c);
     if (m == "GET" && is({"v3", "routes"})) return listRoutes(c, "");
     if (m == "GET" && is({"v3", "routes", "*"})) return getRoute(c, s[2]);

@@ -15,6 +15,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -146,6 +147,13 @@ class Api {
 
   // The scheduler hand-off (server/main.cc wires it; see SchedulingHooks).
   void setSchedulingHooks(SchedulingHooks hooks) { scheduling_ = std::move(hooks); }
+  // Rolling deployments (deployments_handlers.cc): every DEPLOYING deployment of a STARTED
+  // app whose processes' new versions have all their instances RUNNING (asked through
+  // SchedulingHooks::actual_lrps) in two rounds in a row becomes DEPLOYED/FINALIZED, and its
+  // app is reconciled without the old versions. Does nothing without a scheduler, and stops at the first
+  // unanswered question (scheduler unreachable: next round). Returns how many finished. The
+  // server calls it every second; it may block on the scheduler (2 s timeout per process).
+  int advanceDeployments();
 
   const std::string& defaultSpaceGuid() const { return space_guid_; }
   const std::string& defaultDomainGuid() const { return domain_guid_; }
@@ -232,6 +240,13 @@ class Api {
   ApiResponse getCurrentDropletRelationship(Ctx& c, const std::string& app_guid);
   ApiResponse setCurrentDroplet(Ctx& c, const std::string& app_guid);
   ApiResponse downloadDroplet(Ctx& c, const std::string& guid);
+
+  // Rolling deployments (deployments_handlers.cc).
+  ApiResponse createDeployment(Ctx& c);
+  ApiResponse getDeployment(Ctx& c, const std::string& guid);
+  ApiResponse listDeployments(Ctx& c);
+  ApiResponse cancelDeployment(Ctx& c, const std::string& guid);
+  nlohmann::json presentDeployment(const std::string& base, const Deployment& deployment);
 
   // log-cache's read API (logs_handlers.cc).
   ApiResponse readLogs(Ctx& c, const std::string& app_guid);
@@ -346,6 +361,8 @@ class Api {
   StagingServices staging_;
   SchedulingHooks scheduling_;
   std::string org_guid_, space_guid_, domain_guid_, default_quota_guid_;
+  // Deployments whose new instances were all RUNNING at the last advanceDeployments() round.
+  std::set<std::string> ready_once_;
 };
 
 }  // namespace foundry::control

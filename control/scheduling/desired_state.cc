@@ -1,5 +1,8 @@
 #include "control/scheduling/desired_state.h"
 
+#include <map>
+#include <nlohmann/json.hpp>
+
 namespace foundry::control::scheduling {
 
 std::optional<DropletInfo> currentDroplet(Store& store, const App& app) {
@@ -41,11 +44,38 @@ std::vector<sched::DesiredLrp> DesiredState::forApp(const App& app) {
       in.organization_name = org->name;
     }
   }
+  // A rolling deployment in progress keeps the versions that were serving (with the droplet
+  // they run) beside the new ones, same instances and routes, until it finishes.
+  std::map<std::string, std::string> old_versions;
+  DropletInfo old_droplet = *droplet;
+  DeploymentFilter deploying;
+  deploying.app_guids = {app.guid};
+  deploying.states = {"DEPLOYING"};
+  for (const Deployment& d : store_.listDeployments(deploying)) {
+    auto versions = nlohmann::json::parse(d.previous_versions, nullptr, false);
+    if (versions.is_object()) {
+      for (const auto& [process, version] : versions.items()) {
+        if (version.is_string()) old_versions[process] = version.get<std::string>();
+      }
+    }
+    if (d.previous_droplet_guid) {
+      if (auto previous = store_.getDroplet(*d.previous_droplet_guid)) {
+        old_droplet = {previous->guid, previous->sha256};
+      }
+    }
+  }
   std::vector<sched::DesiredLrp> lrps;
   for (const Process& process : store_.listProcesses(app.guid)) {
     in.process = process;
+    in.droplet = *droplet;
     in.routes = routesOf(app.guid, process.type);
     lrps.push_back(buildDesiredLrp(in));
+    auto old = old_versions.find(process.guid);
+    if (old != old_versions.end() && old->second != process.version) {
+      in.process.version = old->second;
+      in.droplet = old_droplet;
+      lrps.push_back(buildDesiredLrp(in));
+    }
   }
   return lrps;
 }

@@ -1,8 +1,11 @@
 #pragma once
 // DesiredState: reads the store and answers which LRPs the scheduler should run — one per
 // process of a STARTED app that has a current droplet, nothing for a stopped or deleted app
-// (or one without a droplet). Runs on the controller's event loop, like every store call;
-// the HTTP work happens on the Reconciler's thread with the result.
+// (or one without a droplet). While a rolling deployment of the app is DEPLOYING, each process
+// also has its old-version LRP (the deployment's previous_versions, on its previous droplet),
+// so neither a reconcile (scale, routes) nor the full sync drops the instances still serving.
+// Runs on the controller's event loop, like every store call; the HTTP work happens on the
+// Reconciler's thread with the result.
 
 #include <functional>
 #include <optional>

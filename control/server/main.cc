@@ -30,7 +30,8 @@
 //
 // The scheduler hand-off (control/scheduling/): changes the API makes are turned into desired
 // LRPs on the loop and sent by one Reconciler worker thread; a 1 s loop timer queues the full
-// sync (PUT /v1/sync) at start and every --sync-interval seconds (5 s after a failed one).
+// sync (PUT /v1/sync) at start and every --sync-interval seconds (5 s after a failed one), and
+// advances rolling deployments (Api::advanceDeployments: their new instances all RUNNING?).
 // Stats calls ask the scheduler from the loop with a 2 s timeout.
 
 #include <event2/buffer.h>
@@ -266,6 +267,7 @@ void onRequest(evhttp_request* req, void* arg) {
 // The full sync's schedule: the loop's 1 s timer queues a sync when it is due and none is in
 // flight; the Reconciler's thread reports the outcome, which sets the next due time.
 struct SyncSchedule {
+  Api* api;  // its rolling deployments advance on the same 1 s timer
   foundry::control::scheduling::DesiredState* desired;
   foundry::control::scheduling::Reconciler* reconciler;
   std::chrono::seconds interval;
@@ -281,6 +283,11 @@ int64_t steadyMs() {
 
 void onSyncTimer(evutil_socket_t, short, void* arg) {
   auto* s = static_cast<SyncSchedule*>(arg);
+  try {
+    s->api->advanceDeployments();  // asks the scheduler only while a deployment is DEPLOYING
+  } catch (const std::exception& e) {
+    log::error("controller", "deployments-failed", {{"error", e.what()}});
+  }
   if (s->in_flight || steadyMs() < s->next_due_ms) return;
   try {
     auto all = s->desired->all();
@@ -500,7 +507,7 @@ int main(int argc, char** argv) {
   namespace scheduling = foundry::control::scheduling;
   scheduling::SchedulerClient scheduler(scheduler_url, credentials->signer("controller"));
   scheduling::DesiredState desired(*store, internal_url);
-  SyncSchedule sync_schedule{&desired, nullptr, std::chrono::seconds(sync_interval_s)};
+  SyncSchedule sync_schedule{&api, &desired, nullptr, std::chrono::seconds(sync_interval_s)};
   std::unique_ptr<scheduling::Reconciler> reconciler;
   if (scheduler.enabled()) {
     reconciler = std::make_unique<scheduling::Reconciler>(scheduler, [&sync_schedule](bool ok) {

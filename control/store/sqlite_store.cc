@@ -140,6 +140,18 @@ CREATE INDEX audit_events_org ON audit_events(organization_guid);
 CREATE INDEX apps_space ON apps(space_guid);
 CREATE INDEX routes_space ON routes(space_guid);
 )sql",
+    // 4: rolling deployments (POST /v3/deployments). They go with their app.
+    R"sql(
+CREATE TABLE deployments (
+  guid TEXT PRIMARY KEY,
+  app_guid TEXT NOT NULL REFERENCES apps(guid) ON DELETE CASCADE,
+  state TEXT NOT NULL, status_value TEXT NOT NULL, status_reason TEXT NOT NULL,
+  strategy TEXT NOT NULL, droplet_guid TEXT NOT NULL, previous_droplet_guid TEXT,
+  previous_versions TEXT NOT NULL,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE INDEX deployments_app ON deployments(app_guid);
+CREATE INDEX deployments_state ON deployments(state);
+)sql",
 };
 
 const char* const kAppColumns =

@@ -106,6 +106,11 @@ class SqliteStore : public Store {
   WriteResult setCurrentDroplet(const std::string& app_guid,
                                 const std::optional<std::string>& droplet_guid,
                                 const std::string& now) override;
+  // Deployments (sqlite_deployments.cc).
+  WriteResult createDeployment(const Deployment& deployment) override;
+  std::optional<Deployment> getDeployment(const std::string& guid) override;
+  std::vector<Deployment> listDeployments(const DeploymentFilter& filter) override;
+  WriteResult updateDeployment(const Deployment& deployment) override;
 
  private:
   void migrate();

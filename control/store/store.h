@@ -223,6 +223,22 @@ struct Droplet {
   std::string created_at, updated_at;
 };
 
+// A rolling deployment of an app (POST /v3/deployments). While it is DEPLOYING the app runs
+// both the processes' current versions and `previous_versions` (the ones that were serving
+// when it started), so the router keeps old instances until the new ones are RUNNING.
+struct Deployment {
+  std::string guid;
+  std::string app_guid;
+  std::string state = "DEPLOYING";       // DEPLOYING | DEPLOYED | CANCELING | CANCELED
+  std::string status_value = "ACTIVE";   // ACTIVE | FINALIZED
+  std::string status_reason = "DEPLOYING";  // DEPLOYING | DEPLOYED | CANCELED | SUPERSEDED
+  std::string strategy = "rolling";
+  std::string droplet_guid;
+  std::optional<std::string> previous_droplet_guid;
+  std::string previous_versions = "{}";  // JSON object {process guid: old version}, as text
+  std::string created_at, updated_at;
+};
+
 // Filters for list calls: an empty vector means "any". Results come in creation order; the
 // API layer sorts and pages them (the V3 API is low-rate; SQL paging is a later step).
 //
@@ -254,6 +270,9 @@ struct BuildFilter {
 };
 struct DropletFilter {
   std::vector<std::string> guids, app_guids, states, space_guids;
+};
+struct DeploymentFilter {
+  std::vector<std::string> guids, app_guids, states, status_values, space_guids;
 };
 struct UserFilter {
   std::vector<std::string> guids, usernames, origins;
@@ -394,6 +413,12 @@ class Store {
   virtual WriteResult setCurrentDroplet(const std::string& app_guid,
                                         const std::optional<std::string>& droplet_guid,
                                         const std::string& now) = 0;
+
+  // Deployments (migration 4; they go with their app).
+  virtual WriteResult createDeployment(const Deployment& deployment) = 0;
+  virtual std::optional<Deployment> getDeployment(const std::string& guid) = 0;
+  virtual std::vector<Deployment> listDeployments(const DeploymentFilter& filter) = 0;
+  virtual WriteResult updateDeployment(const Deployment& deployment) = 0;
 };
 
 }  // namespace foundry::control

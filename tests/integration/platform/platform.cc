@@ -211,6 +211,20 @@ json Platform::api(const std::string& path) {
   return json::parse(r.body, nullptr, false);
 }
 
+Platform::ApiResult Platform::apiCall(const std::string& method, const std::string& path,
+                                      const std::string& body, const std::string& content_type) {
+  net::HttpRequest request;
+  request.method = method;
+  request.url = controller_url_ + path;
+  request.body = body;
+  if (!body.empty()) request.headers = {{"Content-Type", content_type}};
+  request.timeout_ms = 10000;
+  auto r = performAs(bearer_, request);
+  json parsed = json::parse(r.body, nullptr, false);
+  if (parsed.is_discarded()) parsed = nullptr;
+  return {r.status, std::move(parsed), r.body};
+}
+
 std::string Platform::appGuid(const std::string& name) {
   auto apps = api("/v3/apps?names=" + name);
   if (!apps.is_object() || apps["resources"].empty()) return "";

@@ -58,6 +58,15 @@ class Platform {
 
   // Controller API calls.
   nlohmann::json api(const std::string& path);
+  // Any call as the admin: {status (0: no answer), parsed body (null when none or not JSON)}.
+  struct ApiResult {
+    long status = 0;
+    nlohmann::json body;
+    std::string raw;
+  };
+  ApiResult apiCall(const std::string& method, const std::string& path,
+                    const std::string& body = "",
+                    const std::string& content_type = "application/json");
   std::string appGuid(const std::string& name);
   nlohmann::json stats(const std::string& app_name);  // web process stats resources
   // Polls the web process stats until `count` instances are RUNNING.

@@ -1,16 +1,20 @@
 // The platform end to end, with real processes only: nats-server, the router, the controller
 // (staging with the real buildpacks), the scheduler and two cells, driven by the `foundry` CLI
 // as a user would: push -> routed, a killed instance is restarted and the route follows,
-// scale 1 -> 3 -> 1, blue-green by route mapping under load with zero failed requests, and an
-// app that never passes its health check is reported and never routed.
+// scale 1 -> 3 -> 1, blue-green by route mapping under load with zero failed requests, a rolling
+// deployment (POST /v3/deployments) of a new droplet under load with zero failed requests, and
+// an app that never passes its health check is reported and never routed.
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <fstream>
 #include <regex>
 #include <set>
+#include <sstream>
 
 #include "tests/integration/faults/load_generator.h"
 #include "tests/integration/platform/platform.h"
+#include "tests/unit/control/staging/zip_builder.h"
 
 #if defined(SCHEDULER_BINARY) && defined(CELL_BINARY) && defined(FOUNDRY_CLI_BINARY) && \
     defined(CONTROLLER_BINARY)
@@ -43,6 +47,13 @@ pid_t listenerPid(int port) {
   std::smatch m;
   if (std::regex_search(out, m, std::regex("pid=([0-9]+)"))) return std::stoi(m[1]);
   return 0;
+}
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream out;
+  out << in.rdbuf();
+  return out.str();
 }
 
 class PushTest : public ::testing::Test {
@@ -182,6 +193,128 @@ TEST_F(PushTest, BlueGreenByRouteMappingLosesNoRequest) {
     EXPECT_EQ(body.rfind("hello from green instance ", 0), 0u)
         << count << " requests after the switch got: " << body;
   }
+}
+
+// Stages a modified node-hello ("hello v2 from ...") for the app through the API (package,
+// upload, build), as `cf push --strategy rolling` does before its deployment; the droplet guid.
+std::string stageVersion2(Platform& platform, const std::string& app) {
+  const std::string dir = platform.example("node-hello");
+  std::string server = readFile(dir + "/server.js");
+  const std::string from = "`hello from ";
+  size_t at = server.find(from);
+  EXPECT_NE(at, std::string::npos) << "examples/node-hello/server.js changed";
+  if (at == std::string::npos) return "";
+  server.replace(at, from.size(), "`hello v2 from ");
+  std::string zip = makeZip({{"package.json", readFile(dir + "/package.json")},
+                             {"server.js", server}});
+  auto package = platform.apiCall(
+      "POST", "/v3/packages",
+      nlohmann::json{{"type", "bits"}, {"relationships", {{"app", {{"data", {{"guid", app}}}}}}}}
+          .dump());
+  EXPECT_EQ(package.status, 201) << package.raw;
+  const std::string package_guid = package.body.value("guid", "");
+  const std::string boundary = "v2-b0undary";
+  std::string body = "--" + boundary +
+                     "\r\nContent-Disposition: form-data; name=\"resources\"\r\n\r\n[]\r\n--" +
+                     boundary +
+                     "\r\nContent-Disposition: form-data; name=\"bits\"; "
+                     "filename=\"application.zip\"\r\nContent-Type: application/zip\r\n\r\n" +
+                     zip + "\r\n--" + boundary + "--\r\n";
+  auto upload = platform.apiCall("POST", "/v3/packages/" + package_guid + "/upload", body,
+                                 "multipart/form-data; boundary=" + boundary);
+  EXPECT_EQ(upload.status, 200) << upload.raw;
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < deadline &&
+         platform.apiCall("GET", "/v3/packages/" + package_guid).body.value("state", "") !=
+             "READY") {
+    std::this_thread::sleep_for(100ms);
+  }
+  auto build = platform.apiCall(
+      "POST", "/v3/builds", nlohmann::json{{"package", {{"guid", package_guid}}}}.dump());
+  EXPECT_EQ(build.status, 201) << build.raw;
+  const std::string build_guid = build.body.value("guid", "");
+  deadline = std::chrono::steady_clock::now() + 90s;
+  nlohmann::json b;
+  while (std::chrono::steady_clock::now() < deadline) {
+    b = platform.apiCall("GET", "/v3/builds/" + build_guid).body;
+    if (b.is_object() && b.value("state", "") != "STAGING") break;
+    std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_EQ(b.value("state", ""), "STAGED") << b.dump();
+  return b.is_object() && b["droplet"].is_object() ? b["droplet"].value("guid", "") : "";
+}
+
+TEST_F(PushTest, RollingDeploymentOfANewDropletLosesNoRequest) {
+  push({"roll", "-p", platform.example("node-hello"), "-i", "2", "-m", "64M"});
+  ASSERT_TRUE(platform.waitRunning("roll", 2));
+  ASSERT_TRUE(platform.waitBodies("roll.apps.internal", 4, [](const auto& bodies) {
+    return instancesOf(bodies, "roll").size() == 2;
+  })) << platform.logs();
+  const std::string app = platform.appGuid("roll");
+  const std::string droplet = stageVersion2(platform, app);
+  ASSERT_FALSE(droplet.empty()) << platform.logs();
+
+  LoadGenerator load(platform.routerPort(), "roll.apps.internal",
+                     {.threads = 3, .max_duration = 55s});
+  load.start();
+  std::this_thread::sleep_for(500ms);
+  auto started = Clock::now();
+  auto created = platform.apiCall(
+      "POST", "/v3/deployments",
+      nlohmann::json{{"droplet", {{"guid", droplet}}},
+                     {"relationships", {{"app", {{"data", {{"guid", app}}}}}}}}
+          .dump());
+  ASSERT_EQ(created.status, 201) << created.raw;
+  EXPECT_EQ(created.body["state"], "DEPLOYING");
+  const std::string deployment = created.body.value("guid", "");
+
+  // Finalized once both new instances run; meanwhile the old ones serve.
+  auto deadline = std::chrono::steady_clock::now() + 45s;
+  nlohmann::json d;
+  while (std::chrono::steady_clock::now() < deadline) {
+    d = platform.apiCall("GET", "/v3/deployments/" + deployment).body;
+    if (d.is_object() && d["status"].value("value", "") == "FINALIZED") break;
+    std::this_thread::sleep_for(200ms);
+  }
+  ASSERT_EQ(d["status"].value("value", ""), "FINALIZED") << d.dump() << platform.logs();
+  EXPECT_EQ(d["status"].value("reason", ""), "DEPLOYED") << d.dump();
+  EXPECT_EQ(d.value("state", ""), "DEPLOYED") << d.dump();
+  auto deployed = Clock::now();
+
+  // The old instances go (unregistered, then stopped); only the new version answers.
+  auto v2Only = [](const std::vector<std::string>& bodies) {
+    return std::all_of(bodies.begin(), bodies.end(), [](const std::string& b) {
+      return b.rfind("200 hello v2 from roll instance ", 0) == 0;
+    });
+  };
+  ASSERT_TRUE(platform.waitBodies("roll.apps.internal", 8, v2Only, 20s)) << platform.logs();
+  auto settled = Clock::now();
+  std::this_thread::sleep_for(1s);
+  load.stop();
+
+  auto summary = load.summary();
+  EXPECT_GT(summary.total(), 100u);
+  EXPECT_EQ(summary.failures(), 0u) << summary.describe(started);
+  // Both versions answered during the deployment (the old ones until the new ones ran).
+  size_t old_seen = 0, new_seen = 0;
+  for (const auto& [body, count] : summary.bodiesSentAfter(started)) {
+    if (body.rfind("hello from roll instance ", 0) == 0) old_seen += count;
+    if (body.rfind("hello v2 from roll instance ", 0) == 0) new_seen += count;
+  }
+  EXPECT_GT(old_seen, 0u) << summary.describe(started);
+  EXPECT_GT(new_seen, 0u) << summary.describe(started);
+  for (const auto& [body, count] : summary.bodiesSentAfter(settled)) {
+    EXPECT_EQ(body.rfind("hello v2 from roll instance ", 0), 0u)
+        << count << " requests after the deployment settled got: " << body;
+  }
+  std::cerr << "rolling deployment: finalized after "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(deployed - started).count()
+            << " ms, old version gone after "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(settled - deployed).count()
+            << " ms; " << summary.describe(started) << "\n";
+  // Both new instances are RUNNING, on the new droplet.
+  EXPECT_TRUE(platform.waitRunning("roll", 2)) << platform.stats("roll").dump();
+  EXPECT_EQ(platform.api("/v3/apps/" + app + "/droplets/current").value("guid", ""), droplet);
 }
 
 TEST_F(PushTest, AppFailingItsHealthCheckIsReportedAndNotRouted) {
