@@ -14,7 +14,7 @@
 #include "control/api/body.h"
 #include "control/api/presenters.h"
 #include "control/scheduling/desired_lrp_builder.h"
-#include "router/common/log.h"
+#include "common/log/log.h"
 
 namespace foundry::control {
 

@@ -217,7 +217,7 @@ void Api::finishUpload(const std::string& package_guid, const std::string& sha25
 
 int Api::failInterruptedUploads() {
   int n = 0;
-  for (Package p : store_.listPackages({{}, {}, {"PROCESSING_UPLOAD"}})) {
+  for (Package p : store_.listPackages({{}, {}, {"PROCESSING_UPLOAD"}, {}})) {
     p.state = "FAILED";
     p.error = "upload interrupted by a controller restart";
     p.updated_at = nowIso8601();

@@ -21,8 +21,8 @@ class SqliteStoreTest : public ::testing::Test {
     dir_ = tmpl;
     path_ = dir_ + "/controller.db";
     store_ = std::make_unique<SqliteStore>(path_);
-    ASSERT_EQ(store_->createOrganization({"o1", "org", false, "t0", "t0"}), WriteResult::Ok);
-    ASSERT_EQ(store_->createSpace({"s1", "space", "o1", "t0", "t0"}), WriteResult::Ok);
+    ASSERT_EQ(store_->createOrganization({"o1", "org", false, "t0", "t0", std::nullopt}), WriteResult::Ok);
+    ASSERT_EQ(store_->createSpace({"s1", "space", "o1", "t0", "t0", std::nullopt}), WriteResult::Ok);
     ASSERT_EQ(store_->createDomain({"d1", "apps.internal", false, std::nullopt, "t0", "t0"}),
               WriteResult::Ok);
   }
@@ -217,10 +217,10 @@ TEST_F(SqliteStoreTest, RoutesAndDestinations) {
 
 TEST_F(SqliteStoreTest, JobsByState) {
   ASSERT_EQ(store_->createJob({"j1", "app.delete", "PROCESSING", "app", "a1", "[]", "[]", "t",
-                               "t"}),
+                               "t", ""}),
             WriteResult::Ok);
   ASSERT_EQ(store_->createJob({"j2", "route.delete", "COMPLETE", "route", "r1", "[]", "[]", "t",
-                               "t"}),
+                               "t", ""}),
             WriteResult::Ok);
   auto pending = store_->listJobsInState("PROCESSING");
   ASSERT_EQ(pending.size(), 1u);

@@ -18,8 +18,8 @@ class StagingStoreTest : public ::testing::Test {
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
     store_ = std::make_unique<SqliteStore>(dir_ + "/controller.db");
-    ASSERT_EQ(store_->createOrganization({"o1", "org", false, "t0", "t0"}), WriteResult::Ok);
-    ASSERT_EQ(store_->createSpace({"s1", "space", "o1", "t0", "t0"}), WriteResult::Ok);
+    ASSERT_EQ(store_->createOrganization({"o1", "org", false, "t0", "t0", std::nullopt}), WriteResult::Ok);
+    ASSERT_EQ(store_->createSpace({"s1", "space", "o1", "t0", "t0", std::nullopt}), WriteResult::Ok);
     for (const char* guid : {"a1", "a2"}) {
       App a;
       a.guid = guid;
@@ -87,10 +87,10 @@ TEST_F(StagingStoreTest, PackagesCreateUpdateFilter) {
   EXPECT_EQ(got.updated_at, "t9");
   EXPECT_FALSE(got.error);
 
-  auto ready = store_->listPackages({{}, {"a1"}, {"READY"}});
+  auto ready = store_->listPackages({{}, {"a1"}, {"READY"}, {}});
   ASSERT_EQ(ready.size(), 1u);
   EXPECT_EQ(ready[0].guid, "p2");
-  EXPECT_EQ(store_->listPackages({{}, {"a1"}, {}}).size(), 2u);
+  EXPECT_EQ(store_->listPackages({{}, {"a1"}, {}, {}}).size(), 2u);
   EXPECT_EQ(store_->listPackages({}).size(), 3u);
   EXPECT_FALSE(store_->getPackage("zzz"));
 }
@@ -102,7 +102,7 @@ TEST_F(StagingStoreTest, FinishBuildStoresDropletAndBuildTogether) {
   Build b = *store_->getBuild("b1");
   EXPECT_EQ(b.state, "STAGING");
   EXPECT_EQ(b.buildpacks, std::vector<std::string>{"nodejs"});
-  EXPECT_EQ(store_->listBuilds({{}, {"a1"}, {}, {"STAGING"}}).size(), 1u);
+  EXPECT_EQ(store_->listBuilds({{}, {"a1"}, {}, {"STAGING"}, {}}).size(), 1u);
 
   b.state = "STAGED";
   b.droplet_guid = "d1";
@@ -117,7 +117,7 @@ TEST_F(StagingStoreTest, FinishBuildStoresDropletAndBuildTogether) {
   // A build that is no longer STAGING cannot be finished twice; nothing is stored.
   ASSERT_EQ(store_->finishBuild(b, droplet("d2", "a1", "b1")), WriteResult::NotFound);
   EXPECT_FALSE(store_->getDroplet("d2"));
-  EXPECT_EQ(store_->listDroplets({{}, {"a1"}, {}}).size(), 1u);
+  EXPECT_EQ(store_->listDroplets({{}, {"a1"}, {}, {}}).size(), 1u);
 }
 
 TEST_F(StagingStoreTest, RestartFailsStagingBuilds) {
