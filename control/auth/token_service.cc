@@ -560,6 +560,57 @@ ApiResponse TokenService::changePassword(const ApiRequest& request, const std::s
   return {200, {{"status", "ok"}, {"message", "password updated"}}, {}};
 }
 
+namespace {
+// The groups whose membership is a Cloud Controller global role (and the admin's others).
+bool isGlobalRoleGroup(const std::string& g) {
+  return g == kScopeAdmin || g == kScopeAdminReadOnly || g == kScopeGlobalAuditor;
+}
+}  // namespace
+
+ApiResponse TokenService::addGroupMember(const ApiRequest& request, const std::string& group,
+                                         int64_t now) {
+  requireScope(request, "scim.write", now);
+  if (!isGlobalRoleGroup(group)) {
+    return scimError(404, "scim_resource_not_found", "Group " + group + " does not exist");
+  }
+  json b = json::parse(request.body, nullptr, false);
+  if (!b.is_object() || !b.contains("value") || !b["value"].is_string()) {
+    return scimError(400, "invalid_scim_resource", "A member value (user id) is required");
+  }
+  auto u = store_.getUser(b["value"].get<std::string>());
+  if (!u || !u->password_hash) {
+    return scimError(404, "scim_resource_not_found", "User does not exist");
+  }
+  if (std::find(u->groups.begin(), u->groups.end(), group) != u->groups.end()) {
+    return scimError(409, "member_already_exists", "Member already exists");
+  }
+  u->groups.push_back(group);
+  u->updated_at = nowIso8601();
+  store_.updateUser(*u);
+  log::info("uaa", "group-member-added", {{"group", group}, {"user", u->username}});
+  return {201, {{"origin", "uaa"}, {"type", "USER"}, {"value", u->guid}}, {}};
+}
+
+ApiResponse TokenService::removeGroupMember(const ApiRequest& request, const std::string& group,
+                                            const std::string& user_id, int64_t now) {
+  requireScope(request, "scim.write", now);
+  auto u = store_.getUser(user_id);
+  if (!isGlobalRoleGroup(group) || !u ||
+      std::find(u->groups.begin(), u->groups.end(), group) == u->groups.end()) {
+    return scimError(404, "scim_resource_not_found", "Member not found");
+  }
+  if (u->username == "admin" && u->origin == "uaa" && group == kScopeAdmin) {
+    return scimError(400, "invalid_scim_resource", "The admin user stays an admin");
+  }
+  std::erase(u->groups, group);
+  // Tokens carry the scope until they expire; refresh tokens issued with it die now.
+  u->password_changed_at = std::max(now, u->password_changed_at + 1);
+  u->updated_at = nowIso8601();
+  store_.updateUser(*u);
+  log::info("uaa", "group-member-removed", {{"group", group}, {"user", u->username}});
+  return {200, {{"origin", "uaa"}, {"type", "USER"}, {"value", u->guid}}, {}};
+}
+
 ApiResponse TokenService::handle(const ApiRequest& r) {
   const int64_t now = static_cast<int64_t>(std::time(nullptr));
   std::string path = r.path.substr(4);  // after "/uaa"
@@ -573,6 +624,17 @@ ApiResponse TokenService::handle(const ApiRequest& r) {
     if (r.method == "GET" && path == "/userinfo") return userinfo(r, now);
     if (r.method == "GET" && (path == "/login" || path == "/info" || path.empty())) {
       return loginInfo(r);
+    }
+    if (path.rfind("/Groups/", 0) == 0) {
+      // /Groups/<name>/members[/<user id>]
+      std::string rest = path.substr(8);
+      size_t slash = rest.find('/');
+      std::string group = percentDecode(rest.substr(0, slash));
+      std::string tail = slash == std::string::npos ? "" : rest.substr(slash);
+      if (r.method == "POST" && tail == "/members") return addGroupMember(r, group, now);
+      if (r.method == "DELETE" && tail.rfind("/members/", 0) == 0) {
+        return removeGroupMember(r, group, percentDecode(tail.substr(9)), now);
+      }
     }
     if (r.method == "POST" && path == "/Users") return createScimUser(r, now);
     if (r.method == "GET" && path == "/Users") return listScimUsers(r, now);

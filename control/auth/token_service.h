@@ -12,6 +12,9 @@
 //   GET  /uaa/login           the prompts `cf login` reads
 //   POST /uaa/Users, GET /uaa/Users?filter=, DELETE /uaa/Users/:id, PUT /uaa/Users/:id/password
 //                             the SCIM calls of cf create-user / delete-user / passwd
+//   POST /uaa/Groups/:name/members, DELETE /uaa/Groups/:name/members/:id
+//                             the global roles: cloud_controller.admin, .admin_read_only,
+//                             .global_auditor (a user's next token carries the scope)
 //
 // Tokens are RS256 JWTs (common/auth/jwt.h) with UAA's claims. Refresh tokens are JWTs too,
 // told apart by a jti ending in "-r" (as UAA's) and never accepted as access tokens; they die
@@ -94,6 +97,12 @@ class TokenService {
   ApiResponse listScimUsers(const ApiRequest& request, int64_t now);
   ApiResponse deleteScimUser(const ApiRequest& request, const std::string& id, int64_t now);
   ApiResponse changePassword(const ApiRequest& request, const std::string& id, int64_t now);
+  // Group membership for the global roles (uaac's `member add`): POST /uaa/Groups/:name/members
+  // {"value": user id}, DELETE /uaa/Groups/:name/members/:user_id. Groups are named by their
+  // display name; only the Cloud Controller global-role groups exist.
+  ApiResponse addGroupMember(const ApiRequest& request, const std::string& group, int64_t now);
+  ApiResponse removeGroupMember(const ApiRequest& request, const std::string& group,
+                                const std::string& user_id, int64_t now);
 
   const Client* authenticateClient(const ApiRequest& request,
                                    const std::map<std::string, std::string>& form) const;

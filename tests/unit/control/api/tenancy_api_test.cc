@@ -558,5 +558,51 @@ TEST_F(TenancyTest, RemovingARoleTakesTheAccessAway) {
   EXPECT_EQ(call(dev, "GET", "/v3/apps").body["resources"].size(), 0u);
 }
 
+TEST_F(TenancyTest, GlobalAuditorsAndReadOnlyAdminsReadEverythingAndChangeNothing) {
+  const std::string o = org("g"), s = space(o, "s");
+  std::string dev_guid;
+  const std::string dev = tokens_->newUser("dev", &dev_guid);
+  grant(dev_guid, "organization_user", o);
+  grant(dev_guid, "space_developer", s);
+  const std::string a = app(dev, s, "a");
+  std::string auditor_guid, reader_guid;
+  tokens_->newUser("auditor", &auditor_guid);
+  tokens_->newUser("reader", &reader_guid);
+  // The global roles are UAA group memberships, given by admins only.
+  EXPECT_EQ(call(dev, "POST", "/uaa/Groups/cloud_controller.admin/members",
+                 json{{"value", dev_guid}})
+                .status,
+            403);
+  ASSERT_EQ(admin("POST", "/uaa/Groups/cloud_controller.global_auditor/members",
+                  json{{"value", auditor_guid}})
+                .status,
+            201);
+  ASSERT_EQ(admin("POST", "/uaa/Groups/cloud_controller.admin_read_only/members",
+                  json{{"value", reader_guid}})
+                .status,
+            201);
+  EXPECT_EQ(admin("POST", "/uaa/Groups/no.such.group/members", json{{"value", reader_guid}}).status,
+            404);
+  // The scope arrives with the next token.
+  const std::string auditor = tokens_->bearer("auditor", "auditor-pw");
+  const std::string reader = tokens_->bearer("reader", "reader-pw");
+  for (const auto* who : {&auditor, &reader}) {
+    EXPECT_EQ(call(*who, "GET", "/v3/apps/" + a).status, 200);
+    EXPECT_EQ(call(*who, "GET", "/v3/organizations/" + o).status, 200);
+    EXPECT_EQ(call(*who, "GET", "/v3/apps").body["pagination"]["total_results"], 1);
+    EXPECT_EQ(call(*who, "PATCH", "/v3/apps/" + a, json{{"name", "x"}}).status, 403);
+    EXPECT_EQ(call(*who, "POST", "/v3/organizations", json{{"name", "mine"}}).status, 403);
+    EXPECT_EQ(call(*who, "DELETE", "/v3/apps/" + a).status, 403);
+  }
+  // Read-only admins read secrets; global auditors do not.
+  EXPECT_EQ(call(reader, "GET", "/v3/apps/" + a + "/env").status, 200);
+  EXPECT_EQ(call(auditor, "GET", "/v3/apps/" + a + "/env").status, 403);
+  // Taken away, the next token no longer has it.
+  EXPECT_EQ(admin("DELETE", "/uaa/Groups/cloud_controller.global_auditor/members/" + auditor_guid)
+                .status,
+            200);
+  EXPECT_EQ(call(tokens_->bearer("auditor", "auditor-pw"), "GET", "/v3/apps/" + a).status, 404);
+}
+
 }  // namespace
 }  // namespace foundry::control
