@@ -391,17 +391,16 @@ ApiResponse Api::dispatch(Ctx& c) {
     }
     if (m == "GET" && is({"v3", "processes", "*", "stats"})) {
       auto p = store_.getProcess(s[2]);
-      if (!p || !store_.getApp(p->app_guid)) throw notFound("Process");
-      authorizeSpace(c, store_.getApp(p->app_guid)->space_guid, Access::Read, "Process");
+      if (!p) throw notFound("Process");
+      requireApp(c, p->app_guid, Access::Read, "Process");
       return processStats(c, *p);
     }
     if (m == "GET" && is({"v3", "processes", "*"})) return getProcess(c, s[2]);
     if (m == "PATCH" && is({"v3", "processes", "*"})) return updateProcess(c, s[2]);
     if (m == "POST" && is({"v3", "processes", "*", "actions", "scale"})) {
       auto p = store_.getProcess(s[2]);
-      if (!p || !store_.getApp(p->app_guid)) throw notFound("Process");
-      authorizeSpace(c, store_.getApp(p->app_guid)->space_guid, Access::Read, "Process");
-      return scaleProcess(c, *p);
+      if (!p) throw notFound("Process");
+      return scaleProcess(c, *p);  // authorizes as "Process"
     }
 
     if (m == "POST" && is({"v3", "resource_matches"})) return resourceMatches(c);

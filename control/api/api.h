@@ -330,8 +330,10 @@ class Api {
                        const std::string& what);
   Organization authorizeOrg(const Ctx& c, const std::string& org_guid, bool manage,
                             const std::string& what);
-  // The app, if the caller may do `access` to it.
-  App requireApp(const Ctx& c, const std::string& guid, Access access = Access::Read);
+  // The app, if the caller may do `access` to it; 404 "<what> not found" when they may not
+  // read it (`what` names the resource asked for: an app's process answers "Process").
+  App requireApp(const Ctx& c, const std::string& guid, Access access = Access::Read,
+                 const std::string& what = "App");
   Route requireRoute(const Ctx& c, const std::string& guid, Access access);
   // 403 unless the caller is an admin.
   void requireAdmin(const Ctx& c);

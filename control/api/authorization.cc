@@ -40,10 +40,11 @@ Organization Api::authorizeOrg(const Ctx& c, const std::string& org_guid, bool m
   return *org;
 }
 
-App Api::requireApp(const Ctx& c, const std::string& guid, Access access) {
+App Api::requireApp(const Ctx& c, const std::string& guid, Access access,
+                    const std::string& what) {
   auto app = store_.getApp(guid);
-  if (!app) throw notFound("App");
-  authorizeSpace(c, app->space_guid, access, "App");
+  if (!app) throw notFound(what);
+  authorizeSpace(c, app->space_guid, access, what);
   return *app;
 }
 

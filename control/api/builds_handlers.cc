@@ -85,7 +85,7 @@ ApiResponse Api::createBuild(Ctx& c) {
   build.staging_disk_in_mb = stagingSize(b, "staging_disk_in_mb", "Staging disk in mb");
 
   // CC checks staging-in-progress before the package state.
-  if (!store_.listBuilds({{}, {app.guid}, {}, {"STAGING"}}).empty()) {
+  if (!store_.listBuilds({{}, {app.guid}, {}, {"STAGING"}, {}}).empty()) {
     throw ApiError{422, 170017, "CF-StagingInProgress",
                    "Only one build can be STAGING at a time per application."};
   }
@@ -173,9 +173,8 @@ int Api::failInterruptedBuilds() {
 
 ApiResponse Api::getBuild(Ctx& c, const std::string& guid) {
   auto b = store_.getBuild(guid);
-  auto app = b ? store_.getApp(b->app_guid) : std::nullopt;
-  if (!app) throw notFound("Build");
-  authorizeSpace(c, app->space_guid, Access::Read, "Build");
+  if (!b) throw notFound("Build");
+  requireApp(c, b->app_guid, Access::Read, "Build");
   return {200, presentBuild(c.req.base_url, *b), {}};
 }
 

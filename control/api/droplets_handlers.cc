@@ -25,9 +25,8 @@ json currentDropletRelationship(const std::string& base, const std::string& app_
 
 ApiResponse Api::getDroplet(Ctx& c, const std::string& guid) {
   auto d = store_.getDroplet(guid);
-  auto app = d ? store_.getApp(d->app_guid) : std::nullopt;
-  if (!app) throw notFound("Droplet");
-  authorizeSpace(c, app->space_guid, Access::Read, "Droplet");
+  if (!d) throw notFound("Droplet");
+  requireApp(c, d->app_guid, Access::Read, "Droplet");
   return {200, presentDroplet(c.req.base_url, *d), {}};
 }
 

@@ -100,9 +100,8 @@ ApiResponse Api::createPackage(Ctx& c) {
 
 ApiResponse Api::getPackage(Ctx& c, const std::string& guid) {
   auto p = store_.getPackage(guid);
-  auto app = p ? store_.getApp(p->app_guid) : std::nullopt;
-  if (!app) throw notFound("Package");
-  authorizeSpace(c, app->space_guid, Access::Read, "Package");
+  if (!p) throw notFound("Package");
+  requireApp(c, p->app_guid, Access::Read, "Package");
   return {200, presentPackage(c.req.base_url, *p), {}};
 }
 
@@ -138,9 +137,8 @@ ApiResponse Api::listPackages(Ctx& c, const std::string& app_guid) {
 
 ApiResponse Api::uploadPackage(Ctx& c, const std::string& guid) {
   auto found = store_.getPackage(guid);
-  if (!found || !store_.getApp(found->app_guid)) throw notFound("Package");
-  authorizeSpace(c, store_.getApp(found->app_guid)->space_guid, Access::Read, "Package");
-  requireApp(c, found->app_guid, Access::Write);
+  if (!found) throw notFound("Package");
+  requireApp(c, found->app_guid, Access::Write, "Package");
   Package p = *found;
   if (!staging_.blobs) throw blobstoreUnavailable();
   if (p.state != "AWAITING_UPLOAD") {

@@ -51,14 +51,13 @@ ApiResponse Api::getAppProcess(Ctx& c, const std::string& app_guid, const std::s
 
 ApiResponse Api::getProcess(Ctx& c, const std::string& guid) {
   auto p = store_.getProcess(guid);
-  auto app = p ? store_.getApp(p->app_guid) : std::nullopt;
-  if (!app) throw notFound("Process");
-  authorizeSpace(c, app->space_guid, Access::Read, "Process");
-  return {200, presentProcess(c.req.base_url, *p, app->space_guid), {}};
+  if (!p) throw notFound("Process");
+  const App app = requireApp(c, p->app_guid, Access::Read, "Process");
+  return {200, presentProcess(c.req.base_url, *p, app.space_guid), {}};
 }
 
 ApiResponse Api::scaleProcess(Ctx& c, Process p) {
-  const App app = requireApp(c, p.app_guid, Access::Operate);
+  const App app = requireApp(c, p.app_guid, Access::Operate, "Process");
   json b = c.body();
   body::allowOnly(b, {"instances", "memory_in_mb", "disk_in_mb",
                       "log_rate_limit_in_bytes_per_second"});
@@ -100,9 +99,8 @@ ApiResponse Api::scaleProcess(Ctx& c, Process p) {
 
 ApiResponse Api::updateProcess(Ctx& c, const std::string& guid) {
   auto found = store_.getProcess(guid);
-  if (!found || !store_.getApp(found->app_guid)) throw notFound("Process");
-  authorizeSpace(c, store_.getApp(found->app_guid)->space_guid, Access::Read, "Process");
-  requireApp(c, found->app_guid, Access::Write);
+  if (!found) throw notFound("Process");
+  requireApp(c, found->app_guid, Access::Write, "Process");
   Process p = *found;
   json b = c.body();
   body::allowOnly(b, {"command", "health_check"});

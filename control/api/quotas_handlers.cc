@@ -1,6 +1,7 @@
 // /v3/organization_quotas and /v3/space_quotas: named limits applied to orgs and spaces.
 // Org quotas are the operator's (admins); space quotas belong to an org and its managers.
 #include <algorithm>
+#include <map>
 
 #include "control/api/api.h"
 #include "control/api/body.h"
@@ -121,20 +122,20 @@ ApiResponse Api::listOrganizationQuotas(Ctx& c) {
   if (scopeFilter(f.organization_guids, c.can().readableOrgs())) {
     quotas = store_.listOrganizationQuotas(f);
   }
-  auto readable = c.can().readableOrgs();
+  // Which readable orgs each quota is applied to (one pass over the orgs, not one per quota).
+  std::map<std::string, std::vector<std::string>> applied;
+  NameFilter readable;
+  if (scopeFilter(readable.guids, c.can().readableOrgs())) {
+    for (const auto& o : store_.listOrganizations(readable)) {
+      if (o.quota_guid) applied[*o.quota_guid].push_back(o.guid);
+    }
+  }
   std::function<std::string(const OrganizationQuota&)> key = [&](const OrganizationQuota& q) {
     return page.order_by == "name" ? q.name : page.order_by == "updated_at" ? q.updated_at
                                                                             : q.created_at;
   };
   std::function<json(const OrganizationQuota&)> present = [&](const OrganizationQuota& q) {
-    std::vector<std::string> orgs;
-    for (const auto& o : store_.listOrganizations({})) {
-      if (o.quota_guid == q.guid &&
-          (!readable || std::find(readable->begin(), readable->end(), o.guid) != readable->end())) {
-        orgs.push_back(o.guid);
-      }
-    }
-    return presentOrganizationQuota(c.req.base_url, q, orgs);
+    return presentOrganizationQuota(c.req.base_url, q, applied[q.guid]);
   };
   return {200,
           presentList(c.req.base_url, "/v3/organization_quotas", c.req.query, page,

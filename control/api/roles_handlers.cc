@@ -185,7 +185,6 @@ ApiResponse Api::deleteRole(Ctx& c, const std::string& guid) {
   auto r = store_.getRole(guid);
   if (!r) throw notFound("Role");
   if (r->organization_guid) {
-    authorizeOrg(c, *r->organization_guid, false, "Role");
     authorizeOrg(c, *r->organization_guid, true, "Role");
   } else {
     authorizeSpace(c, r->space_guid.value_or(""), Access::Manage, "Role");

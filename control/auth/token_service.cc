@@ -111,7 +111,11 @@ std::vector<std::string> adminScopes() {
 }
 
 TokenService::TokenService(Store& store, const auth::SigningKey& key, TokenServiceConfig config)
-    : store_(store), key_(key), config_(std::move(config)), verifier_(key) {
+    : store_(store),
+      key_(key),
+      config_(std::move(config)),
+      verifier_(key),
+      dummy_hash_(auth::hashPassword(auth::randomSecret(), config_.password_iterations)) {
   clients_.push_back({"cf", true, {"password", "refresh_token"}, {}});
   if (!config_.admin_client_secret.empty()) {
     clients_.push_back({"admin", false, {"client_credentials"}, adminScopes()});
@@ -236,10 +240,10 @@ TokenGrant TokenService::passwordGrant(const std::string& username, const auth::
                    "Your account has been locked because of too many failed attempts to login."};
   }
   auto users = store_.listUsers({{}, {username}, {"uaa"}});
-  // The hash is computed even for an unknown user, so timing does not tell who exists.
-  static const std::string dummy = auth::hashPassword(auth::Secret("x"), 100000);
+  // The hash is computed even for an unknown user, at the same cost, so timing does not tell
+  // who exists.
   bool ok = auth::verifyPassword(
-      password, !users.empty() && users[0].password_hash ? *users[0].password_hash : dummy);
+      password, !users.empty() && users[0].password_hash ? *users[0].password_hash : dummy_hash_);
   if (users.empty() || !users[0].password_hash || !ok) {
     recordFailure(username, now);
     throw ApiError{401, 1000, "unauthorized", "Bad credentials"};

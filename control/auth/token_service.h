@@ -119,6 +119,7 @@ class TokenService {
   const auth::SigningKey& key_;
   TokenServiceConfig config_;
   auth::TokenVerifier verifier_;
+  std::string dummy_hash_;  // checked against for unknown users (same cost as a real one)
   std::vector<Client> clients_;
   struct Failures {
     int count = 0;
