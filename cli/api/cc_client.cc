@@ -58,11 +58,11 @@ std::string replyError(const ApiReply& reply) {
   return errorMessage(reply.status, raw);
 }
 
-std::string urlEncode(const std::string& value) {
+std::string urlEncode(const std::string& value, bool keep_slash) {
   static const char* hex = "0123456789ABCDEF";
   std::string out;
   for (unsigned char c : value) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/')) {
       out += static_cast<char>(c);
     } else {
       out += '%';

@@ -74,7 +74,8 @@ std::string errorMessage(long status, const std::string& body);
 // errorMessage() of a reply sendRaw() returned.
 std::string replyError(const ApiReply& reply);
 
-// Percent-encodes a query parameter value (commas included, as CC expects for literal commas).
-std::string urlEncode(const std::string& value);
+// Percent-encodes a query parameter value (commas included, as CC expects for literal commas);
+// keep_slash=false also encodes '/' (form bodies, HTTP basic credentials).
+std::string urlEncode(const std::string& value, bool keep_slash = true);
 
 }  // namespace foundry::cli
