@@ -378,6 +378,9 @@ TEST_F(PostgresBrokerTest, RejectsBadAuthVersionAndBodies) {
   body = provisionBody("unknown-plan");
   EXPECT_EQ(osb().call("PUT", path, body).status, 400);
   EXPECT_EQ(osb().call("DELETE", path + "?service_id=x").status, 400);
+  // Ids with control bytes or non-ASCII: 400, never a database error.
+  EXPECT_EQ(osb().call("PUT", instancePath("nul%00id"), provisionBody(kSmall)).status, 400);
+  EXPECT_EQ(osb().call("PUT", instancePath("bad%FFutf8"), provisionBody(kSmall)).status, 400);
   EXPECT_EQ(osb().call("GET", "/v2/nothing").status, 404);
   EXPECT_EQ(osb().call("POST", path).status, 405);
 
