@@ -227,6 +227,8 @@ TEST_F(PostgresBrokerTest, BindingRoleCannotReachAnotherInstancesDatabase) {
   EXPECT_FALSE(ok(other.get()));
   EXPECT_NE(std::string(PQerrorMessage(other.get())).find("permission denied"), std::string::npos)
       << PQerrorMessage(other.get());
+  // Nor the broker's own state (it holds the secret binding passwords derive from).
+  EXPECT_FALSE(ok(connectWith(creds, "foundry_broker").get()));
   // Clean up so other tests see an empty server.
   EXPECT_EQ(osb().call("DELETE", bindingPath(a, "bind-a") + deleteQuery(kSmall)).status, 200);
   EXPECT_EQ(osb().call("DELETE", instancePath(a) + deleteQuery(kSmall)).status, 200);
