@@ -227,6 +227,8 @@ TEST_F(PostgresBrokerTest, BindingRoleCannotReachAnotherInstancesDatabase) {
   EXPECT_FALSE(ok(other.get()));
   EXPECT_NE(std::string(PQerrorMessage(other.get())).find("permission denied"), std::string::npos)
       << PQerrorMessage(other.get());
+  // Nor the broker's own state (it holds the secret binding passwords derive from).
+  EXPECT_FALSE(ok(connectWith(creds, "foundry_broker").get()));
   // Clean up so other tests see an empty server.
   EXPECT_EQ(osb().call("DELETE", bindingPath(a, "bind-a") + deleteQuery(kSmall)).status, 200);
   EXPECT_EQ(osb().call("DELETE", instancePath(a) + deleteQuery(kSmall)).status, 200);
@@ -304,6 +306,35 @@ TEST_F(PostgresBrokerTest, AsyncProvisionAndDeprovisionWithConcurrencyErrors) {
   EXPECT_EQ(osb().call("GET", instancePath(iid) + "/last_operation").body["state"], "in progress");
   r = osb().pollLastOperation(instancePath(iid) + "/last_operation");
   EXPECT_EQ(r.status, 410) << r.raw;
+  EXPECT_FALSE(databaseExists(db));
+}
+
+TEST_F(PostgresBrokerTest, PlanChangeToTheAsyncPlanRunsInTheBackground) {
+  const std::string iid = "40000000-0000-4000-8000-000000000040";
+  const std::string db = dbName(iid);
+  ASSERT_EQ(osb().call("PUT", instancePath(iid), provisionBody(kLarge)).status, 201);
+  OsbReply r = osb().call("PATCH", instancePath(iid) + "?accepts_incomplete=true",
+                          nlohmann::json{{"service_id", kService}, {"plan_id", kAsync}});
+  ASSERT_EQ(r.status, 202) << r.raw;
+  std::string op = r.body["operation"];
+  // While it runs the instance answers 422 to fetches and to another update.
+  r = osb().call("GET", instancePath(iid));
+  EXPECT_EQ(r.status, 422);
+  EXPECT_EQ(r.body["error"], "ConcurrencyError");
+  EXPECT_EQ(osb().call("PATCH", instancePath(iid) + "?accepts_incomplete=true",
+                       nlohmann::json{{"service_id", kService}, {"plan_id", kSmall}})
+                .status,
+            422);
+  r = osb().pollLastOperation(instancePath(iid) + "/last_operation?operation=" + op);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.body["state"], "succeeded") << r.raw;
+  EXPECT_EQ(osb().call("GET", instancePath(iid)).body["plan_id"], kAsync);
+  PgPtr c = superuser();
+  EXPECT_EQ(query(c.get(), "SELECT datconnlimit FROM pg_database WHERE datname = '" + db + "'"),
+            "10");
+  r = osb().call("DELETE", instancePath(iid) + deleteQuery(kAsync) + "&accepts_incomplete=true");
+  ASSERT_EQ(r.status, 202);
+  EXPECT_EQ(osb().pollLastOperation(instancePath(iid) + "/last_operation").status, 410);
   EXPECT_FALSE(databaseExists(db));
 }
 

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <string>
+#include <thread>
 
 #include "tests/integration/brokers/osb_client.h"
 
@@ -148,8 +149,12 @@ TEST_F(TestBrokerTest, DelayLongerThanTheCallersTimeoutLooksLikeATimeout) {
                           "2.17", /*timeout_ms=*/300);
   EXPECT_EQ(r.status, 0) << "expected a client timeout, got " << r.status;
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1400));
-  // The broker keeps serving other calls meanwhile.
+  // The broker keeps serving other calls meanwhile...
   EXPECT_EQ(osb().call("GET", "/v2/catalog").status, 200);
+  // ...and survives answering on the connection the caller gave up on.
+  std::this_thread::sleep_until(start + std::chrono::milliseconds(1800));
+  EXPECT_EQ(osb().call("GET", "/v2/catalog").status, 200);
+  EXPECT_EQ(admin("GET", "/admin/state").body["instances"].size(), 0u);  // canned: nothing made
 
   // A delay without a status delays the broker's own answer.
   ASSERT_EQ(admin("POST", "/admin/behaviors", R"({"endpoint":"provision","delay_ms":300})").status,
