@@ -76,6 +76,7 @@ BrokerHarness::BrokerHarness(const std::string& name, long broker_timeout_ms)
     plan.description = plan_name;
     plan.plan_updateable = true;
     plan.visibility_type = "public";
+    if (*guid == async_plan_guid_) plan.maximum_polling_duration = 600;  // as its catalog says
     plan.created_at = plan.updated_at = now;
     store.createServicePlan(plan);
   }
