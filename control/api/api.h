@@ -330,6 +330,11 @@ class Api {
   void applyAppManifest(Ctx& c, const Space& space, const AppManifest& manifest);
   void applyManifestRoutes(Ctx& c, const Space& space, const std::string& app_guid,
                            const AppManifest& manifest);
+  // Binds the app to the manifest's `services` it is not bound to yet.
+  void applyManifestServices(Ctx& c, const Space& space, const std::string& app_guid,
+                             const AppManifest& manifest);
+  // While apply_manifest runs: its job, which the managed bindings it makes report to.
+  std::optional<std::string> manifest_job_;
   ApiResponse appEnv(Ctx& c, const std::string& guid);
   ApiResponse getEnvironmentVariables(Ctx& c, const std::string& guid);
   ApiResponse patchEnvironmentVariables(Ctx& c, const std::string& guid);
@@ -338,14 +343,14 @@ class Api {
   // Runs another API call as the same caller (apply_manifest's steps); never throws ApiError.
   ApiResponse subrequest(const Ctx& parent, const std::string& method, const std::string& target,
                          const nlohmann::json& body = nullptr);
-  // A job that is already over: COMPLETE, or FAILED with `errors`; answers 202 + Location.
-  ApiResponse finishedJob(Ctx& c, const std::string& operation, const std::string& type,
-                          const std::string& guid, const nlohmann::json& errors);
   // Whether the path's segments match the pattern, where "*" matches any one segment.
   static bool matches(const std::vector<std::string>& segs,
                       std::initializer_list<const char*> pattern);
   // Jobs whose work is a broker call (service_*): advanceServiceOperations() runs them.
-  static bool isServiceJob(const Job& job) { return job.operation.rfind("service_", 0) == 0; }
+  // apply_manifest jobs too: they are finished by their request, or by their bindings.
+  static bool isServiceJob(const Job& job) {
+    return job.operation.rfind("service_", 0) == 0 || job.operation == "space.apply_manifest";
+  }
   // "/v3/apps/x" -> {"v3", "apps", "x"} (percent-decoded, empty pieces dropped).
   static std::vector<std::string> splitPath(const std::string& path);
   ApiResponse getAuditEvent(Ctx& c, const std::string& guid);
@@ -450,7 +455,11 @@ class Api {
   void failServiceOperation(ServiceOperation op, const std::string& description, bool mitigate);
   void setLastOperation(const ServiceOperation& op, const std::string& state,
                         const std::string& description);
-  void finishServiceJob(const std::string& job_guid, const nlohmann::json& errors);
+  // Ends a job: FAILED with `errors`, or COMPLETE when no other operation than `done_op`
+  // still reports to it (an apply_manifest job waits for all its bindings). A FAILED job
+  // stays failed.
+  void finishServiceJob(const std::string& job_guid, const nlohmann::json& errors,
+                        const std::string& done_op);
   std::optional<ServicePlan> planOfOperation(const ServiceOperation& op);
   // Guids of jobs and operations whose broker call is on its way (not stored: a restart
   // sends them again, which OSB makes safe).
