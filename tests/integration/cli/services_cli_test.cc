@@ -1,0 +1,128 @@
+// `foundry` service commands against the real controller: the user-provided flow (cups,
+// services, service, bind-service to an app, uups, unbind-service, delete-service), which
+// needs no broker, with the controller's state checked over HTTP as admin after each step.
+// Skipped when the controller does not serve /v3/service_instances yet.
+#include "tests/integration/cli/foundry_cli_fixture.h"
+
+namespace foundry::test {
+namespace {
+
+class ServicesCliTest : public FoundryCliTest {
+ protected:
+  // True when the controller has the service endpoints (404 "Unknown request" otherwise).
+  bool hasServiceEndpoints() { return adminCall("GET", "/v3/service_instances").status == 200; }
+  json instanceNamed(const std::string& name) {
+    json list = get("/v3/service_instances?names=" + name);
+    return list.value("resources", json::array()).empty() ? json() : list["resources"][0];
+  }
+  json bindingsOf(const std::string& app_guid) {
+    return get("/v3/service_credential_bindings?app_guids=" + app_guid)["resources"];
+  }
+};
+
+TEST_F(ServicesCliTest, UserProvidedServiceCreateBindUnbindDelete) {
+  targetApi();
+  if (!hasServiceEndpoints()) GTEST_SKIP() << "controller has no /v3/service_instances";
+  const std::string secret = "hunter2-not-printed";
+
+  CliRun cups = foundry({"cups", "creds", "-p",
+                         R"({"username":"u","password":")" + secret + R"("})", "-t", "a, b"});
+  ASSERT_EQ(cups.code, 0) << cups.all();
+  EXPECT_NE(cups.out.find("Creating user provided service creds in org default / space default "
+                          "as admin...\nOK"),
+            std::string::npos)
+      << cups.out;
+  EXPECT_EQ(cups.all().find(secret), std::string::npos);
+  json instance = instanceNamed("creds");
+  ASSERT_TRUE(instance.is_object());
+  EXPECT_EQ(instance["type"], "user-provided");
+  EXPECT_EQ(instance["tags"], json({"a", "b"}));
+  const std::string guid = instance["guid"];
+  json credentials = get("/v3/service_instances/" + guid + "/credentials");
+  EXPECT_EQ(credentials.value("password", ""), secret) << credentials.dump();
+
+  CliRun services = foundry({"services"});
+  ASSERT_EQ(services.code, 0) << services.all();
+  EXPECT_NE(services.out.find("name    offering        plan   bound apps"), std::string::npos)
+      << services.out;
+  EXPECT_NE(services.out.find("creds   user-provided"), std::string::npos) << services.out;
+  EXPECT_NE(services.out.find("create succeeded"), std::string::npos) << services.out;
+
+  CliRun show = foundry({"service", "creds"});
+  ASSERT_EQ(show.code, 0) << show.all();
+  EXPECT_NE(show.out.find("type:                user-provided"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("tags:                a, b"), std::string::npos) << show.out;
+  EXPECT_EQ(show.all().find(secret), std::string::npos);
+  CliRun show_guid = foundry({"service", "creds", "--guid"});
+  EXPECT_EQ(show_guid.code, 0);
+  EXPECT_EQ(show_guid.out, guid + "\n");
+
+  const std::string app_guid = createApp("web");
+  CliRun bind = foundry({"bind-service", "web", "creds"});
+  ASSERT_EQ(bind.code, 0) << bind.all();
+  EXPECT_NE(bind.out.find("Binding service instance creds to app web in org default / space "
+                          "default as admin...\nOK\nTIP: Use 'foundry restage web' to ensure "
+                          "your env variable changes take effect"),
+            std::string::npos)
+      << bind.out;
+  ASSERT_EQ(bindingsOf(app_guid).size(), 1u);
+  CliRun again = foundry({"bind-service", "web", "creds"});
+  EXPECT_EQ(again.code, 0) << again.all();
+  EXPECT_NE(again.out.find("App web is already bound to service instance creds.\nOK"),
+            std::string::npos)
+      << again.all();
+  EXPECT_EQ(bindingsOf(app_guid).size(), 1u);
+  CliRun bound = foundry({"services"});
+  EXPECT_NE(bound.out.find("web"), std::string::npos) << bound.out;
+
+  CliRun uups = foundry({"uups", "creds", "-p", R"({"username":"v"})"});
+  ASSERT_EQ(uups.code, 0) << uups.all();
+  EXPECT_NE(uups.out.find("TIP: Use 'foundry restage' for any bound apps"), std::string::npos);
+  EXPECT_EQ(get("/v3/service_instances/" + guid + "/credentials").value("username", ""), "v");
+
+  CliRun unbind = foundry({"unbind-service", "web", "creds"});
+  ASSERT_EQ(unbind.code, 0) << unbind.all();
+  EXPECT_TRUE(bindingsOf(app_guid).empty());
+  CliRun unbind_again = foundry({"unbind-service", "web", "creds"});
+  EXPECT_EQ(unbind_again.code, 0) << unbind_again.all();
+  EXPECT_NE(unbind_again.out.find("Binding between creds and web did not exist"),
+            std::string::npos)
+      << unbind_again.out;
+
+  CliRun remove = foundry({"delete-service", "creds", "-f"});
+  ASSERT_EQ(remove.code, 0) << remove.all();
+  EXPECT_NE(remove.out.find("Service instance creds deleted.\nOK"), std::string::npos)
+      << remove.out;
+  EXPECT_TRUE(instanceNamed("creds").is_null());
+  CliRun remove_again = foundry({"delete-service", "creds", "-f"});
+  EXPECT_EQ(remove_again.code, 0);
+  EXPECT_NE(remove_again.out.find("Service instance creds did not exist."), std::string::npos);
+  CliRun empty = foundry({"services"});
+  EXPECT_NE(empty.out.find("No service instances found."), std::string::npos) << empty.out;
+}
+
+TEST_F(ServicesCliTest, MissingInstancesAndBadFlagsFail) {
+  targetApi();
+  if (!hasServiceEndpoints()) GTEST_SKIP() << "controller has no /v3/service_instances";
+  CliRun missing = foundry({"service", "nope"});
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_NE(missing.out.find("FAILED"), std::string::npos);
+  EXPECT_NE(missing.err.find("Service instance 'nope' not found"), std::string::npos)
+      << missing.all();
+  CliRun bad_json = foundry({"cups", "x", "-p", "{broken"});
+  EXPECT_EQ(bad_json.code, 1);
+  EXPECT_NE(bad_json.err.find("Invalid configuration provided for -p flag"), std::string::npos)
+      << bad_json.all();
+  EXPECT_TRUE(instanceNamed("x").is_null());
+  CliRun no_app = foundry({"cups", "lonely"});
+  ASSERT_EQ(no_app.code, 0) << no_app.all();
+  CliRun bind = foundry({"bind-service", "ghost-app", "lonely"});
+  EXPECT_EQ(bind.code, 1);
+  EXPECT_NE(bind.err.find("App 'ghost-app' not found"), std::string::npos) << bind.all();
+  CliRun no_plans = foundry({"marketplace"});
+  EXPECT_EQ(no_plans.code, 0) << no_plans.all();
+  EXPECT_NE(no_plans.out.find("No service offerings found."), std::string::npos) << no_plans.out;
+}
+
+}  // namespace
+}  // namespace foundry::test
