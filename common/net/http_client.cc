@@ -119,6 +119,7 @@ HttpResponse perform(const HttpRequest& request) {
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   } else {
     response.error = curl_easy_strerror(rc);
+    response.timed_out = rc == CURLE_OPERATION_TIMEDOUT;
   }
   curl_slist_free_all(headers);
   curl_easy_cleanup(curl);

@@ -19,6 +19,7 @@ struct HttpResponse {
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string error;
+  bool timed_out = false;  // no answer within the request's timeout (the peer may have acted)
   bool ok() const { return status >= 200 && status < 300; }
   std::string header(const std::string& lower_name) const;
 };

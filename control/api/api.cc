@@ -260,24 +260,23 @@ ApiResponse Api::dispatchWatched(Ctx& c) {
   return response;
 }
 
+bool Api::matches(const std::vector<std::string>& segs,
+                  std::initializer_list<const char*> pattern) {
+  // "*" matches any one segment.
+  if (pattern.size() != segs.size()) return false;
+  size_t i = 0;
+  for (const char* piece : pattern) {
+    if (std::string_view(piece) != "*" && segs[i] != piece) return false;
+    ++i;
+  }
+  return true;
+}
+
 ApiResponse Api::dispatch(Ctx& c) {
   const auto& s = c.segs;
   const std::string& m = c.req.method;
   const size_t n = s.size();
-  auto is = [&](std::initializer_list<const char*> pattern) {
-    // "*" matches any one segment.
-    if (pattern.size() != n) {
-      return false;
-    }
-    size_t i = 0;
-    for (const char* piece : pattern) {
-      if (std::string_view(piece) != "*" && s[i] != piece) {
-        return false;
-      }
-      ++i;
-    }
-    return true;
-  };
+  auto is = [&](std::initializer_list<const char*> pattern) { return matches(s, pattern); };
 
   if (m == "GET" && n == 0) return root(c);
   if (n >= 3 && s[0] == "api" && s[1] == "v1") {
@@ -290,6 +289,10 @@ ApiResponse Api::dispatch(Ctx& c) {
   if (n >= 1 && s[0] == "v3") {
     if (m == "GET" && is({"v3"})) return v3Root(c);
     if (m == "GET" && is({"v3", "info"})) return v3Info(c);
+    if (n >= 2 && s[1].rfind("service_", 0) == 0) {
+      if (auto r = dispatchMarketplace(c)) return *r;
+      if (auto r = dispatchServiceInstances(c)) return *r;
+    }
     if (m == "POST" && is({"v3", "organizations"})) return createOrganization(c);
     if (m == "GET" && is({"v3", "organizations"})) return listOrganizations(c);
     if (m == "GET" && is({"v3", "organizations", "*"})) return getOrganization(c, s[2]);
@@ -465,6 +468,7 @@ ApiResponse Api::startDeleteJob(Ctx& c, const std::string& operation, const std:
 int Api::runPendingJobs() {
   int ran = 0;
   for (Job job : store_.listJobsInState("PROCESSING")) {
+    if (isServiceJob(job)) continue;  // broker work: advanceServiceOperations()
     const bool ok = runJob(job);
     job.state = ok ? "COMPLETE" : "FAILED";
     if (!ok && job.errors == "[]") {
@@ -486,6 +490,7 @@ bool Api::runJob(Job& job) {
   // NotFound counts as done: already gone (two deletes raced, or we crashed after the delete).
   auto done = [](WriteResult r) { return r == WriteResult::Ok || r == WriteResult::NotFound; };
   auto deleteApp = [&](const std::string& app_guid) {
+    releaseAppBindings(app_guid);
     WriteResult r = store_.deleteApp(app_guid);
     desiredStateChanged(app_guid);
     return done(r);
@@ -503,6 +508,7 @@ bool Api::runJob(Job& job) {
     for (const auto& r : store_.listRoutes({{}, {}, {}, {}, {space_guid}, {}})) {
       ok = deleteRoute(r.guid) && ok;
     }
+    releaseSpaceInstances(space_guid);
     return ok && done(store_.deleteSpace(space_guid));
   };
   if (job.operation == "app.delete") return deleteApp(job.resource_guid);

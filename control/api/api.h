@@ -12,6 +12,7 @@
 // Thread context: one thread (the event loop) calls everything here.
 
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -22,6 +23,7 @@
 
 #include "control/auth/identity.h"
 #include "control/auth/permissions.h"
+#include "control/services/broker_client.h"
 #include "control/store/store.h"
 #include "scheduler/model/lrp.h"
 
@@ -75,6 +77,16 @@ struct ApiConfig {
   std::string organization_name = "default";
   std::string space_name = "default";
   std::string api_version = "3.100.0";  // cf CLI v8 needs >= 3.63.0
+  // Service brokers (PLATFORM-APIS.md A.5): each call's timeout; the wait between polls of a
+  // broker's last_operation (a Retry-After answer waits longer, never shorter), capped; how
+  // long an async operation may poll before it counts as failed (a plan's
+  // maximum_polling_duration can only shorten it); the first retry of an orphan mitigation
+  // (doubling up to an hour).
+  long broker_timeout_ms = 60000;
+  int64_t broker_poll_interval_s = 5;
+  int64_t broker_poll_interval_max_s = 60;
+  int64_t broker_max_poll_duration_s = 7 * 24 * 3600;
+  int64_t mitigation_retry_s = 5;
 };
 
 // How the API reaches the scheduler side (control/scheduling/, wired by server/main.cc). Both
@@ -134,7 +146,17 @@ class Api {
   // what token verification costs.
   ApiResponse handleAs(const ApiRequest& request, Identity caller);
   // Runs every PROCESSING job (async deletes) to COMPLETE or FAILED; returns how many ran.
+  // Service jobs are left to advanceServiceOperations().
   int runPendingJobs();
+  // The service marketplace's broker work (service_operations.cc, service_catalog.cc): sends
+  // every broker call that is due — provisions, updates, deprovisions, binds, unbinds, their
+  // last_operation polls, orphan mitigations, catalog synchronizations — each performed off
+  // the event loop through StagingServices::offload (inline when unset) and its answer
+  // recorded back on the loop. Stored, so a restart resumes them. The server calls it every
+  // second and after each request. Returns how many calls it started.
+  int advanceServiceOperations();
+  // Re-seals stored secrets a rotated-out key sealed; returns how many (call at start).
+  int rotateSecrets() { return store_.resealSecrets(); }
 
   // Packages, builds, droplets and logs (packages/builds/droplets/logs_handlers.cc).
   void useStaging(StagingServices services) { staging_ = services; }
@@ -319,6 +341,11 @@ class Api {
   // A job that is already over: COMPLETE, or FAILED with `errors`; answers 202 + Location.
   ApiResponse finishedJob(Ctx& c, const std::string& operation, const std::string& type,
                           const std::string& guid, const nlohmann::json& errors);
+  // Whether the path's segments match the pattern, where "*" matches any one segment.
+  static bool matches(const std::vector<std::string>& segs,
+                      std::initializer_list<const char*> pattern);
+  // Jobs whose work is a broker call (service_*): advanceServiceOperations() runs them.
+  static bool isServiceJob(const Job& job) { return job.operation.rfind("service_", 0) == 0; }
   // "/v3/apps/x" -> {"v3", "apps", "x"} (percent-decoded, empty pieces dropped).
   static std::vector<std::string> splitPath(const std::string& path);
   ApiResponse getAuditEvent(Ctx& c, const std::string& guid);
@@ -347,6 +374,87 @@ class Api {
   void checkProcessQuota(const Space& space, const Process& process);
   // Before creating a route in the space.
   void checkRouteQuota(const Space& space);
+  // Before creating a managed service instance of `plan` in the space (total_service_instances,
+  // paid_services_allowed of the org's and the space's quota).
+  void checkServiceInstanceQuota(const Space& space, const ServicePlan& plan);
+
+  // The service marketplace. Brokers, catalogs, offerings, plans and their visibility
+  // (service_brokers_handlers.cc, service_catalog.cc, service_offerings_handlers.cc,
+  // service_plans_handlers.cc); instances, credential bindings and the broker calls behind
+  // them (service_instances_handlers.cc, service_bindings_handlers.cc, service_operations.cc,
+  // vcap_services.cc). Each dispatch answers nullopt for a path that is not its own.
+  std::optional<ApiResponse> dispatchMarketplace(Ctx& c);
+  std::optional<ApiResponse> dispatchServiceInstances(Ctx& c);
+  // Starts catalog synchronizations and broker deletions whose jobs are PROCESSING and not
+  // already running; returns how many started.
+  int advanceCatalogJobs();
+  // Performs a broker call off the loop (StagingServices::offload; inline when unset), then
+  // `then` on the loop with the reply.
+  void callBroker(services::BrokerCall call, std::function<void(services::BrokerReply)> then);
+  services::BrokerEndpoint brokerEndpoint(const ServiceBroker& broker) const;
+  // A job for broker work: PROCESSING, started by the caller; answers 202 + Location.
+  std::pair<Job, ApiResponse> newServiceJob(Ctx& c, const std::string& operation,
+                                            const std::string& type, const std::string& guid);
+  // Service instances and credential bindings (service_instances_handlers.cc,
+  // service_bindings_handlers.cc).
+  ApiResponse createServiceInstance(Ctx& c);
+  ApiResponse listServiceInstances(Ctx& c);
+  ApiResponse getServiceInstance(Ctx& c, const std::string& guid);
+  ApiResponse getServiceInstanceCredentials(Ctx& c, const std::string& guid);
+  ApiResponse updateServiceInstance(Ctx& c, const std::string& guid);
+  ApiResponse deleteServiceInstance(Ctx& c, const std::string& guid);
+  ApiResponse createServiceBinding(Ctx& c);
+  ApiResponse listServiceBindings(Ctx& c);
+  ApiResponse getServiceBinding(Ctx& c, const std::string& guid);
+  ApiResponse getServiceBindingDetails(Ctx& c, const std::string& guid);
+  ApiResponse deleteServiceBinding(Ctx& c, const std::string& guid);
+  nlohmann::json presentServiceInstance(const Ctx& c, const ServiceInstance& instance);
+  nlohmann::json presentServiceBinding(const Ctx& c, const ServiceBinding& binding);
+  // `included` for fields[space], fields[space.organization], fields[service_plan],
+  // fields[service_plan.service_offering], fields[service_plan.service_offering.service_broker].
+  nlohmann::json serviceInstanceIncludes(const Ctx& c, const nlohmann::json& resources);
+  // The instance / binding if the caller may do `access` in its space (404 otherwise).
+  ServiceInstance requireServiceInstance(const Ctx& c, const std::string& guid, Access access);
+  ServiceBinding requireServiceBinding(const Ctx& c, const std::string& guid, Access access);
+  // 409 CF-AsyncServiceInstanceOperationInProgress while the instance has an operation going.
+  void refuseWhileInProgress(const ServiceInstance& instance);
+  // Whether the caller may use the plan in the space (public, shared with its org, a
+  // space-scoped broker's plan in that space; admins: every plan).
+  bool planVisibleIn(const Ctx& c, const ServicePlan& plan, const Space& space);
+  // The OSB `context` CC sends (A.3); instance_name and instance_annotations when given.
+  nlohmann::json brokerContext(const Space& space, const std::optional<std::string>& instance_name);
+  // A broker call owed for `instance` (and binding_id for bindings), by the caller.
+  ServiceOperation newServiceOperation(const Ctx& c, const std::string& kind,
+                                       const std::string& target_guid,
+                                       const ServiceInstance& instance,
+                                       const std::string& binding_id,
+                                       const nlohmann::json& request);
+  // Before creating a service key in the space (total_service_keys).
+  void checkServiceKeyQuota(const Space& space);
+  // Bindings of an app being deleted: user-provided ones go; managed ones go and an unbind is
+  // owed to the broker (a mitigation-style operation, retried until it succeeds).
+  void releaseAppBindings(const std::string& app_guid);
+  // Instances of a space being deleted, likewise (their bindings first).
+  void releaseSpaceInstances(const std::string& space_guid);
+
+  // The broker-call engine (service_operations.cc).
+  void sendServiceOperation(const ServiceOperation& op);
+  void onRequestReply(ServiceOperation op, const services::BrokerReply& reply);
+  void onLastOperation(ServiceOperation op, const services::BrokerReply& reply);
+  void startPolling(ServiceOperation op, const std::string& broker_operation);
+  // Records success: the target's last_operation (or its deletion), the job COMPLETE, the
+  // operation row gone — one transaction.
+  void completeServiceOperation(const ServiceOperation& op, const nlohmann::json& body);
+  // Records failure: last_operation failed, job FAILED, and a mitigation owed when `mitigate`;
+  // a mitigation itself is retried with back-off instead.
+  void failServiceOperation(ServiceOperation op, const std::string& description, bool mitigate);
+  void setLastOperation(const ServiceOperation& op, const std::string& state,
+                        const std::string& description);
+  void finishServiceJob(const std::string& job_guid, const nlohmann::json& errors);
+  std::optional<ServicePlan> planOfOperation(const ServiceOperation& op);
+  // Guids of jobs and operations whose broker call is on its way (not stored: a restart
+  // sends them again, which OSB makes safe).
+  std::set<std::string> broker_calls_in_flight_;
 
   // Helpers.
   ApiResponse startDeleteJob(Ctx& c, const std::string& operation, const std::string& type,

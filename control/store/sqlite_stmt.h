@@ -112,16 +112,24 @@ inline void execSql(sqlite3* db, const std::string& sql) {
 }
 
 // BEGIN IMMEDIATE on construction; rolls back in the destructor unless commit() ran.
+// Inside a transaction already open (Store::atomically), it does nothing: the outer one
+// commits or rolls back everything.
 class Transaction {
  public:
-  explicit Transaction(sqlite3* db) : db_(db) { execSql(db_, "BEGIN IMMEDIATE"); }
+  explicit Transaction(sqlite3* db) : db_(db), nested_(sqlite3_get_autocommit(db) == 0) {
+    if (!nested_) execSql(db_, "BEGIN IMMEDIATE");
+  }
   ~Transaction() {
-    if (!done_) {
+    if (!done_ && !nested_) {
       sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     }
   }
   // Commits when result is Ok, otherwise rolls back; returns result.
   WriteResult finish(WriteResult result) {
+    if (nested_) {
+      done_ = true;
+      return result;
+    }
     if (result == WriteResult::Ok) {
       execSql(db_, "COMMIT");
     } else {
@@ -133,6 +141,7 @@ class Transaction {
 
  private:
   sqlite3* db_;
+  bool nested_;
   bool done_ = false;
 };
 

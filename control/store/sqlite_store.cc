@@ -2,6 +2,7 @@
 
 #include "control/store/sqlite_stmt.h"
 
+#include <openssl/rand.h>
 #include <sqlite3.h>
 
 #include <nlohmann/json.hpp>
@@ -151,6 +152,73 @@ CREATE TABLE deployments (
   created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
 CREATE INDEX deployments_app ON deployments(app_guid);
 CREATE INDEX deployments_state ON deployments(state);
+)sql",
+    // 5: the service marketplace. Secret columns (password, credentials, request) hold values
+    // sealed with AES-256-GCM (common/crypto/field_cipher.h), never plaintext. Offerings and
+    // plans go with their broker; an instance keeps its plan (RESTRICT: the API refuses to
+    // delete a plan in use); bindings go with nothing by themselves: the API unbinds at the
+    // broker first. service_operations has no foreign keys on purpose: a deprovision owed to
+    // a broker must outlive the instance row.
+    R"sql(
+CREATE TABLE service_brokers (
+  guid TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, url TEXT NOT NULL,
+  username TEXT NOT NULL, password TEXT NOT NULL,
+  space_guid TEXT REFERENCES spaces(guid) ON DELETE CASCADE, state TEXT NOT NULL,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE service_offerings (
+  guid TEXT PRIMARY KEY,
+  broker_guid TEXT NOT NULL REFERENCES service_brokers(guid) ON DELETE CASCADE,
+  broker_catalog_id TEXT NOT NULL, name TEXT NOT NULL, description TEXT NOT NULL,
+  available INTEGER NOT NULL, bindable INTEGER NOT NULL, plan_updateable INTEGER NOT NULL,
+  instances_retrievable INTEGER NOT NULL, bindings_retrievable INTEGER NOT NULL,
+  allow_context_updates INTEGER NOT NULL, shareable INTEGER NOT NULL,
+  tags TEXT NOT NULL, requires TEXT NOT NULL, metadata TEXT NOT NULL, documentation_url TEXT,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL, UNIQUE (broker_guid, broker_catalog_id));
+CREATE TABLE service_plans (
+  guid TEXT PRIMARY KEY,
+  offering_guid TEXT NOT NULL REFERENCES service_offerings(guid) ON DELETE CASCADE,
+  broker_catalog_id TEXT NOT NULL, name TEXT NOT NULL, description TEXT NOT NULL,
+  available INTEGER NOT NULL, free INTEGER NOT NULL, bindable INTEGER NOT NULL,
+  plan_updateable INTEGER NOT NULL, visibility_type TEXT NOT NULL,
+  maximum_polling_duration INTEGER, maintenance_info TEXT, metadata TEXT NOT NULL,
+  schemas TEXT NOT NULL, costs TEXT NOT NULL,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL, UNIQUE (offering_guid, broker_catalog_id));
+CREATE INDEX service_plans_offering ON service_plans(offering_guid);
+CREATE TABLE service_plan_visibilities (
+  guid TEXT PRIMARY KEY,
+  plan_guid TEXT NOT NULL REFERENCES service_plans(guid) ON DELETE CASCADE,
+  organization_guid TEXT NOT NULL REFERENCES organizations(guid) ON DELETE CASCADE,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL, UNIQUE (plan_guid, organization_guid));
+CREATE TABLE service_instances (
+  guid TEXT PRIMARY KEY, name TEXT NOT NULL, type TEXT NOT NULL,
+  space_guid TEXT NOT NULL REFERENCES spaces(guid),
+  plan_guid TEXT REFERENCES service_plans(guid) ON DELETE RESTRICT,
+  tags TEXT NOT NULL, credentials TEXT NOT NULL, syslog_drain_url TEXT, route_service_url TEXT,
+  dashboard_url TEXT, broker_metadata TEXT NOT NULL, maintenance_info TEXT,
+  last_operation_type TEXT NOT NULL, last_operation_state TEXT NOT NULL,
+  last_operation_description TEXT NOT NULL, last_operation_created_at TEXT NOT NULL,
+  last_operation_updated_at TEXT NOT NULL,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL, UNIQUE (space_guid, name));
+CREATE INDEX service_instances_plan ON service_instances(plan_guid);
+CREATE TABLE service_bindings (
+  guid TEXT PRIMARY KEY, name TEXT, type TEXT NOT NULL,
+  instance_guid TEXT NOT NULL REFERENCES service_instances(guid),
+  app_guid TEXT REFERENCES apps(guid),
+  credentials TEXT NOT NULL, syslog_drain_url TEXT, volume_mounts TEXT NOT NULL,
+  last_operation_type TEXT NOT NULL, last_operation_state TEXT NOT NULL,
+  last_operation_description TEXT NOT NULL, last_operation_created_at TEXT NOT NULL,
+  last_operation_updated_at TEXT NOT NULL,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE INDEX service_bindings_instance ON service_bindings(instance_guid);
+CREATE INDEX service_bindings_app ON service_bindings(app_guid);
+CREATE UNIQUE INDEX service_keys_unique ON service_bindings(instance_guid, name) WHERE type = 'key';
+CREATE TABLE service_operations (
+  guid TEXT PRIMARY KEY, kind TEXT NOT NULL, mitigation INTEGER NOT NULL,
+  target_guid TEXT NOT NULL, job_guid TEXT, phase TEXT NOT NULL, broker_operation TEXT,
+  attempts INTEGER NOT NULL, next_attempt_at INTEGER NOT NULL, poll_deadline INTEGER NOT NULL,
+  broker_guid TEXT NOT NULL, service_id TEXT NOT NULL, plan_id TEXT NOT NULL,
+  instance_id TEXT NOT NULL, binding_id TEXT NOT NULL, request TEXT NOT NULL,
+  user_guid TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
 )sql",
 };
 
@@ -322,7 +390,20 @@ WriteResult insertDroplet(sqlite3* db, const Droplet& d) {
 
 }  // namespace
 
-SqliteStore::SqliteStore(const std::string& path) {
+namespace {
+std::shared_ptr<const crypto::FieldCipher> ephemeralCipher() {
+  unsigned char key[32];
+  if (RAND_bytes(key, sizeof key) != 1) throw StoreError("no randomness for the store key");
+  std::map<std::string, auth::Secret> keys;
+  keys.emplace("ephemeral", auth::Secret(std::string(reinterpret_cast<char*>(key), sizeof key)));
+  return std::make_shared<const crypto::FieldCipher>(std::move(keys), "ephemeral");
+}
+}  // namespace
+
+SqliteStore::SqliteStore(const std::string& path,
+                         std::shared_ptr<const crypto::FieldCipher> cipher)
+    : cipher_(cipher ? std::move(cipher) : ephemeralCipher()),
+      services_(makeServiceTablesOwned(cipher_.get())) {
   if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
                       nullptr) != SQLITE_OK) {
     std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";

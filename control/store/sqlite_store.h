@@ -9,6 +9,8 @@
 #include <memory>
 #include <string>
 
+#include "common/crypto/field_cipher.h"
+#include "control/store/sqlite_services.h"
 #include "control/store/store.h"
 
 struct sqlite3;
@@ -18,7 +20,10 @@ namespace foundry::control {
 class SqliteStore : public Store {
  public:
   // Opens or creates the database file at `path` and migrates it. Throws StoreError.
-  explicit SqliteStore(const std::string& path);
+  // `cipher` seals the secret columns (service credentials, broker passwords); without one the
+  // store makes a random key that lives as long as it does (tests that never reopen).
+  explicit SqliteStore(const std::string& path,
+                       std::shared_ptr<const crypto::FieldCipher> cipher = nullptr);
   ~SqliteStore() override;
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
@@ -111,11 +116,50 @@ class SqliteStore : public Store {
   std::optional<Deployment> getDeployment(const std::string& guid) override;
   std::vector<Deployment> listDeployments(const DeploymentFilter& filter) override;
   WriteResult updateDeployment(const Deployment& deployment) override;
+  // The service marketplace (sqlite_services.cc).
+  void atomically(const std::function<void()>& work) override;
+  WriteResult createServiceBroker(const ServiceBroker& broker) override;
+  std::optional<ServiceBroker> getServiceBroker(const std::string& guid) override;
+  std::vector<ServiceBroker> listServiceBrokers(const ServiceBrokerFilter& filter) override;
+  WriteResult updateServiceBroker(const ServiceBroker& broker) override;
+  WriteResult deleteServiceBroker(const std::string& guid) override;
+  WriteResult createServiceOffering(const ServiceOffering& offering) override;
+  std::optional<ServiceOffering> getServiceOffering(const std::string& guid) override;
+  std::vector<ServiceOffering> listServiceOfferings(const ServiceOfferingFilter& filter) override;
+  WriteResult updateServiceOffering(const ServiceOffering& offering) override;
+  WriteResult deleteServiceOffering(const std::string& guid) override;
+  WriteResult createServicePlan(const ServicePlan& plan) override;
+  std::optional<ServicePlan> getServicePlan(const std::string& guid) override;
+  std::vector<ServicePlan> listServicePlans(const ServicePlanFilter& filter) override;
+  WriteResult updateServicePlan(const ServicePlan& plan) override;
+  WriteResult deleteServicePlan(const std::string& guid) override;
+  std::vector<ServicePlanVisibility> listPlanVisibilities(const std::string& plan_guid) override;
+  WriteResult createPlanVisibility(const ServicePlanVisibility& visibility) override;
+  WriteResult deletePlanVisibilities(const std::string& plan_guid,
+                                     const std::optional<std::string>& organization_guid) override;
+  WriteResult createServiceInstance(const ServiceInstance& instance) override;
+  std::optional<ServiceInstance> getServiceInstance(const std::string& guid) override;
+  std::vector<ServiceInstance> listServiceInstances(const ServiceInstanceFilter& filter) override;
+  WriteResult updateServiceInstance(const ServiceInstance& instance) override;
+  WriteResult deleteServiceInstance(const std::string& guid) override;
+  WriteResult createServiceBinding(const ServiceBinding& binding) override;
+  std::optional<ServiceBinding> getServiceBinding(const std::string& guid) override;
+  std::vector<ServiceBinding> listServiceBindings(const ServiceBindingFilter& filter) override;
+  WriteResult updateServiceBinding(const ServiceBinding& binding) override;
+  WriteResult deleteServiceBinding(const std::string& guid) override;
+  WriteResult createServiceOperation(const ServiceOperation& op) override;
+  std::optional<ServiceOperation> getServiceOperation(const std::string& guid) override;
+  std::vector<ServiceOperation> listServiceOperations() override;
+  WriteResult updateServiceOperation(const ServiceOperation& op) override;
+  WriteResult deleteServiceOperation(const std::string& guid) override;
+  int resealSecrets() override;
 
  private:
   void migrate();
 
   sqlite3* db_ = nullptr;
+  std::shared_ptr<const crypto::FieldCipher> cipher_;
+  std::unique_ptr<ServiceTables, ServiceTablesDeleter> services_;
 };
 
 }  // namespace foundry::control

@@ -15,10 +15,13 @@
 // is versioned (see sqlite_store.cc migrations).
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "control/store/service_records.h"
 
 namespace foundry::control {
 
@@ -419,6 +422,63 @@ class Store {
   virtual std::optional<Deployment> getDeployment(const std::string& guid) = 0;
   virtual std::vector<Deployment> listDeployments(const DeploymentFilter& filter) = 0;
   virtual WriteResult updateDeployment(const Deployment& deployment) = 0;
+
+  // Runs `work` as one transaction: every Store call inside it joins it, and it commits when
+  // `work` returns, rolls back when it throws. Calls inside that return a WriteResult other
+  // than Ok do not roll back by themselves: throw to undo what came before.
+  virtual void atomically(const std::function<void()>& work) = 0;
+
+  // The service marketplace (migration 5; service_records.h). Deleting a broker deletes its
+  // offerings and plans (the API refuses while instances use them); deleting an offering or
+  // plan is refused (MissingParent) while instances use it.
+  virtual WriteResult createServiceBroker(const ServiceBroker& broker) = 0;
+  virtual std::optional<ServiceBroker> getServiceBroker(const std::string& guid) = 0;
+  virtual std::vector<ServiceBroker> listServiceBrokers(const ServiceBrokerFilter& filter) = 0;
+  virtual WriteResult updateServiceBroker(const ServiceBroker& broker) = 0;
+  virtual WriteResult deleteServiceBroker(const std::string& guid) = 0;
+  virtual WriteResult createServiceOffering(const ServiceOffering& offering) = 0;
+  virtual std::optional<ServiceOffering> getServiceOffering(const std::string& guid) = 0;
+  virtual std::vector<ServiceOffering> listServiceOfferings(
+      const ServiceOfferingFilter& filter) = 0;
+  virtual WriteResult updateServiceOffering(const ServiceOffering& offering) = 0;
+  virtual WriteResult deleteServiceOffering(const std::string& guid) = 0;
+  virtual WriteResult createServicePlan(const ServicePlan& plan) = 0;
+  virtual std::optional<ServicePlan> getServicePlan(const std::string& guid) = 0;
+  virtual std::vector<ServicePlan> listServicePlans(const ServicePlanFilter& filter) = 0;
+  virtual WriteResult updateServicePlan(const ServicePlan& plan) = 0;
+  virtual WriteResult deleteServicePlan(const std::string& guid) = 0;
+  virtual std::vector<ServicePlanVisibility> listPlanVisibilities(const std::string& plan_guid) = 0;
+  // Duplicate when the org already has the plan.
+  virtual WriteResult createPlanVisibility(const ServicePlanVisibility& visibility) = 0;
+  // Every org's visibility of the plan, or only `organization_guid`'s when given.
+  virtual WriteResult deletePlanVisibilities(const std::string& plan_guid,
+                                             const std::optional<std::string>& organization_guid) = 0;
+
+  // Duplicate: an instance of that name exists in the space.
+  virtual WriteResult createServiceInstance(const ServiceInstance& instance) = 0;
+  virtual std::optional<ServiceInstance> getServiceInstance(const std::string& guid) = 0;
+  virtual std::vector<ServiceInstance> listServiceInstances(
+      const ServiceInstanceFilter& filter) = 0;
+  virtual WriteResult updateServiceInstance(const ServiceInstance& instance) = 0;
+  // MissingParent while bindings of it remain.
+  virtual WriteResult deleteServiceInstance(const std::string& guid) = 0;
+  // Duplicate: a key of that name exists for the instance.
+  virtual WriteResult createServiceBinding(const ServiceBinding& binding) = 0;
+  virtual std::optional<ServiceBinding> getServiceBinding(const std::string& guid) = 0;
+  virtual std::vector<ServiceBinding> listServiceBindings(const ServiceBindingFilter& filter) = 0;
+  virtual WriteResult updateServiceBinding(const ServiceBinding& binding) = 0;
+  virtual WriteResult deleteServiceBinding(const std::string& guid) = 0;
+
+  // Broker calls still owed, in creation order.
+  virtual WriteResult createServiceOperation(const ServiceOperation& op) = 0;
+  virtual std::optional<ServiceOperation> getServiceOperation(const std::string& guid) = 0;
+  virtual std::vector<ServiceOperation> listServiceOperations() = 0;
+  virtual WriteResult updateServiceOperation(const ServiceOperation& op) = 0;
+  virtual WriteResult deleteServiceOperation(const std::string& guid) = 0;
+
+  // Re-seals every secret sealed by a key other than the cipher's current one; returns how
+  // many values it re-sealed (key rotation).
+  virtual int resealSecrets() = 0;
 };
 
 }  // namespace foundry::control
