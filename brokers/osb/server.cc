@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
+#include <system_error>
 #include <thread>
 
 #include "brokers/osb/basic_auth.h"
@@ -58,6 +59,17 @@ std::string headerValue(const RawRequest& raw, std::string_view name, bool* pres
   }
   if (present) *present = false;
   return "";
+}
+
+// Ids should be RFC 3986 unreserved characters (A.2); we also take other printable ASCII,
+// but no control bytes (NUL would cut the id short in C APIs) and nothing a database would
+// refuse as bad UTF-8. An empty id (none in the path) is fine.
+bool validId(const std::string& id) {
+  if (id.size() > 255) return false;
+  for (unsigned char c : id) {
+    if (c < 0x20 || c >= 0x7f) return false;
+  }
+  return true;
 }
 
 void parseQuery(const std::string& query, std::map<std::string, std::string>* out) {
@@ -142,7 +154,7 @@ struct Server::Impl {
       }
       ++workers;
     }
-    std::thread([this, req, raw, request_identity] {
+    auto work = [this, req, raw, request_identity] {
       OsbResponse response;
       try {
         response = handle(*raw);
@@ -160,7 +172,18 @@ struct Server::Impl {
       std::lock_guard lock(mu);
       --workers;
       idle.notify_all();
-    }).detach();
+    };
+    try {
+      std::thread(std::move(work)).detach();
+    } catch (const std::system_error&) {
+      // Out of threads: refuse this one rather than let the exception end the process.
+      {
+        std::lock_guard lock(mu);
+        --workers;
+      }
+      send(req, raw->method, raw->path, request_identity,
+           errorResponse(503, "ServiceUnavailable", "cannot start a worker thread"));
+    }
   }
 
   static void onReply(evutil_socket_t, short, void* arg) {
@@ -216,6 +239,10 @@ struct Server::Impl {
       return miss == RouteMiss::MethodNotAllowed
                  ? errorResponse(405, "MethodNotAllowed", raw.method + " is not allowed here")
                  : errorResponse(404, "NotFound", "no such OSB endpoint");
+    }
+    if (!validId(route->instance_id) || !validId(route->binding_id)) {
+      return errorResponse(400, "BadRequest",
+                           "ids must be printable ASCII of at most 255 characters (A.2)");
     }
     req.endpoint = route->endpoint;
     req.instance_id = std::move(route->instance_id);

@@ -58,6 +58,12 @@ nlohmann::json bindBody(const char* plan, const std::string& app = "app-1") {
           {"bind_resource", {{"app_guid", app}}}};
 }
 
+// The broker's naming rule for GUID instance ids: "si_" + the 32 hex digits.
+std::string dbName(std::string guid) {
+  std::erase(guid, '-');
+  return "si_" + guid;
+}
+
 std::string instancePath(const std::string& id) { return "/v2/service_instances/" + id; }
 std::string bindingPath(const std::string& iid, const std::string& bid) {
   return instancePath(iid) + "/service_bindings/" + bid;
@@ -136,7 +142,7 @@ TEST_F(PostgresBrokerTest, CatalogOffersPostgresqlWithThreePlans) {
 
 TEST_F(PostgresBrokerTest, ProvisionBindUseUnbindDeprovision) {
   const std::string iid = "5b1c0d9e-1111-4aaa-8bbb-000000000001";
-  const std::string db = "si_5b1c0d9e11114aaa8bbb000000000001";
+  const std::string db = dbName(iid);
   OsbReply r = osb().call("PUT", instancePath(iid), provisionBody(kSmall, {{"size", 1}}));
   ASSERT_EQ(r.status, 201) << r.raw << broker_->logs();
   ASSERT_TRUE(databaseExists(db));
@@ -217,10 +223,12 @@ TEST_F(PostgresBrokerTest, BindingRoleCannotReachAnotherInstancesDatabase) {
   ASSERT_EQ(r.status, 201) << r.raw;
   nlohmann::json creds = r.body["credentials"];
   EXPECT_TRUE(ok(connectWith(creds).get()));
-  PgPtr other = connectWith(creds, "si_b0000000000040008000000000000000b");
+  PgPtr other = connectWith(creds, dbName(b));
   EXPECT_FALSE(ok(other.get()));
   EXPECT_NE(std::string(PQerrorMessage(other.get())).find("permission denied"), std::string::npos)
       << PQerrorMessage(other.get());
+  // Nor the broker's own state (it holds the secret binding passwords derive from).
+  EXPECT_FALSE(ok(connectWith(creds, "foundry_broker").get()));
   // Clean up so other tests see an empty server.
   EXPECT_EQ(osb().call("DELETE", bindingPath(a, "bind-a") + deleteQuery(kSmall)).status, 200);
   EXPECT_EQ(osb().call("DELETE", instancePath(a) + deleteQuery(kSmall)).status, 200);
@@ -229,7 +237,7 @@ TEST_F(PostgresBrokerTest, BindingRoleCannotReachAnotherInstancesDatabase) {
 
 TEST_F(PostgresBrokerTest, UpdateChangesTheConnectionLimit) {
   const std::string iid = "c0000000-0000-4000-8000-00000000000c";
-  const std::string db = "si_c0000000000040008000000000000000c";
+  const std::string db = dbName(iid);
   ASSERT_EQ(osb().call("PUT", instancePath(iid), provisionBody(kSmall)).status, 201);
   OsbReply r = osb().call("PATCH", instancePath(iid),
                           nlohmann::json{{"service_id", kService}, {"plan_id", kLarge}});
@@ -255,12 +263,12 @@ TEST_F(PostgresBrokerTest, AsyncPlanNeedsAcceptsIncomplete) {
                           provisionBody(kAsync));
   EXPECT_EQ(r.status, 422);
   EXPECT_EQ(r.body["error"], "AsyncRequired");
-  EXPECT_FALSE(databaseExists("si_d0000000000040008000000000000000d"));
+  EXPECT_FALSE(databaseExists(dbName("d0000000-0000-4000-8000-00000000000d")));
 }
 
 TEST_F(PostgresBrokerTest, AsyncProvisionAndDeprovisionWithConcurrencyErrors) {
   const std::string iid = "e0000000-0000-4000-8000-00000000000e";
-  const std::string db = "si_e0000000000040008000000000000000e";
+  const std::string db = dbName(iid);
   const std::string put = instancePath(iid) + "?accepts_incomplete=true";
   OsbReply r = osb().call("PUT", put, provisionBody(kAsync));
   ASSERT_EQ(r.status, 202) << r.raw;
@@ -301,6 +309,35 @@ TEST_F(PostgresBrokerTest, AsyncProvisionAndDeprovisionWithConcurrencyErrors) {
   EXPECT_FALSE(databaseExists(db));
 }
 
+TEST_F(PostgresBrokerTest, PlanChangeToTheAsyncPlanRunsInTheBackground) {
+  const std::string iid = "40000000-0000-4000-8000-000000000040";
+  const std::string db = dbName(iid);
+  ASSERT_EQ(osb().call("PUT", instancePath(iid), provisionBody(kLarge)).status, 201);
+  OsbReply r = osb().call("PATCH", instancePath(iid) + "?accepts_incomplete=true",
+                          nlohmann::json{{"service_id", kService}, {"plan_id", kAsync}});
+  ASSERT_EQ(r.status, 202) << r.raw;
+  std::string op = r.body["operation"];
+  // While it runs the instance answers 422 to fetches and to another update.
+  r = osb().call("GET", instancePath(iid));
+  EXPECT_EQ(r.status, 422);
+  EXPECT_EQ(r.body["error"], "ConcurrencyError");
+  EXPECT_EQ(osb().call("PATCH", instancePath(iid) + "?accepts_incomplete=true",
+                       nlohmann::json{{"service_id", kService}, {"plan_id", kSmall}})
+                .status,
+            422);
+  r = osb().pollLastOperation(instancePath(iid) + "/last_operation?operation=" + op);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.body["state"], "succeeded") << r.raw;
+  EXPECT_EQ(osb().call("GET", instancePath(iid)).body["plan_id"], kAsync);
+  PgPtr c = superuser();
+  EXPECT_EQ(query(c.get(), "SELECT datconnlimit FROM pg_database WHERE datname = '" + db + "'"),
+            "10");
+  r = osb().call("DELETE", instancePath(iid) + deleteQuery(kAsync) + "&accepts_incomplete=true");
+  ASSERT_EQ(r.status, 202);
+  EXPECT_EQ(osb().pollLastOperation(instancePath(iid) + "/last_operation").status, 410);
+  EXPECT_FALSE(databaseExists(db));
+}
+
 TEST_F(PostgresBrokerTest, StateSurvivesABrokerRestart) {
   const std::string iid = "f0000000-0000-4000-8000-00000000000f";
   ASSERT_EQ(osb().call("PUT", instancePath(iid), provisionBody(kSmall)).status, 201);
@@ -323,7 +360,7 @@ TEST_F(PostgresBrokerTest, StateSurvivesABrokerRestart) {
   EXPECT_EQ(osb().call("DELETE", bindingPath(iid, "before") + deleteQuery(kSmall)).status, 200);
   EXPECT_EQ(osb().call("DELETE", bindingPath(iid, "after") + deleteQuery(kSmall)).status, 200);
   EXPECT_EQ(osb().call("DELETE", instancePath(iid) + deleteQuery(kSmall)).status, 200);
-  EXPECT_FALSE(databaseExists("si_f0000000000040008000000000000000f"));
+  EXPECT_FALSE(databaseExists(dbName(iid)));
 }
 
 TEST_F(PostgresBrokerTest, AsyncOperationInterruptedByRestartIsFinished) {
@@ -332,12 +369,12 @@ TEST_F(PostgresBrokerTest, AsyncOperationInterruptedByRestartIsFinished) {
                           provisionBody(kAsync));
   ASSERT_EQ(r.status, 202) << r.raw;
   broker_->stop();  // well within the 2 s the operation takes
-  EXPECT_FALSE(databaseExists("si_10000000000040008000000000000010"));
+  EXPECT_FALSE(databaseExists(dbName(iid)));
   ASSERT_TRUE(broker_->start()) << broker_->logs();
   r = osb().pollLastOperation(instancePath(iid) + "/last_operation");
   ASSERT_EQ(r.status, 200) << r.raw;
   EXPECT_EQ(r.body["state"], "succeeded") << broker_->logs();
-  EXPECT_TRUE(databaseExists("si_10000000000040008000000000000010"));
+  EXPECT_TRUE(databaseExists(dbName(iid)));
   r = osb().call("DELETE", instancePath(iid) + deleteQuery(kAsync) + "&accepts_incomplete=true");
   ASSERT_EQ(r.status, 202);
   EXPECT_EQ(osb().pollLastOperation(instancePath(iid) + "/last_operation").status, 410);
@@ -358,20 +395,23 @@ TEST_F(PostgresBrokerTest, RejectsBadAuthVersionAndBodies) {
   EXPECT_EQ(osb().call("GET", "/v2/catalog", "", {}, "2.13").status, 200);
 
   const std::string path = instancePath("20000000-0000-4000-8000-000000000020");
-  r = osb().call("PUT", path, "{not json");
+  r = osb().call("PUT", path, std::string("{not json"));
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.body["error"], "BadRequest");
   nlohmann::json body = provisionBody(kSmall);
   body.erase("organization_guid");
   EXPECT_EQ(osb().call("PUT", path, body).status, 400);
   EXPECT_EQ(osb().call("PUT", path, nlohmann::json{{"service_id", kService}}).status, 400);
-  EXPECT_EQ(osb().call("PUT", path, "[1,2]").status, 400);
+  EXPECT_EQ(osb().call("PUT", path, std::string("[1,2]")).status, 400);
   body = provisionBody(kSmall);
   body["parameters"] = "not an object";
   EXPECT_EQ(osb().call("PUT", path, body).status, 400);
   body = provisionBody("unknown-plan");
   EXPECT_EQ(osb().call("PUT", path, body).status, 400);
   EXPECT_EQ(osb().call("DELETE", path + "?service_id=x").status, 400);
+  // Ids with control bytes or non-ASCII: 400, never a database error.
+  EXPECT_EQ(osb().call("PUT", instancePath("nul%00id"), provisionBody(kSmall)).status, 400);
+  EXPECT_EQ(osb().call("PUT", instancePath("bad%FFutf8"), provisionBody(kSmall)).status, 400);
   EXPECT_EQ(osb().call("GET", "/v2/nothing").status, 404);
   EXPECT_EQ(osb().call("POST", path).status, 405);
 
