@@ -30,7 +30,7 @@ class ServicesCliTest : public FoundryCliTest {
 
 TEST_F(ServicesCliTest, UserProvidedServiceCreateBindUnbindDelete) {
   targetApi();
-  if (!hasServiceEndpoints()) GTEST_SKIP() << "controller has no /v3/service_instances";
+  ASSERT_TRUE(hasServiceEndpoints()) << "controller has no /v3/service_instances";
   const std::string secret = "hunter2-not-printed";
 
   CliRun cups = foundry({"cups", "creds", "-p",
@@ -111,7 +111,7 @@ TEST_F(ServicesCliTest, UserProvidedServiceCreateBindUnbindDelete) {
 
 TEST_F(ServicesCliTest, MissingInstancesAndBadFlagsFail) {
   targetApi();
-  if (!hasServiceEndpoints()) GTEST_SKIP() << "controller has no /v3/service_instances";
+  ASSERT_TRUE(hasServiceEndpoints()) << "controller has no /v3/service_instances";
   CliRun missing = foundry({"service", "nope"});
   EXPECT_EQ(missing.code, 1);
   EXPECT_NE(missing.out.find("FAILED"), std::string::npos);
@@ -133,15 +133,13 @@ TEST_F(ServicesCliTest, MissingInstancesAndBadFlagsFail) {
   EXPECT_NE(no_plans.out.find("No service offerings found."), std::string::npos) << no_plans.out;
 }
 
-#ifdef TEST_BROKER_BINARY
 TEST_F(ServicesCliTest, ManagedServiceThroughTheTestBroker) {
   // Broker polls every second so the async plan finishes within the test.
   stopController();
   ASSERT_TRUE(startController({"--broker-poll-interval", "1"})) << readFile(dir_ / "controller.log");
   targetApi();
-  if (!hasServiceEndpoints() || !hasBrokerEndpoints()) {
-    GTEST_SKIP() << "controller has no /v3/service_brokers or /v3/service_plans";
-  }
+  ASSERT_TRUE(hasServiceEndpoints() && hasBrokerEndpoints())
+      << "controller has no /v3/service_brokers or /v3/service_plans";
   const std::string broker_password = "broker-pw-not-printed";
   std::ofstream(dir_ / "broker-password") << broker_password;
   const uint16_t broker_port = freeTcpPort();
@@ -230,7 +228,6 @@ TEST_F(ServicesCliTest, ManagedServiceThroughTheTestBroker) {
   EXPECT_TRUE(instanceNamed("db1").is_null());
   broker.stop();
 }
-#endif
 
 }  // namespace
 }  // namespace foundry::test
