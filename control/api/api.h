@@ -155,8 +155,7 @@ class Api {
   // recorded back on the loop. Stored, so a restart resumes them. The server calls it every
   // second and after each request. Returns how many calls it started.
   int advanceServiceOperations();
-  // Re-seals stored secrets a rotated-out key sealed; returns how many (call at start).
-  int rotateSecrets() { return store_.resealSecrets(); }
+
 
   // Packages, builds, droplets and logs (packages/builds/droplets/logs_handlers.cc).
   void useStaging(StagingServices services) { staging_ = services; }
