@@ -313,5 +313,44 @@ TEST_F(ServiceBrokersTest, InterruptedJobRunsAgain) {
   EXPECT_EQ(admin("GET", test_support::ApiHarness::jobPath(r)).body["state"], "COMPLETE");
 }
 
+TEST_F(ServiceBrokersTest, CatalogCallRunsOffTheLoopOnce) {
+  // The server's offload: work on a worker, `then` later on the loop (here: when we say).
+  std::vector<std::function<void()>> loop;
+  StagingServices services;
+  services.offload = [&loop](std::function<void()> work, std::function<void()> then) {
+    work();
+    loop.push_back(std::move(then));
+  };
+  h_.api().useStaging(services);
+  auto r = admin("POST", "/v3/service_brokers", brokerBody("b1"));
+  const std::string job = test_support::ApiHarness::jobPath(r);
+  EXPECT_EQ(h_.api().advanceServiceOperations(), 1);
+  EXPECT_EQ(h_.api().advanceServiceOperations(), 0);  // on its way: not sent twice
+  EXPECT_EQ(broker_.requestCount(), 1u);
+  EXPECT_EQ(admin("GET", job).body["state"], "PROCESSING");
+  ASSERT_EQ(loop.size(), 1u);
+  loop[0]();
+  EXPECT_EQ(admin("GET", job).body["state"], "COMPLETE");
+  EXPECT_EQ(h_.store().listServicePlans({}).size(), 2u);
+}
+
+TEST_F(ServiceBrokersTest, SpaceScopedBrokersBelongToTheirSpace) {
+  std::string o = org("o"), s = space(o, "s"), t = space(o, "t");
+  std::string dev = member("dev", o, s, "space_developer");
+  std::string auditor = member("aud", o, s, "space_auditor");
+  std::string stranger = member("str", o, t, "space_developer");
+  std::string guid = createBroker("mine", s, dev);
+  EXPECT_EQ(as(auditor, "GET", "/v3/service_brokers/" + guid).status, 200);
+  EXPECT_EQ(as(auditor, "PATCH", "/v3/service_brokers/" + guid, {{"name", "x"}}).status, 403);
+  EXPECT_EQ(as(stranger, "PATCH", "/v3/service_brokers/" + guid, {{"name", "x"}}).status, 404);
+  EXPECT_EQ(as(stranger, "DELETE", "/v3/service_brokers/" + guid).status, 404);
+  EXPECT_EQ(as(dev, "PATCH", "/v3/service_brokers/" + guid, {{"name", "x"}}).status, 200);
+  EXPECT_EQ(runJob(as(dev, "DELETE", "/v3/service_brokers/" + guid), dev)["state"], "COMPLETE");
+  // Its audit events are the space's.
+  auto events = as(dev, "GET", "/v3/audit_events?types=audit.service_broker.delete");
+  ASSERT_EQ(events.body["resources"].size(), 1u) << events.body;
+  EXPECT_EQ(events.body["resources"][0]["space"]["guid"], s);
+}
+
 }  // namespace
 }  // namespace foundry::control
