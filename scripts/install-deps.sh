@@ -16,6 +16,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libhttp-parser-dev libyaml-cpp-dev
   libsimdjson-dev nlohmann-json3-dev libsqlite3-dev libarchive-dev libcli11-dev
   libcurl4-openssl-dev      # HTTP client: the CLI, cells and the scheduler
+  postgresql libpq-dev      # brokers/postgres: the PostgreSQL it provisions on, and libpq
   # programs for tests, the demo and the load benchmark
   nats-server python3 wrk nginx haproxy curl iproute2 util-linux procps
   # staging: the nodejs system buildpack uses the machine's node (Debian's nodejs; npm ships

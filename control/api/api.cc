@@ -490,6 +490,7 @@ bool Api::runJob(Job& job) {
   // NotFound counts as done: already gone (two deletes raced, or we crashed after the delete).
   auto done = [](WriteResult r) { return r == WriteResult::Ok || r == WriteResult::NotFound; };
   auto deleteApp = [&](const std::string& app_guid) {
+    releaseAppBindings(app_guid);
     WriteResult r = store_.deleteApp(app_guid);
     desiredStateChanged(app_guid);
     return done(r);
@@ -507,6 +508,7 @@ bool Api::runJob(Job& job) {
     for (const auto& r : store_.listRoutes({{}, {}, {}, {}, {space_guid}, {}})) {
       ok = deleteRoute(r.guid) && ok;
     }
+    releaseSpaceInstances(space_guid);
     return ok && done(store_.deleteSpace(space_guid));
   };
   if (job.operation == "app.delete") return deleteApp(job.resource_guid);

@@ -374,6 +374,9 @@ class Api {
   void checkProcessQuota(const Space& space, const Process& process);
   // Before creating a route in the space.
   void checkRouteQuota(const Space& space);
+  // Before creating a managed service instance of `plan` in the space (total_service_instances,
+  // paid_services_allowed of the org's and the space's quota).
+  void checkServiceInstanceQuota(const Space& space, const ServicePlan& plan);
 
   // The service marketplace. Brokers, catalogs, offerings, plans and their visibility
   // (service_brokers_handlers.cc, service_catalog.cc, service_offerings_handlers.cc,
@@ -392,8 +395,63 @@ class Api {
   // A job for broker work: PROCESSING, started by the caller; answers 202 + Location.
   std::pair<Job, ApiResponse> newServiceJob(Ctx& c, const std::string& operation,
                                             const std::string& type, const std::string& guid);
-  // VCAP_SERVICES of the app (A.9): its succeeded bindings, newest per instance, by label.
-  nlohmann::json vcapServices(const std::string& app_guid);
+  // Service instances and credential bindings (service_instances_handlers.cc,
+  // service_bindings_handlers.cc).
+  ApiResponse createServiceInstance(Ctx& c);
+  ApiResponse listServiceInstances(Ctx& c);
+  ApiResponse getServiceInstance(Ctx& c, const std::string& guid);
+  ApiResponse getServiceInstanceCredentials(Ctx& c, const std::string& guid);
+  ApiResponse updateServiceInstance(Ctx& c, const std::string& guid);
+  ApiResponse deleteServiceInstance(Ctx& c, const std::string& guid);
+  ApiResponse createServiceBinding(Ctx& c);
+  ApiResponse listServiceBindings(Ctx& c);
+  ApiResponse getServiceBinding(Ctx& c, const std::string& guid);
+  ApiResponse getServiceBindingDetails(Ctx& c, const std::string& guid);
+  ApiResponse deleteServiceBinding(Ctx& c, const std::string& guid);
+  nlohmann::json presentServiceInstance(const Ctx& c, const ServiceInstance& instance);
+  nlohmann::json presentServiceBinding(const Ctx& c, const ServiceBinding& binding);
+  // `included` for fields[space], fields[space.organization], fields[service_plan],
+  // fields[service_plan.service_offering], fields[service_plan.service_offering.service_broker].
+  nlohmann::json serviceInstanceIncludes(const Ctx& c, const nlohmann::json& resources);
+  // The instance / binding if the caller may do `access` in its space (404 otherwise).
+  ServiceInstance requireServiceInstance(const Ctx& c, const std::string& guid, Access access);
+  ServiceBinding requireServiceBinding(const Ctx& c, const std::string& guid, Access access);
+  // 409 CF-AsyncServiceInstanceOperationInProgress while the instance has an operation going.
+  void refuseWhileInProgress(const ServiceInstance& instance);
+  // Whether the caller may use the plan in the space (public, shared with its org, a
+  // space-scoped broker's plan in that space; admins: every plan).
+  bool planVisibleIn(const Ctx& c, const ServicePlan& plan, const Space& space);
+  // The OSB `context` CC sends (A.3); instance_name and instance_annotations when given.
+  nlohmann::json brokerContext(const Space& space, const std::optional<std::string>& instance_name);
+  // A broker call owed for `instance` (and binding_id for bindings), by the caller.
+  ServiceOperation newServiceOperation(const Ctx& c, const std::string& kind,
+                                       const std::string& target_guid,
+                                       const ServiceInstance& instance,
+                                       const std::string& binding_id,
+                                       const nlohmann::json& request);
+  // Before creating a service key in the space (total_service_keys).
+  void checkServiceKeyQuota(const Space& space);
+  // Bindings of an app being deleted: user-provided ones go; managed ones go and an unbind is
+  // owed to the broker (a mitigation-style operation, retried until it succeeds).
+  void releaseAppBindings(const std::string& app_guid);
+  // Instances of a space being deleted, likewise (their bindings first).
+  void releaseSpaceInstances(const std::string& space_guid);
+
+  // The broker-call engine (service_operations.cc).
+  void sendServiceOperation(const ServiceOperation& op);
+  void onRequestReply(ServiceOperation op, const services::BrokerReply& reply);
+  void onLastOperation(ServiceOperation op, const services::BrokerReply& reply);
+  void startPolling(ServiceOperation op, const std::string& broker_operation);
+  // Records success: the target's last_operation (or its deletion), the job COMPLETE, the
+  // operation row gone — one transaction.
+  void completeServiceOperation(const ServiceOperation& op, const nlohmann::json& body);
+  // Records failure: last_operation failed, job FAILED, and a mitigation owed when `mitigate`;
+  // a mitigation itself is retried with back-off instead.
+  void failServiceOperation(ServiceOperation op, const std::string& description, bool mitigate);
+  void setLastOperation(const ServiceOperation& op, const std::string& state,
+                        const std::string& description);
+  void finishServiceJob(const std::string& job_guid, const nlohmann::json& errors);
+  std::optional<ServicePlan> planOfOperation(const ServiceOperation& op);
   // Guids of jobs and operations whose broker call is on its way (not stored: a restart
   // sends them again, which OSB makes safe).
   std::set<std::string> broker_calls_in_flight_;

@@ -1,6 +1,7 @@
 // Builds: POST /v3/builds starts staging a READY package through the StagingBackend (off the
 // event loop); finishStaging() records the outcome when the backend reports back.
 #include "control/api/api.h"
+#include "control/services/vcap_services.h"
 #include "control/api/body.h"
 #include "control/api/presenters.h"
 #include "control/logs/log_buffer.h"
@@ -116,6 +117,8 @@ ApiResponse Api::createBuild(Ctx& c) {
       task.environment.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
     }
   }
+  // Buildpacks may read the bindings (A.9 staging order: VCAP_SERVICES last).
+  task.environment.emplace_back("VCAP_SERVICES", services::vcapServices(store_, app.guid).dump());
   if (staging_.stager && staging_.blobs) {
     staging_.stager->stage(task);
   } else {

@@ -5,6 +5,7 @@
 #include "control/api/api.h"
 #include "control/api/body.h"
 #include "control/api/presenters.h"
+#include "control/services/vcap_services.h"
 
 namespace foundry::control {
 
@@ -64,7 +65,7 @@ ApiResponse Api::appEnv(Ctx& c, const std::string& guid) {
           {{"staging_env_json", json::object()},
            {"running_env_json", json::object()},
            {"environment_variables", variablesOf(app)},
-           {"system_env_json", {{"VCAP_SERVICES", json::object()}}},
+           {"system_env_json", {{"VCAP_SERVICES", services::vcapServices(store_, app.guid)}}},
            {"application_env_json", {{"VCAP_APPLICATION", vcap_application}}}},
           {}};
 }

@@ -158,7 +158,7 @@ json presentDestination(const Destination& d) {
 
 json presentJob(const std::string& base, const Job& j) {
   json links = {{"self", href(base + "/v3/jobs/" + j.guid)}};
-  if (j.state == "PROCESSING" || j.state == "FAILED") {
+  if (j.state != "COMPLETE") {
     // While the resource still exists, link it (CC does the same for app.delete jobs).
     links[j.resource_type] = href(base + "/v3/" + j.resource_type + "s/" + j.resource_guid);
   }

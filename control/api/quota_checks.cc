@@ -51,3 +51,74 @@ void Api::checkRouteQuota(const Space& space) {
 }
 
 }  // namespace foundry::control
+
+namespace foundry::control {
+
+void Api::checkServiceInstanceQuota(const Space& space, const ServicePlan& plan) {
+  // CC counts managed instances only; user-provided ones cost the platform nothing.
+  auto org = store_.getOrganization(space.organization_guid);
+  if (org && org->quota_guid) {
+    if (auto q = store_.getOrganizationQuota(*org->quota_guid)) {
+      if (!plan.free && !q->limits.paid_services_allowed) {
+        throw unprocessable(
+            "The service instance cannot be created because paid service plans are not allowed.");
+      }
+      if (q->limits.total_service_instances) {
+        std::vector<std::string> spaces;
+        for (const auto& s : store_.listSpaces({{}, {}, {org->guid}})) spaces.push_back(s.guid);
+        const auto used = store_.listServiceInstances({{}, {}, spaces, {}, {"managed"}}).size();
+        if (static_cast<int64_t>(used) + 1 > *q->limits.total_service_instances) {
+          throw unprocessable("You have exceeded your organization's services limit.");
+        }
+      }
+    }
+  }
+  if (space.quota_guid) {
+    if (auto q = store_.getSpaceQuota(*space.quota_guid)) {
+      if (!plan.free && !q->limits.paid_services_allowed) {
+        throw unprocessable(
+            "The service instance cannot be created because paid service plans are not allowed "
+            "for your space.");
+      }
+      if (q->limits.total_service_instances) {
+        const auto used = store_.listServiceInstances({{}, {}, {space.guid}, {}, {"managed"}}).size();
+        if (static_cast<int64_t>(used) + 1 > *q->limits.total_service_instances) {
+          throw unprocessable("You have exceeded your space's services limit.");
+        }
+      }
+    }
+  }
+}
+
+}  // namespace foundry::control
+
+namespace foundry::control {
+
+void Api::checkServiceKeyQuota(const Space& space) {
+  auto count_keys = [&](const std::vector<std::string>& spaces) {
+    ServiceBindingFilter f;
+    f.types = {"key"};
+    f.space_guids = spaces;
+    return static_cast<int64_t>(store_.listServiceBindings(f).size());
+  };
+  auto org = store_.getOrganization(space.organization_guid);
+  if (org && org->quota_guid) {
+    auto q = store_.getOrganizationQuota(*org->quota_guid);
+    if (q && q->limits.total_service_keys) {
+      std::vector<std::string> spaces;
+      for (const auto& s : store_.listSpaces({{}, {}, {org->guid}})) spaces.push_back(s.guid);
+      if (count_keys(spaces) + 1 > *q->limits.total_service_keys) {
+        throw unprocessable("You have exceeded your organization's limit for service binding of "
+                            "type key.");
+      }
+    }
+  }
+  if (space.quota_guid) {
+    auto q = store_.getSpaceQuota(*space.quota_guid);
+    if (q && q->limits.total_service_keys && count_keys({space.guid}) + 1 > *q->limits.total_service_keys) {
+      throw unprocessable("You have exceeded your space's limit for service binding of type key.");
+    }
+  }
+}
+
+}  // namespace foundry::control

@@ -55,6 +55,7 @@ sched::DesiredLrp buildDesiredLrp(const LrpInputs& in) {
   lrp.droplet_sha256 = in.droplet.sha256;
   lrp.start_command = p.command.value_or("");  // "": the droplet's own start command
   lrp.environment = environmentOf(in.app.environment_variables);
+  lrp.environment["VCAP_SERVICES"] = in.vcap_services;  // user variables cannot be VCAP_*
 
   lrp.health_check.type = p.health_check_type;
   lrp.health_check.endpoint =

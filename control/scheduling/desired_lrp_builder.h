@@ -39,6 +39,7 @@ struct LrpInputs {
   DropletInfo droplet;
   std::vector<RouteBinding> routes;
   std::string internal_url;  // where cells reach the controller: "http://127.0.0.1:9022"
+  std::string vcap_services = "{}";  // the app's VCAP_SERVICES (JSON text)
 };
 
 // "<process guid>-<version>".

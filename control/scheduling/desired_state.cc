@@ -1,5 +1,7 @@
 #include "control/scheduling/desired_state.h"
 
+#include "control/services/vcap_services.h"
+
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -37,6 +39,7 @@ std::vector<sched::DesiredLrp> DesiredState::forApp(const App& app) {
   in.app = app;
   in.droplet = *droplet;
   in.internal_url = internal_url_;
+  in.vcap_services = services::vcapServices(store_, app.guid).dump();
   if (auto space = store_.getSpace(app.space_guid)) {
     in.space_name = space->name;
     in.organization_guid = space->organization_guid;

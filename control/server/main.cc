@@ -66,6 +66,7 @@
 #include "control/logs/log_buffer.h"
 #include "control/logs/nats_log_subscriber.h"
 #include "control/scheduling/desired_state.h"
+#include "common/crypto/field_cipher.h"
 #include "control/scheduling/reconciler.h"
 #include "control/scheduling/scheduler_client.h"
 #include "control/staging/offloader.h"
@@ -190,8 +191,18 @@ void runJobs(evutil_socket_t, short, void* arg) {
   s->jobs_scheduled = false;
   try {
     s->api->runPendingJobs();
+    s->api->advanceServiceOperations();  // a new broker call goes out at once
   } catch (const std::exception& e) {
     log::error("controller", "jobs-failed", {{"error", e.what()}});
+  }
+}
+
+// Broker calls owed (polls, retries, mitigations) come due on their own: look every second.
+void onServiceTimer(evutil_socket_t, short, void* arg) {
+  try {
+    static_cast<Api*>(arg)->advanceServiceOperations();
+  } catch (const std::exception& e) {
+    log::error("controller", "broker-calls-failed", {{"error", e.what()}});
   }
 }
 
@@ -362,7 +373,12 @@ int usage(const char* why) {
                "  [--admin-password-file FILE] [--access-token-ttl SECONDS (1200)] "
                "[--refresh-token-ttl SECONDS (1209600)]\n"
                "  [--secrets DIR (internal credentials shared with the scheduler and cells; "
-               "default DATA_DIR/secrets)]\n",
+               "default DATA_DIR/secrets)]\n"
+               "  [--encryption-keys FILE (AES-256-GCM keys sealing secrets in the database: "
+               "{\"current\": label, \"keys\": {label: base64url}};\n"
+               "   default DATA_DIR/encryption-keys.json, made at first start)]\n"
+               "  [--broker-timeout SECONDS (60)] [--broker-poll-interval SECONDS (5)] "
+               "[--broker-max-poll-duration SECONDS (604800)] [--mitigation-retry SECONDS (5)]\n",
                why);
   return 2;
 }
@@ -378,7 +394,7 @@ int main(int argc, char** argv) {
   int sync_interval_s = 30;
   foundry::control::ApiConfig config;
   foundry::control::TokenServiceConfig token_config;
-  std::string admin_password_file;
+  std::string admin_password_file, encryption_keys;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
@@ -389,7 +405,9 @@ int main(int argc, char** argv) {
         a != "--system-buildpacks" && a != "--staging-timeout" && a != "--nats" &&
         a != "--scheduler" && a != "--internal-url" && a != "--sync-interval" &&
         a != "--admin-password-file" && a != "--access-token-ttl" &&
-        a != "--refresh-token-ttl" && a != "--secrets") {
+        a != "--refresh-token-ttl" && a != "--secrets" && a != "--encryption-keys" &&
+        a != "--broker-timeout" && a != "--broker-poll-interval" &&
+        a != "--broker-max-poll-duration" && a != "--mitigation-retry") {
       return usage(("unknown flag " + a).c_str());
     }
     if (!(v = value())) return usage(("missing value for " + a).c_str());
@@ -414,6 +432,17 @@ int main(int argc, char** argv) {
       (a == "--access-token-ttl" ? token_config.access_token_ttl : token_config.refresh_token_ttl) = n;
     }
     if (a == "--secrets") secrets_dir = v;
+    if (a == "--encryption-keys") encryption_keys = v;
+    if (a == "--broker-timeout" || a == "--broker-poll-interval" ||
+        a == "--broker-max-poll-duration" || a == "--mitigation-retry") {
+      char* end = nullptr;
+      long long n = std::strtoll(v, &end, 10);
+      if (!*v || *end || n < 1 || n > 31536000) return usage((a + " must be 1..31536000 seconds").c_str());
+      if (a == "--broker-timeout") config.broker_timeout_ms = n * 1000;
+      if (a == "--broker-poll-interval") config.broker_poll_interval_s = n;
+      if (a == "--broker-max-poll-duration") config.broker_max_poll_duration_s = n;
+      if (a == "--mitigation-retry") config.mitigation_retry_s = n;
+    }
     if (a == "--sync-interval") {
       char* end = nullptr;
       long n = std::strtol(v, &end, 10);
@@ -459,7 +488,15 @@ int main(int argc, char** argv) {
 
   std::unique_ptr<foundry::control::SqliteStore> store;
   try {
-    store = std::make_unique<foundry::control::SqliteStore>(data_dir + "/controller.db");
+    if (encryption_keys.empty()) encryption_keys = data_dir + "/encryption-keys.json";
+    auto cipher = std::make_shared<const foundry::crypto::FieldCipher>(
+        foundry::crypto::FieldCipher::fromKeyFile(encryption_keys));
+    store = std::make_unique<foundry::control::SqliteStore>(data_dir + "/controller.db", cipher);
+    // A rotated key: what the old one sealed is sealed again with the current one.
+    if (int resealed = store->resealSecrets(); resealed > 0) {
+      log::info("controller", "secrets-resealed",
+                {{"count", std::to_string(resealed)}, {"key", cipher->currentLabel()}});
+    }
   } catch (const std::exception& e) {
     log::error("controller", "store-open-failed", {{"error", e.what()}});
     return 1;
@@ -593,6 +630,11 @@ int main(int argc, char** argv) {
   event* sigterm = evsignal_new(base, SIGTERM, onSignal, base);
   event_add(sigint, nullptr);
   event_add(sigterm, nullptr);
+  event* service_timer = event_new(base, -1, EV_PERSIST, onServiceTimer, &api);
+  {
+    timeval every_second{1, 0};
+    event_add(service_timer, &every_second);
+  }
   event* sync_timer = nullptr;
   if (reconciler) {
     sync_timer = event_new(base, -1, EV_PERSIST, onSyncTimer, &sync_schedule);
@@ -612,6 +654,7 @@ int main(int argc, char** argv) {
   nats_logs.reset();
   event_free(inbox.wake);
   if (sync_timer) event_free(sync_timer);
+  event_free(service_timer);
   event_free(sigint);
   event_free(sigterm);
   evhttp_free(http);

@@ -279,7 +279,20 @@ StagingResult StagingRunner::run(const StagingTask& task) {
     argv.insert(argv.end(), {"--system-buildpacks", config_.system_buildpacks_dir});
   }
   for (const auto& bp : task.buildpacks) argv.insert(argv.end(), {"-b", bp});
-  for (const auto& [k, v] : task.environment) argv.insert(argv.end(), {"-e", k + "=" + v});
+  // The environment goes in a file only the stager reads (0600): it holds the app's secrets
+  // (VCAP_SERVICES credentials), which an argument list would show to every local user.
+  {
+    json env = json::object();
+    for (const auto& [k, v] : task.environment) env[k] = v;
+    const std::string env_path = work.path + "/env.json";
+    int fd = ::open(env_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    const std::string text = env.dump();
+    const bool written =
+        fd >= 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    if (fd >= 0) ::close(fd);
+    if (!written) return fail(1, "cannot write the staging environment");
+    argv.insert(argv.end(), {"--env-file", env_path});
+  }
 
   log::info("controller", "staging-started",
             {{"build", task.build_guid}, {"app", task.app_guid}});

@@ -59,7 +59,6 @@ std::vector<std::string> instanceEnvironment(const sched::LrpStart& start,
       {"VCAP_APP_PORT", port},
       {"VCAP_APP_HOST", "0.0.0.0"},
       {"VCAP_APPLICATION", vcapApplication(start, placement).dump()},
-      {"VCAP_SERVICES", "{}"},
       {"CF_INSTANCE_INDEX", index},
       {"CF_INSTANCE_GUID", start.instance_guid},
       {"CF_INSTANCE_IP", placement.cell_address},
@@ -76,6 +75,8 @@ std::vector<std::string> instanceEnvironment(const sched::LrpStart& start,
       {"USER", "vcap"},
   };
   for (auto& [name, value] : platform) env[name] = value;
+  // The controller renders VCAP_SERVICES (the app's bindings); "{}" when it sent none.
+  if (!env.count("VCAP_SERVICES")) env["VCAP_SERVICES"] = "{}";
   if (!placement.path.empty() && env.count("PATH") == 0) env["PATH"] = placement.path;
   std::vector<std::string> out;
   out.reserve(env.size());

@@ -2,6 +2,9 @@
 #include "staging/builder/builder.h"
 
 #include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
@@ -23,6 +26,8 @@ void usage() {
                "  --system-buildpacks DIR           system buildpacks (default: %s)\n"
                "  --stack NAME                      CF_STACK for buildpacks (default cflinuxfs4)\n"
                "  -e, --env NAME=VALUE              extra staging environment variable\n"
+               "  --env-file FILE                   more of them, as a JSON object (keeps secrets\n"
+               "                                    such as VCAP_SERVICES out of the argument list)\n"
                "exit codes: 0 ok, 222 none detected, 223 compile failed, 224 release failed,\n"
                "            225 supply failed, 124 timed out, 1 other errors\n",
                foundry::staging::defaultSystemBuildpacksDir().c_str());
@@ -78,6 +83,19 @@ int main(int argc, char** argv) {
         return 1;
       }
       config.env.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+    } else if (a == "--env-file") {
+      std::ifstream in(value());
+      std::stringstream text;
+      text << in.rdbuf();
+      auto env = nlohmann::json::parse(text.str(), nullptr, false);
+      if (!in || !env.is_object()) {
+        std::fprintf(stderr, "stager: bad --env-file (want a JSON object)\n");
+        return 1;
+      }
+      for (const auto& [k, v] : env.items()) {
+        if (k.empty() || !v.is_string()) continue;
+        config.env.emplace_back(k, v.get<std::string>());
+      }
     } else if (a == "-h" || a == "--help") {
       usage();
       return 0;

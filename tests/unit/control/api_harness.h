@@ -18,11 +18,11 @@ namespace foundry::control::test_support {
 
 class ApiHarness {
  public:
-  explicit ApiHarness(const std::string& name) {
+  explicit ApiHarness(const std::string& name, ApiConfig config = {}) : config_(config) {
     std::string tmpl = "/tmp/control-" + name + "-XXXXXX";
     if (mkdtemp(tmpl.data())) dir_ = tmpl;
     store_ = std::make_unique<SqliteStore>(dir_ + "/controller.db");
-    api_ = std::make_unique<Api>(*store_, ApiConfig{});
+    api_ = std::make_unique<Api>(*store_, config_);
     api_->bootstrap();
     tokens_ = std::make_unique<TestTokens>(*store_);
     api_->useTokenService(tokens_->service.get());
@@ -63,12 +63,20 @@ class ApiHarness {
   }
 
   Api& api() { return *api_; }
+  // A new Api over the same store, as after a controller restart (nothing in memory kept).
+  void restartApi() {
+    api_ = std::make_unique<Api>(*store_, config_);
+    api_->bootstrap();
+    api_->useTokenService(tokens_->service.get());
+  }
+  const std::string& dir() const { return dir_; }
   SqliteStore& store() { return *store_; }
   TestTokens& tokens() { return *tokens_; }
 
   static constexpr const char* kBase = "http://api.test";
 
  private:
+  ApiConfig config_;
   std::string dir_;
   std::unique_ptr<SqliteStore> store_;
   std::unique_ptr<Api> api_;
