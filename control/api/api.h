@@ -463,6 +463,50 @@ class Api {
   // Guids of jobs and operations whose broker call is on its way (not stored: a restart
   // sends them again, which OSB makes safe).
   std::set<std::string> broker_calls_in_flight_;
+  // Marketplace internals (service_brokers_handlers.cc, service_catalog.cc,
+  // service_offerings_handlers.cc, service_plans_handlers.cc, service_plan_visibility.cc).
+  ApiResponse createServiceBroker(Ctx& c);
+  ApiResponse listServiceBrokers(Ctx& c);
+  ApiResponse getServiceBroker(Ctx& c, const std::string& guid);
+  ApiResponse updateServiceBroker(Ctx& c, const std::string& guid);
+  ApiResponse deleteServiceBroker(Ctx& c, const std::string& guid);
+  // The broker, if the caller may read it (404 "Service broker" otherwise) and, with `write`,
+  // change it: admins for global brokers, the space's developers for space-scoped ones (403).
+  ServiceBroker requireBroker(const Ctx& c, const std::string& guid, bool write);
+  // Service instances using any plan of the broker (they block its deletion).
+  std::vector<ServiceInstance> instancesOfBroker(const std::string& broker_guid);
+  // Jobs (advanceCatalogJobs): fetch, validate and store a broker's catalog; delete a broker.
+  static bool isCatalogJob(const Job& job);
+  void startCatalogSync(const Job& job);
+  void finishCatalogSync(const std::string& job_guid, const services::BrokerReply& reply);
+  void runBrokerDeletion(Job job);
+  // Ends a catalog job: COMPLETE when `error` is null, else FAILED with it.
+  void endCatalogJob(Job job, const nlohmann::json& error);
+  ApiResponse listServiceOfferings(Ctx& c);
+  ApiResponse getServiceOffering(Ctx& c, const std::string& guid);
+  ApiResponse deleteServiceOffering(Ctx& c, const std::string& guid);
+  // The offering, if one of its plans is visible to the caller (404 "Service offering").
+  ServiceOffering requireOffering(const Ctx& c, const std::string& guid);
+  ApiResponse listServicePlans(Ctx& c);
+  ApiResponse getServicePlan(Ctx& c, const std::string& guid);
+  // Which plans the caller may see; nullopt = every plan (global readers).
+  std::optional<PlanVisibilityScope> userPlanScope(const Ctx& c);
+  // userPlanScope narrowed to the plans usable in the query's `space_guids` /
+  // `organization_guids` when given; false when that is nowhere the caller can see.
+  bool planScope(const Ctx& c, std::optional<PlanVisibilityScope>& scope);
+  // The plan, if the caller may see it (404 "Service plan" otherwise).
+  ServicePlan requirePlan(const Ctx& c, const std::string& guid);
+  // The query's service_broker_guids and service_broker_names as one guid list; false when
+  // they match no broker (the answer is then empty).
+  bool brokerGuidsFilter(const Ctx& c, std::vector<std::string>& guids);
+  // `included` for plans (include=service_offering, include=space.organization,
+  // fields[service_offering.service_broker]) and offerings (fields[service_broker]).
+  nlohmann::json includedForPlans(const Ctx& c, const nlohmann::json& plans);
+  nlohmann::json includedForOfferings(const Ctx& c, const nlohmann::json& offerings);
+  ApiResponse getPlanVisibility(Ctx& c, const std::string& plan_guid);
+  ApiResponse setPlanVisibility(Ctx& c, const std::string& plan_guid, bool replace);
+  ApiResponse deletePlanVisibility(Ctx& c, const std::string& plan_guid,
+                                   const std::string& org_guid);
 
   // Helpers.
   ApiResponse startDeleteJob(Ctx& c, const std::string& operation, const std::string& type,
