@@ -197,7 +197,9 @@ TEST_F(ServicesCliTest, ManagedServiceThroughTheTestBroker) {
   EXPECT_EQ(instanceNamed("db3")["last_operation"]["state"], "succeeded");
 
   CliRun services = foundry({"services"});
-  EXPECT_NE(services.out.find("db1     fake-db"), std::string::npos) << services.out;
+  EXPECT_TRUE(std::regex_search(services.out,
+                                std::regex("db1 +fake-db +sync +create succeeded +tb")))
+      << services.out;
   CliRun show = foundry({"service", "db1"});
   ASSERT_EQ(show.code, 0) << show.all();
   EXPECT_NE(show.out.find("offering:        fake-db"), std::string::npos) << show.out;
