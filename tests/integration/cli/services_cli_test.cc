@@ -3,7 +3,8 @@
 // needs no broker, with the controller's state checked over HTTP as admin after each step.
 // The managed flow (create-service-broker, marketplace, create-service sync/async with and
 // without --wait, bind-service, service keys, delete) runs against the in-memory test-broker.
-// Skipped when the controller does not serve /v3/service_instances yet.
+#include <regex>
+
 #include "tests/integration/cli/foundry_cli_fixture.h"
 #include "tests/test_common/child_process.h"
 
