@@ -9,6 +9,7 @@
 #                         PostgreSQL of postgres.sh in PGDIR (superuser `postgres`), remembers
 #                         its PID, waits (30 s) until GET /v2/catalog answers 200
 #   broker_password       prints it (for the CLI's argv or a curl --config file, never echoed)
+#   pg_stop               fast shutdown of the PostgreSQL remembered as `postgres` (before stop_all)
 #   pg_psql PGDIR PGPORT [PSQL ARGS...]
 #                         psql as the PG superuser on 127.0.0.1:PGPORT; the password goes through
 #                         a 0600 PGPASSFILE, not the environment or argv
@@ -42,4 +43,16 @@ pg_psql() { # PGDIR PGPORT [PSQL ARGS...]
   [ -f "$RUN/pgpass" ] ||
     (umask 077; printf '127.0.0.1:*:*:postgres:%s\n' "$(cat "$pgdir/pg-password")" > "$RUN/pgpass")
   PGPASSFILE=$RUN/pgpass psql -X -q -h 127.0.0.1 -p "$pgport" -U postgres -v ON_ERROR_STOP=1 "$@"
+}
+
+pg_stop() { # stops the PostgreSQL of pg_start with a fast shutdown (SIGINT: sessions are ended,
+            # not waited for), up to 10 s; stop_all's TERM would wait for every client first
+  local name pid
+  [ -f "$RUN/pids" ] || return 0
+  while read -r name pid; do
+    [ "$name" = postgres ] || continue
+    kill -INT "$pid" 2>/dev/null || continue
+    echo "stopped postgres (pid $pid, fast shutdown)" >&2
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  done < "$RUN/pids"
 }
