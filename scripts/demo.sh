@@ -188,10 +188,12 @@ broker_start "$BIN/postgres-broker" "$BROKER_PORT" "$RUN/pg" "$PG_PORT" "$RUN/po
   fail "postgres-broker did not start"
 echo "PostgreSQL 127.0.0.1:$PG_PORT (superuser postgres), postgres-broker $BROKER_URL (user $BROKER_USER)"
 
-step "As admin: foundry create-service-broker postgresql $BROKER_USER *** $BROKER_URL"
+# The password goes through the environment (cf's CF_BROKER_PASSWORD), not argv, which anyone
+# on the machine can read in ps.
+step "As admin: foundry create-service-broker postgresql $BROKER_USER $BROKER_URL (password in \$FOUNDRY_BROKER_PASSWORD)"
 FOUNDRY_USERNAME=admin FOUNDRY_PASSWORD=$ADMIN_PASSWORD "$CLI" auth > /dev/null || fail "admin login failed"
-"$CLI" create-service-broker postgresql "$BROKER_USER" "$(broker_password)" "$BROKER_URL" ||
-  fail "create-service-broker failed"
+FOUNDRY_BROKER_PASSWORD=$(broker_password) "$CLI" create-service-broker postgresql "$BROKER_USER" \
+  "$BROKER_URL" || fail "create-service-broker failed"
 step "foundry enable-service-access postgresql"
 "$CLI" enable-service-access postgresql || fail "enable-service-access failed"
 

@@ -84,8 +84,8 @@ broker_start "$BIN/postgres-broker" "$BROKER_PORT" "$RUN/pg" "$PG_PORT" "$RUN/br
 quiet "$RUN/setup.log" F api "http://127.0.0.1:$CTL_PORT"
 FOUNDRY_USERNAME=admin FOUNDRY_PASSWORD=$(cat "$RUN/controller/admin-password") \
   quiet "$RUN/setup.log" F auth
-quiet "$RUN/setup.log" F create-service-broker postgresql "$BROKER_USER" "$(broker_password)" \
-  "http://127.0.0.1:$BROKER_PORT"
+FOUNDRY_BROKER_PASSWORD=$(broker_password) \
+  quiet "$RUN/setup.log" F create-service-broker postgresql "$BROKER_USER" "http://127.0.0.1:$BROKER_PORT"
 quiet "$RUN/setup.log" F enable-service-access postgresql
 quiet "$RUN/setup.log" F create-org bench
 quiet "$RUN/setup.log" F create-space bench -o bench

@@ -8,7 +8,7 @@
 #                         starts postgres-broker on 127.0.0.1:PORT (user `broker`) against the
 #                         PostgreSQL of postgres.sh in PGDIR (superuser `postgres`), remembers
 #                         its PID, waits (30 s) until GET /v2/catalog answers 200
-#   broker_password       prints it (for the CLI's argv or a curl --config file, never echoed)
+#   broker_password       prints it (for $FOUNDRY_BROKER_PASSWORD or a curl --config file; never echoed)
 #   pg_stop               fast shutdown of the PostgreSQL remembered as `postgres` (before stop_all)
 #   pg_psql PGDIR PGPORT [PSQL ARGS...]
 #                         psql as the PG superuser on 127.0.0.1:PGPORT; the password goes through
