@@ -29,6 +29,15 @@ const std::vector<HelpSection> kSections = {
     {"Orgs", {"orgs", "org", "create-org", "delete-org", "set-org-quota"}},
     {"Spaces", {"spaces", "space", "create-space", "delete-space", "set-space-quota"}},
     {"Quotas", {"org-quotas", "create-org-quota", "space-quotas", "create-space-quota"}},
+    {"Services",
+     {"marketplace", "services", "service", "create-service", "update-service", "delete-service",
+      "rename-service", "create-service-key", "service-keys", "service-key", "delete-service-key",
+      "bind-service", "unbind-service", "create-user-provided-service",
+      "update-user-provided-service"}},
+    {"Service admin",
+     {"service-brokers", "create-service-broker", "update-service-broker", "delete-service-broker",
+      "rename-service-broker", "service-access", "enable-service-access",
+      "disable-service-access"}},
     {"Users and roles",
      {"create-user", "delete-user", "org-users", "set-org-role", "unset-org-role", "space-users",
       "set-space-role", "unset-space-role"}},
@@ -49,7 +58,7 @@ void printHelp(CLI::App& root, std::ostream& out) {
         }
       }
       std::string padded = name;
-      padded.resize(std::max<size_t>(padded.size() + 1, 20), ' ');
+      padded.resize(std::max<size_t>(padded.size() + 1, 30), ' ');
       out << "   " << padded << description << "\n";
     }
   }
@@ -110,6 +119,13 @@ int runFoundry(int argc, char** argv, std::ostream& out, std::ostream& err) {
   addPushCommand(table);
   addLogsCommand(table);
   addRouteCommands(table);
+  addServiceBrokerCommands(table);
+  addServiceAccessCommands(table);
+  addMarketplaceCommand(table);
+  addServiceInstanceCommands(table);
+  addUserProvidedServiceCommands(table);
+  addServiceBindingCommands(table);
+  addServiceKeyCommands(table);
   std::vector<std::string> help_topic;
   CLI::App* help = root.add_subcommand("help", "Show help");
   help->add_option("COMMAND", help_topic, "The command to describe");

@@ -197,22 +197,32 @@ Result<json> CcClient::first(const std::string& path) const {
 }
 
 Status CcClient::waitForJob(const std::string& job_url, std::chrono::milliseconds timeout) const {
+  auto state = pollJob(job_url, timeout, nullptr);
+  if (!state) return Status::fail(state.error());
+  return okStatus();
+}
+
+Result<std::string> CcClient::pollJob(
+    const std::string& job_url, std::chrono::milliseconds timeout,
+    const std::function<bool(const nlohmann::json&)>& stop_early) const {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   auto pause = std::chrono::milliseconds(50);
   while (true) {
     auto reply = get(job_url);
-    if (!reply) return Status::fail(reply.error());
+    if (!reply) return Result<std::string>::fail(reply.error());
     std::string state = reply->body.value("state", "");
-    if (state == "COMPLETE") return okStatus();
+    if (state == "COMPLETE") return Result<std::string>::ok(state);
     if (state == "FAILED") {
       const json& errors = reply->body.contains("errors") ? reply->body["errors"] : json();
       if (errors.is_array() && !errors.empty()) {
-        return Status::fail(errorMessage(200, json{{"errors", errors}}.dump()));
+        return Result<std::string>::fail(errorMessage(200, json{{"errors", errors}}.dump()));
       }
-      return Status::fail("Job " + job_url + " failed");
+      return Result<std::string>::fail("Job " + job_url + " failed");
     }
+    if (stop_early && stop_early(reply->body)) return Result<std::string>::ok(state);
     if (std::chrono::steady_clock::now() >= deadline) {
-      return Status::fail("Timed out waiting for job " + job_url + " (state " + state + ")");
+      return Result<std::string>::fail("Timed out waiting for job " + job_url + " (state " +
+                                       state + ")");
     }
     std::this_thread::sleep_for(pause);
     pause = std::min(pause * 2, std::chrono::milliseconds(1000));

@@ -3,6 +3,7 @@
 // reply parsed as JSON. Failures come back as a message the user can act on: the V3 error's
 // `detail` (errors[0].detail; several errors are listed), or what went wrong on the wire.
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -58,6 +59,11 @@ class CcClient {
   // is an error with its first error's detail.
   Status waitForJob(const std::string& job_url,
                     std::chrono::milliseconds timeout = std::chrono::seconds(60)) const;
+  // waitForJob(), but `stop_early` sees every polled job and may end the wait before the job
+  // is done (returning the job's state then): service commands without --wait stop once the
+  // job is POLLING a broker. Returns "COMPLETE" when the job completed.
+  Result<std::string> pollJob(const std::string& job_url, std::chrono::milliseconds timeout,
+                              const std::function<bool(const nlohmann::json&)>& stop_early) const;
 
   std::string url(const std::string& path) const;
 

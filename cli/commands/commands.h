@@ -22,6 +22,17 @@ void addPushCommand(CommandTable& table);    // push
 void addLogsCommand(CommandTable& table);    // logs
 void addRouteCommands(CommandTable& table);  // routes, create-route, delete-route, map-route,
                                              // unmap-route, domains
+void addServiceBrokerCommands(CommandTable& table);  // create/update/delete/rename-service-broker,
+                                                     // service-brokers
+void addServiceAccessCommands(CommandTable& table);  // enable/disable-service-access,
+                                                     // service-access
+void addMarketplaceCommand(CommandTable& table);     // marketplace
+void addServiceInstanceCommands(CommandTable& table);  // create/update/delete/rename-service,
+                                                       // services, service
+void addUserProvidedServiceCommands(CommandTable& table);  // cups, uups
+void addServiceBindingCommands(CommandTable& table);       // bind-service, unbind-service
+void addServiceKeyCommands(CommandTable& table);  // create/delete-service-key, service-keys,
+                                                  // service-key
 
 // Asks `question` [yN] on stdout and reads a line from `in`; true for y/yes. EOF is no.
 bool confirm(Ui& ui, std::istream& in, const std::string& question);

@@ -155,8 +155,7 @@ class Api {
   // recorded back on the loop. Stored, so a restart resumes them. The server calls it every
   // second and after each request. Returns how many calls it started.
   int advanceServiceOperations();
-  // Re-seals stored secrets a rotated-out key sealed; returns how many (call at start).
-  int rotateSecrets() { return store_.resealSecrets(); }
+
 
   // Packages, builds, droplets and logs (packages/builds/droplets/logs_handlers.cc).
   void useStaging(StagingServices services) { staging_ = services; }
@@ -330,6 +329,11 @@ class Api {
   void applyAppManifest(Ctx& c, const Space& space, const AppManifest& manifest);
   void applyManifestRoutes(Ctx& c, const Space& space, const std::string& app_guid,
                            const AppManifest& manifest);
+  // Binds the app to the manifest's `services` it is not bound to yet.
+  void applyManifestServices(Ctx& c, const Space& space, const std::string& app_guid,
+                             const AppManifest& manifest);
+  // While apply_manifest runs: its job, which the managed bindings it makes report to.
+  std::optional<std::string> manifest_job_;
   ApiResponse appEnv(Ctx& c, const std::string& guid);
   ApiResponse getEnvironmentVariables(Ctx& c, const std::string& guid);
   ApiResponse patchEnvironmentVariables(Ctx& c, const std::string& guid);
@@ -338,14 +342,14 @@ class Api {
   // Runs another API call as the same caller (apply_manifest's steps); never throws ApiError.
   ApiResponse subrequest(const Ctx& parent, const std::string& method, const std::string& target,
                          const nlohmann::json& body = nullptr);
-  // A job that is already over: COMPLETE, or FAILED with `errors`; answers 202 + Location.
-  ApiResponse finishedJob(Ctx& c, const std::string& operation, const std::string& type,
-                          const std::string& guid, const nlohmann::json& errors);
   // Whether the path's segments match the pattern, where "*" matches any one segment.
   static bool matches(const std::vector<std::string>& segs,
                       std::initializer_list<const char*> pattern);
   // Jobs whose work is a broker call (service_*): advanceServiceOperations() runs them.
-  static bool isServiceJob(const Job& job) { return job.operation.rfind("service_", 0) == 0; }
+  // apply_manifest jobs too: they are finished by their request, or by their bindings.
+  static bool isServiceJob(const Job& job) {
+    return job.operation.rfind("service_", 0) == 0 || job.operation == "space.apply_manifest";
+  }
   // "/v3/apps/x" -> {"v3", "apps", "x"} (percent-decoded, empty pieces dropped).
   static std::vector<std::string> splitPath(const std::string& path);
   ApiResponse getAuditEvent(Ctx& c, const std::string& guid);
@@ -450,11 +454,59 @@ class Api {
   void failServiceOperation(ServiceOperation op, const std::string& description, bool mitigate);
   void setLastOperation(const ServiceOperation& op, const std::string& state,
                         const std::string& description);
-  void finishServiceJob(const std::string& job_guid, const nlohmann::json& errors);
+  // Ends a job: FAILED with `errors`, or COMPLETE when no other operation than `done_op`
+  // still reports to it (an apply_manifest job waits for all its bindings). A FAILED job
+  // stays failed.
+  void finishServiceJob(const std::string& job_guid, const nlohmann::json& errors,
+                        const std::string& done_op);
   std::optional<ServicePlan> planOfOperation(const ServiceOperation& op);
   // Guids of jobs and operations whose broker call is on its way (not stored: a restart
   // sends them again, which OSB makes safe).
   std::set<std::string> broker_calls_in_flight_;
+  // Marketplace internals (service_brokers_handlers.cc, service_catalog.cc,
+  // service_offerings_handlers.cc, service_plans_handlers.cc, service_plan_visibility.cc).
+  ApiResponse createServiceBroker(Ctx& c);
+  ApiResponse listServiceBrokers(Ctx& c);
+  ApiResponse getServiceBroker(Ctx& c, const std::string& guid);
+  ApiResponse updateServiceBroker(Ctx& c, const std::string& guid);
+  ApiResponse deleteServiceBroker(Ctx& c, const std::string& guid);
+  // The broker, if the caller may read it (404 "Service broker" otherwise) and, with `write`,
+  // change it: admins for global brokers, the space's developers for space-scoped ones (403).
+  ServiceBroker requireBroker(const Ctx& c, const std::string& guid, bool write);
+  // Service instances using any plan of the broker (they block its deletion).
+  std::vector<ServiceInstance> instancesOfBroker(const std::string& broker_guid);
+  // Jobs (advanceCatalogJobs): fetch, validate and store a broker's catalog; delete a broker.
+  static bool isCatalogJob(const Job& job);
+  void startCatalogSync(const Job& job);
+  void finishCatalogSync(const std::string& job_guid, const services::BrokerReply& reply);
+  void runBrokerDeletion(Job job);
+  // Ends a catalog job: COMPLETE when `error` is null, else FAILED with it.
+  void endCatalogJob(Job job, const nlohmann::json& error);
+  ApiResponse listServiceOfferings(Ctx& c);
+  ApiResponse getServiceOffering(Ctx& c, const std::string& guid);
+  ApiResponse deleteServiceOffering(Ctx& c, const std::string& guid);
+  // The offering, if one of its plans is visible to the caller (404 "Service offering").
+  ServiceOffering requireOffering(const Ctx& c, const std::string& guid);
+  ApiResponse listServicePlans(Ctx& c);
+  ApiResponse getServicePlan(Ctx& c, const std::string& guid);
+  // Which plans the caller may see; nullopt = every plan (global readers).
+  std::optional<PlanVisibilityScope> userPlanScope(const Ctx& c);
+  // userPlanScope narrowed to the plans usable in the query's `space_guids` /
+  // `organization_guids` when given; false when that is nowhere the caller can see.
+  bool planScope(const Ctx& c, std::optional<PlanVisibilityScope>& scope);
+  // The plan, if the caller may see it (404 "Service plan" otherwise).
+  ServicePlan requirePlan(const Ctx& c, const std::string& guid);
+  // The query's service_broker_guids and service_broker_names as one guid list; false when
+  // they match no broker (the answer is then empty).
+  bool brokerGuidsFilter(const Ctx& c, std::vector<std::string>& guids);
+  // `included` for plans (include=service_offering, include=space.organization,
+  // fields[service_offering.service_broker]) and offerings (fields[service_broker]).
+  nlohmann::json includedForPlans(const Ctx& c, const nlohmann::json& plans);
+  nlohmann::json includedForOfferings(const Ctx& c, const nlohmann::json& offerings);
+  ApiResponse getPlanVisibility(Ctx& c, const std::string& plan_guid);
+  ApiResponse setPlanVisibility(Ctx& c, const std::string& plan_guid, bool replace);
+  ApiResponse deletePlanVisibility(Ctx& c, const std::string& plan_guid,
+                                   const std::string& org_guid);
 
   // Helpers.
   ApiResponse startDeleteJob(Ctx& c, const std::string& operation, const std::string& type,

@@ -61,16 +61,6 @@ ApiResponse Api::subrequest(const Ctx& parent, const std::string& method,
   }
 }
 
-ApiResponse Api::finishedJob(Ctx& c, const std::string& operation, const std::string& type,
-                             const std::string& guid, const json& errors) {
-  const std::string now = nowIso8601();
-  Job job{newGuid(), operation, errors.empty() ? "COMPLETE" : "FAILED", type, guid,
-          errors.dump(), "[]", now, now,
-          c.who().isClient() ? c.who().client_id : c.who().user_guid};
-  if (store_.createJob(job) != WriteResult::Ok) throw StoreError("cannot record job " + operation);
-  return {202, nullptr, {{"Location", c.url("/v3/jobs/" + job.guid)}}};
-}
-
 void Api::applyAppManifest(Ctx& c, const Space& space, const AppManifest& m) {
   const std::string space_guid = space.guid;
   // Find or create the app by name.
@@ -130,6 +120,7 @@ void Api::applyAppManifest(Ctx& c, const Space& space, const AppManifest& m) {
     }
   }
   applyManifestRoutes(c, space, app_guid, m);
+  applyManifestServices(c, space, app_guid, m);
 }
 
 void Api::applyManifestRoutes(Ctx& c, const Space& space, const std::string& app_guid,
@@ -201,6 +192,33 @@ void Api::applyManifestRoutes(Ctx& c, const Space& space, const std::string& app
   }
 }
 
+void Api::applyManifestServices(Ctx& c, const Space& space, const std::string& app_guid,
+                                const AppManifest& manifest) {
+  // Bound already: nothing to do (a manifest is applied again on every push).
+  for (const auto& service : manifest.services) {
+    auto instances = store_.listServiceInstances({{}, {service.name}, {space.guid}, {}, {}});
+    if (instances.empty()) {
+      throw unprocessable("For application '" + manifest.name + "': Service instance '" +
+                          service.name + "' not found");
+    }
+    ServiceBindingFilter f;
+    f.app_guids = {app_guid};
+    f.instance_guids = {instances[0].guid};
+    bool bound = false;
+    for (const auto& b : store_.listServiceBindings(f)) {
+      bound = bound || b.last_operation.state != "failed";
+    }
+    if (bound) continue;
+    json body = {{"type", "app"},
+                 {"relationships",
+                  {{"app", {{"data", {{"guid", app_guid}}}}},
+                   {"service_instance", {{"data", {{"guid", instances[0].guid}}}}}}}};
+    if (service.binding_name) body["name"] = *service.binding_name;
+    if (!service.parameters.empty()) body["parameters"] = json::parse(service.parameters);
+    expect(subrequest(c, "POST", "/v3/service_credential_bindings", body), {201, 202});
+  }
+}
+
 ApiResponse Api::applyManifest(Ctx& c, const std::string& space_guid) {
   Space space = authorizeSpace(c, space_guid, Access::Write, "Space");
   std::vector<AppManifest> apps;
@@ -210,6 +228,14 @@ ApiResponse Api::applyManifest(Ctx& c, const std::string& space_guid) {
     throw unprocessable(e.what());
   }
   json errors = json::array();
+  // Managed bindings the manifest asks for report to this job: it completes when their broker
+  // calls have (service_operations.cc), as CC's apply_manifest waits for its bindings.
+  auto [job, accepted] = newServiceJob(c, "space.apply_manifest", "space", space_guid);
+  manifest_job_ = job.guid;
+  struct Reset {
+    std::optional<std::string>& slot;
+    ~Reset() { slot.reset(); }
+  } reset{manifest_job_};
   for (const auto& m : apps) {
     try {
       applyAppManifest(c, space, m);
@@ -226,7 +252,8 @@ ApiResponse Api::applyManifest(Ctx& c, const std::string& space_guid) {
     }
   }
   audit(c, "audit.space.apply_manifest", "space", space.guid, space.name, space.guid);
-  return finishedJob(c, "space.apply_manifest", "space", space_guid, errors);
+  finishServiceJob(job.guid, errors, "");
+  return accepted;
 }
 
 ApiResponse Api::manifestDiff(Ctx& c, const std::string& space_guid) {

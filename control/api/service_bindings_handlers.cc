@@ -160,8 +160,12 @@ ApiResponse Api::createServiceBinding(Ctx& c) {
     if (store_.createServiceBinding(binding) != WriteResult::Ok) {
       throw unprocessable("The binding name is invalid. Key binding names must be unique.");
     }
-    auto [job, accepted] = newServiceJob(c, "service_bindings.create",
-                                         "service_credential_binding", binding.guid);
+    // Inside apply_manifest the binding reports to the manifest's job instead of its own.
+    auto [job, accepted] =
+        manifest_job_ ? std::pair<Job, ApiResponse>{*store_.getJob(*manifest_job_),
+                                                    ApiResponse{202, nullptr, {}}}
+                      : newServiceJob(c, "service_bindings.create", "service_credential_binding",
+                                      binding.guid);
     ServiceOperation op =
         newServiceOperation(c, "bind", binding.guid, *instance, binding.guid, json::object());
     request_body["service_id"] = op.service_id;

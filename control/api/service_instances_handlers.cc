@@ -68,6 +68,17 @@ json parametersField(const json& b) {
   return b["parameters"];
 }
 
+// Fetching parameters back from a broker is not offered (the cf CLI prints the detail and
+// goes on); CC answers the same when a broker does not support it.
+ApiError parametersNotSupported(const std::string& what) {
+  if (what == "service binding") {
+    return {400, 90010, "CF-ServiceFetchBindingParametersNotSupported",
+            "This service does not support fetching service binding parameters."};
+  }
+  return {400, 120004, "CF-ServiceFetchInstanceParametersNotSupported",
+          "This service does not support fetching service instance parameters."};
+}
+
 }  // namespace
 
 json Api::presentServiceInstance(const Ctx& c, const ServiceInstance& i) {
@@ -340,7 +351,11 @@ json Api::serviceInstanceIncludes(const Ctx& c, const json& resources) {
     auto plan = store_.getServicePlan(plan_guid);
     if (!plan) continue;
     included.add("service_plan", "service_plans",
-                 {{"guid", plan->guid}, {"name", plan->name}, {"description", plan->description}});
+                 {{"guid", plan->guid},
+                  {"name", plan->name},
+                  {"description", plan->description},
+                  {"relationships",
+                   {{"service_offering", {{"data", {{"guid", plan->offering_guid}}}}}}}});
     auto offering = store_.getServiceOffering(plan->offering_guid);
     if (!offering) continue;
     json o = {{"guid", offering->guid},
@@ -552,6 +567,19 @@ std::optional<ApiResponse> Api::dispatchServiceInstances(Ctx& c) {
     if (m == "GET" && is({"v3", "service_instances", "*", "credentials"})) {
       return getServiceInstanceCredentials(c, s[2]);
     }
+    if (m == "GET" && is({"v3", "service_instances", "*", "parameters"})) {
+      requireServiceInstance(c, s[2], Access::Read);
+      throw parametersNotSupported("service instance");
+    }
+    if (m == "GET" && is({"v3", "service_instances", "*", "relationships", "shared_spaces"})) {
+      // Sharing instances across spaces is not offered: always none.
+      requireServiceInstance(c, s[2], Access::Read);
+      return ApiResponse{200,
+                         {{"data", json::array()},
+                          {"links", {{"self", {{"href", c.url("/v3/service_instances/" + s[2] +
+                                                              "/relationships/shared_spaces")}}}}}},
+                         {}};
+    }
   }
   if (s[1] == "service_credential_bindings") {
     if (m == "POST" && is({"v3", "service_credential_bindings"})) return createServiceBinding(c);
@@ -561,6 +589,10 @@ std::optional<ApiResponse> Api::dispatchServiceInstances(Ctx& c) {
     }
     if (m == "GET" && is({"v3", "service_credential_bindings", "*", "details"})) {
       return getServiceBindingDetails(c, s[2]);
+    }
+    if (m == "GET" && is({"v3", "service_credential_bindings", "*", "parameters"})) {
+      requireServiceBinding(c, s[2], Access::Read);
+      throw parametersNotSupported("service binding");
     }
     if (m == "DELETE" && is({"v3", "service_credential_bindings", "*"})) {
       return deleteServiceBinding(c, s[2]);

@@ -74,7 +74,9 @@ void Api::sendServiceOperation(const ServiceOperation& op) {
   if (!broker) {
     // Nothing left to call: the broker (and with it the catalog) was deleted or purged.
     store_.atomically([&] {
-      if (op.job_guid) finishServiceJob(*op.job_guid, brokerError("The service broker is gone"));
+      if (op.job_guid) {
+        finishServiceJob(*op.job_guid, brokerError("The service broker is gone"), op.guid);
+      }
       store_.deleteServiceOperation(op.guid);
     });
     return;
@@ -248,9 +250,15 @@ void Api::setLastOperation(const ServiceOperation& op, const std::string& state,
   }
 }
 
-void Api::finishServiceJob(const std::string& job_guid, const json& errors) {
+void Api::finishServiceJob(const std::string& job_guid, const json& errors,
+                           const std::string& done_op) {
   auto job = store_.getJob(job_guid);
-  if (!job) return;
+  if (!job || job->state == "FAILED") return;
+  if (errors.empty()) {
+    for (const auto& other : store_.listServiceOperations()) {
+      if (other.job_guid == job_guid && other.guid != done_op) return;  // still waiting
+    }
+  }
   job->state = errors.empty() ? "COMPLETE" : "FAILED";
   job->errors = errors.empty() ? "[]" : errors.dump();
   job->updated_at = nowIso8601();
@@ -304,7 +312,7 @@ void Api::completeServiceOperation(const ServiceOperation& op, const json& body)
     } else if (op.kind == "unbind" && removesRow(op)) {
       store_.deleteServiceBinding(op.target_guid);
     }
-    if (op.job_guid) finishServiceJob(*op.job_guid, json::array());
+    if (op.job_guid) finishServiceJob(*op.job_guid, json::array(), op.guid);
     store_.deleteServiceOperation(op.guid);
   });
   log::info("controller", "broker-operation-succeeded",
@@ -331,7 +339,7 @@ void Api::failServiceOperation(ServiceOperation op, const std::string& descripti
   }
   store_.atomically([&] {
     setLastOperation(op, "failed", description);
-    if (op.job_guid) finishServiceJob(*op.job_guid, brokerError(description));
+    if (op.job_guid) finishServiceJob(*op.job_guid, brokerError(description), op.guid);
     store_.deleteServiceOperation(op.guid);
     if (mitigate) {
       // The create may have happened at the broker: delete it there (a delete is sent again).

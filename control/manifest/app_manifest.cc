@@ -2,12 +2,36 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cctype>
 
 namespace foundry::control {
 
 namespace {
+
+// A YAML value as JSON: maps and lists as they are, scalars as numbers, booleans or null when
+// they read as such (YAML's plain scalars are untyped), else strings.
+nlohmann::json yamlToJson(const YAML::Node& n) {
+  if (n.IsMap()) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& kv : n) out[kv.first.as<std::string>()] = yamlToJson(kv.second);
+    return out;
+  }
+  if (n.IsSequence()) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& v : n) out.push_back(yamlToJson(v));
+    return out;
+  }
+  if (!n.IsScalar()) return nullptr;
+  const std::string text = n.Scalar();
+  if (n.Tag() == "!") return text;  // quoted: a string
+  if (text == "true" || text == "false") return text == "true";
+  if (text == "null" || text == "~") return nullptr;
+  auto number = nlohmann::json::parse(text, nullptr, false);
+  return number.is_number() ? number : nlohmann::json(text);
+}
 
 std::string scalar(const YAML::Node& n, const std::string& where) {
   if (!n.IsScalar()) throw ManifestError(where + " must be a string");
@@ -140,6 +164,30 @@ std::vector<AppManifest> parseAppManifest(const std::string& yaml) {
           } else {
             m.env[key] = scalar(kv.second, where + " env " + key);
           }
+        }
+      }
+      if (a["services"]) {
+        if (!a["services"].IsSequence()) throw ManifestError(where + " services must be a list");
+        for (const auto& sv : a["services"]) {
+          ServiceManifest service;
+          if (sv.IsScalar()) {
+            service.name = scalar(sv, where + " service");
+          } else if (sv.IsMap() && sv["name"]) {
+            service.name = scalar(sv["name"], where + " service name");
+            if (sv["binding_name"]) {
+              service.binding_name = scalar(sv["binding_name"], where + " service binding_name");
+            }
+            if (sv["parameters"]) {
+              if (!sv["parameters"].IsMap()) {
+                throw ManifestError(where + " service parameters must be a map");
+              }
+              service.parameters = yamlToJson(sv["parameters"]).dump();
+            }
+          } else {
+            throw ManifestError(where + " services must be names or maps with a name");
+          }
+          if (service.name.empty()) throw ManifestError(where + " service name must not be empty");
+          m.services.push_back(std::move(service));
         }
       }
       if (a["processes"]) {

@@ -48,6 +48,14 @@ struct ProcessManifest {
   std::optional<int64_t> timeout;
 };
 
+// One entry of an app's `services`: a service instance name, or a map with the binding's
+// name and parameters.
+struct ServiceManifest {
+  std::string name;
+  std::optional<std::string> binding_name;
+  std::string parameters;  // JSON object text ("" when none given)
+};
+
 struct AppManifest {
   std::string name;
   ProcessManifest web;  // the app-level keys, which CC applies to the web process
@@ -59,6 +67,7 @@ struct AppManifest {
   bool no_route = false;
   bool random_route = false;
   std::map<std::string, std::optional<std::string>> env;  // nullopt: a null value
+  std::vector<ServiceManifest> services;  // instances to bind the app to
 };
 
 // Throws ManifestError. At least one application, each with a name.

@@ -12,6 +12,7 @@ namespace foundry::control {
 
 using sqlite::Column;
 using sqlite::field;
+using sqlite::inTransaction;
 using sqlite::nested;
 using sqlite::Stmt;
 using sqlite::Table;
@@ -50,11 +51,6 @@ std::vector<Column<T>> withTimes(std::vector<Column<T>> columns) {
   return columns;
 }
 
-template <typename F>
-WriteResult inTransaction(sqlite3* db, F write) {
-  Transaction tx(db);
-  return tx.finish(write());
-}
 
 std::vector<Column<ServiceInstance>> instanceColumns(const crypto::FieldCipher* cipher) {
   using I = ServiceInstance;

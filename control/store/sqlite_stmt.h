@@ -145,6 +145,13 @@ class Transaction {
   bool done_ = false;
 };
 
+// One write in its own transaction (BEGIN IMMEDIATE .. COMMIT), as every Store call.
+template <typename F>
+WriteResult inTransaction(sqlite3* db, F write) {
+  Transaction tx(db);
+  return tx.finish(write());
+}
+
 // Builds "WHERE a IN (?,?) AND b IN (?)" from the non-empty filters.
 class Where {
  public:

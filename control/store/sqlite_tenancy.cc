@@ -7,6 +7,7 @@ namespace foundry::control {
 namespace {
 
 using sqlite::field;
+using sqlite::inTransaction;
 using sqlite::nested;
 using sqlite::Stmt;
 using sqlite::Table;
@@ -104,12 +105,6 @@ const Table<AuditEvent> kAuditEvents{
      field("organization_guid", &AuditEvent::organization_guid),
      field("created_at", &AuditEvent::created_at), field("updated_at", &AuditEvent::updated_at)}};
 
-// One write in its own transaction (BEGIN IMMEDIATE .. COMMIT), as every Store call.
-template <typename F>
-WriteResult inTransaction(sqlite3* db, F write) {
-  Transaction tx(db);
-  return tx.finish(write());
-}
 
 Usage usage(sqlite3* db, const std::string& scope_column, const std::string& scope_guid,
             const std::string& except_process_guid) {

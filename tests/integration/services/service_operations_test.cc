@@ -464,3 +464,59 @@ TEST_F(ServiceOperationsTest, SecretsAreSealedInTheDatabaseFile) {
 
 }  // namespace
 }  // namespace foundry::test
+
+namespace foundry::test {
+namespace {
+
+// A manifest's `services` bind the app; the apply_manifest job completes only once the
+// managed bindings have (cf push then stages with VCAP_SERVICES in place).
+TEST_F(ServiceOperationsTest, ManifestServicesBindAndTheJobWaitsForThem) {
+  const std::string si = h.createInstance("orders-db", "async");
+  h.advance();
+  ASSERT_EQ(instance(si).last_operation.state, "succeeded");
+  ASSERT_EQ(h.call(h.admin(), "POST", "/v3/service_instances",
+                   json{{"type", "user-provided"},
+                        {"name", "ups"},
+                        {"credentials", {{"k", "v"}}},
+                        {"relationships",
+                         {{"space", {{"data", {{"guid", h.api().api().defaultSpaceGuid()}}}}}}}})
+                .status,
+            201);
+  control::ApiRequest r;
+  r.method = "POST";
+  r.path = "/v3/spaces/" + h.api().api().defaultSpaceGuid() + "/actions/apply_manifest";
+  r.base_url = control::test_support::ApiHarness::kBase;
+  r.content_type = "application/x-yaml";
+  r.authorization = h.admin();
+  r.body =
+      "applications:\n- name: shop\n  services:\n  - ups\n  - name: orders-db\n"
+      "    binding_name: orders\n    parameters: {role: reader, max: 5}\n";
+  auto accepted = h.api().api().handle(r);
+  ASSERT_EQ(accepted.status, 202) << accepted.body;
+  EXPECT_EQ(h.job(accepted)["state"], "PROCESSING") << "waits for the managed binding";
+  h.advance();
+  EXPECT_EQ(h.job(accepted)["state"], "COMPLETE") << h.job(accepted).dump();
+  const std::string app = h.api().store().listApps({{}, {"shop"}, {}})[0].guid;
+  auto env = h.call(h.admin(), "GET", "/v3/apps/" + app + "/env");
+  const json& vcap = env.body["system_env_json"]["VCAP_SERVICES"];
+  EXPECT_EQ(vcap["fake-db"][0]["binding_name"], "orders") << vcap.dump();
+  EXPECT_EQ(vcap["fake-db"][0]["name"], "orders");
+  EXPECT_EQ(vcap["user-provided"][0]["name"], "ups");
+  auto binds = requestsOf(h.requests(), "PUT", "/service_bindings/");
+  ASSERT_EQ(binds.size(), 1u);
+  json params = json::parse(binds[0]["body"].get<std::string>())["parameters"];
+  EXPECT_EQ(params, json({{"role", "reader"}, {"max", 5}}));
+  // Applied again (every push does): nothing new is bound.
+  auto again = h.api().api().handle(r);
+  h.advance();
+  EXPECT_EQ(h.job(again)["state"], "COMPLETE");
+  EXPECT_EQ(h.api().store().listServiceBindings({{}, {}, {}, {}, {app}, {}}).size(), 2u);
+  // An unknown instance fails the job with CC's words.
+  r.body = "applications:\n- name: shop\n  services: [missing-db]\n";
+  auto failed = h.api().api().handle(r);
+  EXPECT_EQ(h.job(failed)["state"], "FAILED");
+  EXPECT_NE(h.job(failed).dump().find("Service instance 'missing-db' not found"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace foundry::test

@@ -1,0 +1,35 @@
+#include "control/api/service_queries.h"
+
+namespace foundry::control {
+
+std::optional<bool> availableFilter(const Query& query) {
+  const auto* v = query.find("available");
+  if (!v) return std::nullopt;
+  if (v->size() == 1 && ((*v)[0] == "true" || (*v)[0] == "false")) return (*v)[0] == "true";
+  throw badQuery("The query parameter is invalid: Available only accepts values 'true' or 'false'");
+}
+
+std::vector<std::string> parentFields(const Query& query, const std::string& key) {
+  const auto* v = query.find(key);
+  if (!v) return {};
+  for (const auto& f : *v) {
+    if (f != "name" && f != "guid") {
+      const std::string parent = key.substr(key.find('[') + 1, key.size() - key.find('[') - 2);
+      throw badQuery("The query parameter is invalid: Fields valid keys for '" + parent +
+                     "' are: 'name', 'guid'");
+    }
+  }
+  return *v;
+}
+
+std::set<std::string> relatedGuids(const nlohmann::json& resources, const std::string& name) {
+  std::set<std::string> out;
+  for (const auto& r : resources) {
+    if (!r.contains("relationships") || !r.at("relationships").contains(name)) continue;
+    const auto& data = r.at("relationships").at(name).value("data", nlohmann::json());
+    if (data.is_object() && data.contains("guid")) out.insert(data.at("guid").get<std::string>());
+  }
+  return out;
+}
+
+}  // namespace foundry::control
