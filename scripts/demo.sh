@@ -14,8 +14,8 @@
 #
 # Default addresses (a taken port is replaced by a free one, and the demo says so):
 #   router 127.0.0.1:8081 (status 8080, /routes 8082), controller API http://127.0.0.1:9022,
-#   scheduler 9023, cells 9100 and 9101, nats 4222; apps on *.apps.localhost (curl resolves
-#   *.localhost to 127.0.0.1 by itself: curl http://node.apps.localhost:8081/).
+#   scheduler 9023, cells 9100 and 9101, nats 4222, PostgreSQL 5432, postgres-broker 9500; apps
+#   on *.apps.localhost (curl resolves *.localhost to 127.0.0.1: curl http://node.apps.localhost:8081/).
 # The CLI stays logged in as the developer (config in ~/.foundry, or $FOUNDRY_HOME), so while
 # the demo runs you can use it: build/bin/foundry apps | app node | scale node -i 3 | logs node.
 # The passwords are in the run folder (admin: controller/admin-password; developer-password;
@@ -37,7 +37,7 @@ ONCE=0
 case ${1:-} in
   --once) ONCE=1;;
   "") ;;
-  -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
+  -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
   *) echo "usage: scripts/demo.sh [--once]" >&2; exit 2;;
 esac
 

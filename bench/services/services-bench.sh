@@ -36,7 +36,7 @@ while [ $# -gt 0 ]; do
   case $1 in
     --reps) REPS=$2; shift 2;;
     --restart) RESTAGE=restart; shift;;
-    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
+    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
     *) echo "unknown option $1" >&2; exit 2;;
   esac
 done
