@@ -10,16 +10,26 @@ std::optional<bool> availableFilter(const Query& query) {
 }
 
 std::vector<std::string> parentFields(const Query& query, const std::string& key) {
-  const auto* v = query.find(key);
-  if (!v) return {};
-  for (const auto& f : *v) {
+  const auto* given = query.find(key);
+  if (!given) return {};
+  // The cf CLI sends the list as one url.Values value, so its commas arrive percent-encoded
+  // ("name%2Cguid"): split what parseQuery kept whole (field names never hold a comma).
+  std::vector<std::string> fields;
+  for (const auto& value : *given) {
+    size_t start = 0;
+    for (size_t comma; (comma = value.find(',', start)) != std::string::npos; start = comma + 1) {
+      fields.push_back(value.substr(start, comma - start));
+    }
+    fields.push_back(value.substr(start));
+  }
+  for (const auto& f : fields) {
     if (f != "name" && f != "guid") {
       const std::string parent = key.substr(key.find('[') + 1, key.size() - key.find('[') - 2);
       throw badQuery("The query parameter is invalid: Fields valid keys for '" + parent +
                      "' are: 'name', 'guid'");
     }
   }
-  return *v;
+  return fields;
 }
 
 std::set<std::string> relatedGuids(const nlohmann::json& resources, const std::string& name) {

@@ -103,6 +103,13 @@ TEST_F(ServicePlansTest, TheCliMarketplaceCall) {
     EXPECT_TRUE(b["guid"] == global_ || b["guid"] == local_) << b;
   }
   EXPECT_TRUE(inc["service_offerings"][0].contains("broker_catalog"));
+  // The real cf CLI percent-encodes the comma between the fields.
+  auto encoded = as(dev_a_, "GET",
+                    "/v3/service_plans?per_page=5000&include=service_offering&"
+                    "fields%5Bservice_offering.service_broker%5D=name%2Cguid");
+  ASSERT_EQ(encoded.status, 200) << encoded.body;
+  EXPECT_EQ(encoded.body["included"]["service_brokers"].size(), 2u);
+  EXPECT_EQ(encoded.body["included"]["service_brokers"][0].size(), 2u);
   // Targeting org B's space: only what is usable there (public).
   EXPECT_EQ(planNames(admin("GET", "/v3/service_plans?space_guids=" + space_b_)),
             (Names{"public"}));

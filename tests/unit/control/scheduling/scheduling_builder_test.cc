@@ -49,8 +49,10 @@ TEST(SchedulingBuilder, CopiesTheProcessAppAndDroplet) {
   EXPECT_EQ(lrp.droplet_guid, "drop-1");
   EXPECT_EQ(lrp.droplet_url, "http://127.0.0.1:9022/internal/v1/droplets/drop-1/download");
   EXPECT_EQ(lrp.droplet_sha256, "abc123");
+  // The app's variables, plus VCAP_SERVICES (its bindings; none here).
   EXPECT_EQ(lrp.environment,
-            (std::map<std::string, std::string>{{"GREETING", "hi"}, {"COUNT", "3"}, {"DEBUG", "true"}}));
+            (std::map<std::string, std::string>{
+                {"GREETING", "hi"}, {"COUNT", "3"}, {"DEBUG", "true"}, {"VCAP_SERVICES", "{}"}}));
   EXPECT_TRUE(lrp.routes.empty());
   EXPECT_EQ(sched::validate(lrp), "");
 }
