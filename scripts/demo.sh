@@ -4,18 +4,22 @@
 # admin, creates a tenant (org `demo` with a quota, space `dev`, user `developer` with the
 # SpaceDeveloper role), then as that developer pushes the sample apps in examples/ with the
 # `foundry` CLI (a Node.js app and a static site, 2 instances each), prints their URLs and shows
-# requests reaching both instances through the router.
+# requests reaching both instances through the router. Then the service marketplace: a
+# throwaway PostgreSQL (run as nobody) and postgres-broker, registered and enabled by the admin;
+# the developer pushes examples/pg-notes, creates a `postgresql small` instance, binds it,
+# restages, and a note POSTed through the router comes back from PostgreSQL (checked with psql).
 #
 #   scripts/demo.sh          # demonstrate, then keep everything running until Ctrl-C
 #   scripts/demo.sh --once   # demonstrate and stop; exits non-zero if anything did not work
 #
 # Default addresses (a taken port is replaced by a free one, and the demo says so):
 #   router 127.0.0.1:8081 (status 8080, /routes 8082), controller API http://127.0.0.1:9022,
-#   scheduler 9023, cells 9100 and 9101, nats 4222; apps on *.apps.localhost (curl resolves
-#   *.localhost to 127.0.0.1 by itself: curl http://node.apps.localhost:8081/).
+#   scheduler 9023, cells 9100 and 9101, nats 4222, PostgreSQL 5432, postgres-broker 9500; apps
+#   on *.apps.localhost (curl resolves *.localhost to 127.0.0.1: curl http://node.apps.localhost:8081/).
 # The CLI stays logged in as the developer (config in ~/.foundry, or $FOUNDRY_HOME), so while
 # the demo runs you can use it: build/bin/foundry apps | app node | scale node -i 3 | logs node.
-# The passwords are in the run folder (admin: controller/admin-password; developer-password).
+# The passwords are in the run folder (admin: controller/admin-password; developer-password;
+# broker-password; pg/pg-password), 0600; the demo never prints them or a binding's credentials.
 # The controller, the scheduler and the cells share --secrets (the temp folder's secrets/):
 # their internal APIs answer 401 to anything not signed with that key (GET /ping aside).
 # Everything it starts is stopped by PID on exit; runtime files live in a temp folder.
@@ -26,12 +30,14 @@ source "$ROOT/scripts/lib/procs.sh"
 source "$ROOT/scripts/lib/nats.sh"
 source "$ROOT/scripts/lib/router.sh"
 source "$ROOT/scripts/lib/platform.sh"
+source "$ROOT/scripts/lib/postgres.sh"
+source "$ROOT/scripts/lib/services.sh"
 
 ONCE=0
 case ${1:-} in
   --once) ONCE=1;;
   "") ;;
-  -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
+  -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
   *) echo "usage: scripts/demo.sh [--once]" >&2; exit 2;;
 esac
 
@@ -46,6 +52,7 @@ step "Checking packages"
 "$ROOT/scripts/install-deps.sh"
 
 BUILD=${BUILD_DIR:-$ROOT/build}
+PLATFORM_TARGETS+=(postgres-broker)
 step "Building (${BUILD#"$ROOT"/}): ${PLATFORM_TARGETS[*]}"
 platform_build "$BUILD" || fail "the build failed"
 BIN=$BUILD/bin
@@ -57,6 +64,7 @@ RUN=$(mktemp -d "${TMPDIR:-/tmp}/foundry-demo.XXXXXX")
 cleanup() {
   local rc=$?
   step "Stopping"
+  pg_stop
   stop_all
   if [ "$rc" -ne 0 ] && [ "$rc" -ne 130 ]; then
     for log in "$RUN"/*.log; do
@@ -153,15 +161,103 @@ done
 [ $bad = 0 ] || fail "not every request to node was answered with 200"
 [[ $seen == *0* && $seen == *1* ]] || fail "requests did not reach both node instances (saw: ${seen:-none})"
 [ $static_seen = 4 ] || fail "the static site did not answer every request"
+
+# --- the service marketplace -------------------------------------------------------------------
+# GET/POST through the router; prints "  -> CODE BODY" and leaves the body in $RUN/last.json.
+via_router() { # HOST CURL-ARGS... (the path is the last argument)
+  local host=$1 code; shift
+  code=$(curl -s -m 10 -o "$RUN/last.json" -w '%{http_code}' \
+    --resolve "$host:$R_PORT:127.0.0.1" "${@:1:$#-1}" "http://$host:$R_PORT${!#}" || true)
+  printf '  -> %s %s\n' "$code" "$(tr -s ' \n' ' ' < "$RUN/last.json")"
+  LAST_CODE=$code
+}
+json_get() { # FILE JS-EXPRESSION [ARG]: the expression over `j` (the file) and `arg`; node is
+              # there anyway (the nodejs buildpack runs it)
+  node -e 'const j = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+           const arg = process.argv[3]; const v = eval(process.argv[2]);
+           process.stdout.write(v == null ? "" : String(v));' "$1" "$2" "${3:-}"
+}
+
+step "Services: PostgreSQL (as nobody, 127.0.0.1 only) and postgres-broker"
+chmod 711 "$RUN"   # postgres runs as nobody and must reach $RUN/pg (0700, its own); files stay 0600
+PG_PORT=$(pick_port 5432 postgresql)
+pg_start "$RUN/pg" "$PG_PORT" "$RUN/postgres.log" || fail "PostgreSQL did not start"
+BROKER_PORT=$(pick_port 9500 postgres-broker)
+BROKER_URL=http://127.0.0.1:$BROKER_PORT
+broker_start "$BIN/postgres-broker" "$BROKER_PORT" "$RUN/pg" "$PG_PORT" "$RUN/postgres-broker.log" ||
+  fail "postgres-broker did not start"
+echo "PostgreSQL 127.0.0.1:$PG_PORT (superuser postgres), postgres-broker $BROKER_URL (user $BROKER_USER)"
+
+# The password goes through the environment (cf's CF_BROKER_PASSWORD), not argv, which anyone
+# on the machine can read in ps.
+step "As admin: foundry create-service-broker postgresql $BROKER_USER $BROKER_URL (password in \$FOUNDRY_BROKER_PASSWORD)"
+FOUNDRY_USERNAME=admin FOUNDRY_PASSWORD=$ADMIN_PASSWORD "$CLI" auth > /dev/null || fail "admin login failed"
+FOUNDRY_BROKER_PASSWORD=$(broker_password) "$CLI" create-service-broker postgresql "$BROKER_USER" \
+  "$BROKER_URL" || fail "create-service-broker failed"
+step "foundry enable-service-access postgresql"
+"$CLI" enable-service-access postgresql || fail "enable-service-access failed"
+
+step "As the developer: foundry marketplace"
+FOUNDRY_USERNAME=developer FOUNDRY_PASSWORD=$DEV_PASSWORD "$CLI" auth > /dev/null ||
+  fail "developer login failed"
+"$CLI" target -o demo -s dev > /dev/null || fail "target failed"
+"$CLI" marketplace || fail "marketplace failed"
+
+PG_HOST=pg-notes.$DOMAIN
+step "Pushing examples/pg-notes: foundry push pg-notes -p examples/pg-notes -m 128M"
+"$CLI" push pg-notes -p "$ROOT/examples/pg-notes" -m 128M || fail "pushing pg-notes failed"
+step "Not bound yet: curl http://$PG_HOST:$R_PORT/notes"
+via_router "$PG_HOST" /notes
+[ "$LAST_CODE" = 503 ] || fail "pg-notes without a database answered $LAST_CODE, not 503"
+
+step "foundry create-service postgresql small notes-db --wait"
+"$CLI" create-service postgresql small notes-db --wait || fail "create-service failed"
+step "foundry bind-service pg-notes notes-db"
+"$CLI" bind-service pg-notes notes-db || fail "bind-service failed"
+step "foundry restage pg-notes"
+"$CLI" restage pg-notes || fail "restage failed"
+
+step "Through the router: curl http://$PG_HOST:$R_PORT/"
+via_router "$PG_HOST" /
+[ "$LAST_CODE" = 200 ] || fail "pg-notes / answered $LAST_CODE"
+PG_DB=$(json_get "$RUN/last.json" 'j.bound_to.database')
+[ "$(json_get "$RUN/last.json" 'j.bound_to.label')" = postgresql ] ||
+  fail "pg-notes is not bound to a postgresql service"
+NOTE="hello from the demo $(date -u +%H:%M:%S)"
+step "curl -X POST http://$PG_HOST:$R_PORT/notes -d '$NOTE'"
+via_router "$PG_HOST" -X POST --data-raw "$NOTE" /notes
+[ "$LAST_CODE" = 201 ] || fail "POST /notes answered $LAST_CODE"
+step "curl http://$PG_HOST:$R_PORT/notes"
+via_router "$PG_HOST" /notes
+[ "$LAST_CODE" = 200 ] || fail "GET /notes answered $LAST_CODE"
+[ "$(json_get "$RUN/last.json" 'j.filter(n => n.body === arg).length' "$NOTE")" -ge 1 ] ||
+  fail "the note did not come back from GET /notes"
+
+step "psql as the PostgreSQL superuser: the row is in database $PG_DB"
+INSTANCE_GUID=$("$CLI" service notes-db --guid 2>/dev/null || true)
+if [ -n "$INSTANCE_GUID" ]; then
+  [ "$PG_DB" = "si_${INSTANCE_GUID//-/}" ] ||
+    fail "the app's database $PG_DB is not notes-db's (si_${INSTANCE_GUID//-/})"
+  echo "  notes-db is instance $INSTANCE_GUID -> database si_${INSTANCE_GUID//-/} (the broker's naming)"
+fi
+pg_psql "$RUN/pg" "$PG_PORT" -d "$PG_DB" -c "SELECT id, body, created_at FROM notes ORDER BY id" ||
+  fail "psql could not read the notes table in $PG_DB"
+[ "$(pg_psql "$RUN/pg" "$PG_PORT" -d "$PG_DB" -tA -v note="$NOTE" \
+      <<< "SELECT count(*) FROM notes WHERE body = :'note'")" -ge 1 ] ||
+  fail "the note is not in PostgreSQL database $PG_DB"
 cat <<TXT
 
 OK: both apps were staged, placed on the two cells and routed; requests reached both instances.
+pg-notes got a PostgreSQL database from the marketplace; its note is in that database.
 
   node     $NODE_URL
   static   $STATIC_URL
+  pg-notes http://$PG_HOST:$R_PORT/  (GET /notes; curl -X POST .../notes -d 'text')
+  postgres 127.0.0.1:$PG_PORT, database $PG_DB; broker $BROKER_URL (user $BROKER_USER)
   API      $API       (build/bin/foundry apps | app node | scale node -i 3 | logs node --recent)
   users    admin: $RUN/controller/admin-password; developer (SpaceDeveloper in demo/dev):
            $RUN/developer-password; the CLI is logged in as the developer
+           PostgreSQL superuser postgres: $RUN/pg/pg-password; broker: $RUN/broker-password
   routes   curl -u $R_USER:$R_PASS http://127.0.0.1:$R_ROUTES_PORT/routes
   internal scheduler $SCHED_URL and the cells take only calls signed with the key in
            $(platform_secrets) (curl gets 401; GET /ping answers for readiness)
