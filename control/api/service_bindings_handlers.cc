@@ -181,8 +181,7 @@ ApiResponse Api::createServiceBinding(Ctx& c) {
 
 ApiResponse Api::listServiceBindings(Ctx& c) {
   c.query.allowOnly({"guids", "names", "type", "service_instance_guids", "service_instance_names",
-                     "app_guids", "app_names", "include", "page", "per_page", "order_by",
-                     "label_selector"});
+                     "app_guids", "app_names", "include", "page", "per_page", "order_by"});
   PageRequest page = readPageRequest(c.query, {"created_at", "updated_at", "name"});
   ServiceBindingFilter f;
   if (auto* v = c.query.find("guids")) f.guids = *v;

@@ -284,7 +284,7 @@ ApiResponse Api::listServiceInstances(Ctx& c) {
                      "service_plan_guids", "service_plan_names", "page", "per_page", "order_by",
                      "fields[space]", "fields[space.organization]", "fields[service_plan]",
                      "fields[service_plan.service_offering]",
-                     "fields[service_plan.service_offering.service_broker]", "label_selector"});
+                     "fields[service_plan.service_offering.service_broker]"});
   PageRequest page = readPageRequest(c.query, {"created_at", "updated_at", "name"});
   ServiceInstanceFilter f;
   if (auto* v = c.query.find("names")) f.names = *v;

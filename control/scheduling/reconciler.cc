@@ -22,13 +22,21 @@ Reconciler::~Reconciler() {
   thread_.join();
 }
 
+AppDesiredState mergeQueued(AppDesiredState queued, AppDesiredState incoming) {
+  // A stop still queued when a start arrives never reached the scheduler; dropping it would
+  // leave the old instances running (e.g. without a new binding's VCAP_SERVICES), so stop
+  // then start becomes a restart.
+  const bool queued_stop = queued.lrps.empty() && !incoming.lrps.empty();
+  incoming.restart = incoming.restart || queued.restart || queued_stop;
+  return incoming;
+}
+
 void Reconciler::reconcileApp(AppDesiredState state) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = pending_.find(state.app_guid);
     if (it != pending_.end()) {
-      state.restart = state.restart || it->second.restart;
-      it->second = std::move(state);
+      it->second = mergeQueued(std::move(it->second), std::move(state));
     } else {
       order_.push_back(state.app_guid);
       pending_.emplace(state.app_guid, std::move(state));

@@ -32,6 +32,10 @@ struct AppDesiredState {
   bool restart = false;                 // delete the app's LRPs before putting them back
 };
 
+// What one queued reconcile of an app becomes when another arrives before it was sent: the
+// newer state, as a restart when either asked for one or the queued one was a stop.
+AppDesiredState mergeQueued(AppDesiredState queued, AppDesiredState incoming);
+
 class Reconciler {
  public:
   // `on_sync` (optional) is called on the worker thread after each sync with its outcome.

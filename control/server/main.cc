@@ -530,9 +530,15 @@ int main(int argc, char** argv) {
   foundry::control::TokenService tokens(*store, *signing_key, token_config);
   try {
     if (tokens.bootstrapAdmin(foundry::auth::Secret(*admin_password)) && generated) {
-      // Printed once, on stdout (not the log): the operator's first login.
-      std::printf("admin password (also in %s/admin-password): %s\n", data_dir.c_str(),
-                  admin_password->c_str());
+      // The operator's first login. Shown once on a terminal; when stdout goes to a file (a
+      // supervisor's log) only where it is, so no log ever holds it.
+      if (isatty(STDOUT_FILENO)) {
+        std::printf("admin password (also in %s/admin-password): %s\n", data_dir.c_str(),
+                    admin_password->c_str());
+      } else {
+        std::printf("admin password generated into %s/admin-password (0600)\n",
+                    data_dir.c_str());
+      }
       std::fflush(stdout);
     }
   } catch (const std::exception& e) {

@@ -5,6 +5,7 @@
 #include "control/scheduling/desired_lrp_builder.h"
 #include "control/scheduling/process_stats.h"
 #include "control/scheduling/reconcile_plan.h"
+#include "control/scheduling/reconciler.h"
 
 namespace foundry::control::scheduling {
 namespace {
@@ -240,6 +241,26 @@ TEST(SchedulingStats, StoppedAppIsAllDown) {
   ASSERT_EQ(items.size(), 2u);
   EXPECT_EQ(items[0]["state"], "DOWN");
   EXPECT_EQ(items[1]["state"], "DOWN");
+}
+
+}  // namespace
+}  // namespace foundry::control::scheduling
+
+namespace foundry::control::scheduling {
+namespace {
+
+// A stop and a start that meet in the reconciler's queue are a restart, never nothing.
+TEST(ReconcilerQueue, StopThenStartBecomesARestart) {
+  sched::DesiredLrp lrp;
+  lrp.process_guid = "p-1";
+  AppDesiredState stop{"app", {}, false};
+  AppDesiredState start{"app", {lrp}, false};
+  EXPECT_TRUE(mergeQueued(stop, start).restart);
+  EXPECT_EQ(mergeQueued(stop, start).lrps.size(), 1u);
+  EXPECT_FALSE(mergeQueued(start, start).restart) << "a scale is not a restart";
+  AppDesiredState restart{"app", {lrp}, true};
+  EXPECT_TRUE(mergeQueued(restart, start).restart) << "a queued restart is kept";
+  EXPECT_FALSE(mergeQueued(start, stop).restart) << "stopping needs no restart";
 }
 
 }  // namespace
