@@ -529,9 +529,8 @@ ApiResponse Api::deleteServiceInstance(Ctx& c, const std::string& guid) {
     return {204, nullptr, {}};
   }
   refuseWhileInProgress(i);
-  if (!bindings.empty()) {
-    throw unprocessable("Cannot delete service instance '" + i.name +
-                        "': it has bindings or service keys. Unbind them first.");
+  for (const auto& b : bindings) {
+    if (b.last_operation.state == "in progress") refuseWhileInProgress(i);
   }
   const std::string now = nowIso8601();
   i.last_operation = {"delete", "in progress", "", now, now};
@@ -540,6 +539,16 @@ ApiResponse Api::deleteServiceInstance(Ctx& c, const std::string& guid) {
   store_.atomically([&] {
     store_.updateServiceInstance(i);
     auto [job, accepted] = newServiceJob(c, "service_instance.delete", "service_instance", i.guid);
+    // As CC: the bindings and keys are unbound first; the deprovision waits for them
+    // (advanceServiceOperations) and one failed unbind fails the whole delete.
+    for (auto b : bindings) {
+      b.last_operation = {"delete", "in progress", "", now, now};
+      b.updated_at = now;
+      store_.updateServiceBinding(b);
+      ServiceOperation unbind = newServiceOperation(c, "unbind", b.guid, i, b.guid, json::object());
+      unbind.job_guid = job.guid;
+      store_.createServiceOperation(unbind);
+    }
     ServiceOperation op = newServiceOperation(c, "deprovision", i.guid, i, "", json::object());
     op.job_guid = job.guid;
     store_.createServiceOperation(op);

@@ -6,6 +6,7 @@
 // crash never loses a mitigation, and a restart resumes polling where it stopped.
 #include <algorithm>
 #include <chrono>
+#include <set>
 
 #include "common/log/log.h"
 #include "control/api/api.h"
@@ -61,8 +62,15 @@ json brokerError(const std::string& description) {
 int Api::advanceServiceOperations() {
   int started = advanceCatalogJobs();
   const int64_t now = epochNow();
-  for (const auto& op : store_.listServiceOperations()) {
+  const auto ops = store_.listServiceOperations();
+  // A user's deprovision waits for the unbinds its delete started (bindings go first).
+  std::set<std::string> unbinding;
+  for (const auto& op : ops) {
+    if (op.kind == "unbind" && !op.mitigation) unbinding.insert(op.instance_id);
+  }
+  for (const auto& op : ops) {
     if (op.next_attempt_at > now || broker_calls_in_flight_.count(op.guid)) continue;
+    if (op.kind == "deprovision" && !op.mitigation && unbinding.count(op.instance_id)) continue;
     sendServiceOperation(op);
     ++started;
   }
@@ -341,6 +349,15 @@ void Api::failServiceOperation(ServiceOperation op, const std::string& descripti
     setLastOperation(op, "failed", description);
     if (op.job_guid) finishServiceJob(*op.job_guid, brokerError(description), op.guid);
     store_.deleteServiceOperation(op.guid);
+    if (op.kind == "unbind" && op.job_guid) {
+      // An instance delete whose unbind failed stops there: its deprovision is not sent.
+      for (const auto& waiting : store_.listServiceOperations()) {
+        if (waiting.job_guid == op.job_guid && waiting.kind == "deprovision") {
+          setLastOperation(waiting, "failed", description);
+          store_.deleteServiceOperation(waiting.guid);
+        }
+      }
+    }
     if (mitigate) {
       // The create may have happened at the broker: delete it there (a delete is sent again).
       ServiceOperation m = op;

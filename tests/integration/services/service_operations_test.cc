@@ -520,3 +520,63 @@ TEST_F(ServiceOperationsTest, ManifestServicesBindAndTheJobWaitsForThem) {
 
 }  // namespace
 }  // namespace foundry::test
+
+namespace foundry::test {
+namespace {
+
+// As CC: deleting a bound instance unbinds its bindings and keys first, then deprovisions.
+TEST_F(ServiceOperationsTest, DeletingABoundInstanceUnbindsFirst) {
+  const std::string si = h.createInstance("bound-db", "sync");
+  h.advance();
+  const std::string app = h.createApp("user");
+  bind(app, si);
+  ASSERT_EQ(h.call(h.admin(), "POST", "/v3/service_credential_bindings",
+                   json{{"type", "key"},
+                        {"name", "k"},
+                        {"relationships", {{"service_instance", {{"data", {{"guid", si}}}}}}}})
+                .status,
+            202);
+  h.advance();
+  h.clearRequests();
+  auto del = h.call(h.admin(), "DELETE", "/v3/service_instances/" + si);
+  ASSERT_EQ(del.status, 202) << del.body;
+  h.advance();
+  EXPECT_EQ(h.job(del)["state"], "COMPLETE") << h.job(del).dump();
+  EXPECT_FALSE(h.api().store().getServiceInstance(si));
+  json log = h.requests();
+  std::vector<std::string> deletes;
+  for (const auto& r : log) {
+    if (r["method"] == "DELETE") deletes.push_back(r["path"]);
+  }
+  ASSERT_EQ(deletes.size(), 3u) << log.dump();
+  EXPECT_NE(deletes[0].find("/service_bindings/"), std::string::npos);
+  EXPECT_NE(deletes[1].find("/service_bindings/"), std::string::npos);
+  EXPECT_EQ(deletes[2], "/v2/service_instances/" + si) << "deprovision last";
+  EXPECT_TRUE(h.brokerState()["instances"].empty());
+  EXPECT_TRUE(h.brokerState()["bindings"].empty());
+}
+
+TEST_F(ServiceOperationsTest, AFailedUnbindStopsTheInstanceDelete) {
+  const std::string si = h.createInstance("sticky-db", "sync");
+  h.advance();
+  bind(h.createApp("user"), si);
+  h.advance();
+  ASSERT_TRUE(h.behave({{"endpoint", "unbind"}, {"status", 422}, {"body", R"({"error":"ConcurrencyError"})"}}));
+  h.clearRequests();
+  auto del = h.call(h.admin(), "DELETE", "/v3/service_instances/" + si);
+  ASSERT_EQ(del.status, 202);
+  h.advance();
+  EXPECT_EQ(h.job(del)["state"], "FAILED");
+  ASSERT_TRUE(h.api().store().getServiceInstance(si));
+  EXPECT_EQ(instance(si).last_operation.type, "delete");
+  EXPECT_EQ(instance(si).last_operation.state, "failed");
+  EXPECT_TRUE(requestsOf(h.requests(), "DELETE", "/v2/service_instances/" + si + "?").empty());
+  for (const auto& r : h.requests()) {
+    EXPECT_FALSE(r["method"] == "DELETE" && r["path"] == "/v2/service_instances/" + si)
+        << "deprovisioned although a binding remains";
+  }
+  EXPECT_EQ(h.brokerState()["instances"].size(), 1u);
+}
+
+}  // namespace
+}  // namespace foundry::test
