@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/integration/services/broker_harness.h"
+#include "tests/unit/control/tenants.h"
 
 namespace foundry::test {
 namespace {
@@ -26,25 +27,13 @@ class ServiceTenancyTest : public ::testing::Test {
     EXPECT_TRUE(r.status == 201 || r.status == 202) << r.body;
     return r.body.is_object() ? r.body.value("guid", "") : "";
   }
-  std::string org(const std::string& name) {
-    return created(admin("POST", "/v3/organizations", {{"name", name}}));
-  }
+  std::string org(const std::string& name) { return tenants.org(name); }
   std::string space(const std::string& org_guid, const std::string& name) {
-    return created(admin("POST", "/v3/spaces",
-                         {{"name", name}, {"relationships", {{"organization", rel(org_guid)}}}}));
+    return tenants.space(org_guid, name);
   }
-  // A user with organization_user in the org and `space_role` in the space; their bearer.
   std::string member(const std::string& name, const std::string& org_guid,
                      const std::string& space_guid, const std::string& space_role) {
-    std::string guid;
-    std::string bearer = h.api().tokens().newUser(name, &guid);
-    for (auto [type, where] : {std::pair{std::string("organization_user"), org_guid},
-                               std::pair{space_role, space_guid}}) {
-      json r = {{"user", rel(guid)}};
-      r[type.rfind("space_", 0) == 0 ? "space" : "organization"] = rel(where);
-      EXPECT_EQ(admin("POST", "/v3/roles", {{"type", type}, {"relationships", r}}).status, 201);
-    }
-    return bearer;
+    return tenants.member(name, org_guid, space_guid, space_role);
   }
   std::string app(const std::string& auth, const std::string& space_guid,
                   const std::string& name) {
@@ -71,6 +60,7 @@ class ServiceTenancyTest : public ::testing::Test {
   }
 
   BrokerHarness h{"svc-tenancy"};
+  control::test_support::Tenants tenants{h.api()};
 };
 
 TEST_F(ServiceTenancyTest, UserProvidedInstancesAndTheirBindings) {

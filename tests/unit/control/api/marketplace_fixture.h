@@ -13,6 +13,7 @@
 
 #include "tests/test_common/fake_backend.h"
 #include "tests/unit/control/api_harness.h"
+#include "tests/unit/control/tenants.h"
 
 namespace foundry::control::test_support {
 
@@ -52,27 +53,17 @@ class MarketplaceTest : public ::testing::Test {
     EXPECT_EQ(r.status, 201) << r.body;
     return r.body.value("guid", "");
   }
-  std::string org(const std::string& name) {
-    return created(admin("POST", "/v3/organizations", {{"name", name}}));
-  }
+  std::string org(const std::string& name) { return tenants_.org(name); }
   std::string space(const std::string& org_guid, const std::string& name) {
-    return created(admin("POST", "/v3/spaces",
-                         {{"name", name}, {"relationships", {{"organization", rel(org_guid)}}}}));
+    return tenants_.space(org_guid, name);
   }
-  // A user with organization_user in the org and, when given, `space_role` in the space.
   std::string member(const std::string& name, const std::string& org_guid,
                      const std::string& space_guid, const std::string& space_role) {
-    std::string guid;
-    std::string bearer = h_.tokens().newUser(name, &guid);
-    grant(guid, "organization_user", "organization", org_guid);
-    if (!space_role.empty()) grant(guid, space_role, "space", space_guid);
-    return bearer;
+    return tenants_.member(name, org_guid, space_guid, space_role);
   }
   void grant(const std::string& user, const std::string& type, const std::string& kind,
              const std::string& where) {
-    auto r = admin("POST", "/v3/roles",
-                   {{"type", type}, {"relationships", {{"user", rel(user)}, {kind, rel(where)}}}});
-    EXPECT_EQ(r.status, 201) << r.body;
+    tenants_.grant(user, type, kind, where);
   }
 
   json brokerBody(const std::string& name, const std::string& space_guid = "") {
@@ -122,6 +113,7 @@ class MarketplaceTest : public ::testing::Test {
   }
 
   ApiHarness h_;
+  Tenants tenants_{h_};
   test::FakeBackend broker_{"broker"};
 
  private:
