@@ -9,6 +9,7 @@
 #include <cctype>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include "common/auth/base64url.h"
 #include "tests/integration/services/broker_harness.h"
@@ -576,6 +577,40 @@ TEST_F(ServiceOperationsTest, AFailedUnbindStopsTheInstanceDelete) {
         << "deprovisioned although a binding remains";
   }
   EXPECT_EQ(h.brokerState()["instances"].size(), 1u);
+}
+
+}  // namespace
+}  // namespace foundry::test
+
+namespace foundry::test {
+namespace {
+
+// purge=true: the operator's way out of a dead broker — rows go, the broker is not asked.
+TEST_F(ServiceOperationsTest, PurgeForgetsWithoutTheBrokerAndOnlyForAdmins) {
+  const std::string si = h.createInstance("dead-db", "sync");
+  h.advance();
+  const std::string app = h.createApp("orphan");
+  bind(app, si);
+  h.advance();
+  std::string dev_guid;
+  const std::string dev = h.api().tokens().newUser("devon", &dev_guid);
+  for (auto [type, kind, where] :
+       {std::tuple{"organization_user", "organization", h.api().store().getSpace(
+                                                            h.api().api().defaultSpaceGuid())
+                                                            ->organization_guid},
+        std::tuple{"space_developer", "space", h.api().api().defaultSpaceGuid()}}) {
+    json rel = {{"user", {{"data", {{"guid", dev_guid}}}}}, {kind, {{"data", {{"guid", where}}}}}};
+    ASSERT_EQ(h.call(h.admin(), "POST", "/v3/roles", json{{"type", type}, {"relationships", rel}}).status,
+              201);
+  }
+  EXPECT_EQ(h.call(dev, "DELETE", "/v3/service_instances/" + si + "?purge=true").status, 403);
+  h.clearRequests();
+  EXPECT_EQ(h.call(h.admin(), "DELETE", "/v3/service_instances/" + si + "?purge=true").status, 204);
+  h.advance();
+  EXPECT_FALSE(h.api().store().getServiceInstance(si));
+  EXPECT_TRUE(h.api().store().listServiceBindings({{}, {}, {}, {}, {app}, {}}).empty());
+  EXPECT_TRUE(h.requests().empty()) << "purge asks the broker nothing: " << h.requests().dump();
+  EXPECT_TRUE(h.api().store().listServiceOperations().empty());
 }
 
 }  // namespace
