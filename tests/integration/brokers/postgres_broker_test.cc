@@ -214,6 +214,40 @@ TEST_F(PostgresBrokerTest, ProvisionBindUseUnbindDeprovision) {
   EXPECT_EQ(osb().call("GET", instancePath(iid)).status, 404);
 }
 
+// Two apps bound to one instance share its data: the tables belong to the instance (its
+// owner role), so unbinding the app that made them leaves them to the other.
+TEST_F(PostgresBrokerTest, BindingsOfOneInstanceShareItsTables) {
+  const std::string iid = "5b1c0d9e-1111-4aaa-8bbb-0000000000aa";
+  const std::string db = dbName(iid);
+  ASSERT_EQ(osb().call("PUT", instancePath(iid), provisionBody(kSmall)).status, 201);
+  OsbReply a = osb().call("PUT", bindingPath(iid, "share-a"), bindBody(kSmall, "app-a"));
+  OsbReply b = osb().call("PUT", bindingPath(iid, "share-b"), bindBody(kSmall, "app-b"));
+  ASSERT_EQ(a.status, 201) << a.raw << broker_->logs();
+  ASSERT_EQ(b.status, 201) << b.raw;
+  {
+    PgPtr app_a = connectWith(a.body["credentials"]);
+    ASSERT_TRUE(ok(app_a.get())) << PQerrorMessage(app_a.get());
+    EXPECT_EQ(query(app_a.get(), "CREATE TABLE notes (body text)"), "OK");
+    EXPECT_EQ(query(app_a.get(), "INSERT INTO notes VALUES ('from a')"), "OK");
+  }
+  PgPtr app_b = connectWith(b.body["credentials"]);
+  ASSERT_TRUE(ok(app_b.get()));
+  EXPECT_EQ(query(app_b.get(), "SELECT body FROM notes"), "from a");
+  EXPECT_EQ(query(app_b.get(), "INSERT INTO notes VALUES ('from b')"), "OK");
+  {
+    PgPtr c = superuser(db);
+    EXPECT_EQ(query(c.get(), "SELECT tableowner FROM pg_tables WHERE tablename = 'notes'"),
+              db + "_owner");
+  }
+  ASSERT_EQ(osb().call("DELETE", bindingPath(iid, "share-a") + deleteQuery(kSmall)).status, 200);
+  EXPECT_EQ(query(app_b.get(), "SELECT count(*) FROM notes"), "2") << "b keeps the data";
+  app_b.reset();
+  ASSERT_EQ(osb().call("DELETE", bindingPath(iid, "share-b") + deleteQuery(kSmall)).status, 200);
+  ASSERT_EQ(osb().call("DELETE", instancePath(iid) + deleteQuery(kSmall)).status, 200);
+  EXPECT_FALSE(databaseExists(db));
+  EXPECT_FALSE(roleExists(db + "_owner"));
+}
+
 TEST_F(PostgresBrokerTest, BindingRoleCannotReachAnotherInstancesDatabase) {
   const std::string a = "a0000000-0000-4000-8000-00000000000a";
   const std::string b = "b0000000-0000-4000-8000-00000000000b";
