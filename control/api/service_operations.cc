@@ -82,6 +82,7 @@ void Api::sendServiceOperation(const ServiceOperation& op) {
   if (!broker) {
     // Nothing left to call: the broker (and with it the catalog) was deleted or purged.
     store_.atomically([&] {
+      if (!op.mitigation) setLastOperation(op, "failed", "The service broker is gone");
       if (op.job_guid) {
         finishServiceJob(*op.job_guid, brokerError("The service broker is gone"), op.guid);
       }
