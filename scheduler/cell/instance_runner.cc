@@ -7,6 +7,7 @@
 //   stop request: SIGTERM, SIGKILL after the grace, remove.
 // Whatever happens, the process group is gone, the port, the memory handle and the folder
 // are released before the final report is sent.
+#include <openssl/crypto.h>
 #include <signal.h>
 
 #include <chrono>
@@ -278,6 +279,10 @@ void Cell::runLifecycle(std::shared_ptr<Instance> instance) {
   } else if (outcome.report == Outcome::Report::kRemove) {
     scheduler_.report("remove", report);
   }
+  // This thread is detached and may still be unwinding when shutdown() (which waits for
+  // lifecycleEnded) lets the process exit: free OpenSSL's per-thread state (from signing the
+  // report) now, not in a thread-exit handler that may never run.
+  OPENSSL_thread_stop();
   lifecycleEnded();
 }
 
