@@ -1,4 +1,5 @@
 #include "brokers/osb/server.h"
+#include "common/net/evhttp_method.h"
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -26,25 +27,6 @@ namespace foundry::osb {
 namespace {
 
 constexpr auto kDrainTimeout = std::chrono::seconds(10);
-
-const char* methodName(evhttp_cmd_type cmd) {
-  switch (cmd) {
-    case EVHTTP_REQ_GET:
-      return "GET";
-    case EVHTTP_REQ_POST:
-      return "POST";
-    case EVHTTP_REQ_PUT:
-      return "PUT";
-    case EVHTTP_REQ_DELETE:
-      return "DELETE";
-    case EVHTTP_REQ_PATCH:
-      return "PATCH";
-    case EVHTTP_REQ_HEAD:
-      return "HEAD";
-    default:
-      return "OTHER";
-  }
-}
 
 std::string headerValue(const RawRequest& raw, std::string_view name, bool* present = nullptr) {
   for (const auto& [k, v] : raw.headers) {
@@ -130,7 +112,7 @@ struct Server::Impl {
 
   void accept(evhttp_request* req) {
     auto raw = std::make_shared<RawRequest>();
-    raw->method = methodName(evhttp_request_get_command(req));
+    raw->method = foundry::net::evhttpMethodName(evhttp_request_get_command(req));
     const evhttp_uri* uri = evhttp_request_get_evhttp_uri(req);
     const char* path = uri ? evhttp_uri_get_path(uri) : nullptr;
     const char* query = uri ? evhttp_uri_get_query(uri) : nullptr;

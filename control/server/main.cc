@@ -35,6 +35,7 @@
 // Stats calls ask the scheduler from the loop with a 2 s timeout.
 
 #include <event2/buffer.h>
+#include "common/net/evhttp_method.h"
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -173,19 +174,6 @@ void drainLoopInbox(evutil_socket_t, short, void* arg) {
   }
 }
 
-const char* methodName(evhttp_cmd_type cmd) {
-  switch (cmd) {
-    case EVHTTP_REQ_GET: return "GET";
-    case EVHTTP_REQ_POST: return "POST";
-    case EVHTTP_REQ_PUT: return "PUT";
-    case EVHTTP_REQ_PATCH: return "PATCH";
-    case EVHTTP_REQ_DELETE: return "DELETE";
-    case EVHTTP_REQ_HEAD: return "HEAD";
-    case EVHTTP_REQ_OPTIONS: return "OPTIONS";
-    default: return "OTHER";
-  }
-}
-
 void runJobs(evutil_socket_t, short, void* arg) {
   auto* s = static_cast<Server*>(arg);
   s->jobs_scheduled = false;
@@ -209,7 +197,7 @@ void onServiceTimer(evutil_socket_t, short, void* arg) {
 void onRequest(evhttp_request* req, void* arg) {
   auto* s = static_cast<Server*>(arg);
   ApiRequest r;
-  r.method = methodName(evhttp_request_get_command(req));
+  r.method = foundry::net::evhttpMethodName(evhttp_request_get_command(req));
   const evhttp_uri* uri = evhttp_request_get_evhttp_uri(req);
   const char* path = uri ? evhttp_uri_get_path(uri) : nullptr;
   const char* query = uri ? evhttp_uri_get_query(uri) : nullptr;

@@ -13,6 +13,7 @@
 // greet and re-register threads, and nats.c's own. SIGINT/SIGTERM stop it cleanly.
 
 #include <event2/buffer.h>
+#include "common/net/evhttp_method.h"
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -39,25 +40,6 @@ namespace {
 
 using namespace foundry::sched;
 namespace log = foundry::log;
-
-const char* methodName(evhttp_cmd_type cmd) {
-  switch (cmd) {
-    case EVHTTP_REQ_GET:
-      return "GET";
-    case EVHTTP_REQ_POST:
-      return "POST";
-    case EVHTTP_REQ_PUT:
-      return "PUT";
-    case EVHTTP_REQ_DELETE:
-      return "DELETE";
-    case EVHTTP_REQ_PATCH:
-      return "PATCH";
-    case EVHTTP_REQ_HEAD:
-      return "HEAD";
-    default:
-      return "OTHER";
-  }
-}
 
 struct Server {
   Api* api;
@@ -102,7 +84,7 @@ bool authorized(evhttp_request* req, const Server& s, const ApiRequest& r) {
 void onRequest(evhttp_request* req, void* arg) {
   auto* server = static_cast<Server*>(arg);
   ApiRequest r;
-  r.method = methodName(evhttp_request_get_command(req));
+  r.method = foundry::net::evhttpMethodName(evhttp_request_get_command(req));
   const evhttp_uri* uri = evhttp_request_get_evhttp_uri(req);
   const char* path = uri ? evhttp_uri_get_path(uri) : nullptr;
   const char* query = uri ? evhttp_uri_get_query(uri) : nullptr;
