@@ -11,6 +11,7 @@
 #include <string>
 
 #include "control/api/api.h"
+#include "control/api/service_queries.h"
 
 namespace foundry::control::fields {
 
@@ -19,8 +20,8 @@ class Included {
   explicit Included(const Query& query) {
     for (const auto& [key, values] : query.params) {
       if (key.rfind("fields[", 0) == 0 && key.back() == ']') {
-        wanted_[key.substr(7, key.size() - 8)] =
-            std::set<std::string>(values.begin(), values.end());
+        const auto names = fieldNames(values);  // "a%2Cb" from the cf CLI, too
+        wanted_[key.substr(7, key.size() - 8)] = std::set<std::string>(names.begin(), names.end());
       }
     }
   }

@@ -9,19 +9,24 @@ std::optional<bool> availableFilter(const Query& query) {
   throw badQuery("The query parameter is invalid: Available only accepts values 'true' or 'false'");
 }
 
-std::vector<std::string> parentFields(const Query& query, const std::string& key) {
-  const auto* given = query.find(key);
-  if (!given) return {};
+std::vector<std::string> fieldNames(const std::vector<std::string>& values) {
   // The cf CLI sends the list as one url.Values value, so its commas arrive percent-encoded
   // ("name%2Cguid"): split what parseQuery kept whole (field names never hold a comma).
   std::vector<std::string> fields;
-  for (const auto& value : *given) {
+  for (const auto& value : values) {
     size_t start = 0;
     for (size_t comma; (comma = value.find(',', start)) != std::string::npos; start = comma + 1) {
       fields.push_back(value.substr(start, comma - start));
     }
     fields.push_back(value.substr(start));
   }
+  return fields;
+}
+
+std::vector<std::string> parentFields(const Query& query, const std::string& key) {
+  const auto* given = query.find(key);
+  if (!given) return {};
+  std::vector<std::string> fields = fieldNames(*given);
   for (const auto& f : fields) {
     if (f != "name" && f != "guid") {
       const std::string parent = key.substr(key.find('[') + 1, key.size() - key.find('[') - 2);

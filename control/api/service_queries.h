@@ -18,6 +18,8 @@ std::optional<bool> availableFilter(const Query& query);
 // The fields asked for a parent, e.g. key "fields[service_broker]" -> {"name", "guid"}; only
 // name and guid may be asked (400 otherwise). Empty when absent.
 std::vector<std::string> parentFields(const Query& query, const std::string& key);
+// The field names of fields[...] values, split on commas whether they came raw or as %2C.
+std::vector<std::string> fieldNames(const std::vector<std::string>& values);
 // relationships.<name>.data.guid of every resource that has one.
 std::set<std::string> relatedGuids(const nlohmann::json& resources, const std::string& name);
 

@@ -76,6 +76,13 @@ TEST_F(CfServiceFlowsTest, CreateServiceServicesBindService) {
   EXPECT_EQ(inc["service_offerings"][0]["name"], "fake-db");
   EXPECT_EQ(inc["service_brokers"][0]["name"], "test-broker");
   const std::string si = list.body["resources"][0]["guid"];
+  // The cf CLI percent-encodes the commas of a fields list: the same partials come back.
+  auto encoded = get("/v3/service_instances?fields%5Bservice_plan%5D=guid%2Cname%2C"
+                     "relationships.service_offering&space_guids=" + space_);
+  ASSERT_EQ(encoded.status, 200) << encoded.body;
+  EXPECT_EQ(encoded.body["included"]["service_plans"][0]["name"], "sync") << encoded.body;
+  EXPECT_EQ(encoded.body["included"]["service_plans"][0]["relationships"]["service_offering"],
+            inc["service_plans"][0]["relationships"]["service_offering"]);
 
   // bind-service web orders-db
   const std::string app = h.createApp("web");
