@@ -12,7 +12,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config clang ccache
   libclang-rt-14-dev        # libFuzzer and sanitizer runtimes for clang
   # libraries (see DEPENDENCIES.md in the shared docs for the CMake side)
-  libevent-dev libnats-dev libssl-dev libre2-dev libjemalloc-dev
+  libevent-dev libnats-dev libssl-dev libre2-dev libjemalloc-dev liburing-dev
   libgtest-dev libgmock-dev libbenchmark-dev libhttp-parser-dev libyaml-cpp-dev
   libsimdjson-dev nlohmann-json3-dev libsqlite3-dev libarchive-dev libcli11-dev
   libcurl4-openssl-dev      # HTTP client: the CLI, cells and the scheduler

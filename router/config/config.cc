@@ -432,6 +432,15 @@ const Section& topSection() {
                }},
               {"zone", stringKey(&Config::zone)},
               {"workers", nonNegativeIntKey(&Config::workers)},  // ours: 0 = one per core
+              // ours: how the workers wait for sockets (io_uring, or epoll through libevent).
+              {"event_backend",
+               [](const YAML::Node& n, const std::string& k, Config* c) {
+                 std::string v = readString(n, k);
+                 if (v != "auto" && v != "io_uring" && v != "epoll") {
+                   fail(k, "invalid value " + quoted(v) + " (expected auto, io_uring or epoll)");
+                 }
+                 c->event_backend = v;
+               }},
               {"status", subsection(&statusSection)},
               {"nats",
                [](const YAML::Node& n, const std::string& k, Config* c) {

@@ -25,6 +25,9 @@ struct Config {
   unsigned index = 0;
   std::string zone;
   int workers = 0;  // 0: one per core
+  // auto: io_uring when the kernel allows it (probed at start), else epoll. io_uring / epoll:
+  // that one, or start-up fails.
+  std::string event_backend = "auto";
 
   // Status server.
   std::string status_host = "0.0.0.0";

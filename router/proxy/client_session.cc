@@ -28,63 +28,24 @@ constexpr uint64_t kSpliceMinBytes = 32 * 1024;
 // Steps drive() may take in one callback before yielding to other connections.
 constexpr int kMaxStepsPerCallback = 64;
 
-enum class ReadResult { Progress, WouldBlock, Eof, Error };
-
-// Reads what is available into `buf`. A short read means the socket is drained (we are
-// edge-triggered, and new data raises a new edge), unless the peer already closed, in which case
-// we keep reading until recv() returns 0.
-ReadResult readInto(int fd, IoBuffer& buf, bool* readable, bool peer_closed) {
-  char* p = buf.writable(2048);
-  size_t room = buf.writableSize();
-  ssize_t n = ::recv(fd, p, room, 0);
-  if (n > 0) {
-    buf.commit(static_cast<size_t>(n));
-    if (static_cast<size_t>(n) < room && !peer_closed) *readable = false;
-    return ReadResult::Progress;
-  }
-  if (n == 0) return ReadResult::Eof;
-  if (errno == EAGAIN || errno == EWOULDBLOCK) {
-    *readable = false;
-    return ReadResult::WouldBlock;
-  }
-  if (errno == EINTR) return ReadResult::Progress;
-  return ReadResult::Error;
-}
-
-// Sends head[off..] then body[0, body_len) with one sendmsg. Returns bytes written, 0 when the
-// socket is full, -1 on error (errno set).
-ssize_t sendPair(int fd, const std::string& head, size_t off, const char* body, size_t body_len,
-                 bool* writable) {
+// Sends head[off..] then body[0, body_len) in one write. Returns bytes written, 0 when it has to
+// wait, -1 on error (errno set).
+ssize_t sendPair(Channel& channel, const std::string& head, size_t off, const char* body,
+                 size_t body_len) {
   iovec iov[2];
   int n = 0;
-  size_t total = 0;
   if (off < head.size()) {
     iov[n].iov_base = const_cast<char*>(head.data() + off);
     iov[n].iov_len = head.size() - off;
-    total += iov[n].iov_len;
     ++n;
   }
   if (body_len > 0) {
     iov[n].iov_base = const_cast<char*>(body);
     iov[n].iov_len = body_len;
-    total += body_len;
     ++n;
   }
   if (n == 0) return 0;
-  msghdr msg{};
-  msg.msg_iov = iov;
-  msg.msg_iovlen = n;
-  ssize_t w = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
-  if (w < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      *writable = false;
-      return 0;
-    }
-    if (errno == EINTR) return 0;
-    return -1;
-  }
-  if (static_cast<size_t>(w) < total) *writable = false;
-  return w;
+  return channel.send(iov, n);
 }
 
 // A write of n bytes took the unsent rest of a head first, then body bytes: advances *head_off
@@ -116,7 +77,7 @@ std::string_view lookupPath(std::string_view target) {
 }  // namespace
 
 ClientSession::ClientSession(Worker& worker, int fd, const sockaddr* peer)
-    : worker_(worker), fd_(fd) {
+    : worker_(worker) {
   char ip[INET6_ADDRSTRLEN] = "";
   if (peer->sa_family == AF_INET) {
     const auto* sin = reinterpret_cast<const sockaddr_in*>(peer);
@@ -128,14 +89,19 @@ ClientSession::ClientSession(Worker& worker, int fd, const sockaddr* peer)
     client_port_ = ntohs(sin6->sin6_port);
   }
   client_ip_ = ip;
-  int one = 1;
-  setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  event_assign(&client_ev_, worker_.base(), fd_, EV_READ | EV_WRITE | EV_CLOSED | EV_ET | EV_PERSIST,
-               &onClientEvent, this);
-  event_add(&client_ev_, nullptr);
-  evtimer_assign(&timer_, worker_.base(), &onTimer, this);
+  if (worker_.uring() != nullptr) {
+    // TCP_NODELAY came with the socket: accepted sockets inherit it from the listener.
+    client_.openUring(worker_.uring(), fd, this);
+    deadline_.on_expire = &onTimer;
+    deadline_.owner = this;
+  } else {
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    client_.openEpoll(worker_.base(), fd, this);
+    evtimer_assign(&timer_, worker_.base(), &onEpollTimer, this);
+  }
   // A new connection must send its first head within the header timeout.
-  armTimer(worker_.headerTimeout());
+  armTimer(Worker::Timeout::Header);
   header_timer_armed_ = true;
   worker_.stats().active_sessions.fetch_add(1, std::memory_order_relaxed);
 }
@@ -148,9 +114,8 @@ ClientSession::~ClientSession() {
   if (pipe_[0] >= 0) worker_.returnPipe(pipe_, pipe_bytes_ == 0);
   releaseInFlight();
   if (up_ != nullptr) worker_.upstreams().destroy(up_);
-  event_del(&client_ev_);
-  event_del(&timer_);
-  ::close(fd_);
+  cancelTimer();
+  client_.close();
   worker_.stats().active_sessions.fetch_sub(1, std::memory_order_relaxed);
   worker_.sessionClosed(this);
 }
@@ -164,40 +129,48 @@ void ClientSession::closeIfIdle() {
   if (state_ == State::ReadHead && in_.empty()) abort();
 }
 
-void ClientSession::onClientEvent(evutil_socket_t, short what, void* arg) {
-  auto* self = static_cast<ClientSession*>(arg);
-  if (what & (EV_READ | EV_CLOSED)) self->client_readable_ = true;
-  if (what & EV_CLOSED) self->client_peer_closed_ = true;
-  if (what & EV_WRITE) self->client_writable_ = true;
-  self->drive();
-}
+void ClientSession::onChannelEvent() { drive(); }
 
 void ClientSession::onUpstreamEvent() {
-  if (up_ != nullptr && !up_->connected && up_->writable) {
-    int err = 0;
-    socklen_t len = sizeof err;
-    getsockopt(up_->fd, SOL_SOCKET, SO_ERROR, &err, &len);
-    if (err != 0) {
+  if (up_ != nullptr && !up_->connected) {
+    const int err = up_->ch.connectResult();
+    if (err > 0) {
       attemptFailed(err, true);
       if (state_ == State::Closed) {
         delete this;
         return;
       }
-    } else {
+    } else if (err == 0) {
       up_->connected = true;
-      armTimer(worker_.endpointTimeout());
+      armTimer(Worker::Timeout::Endpoint);
     }
   }
   drive();
 }
 
-void ClientSession::onTimer(evutil_socket_t, short, void* arg) {
+void ClientSession::onTimer(void* arg) {
   auto* self = static_cast<ClientSession*>(arg);
   self->onTimeout();
   self->drive();
 }
 
-void ClientSession::armTimer(const timeval* timeout) { evtimer_add(&timer_, timeout); }
+void ClientSession::onEpollTimer(evutil_socket_t, short, void* arg) { onTimer(arg); }
+
+void ClientSession::armTimer(Worker::Timeout timeout) {
+  if (worker_.uring() != nullptr) {
+    worker_.armDeadline(&deadline_, timeout);
+  } else {
+    evtimer_add(&timer_, worker_.timeoutValue(timeout));
+  }
+}
+
+void ClientSession::cancelTimer() {
+  if (worker_.uring() != nullptr) {
+    deadline_.cancel();
+  } else {
+    cancelTimer();
+  }
+}
 
 void ClientSession::onTimeout() {
   switch (state_) {
@@ -287,7 +260,7 @@ void ClientSession::drive() {
     if (++steps >= kMaxStepsPerCallback) {
       // Edge-triggered: no new event will come for data we already know about, so schedule
       // ourselves again instead of waiting.
-      event_active(&client_ev_, 0, 0);
+      client_.activateLater();
       break;
     }
   }
@@ -311,16 +284,16 @@ bool ClientSession::stepReadHead() {
     }
     scan_from_ = in_.size() >= 3 ? in_.size() - 3 : 0;
     if (!header_timer_armed_) {
-      armTimer(worker_.headerTimeout());
+      armTimer(Worker::Timeout::Header);
       header_timer_armed_ = true;
     }
   }
-  if (!client_readable_) return false;
-  switch (readInto(fd_, in_, &client_readable_, client_peer_closed_)) {
-    case ReadResult::Progress: return true;
-    case ReadResult::WouldBlock: return false;
-    case ReadResult::Eof:
-    case ReadResult::Error: state_ = State::Closed; return true;
+  if (!client_.readable) return false;
+  switch (client_.read(in_)) {
+    case Channel::Read::Progress: return true;
+    case Channel::Read::WouldBlock: return false;
+    case Channel::Read::Eof:
+    case Channel::Read::Error: state_ = State::Closed; return true;
   }
   return false;
 }
@@ -505,7 +478,7 @@ void ClientSession::startAttempt() {
                                              : worker_.upstreams().takeIdle(*endpoint_);
   if (up_ != nullptr) {
     up_->session = this;
-    armTimer(worker_.endpointTimeout());
+    armTimer(Worker::Timeout::Endpoint);
     return;
   }
   connectFresh();
@@ -519,7 +492,7 @@ void ClientSession::connectFresh() {
     return;
   }
   up_->reused = false;
-  armTimer(up_->connected ? worker_.endpointTimeout() : worker_.dialTimeout());
+  armTimer(up_->connected ? Worker::Timeout::Endpoint : Worker::Timeout::Dial);
 }
 
 void ClientSession::attemptFailed(int err, bool before_send) {
@@ -573,7 +546,7 @@ void ClientSession::releaseInFlight() {
 
 void ClientSession::releaseUpstream(bool reusable) {
   if (up_ == nullptr) return;
-  if (reusable && !up_->peer_closed) {
+  if (reusable && !up_->ch.peer_closed) {
     worker_.upstreams().release(up_);
   } else {
     worker_.upstreams().destroy(up_);
@@ -585,8 +558,7 @@ void ClientSession::releaseUpstream(bool reusable) {
 // Forwarding.
 
 ClientSession::Io ClientSession::writeToUpstream() {
-  ssize_t w = sendPair(up_->fd, req_base_, up_head_off_, in_.data(), req_body_pending_,
-                       &up_->writable);
+  ssize_t w = sendPair(up_->ch, req_base_, up_head_off_, in_.data(), req_body_pending_);
   if (w < 0) return Io::Error;
   if (w == 0) return Io::WouldBlock;
   size_t from_body = advancePastHead(static_cast<size_t>(w), req_base_.size(), &up_head_off_);
@@ -599,10 +571,14 @@ ClientSession::Io ClientSession::writeToUpstream() {
 }
 
 ClientSession::Io ClientSession::writeToClient() {
-  ssize_t w = sendPair(fd_, client_head_, client_head_off_, up_in_.data(), resp_body_pending_,
-                       &client_writable_);
+  ssize_t w = sendPair(client_, client_head_, client_head_off_, up_in_.data(), resp_body_pending_);
   if (w < 0) return Io::Error;
-  if (w == 0) return Io::WouldBlock;
+  if (w == 0) {
+    // io_uring: the bytes are queued and may reach the client any moment, so from here on the
+    // response counts as started (a timeout now cuts it instead of answering 502).
+    if (worker_.uring() != nullptr) resp_sent_any_ = true;
+    return Io::WouldBlock;
+  }
   size_t from_body =
       advancePastHead(static_cast<size_t>(w), client_head_.size(), &client_head_off_);
   if (from_body > 0) {
@@ -629,7 +605,7 @@ bool ClientSession::stepProxy() {
     req_body_pending_ += static_cast<size_t>(n);
     req_complete_ = req_parser_.messageComplete();
   }
-  if (up_ != nullptr && up_->connected && up_->writable && pendingToUpstream()) {
+  if (up_ != nullptr && up_->connected && up_->ch.writable && pendingToUpstream()) {
     Io io = writeToUpstream();
     if (io == Io::Error) {
       // Nothing of this request reached the backend when the very first write failed: as
@@ -639,12 +615,12 @@ bool ClientSession::stepProxy() {
     }
     progress |= io == Io::Progress;
   }
-  if (!pendingToUpstream() && !req_complete_ && client_readable_) {
-    switch (readInto(fd_, in_, &client_readable_, client_peer_closed_)) {
-      case ReadResult::Progress: progress = true; break;
-      case ReadResult::WouldBlock: break;
-      case ReadResult::Eof:
-      case ReadResult::Error: state_ = State::Closed; return true;  // client gone mid-body
+  if (!pendingToUpstream() && !req_complete_ && client_.readable) {
+    switch (client_.read(in_)) {
+      case Channel::Read::Progress: progress = true; break;
+      case Channel::Read::WouldBlock: break;
+      case Channel::Read::Eof:
+      case Channel::Read::Error: state_ = State::Closed; return true;  // client gone mid-body
     }
   }
   if (up_ == nullptr) return progress;
@@ -662,7 +638,7 @@ bool ClientSession::stepProxy() {
     if (resp_complete_ && up_in_.size() > resp_body_pending_) upstream_reusable_ = false;
   }
   if (pendingToClient()) {
-    if (!client_writable_) return progress;
+    if (!client_.writable) return progress;
     Io io = writeToClient();
     if (io == Io::Error) {
       state_ = State::Closed;
@@ -687,16 +663,16 @@ bool ClientSession::stepProxy() {
         return true;
       }
     }
-    if (up_->readable && up_->connected) {
-      switch (readInto(up_->fd, up_in_, &up_->readable, up_->peer_closed)) {
-        case ReadResult::Progress: return true;
-        case ReadResult::WouldBlock: return progress;
-        case ReadResult::Eof: attemptFailed(ECONNRESET, false); return true;
-        case ReadResult::Error: attemptFailed(errno, false); return true;
+    if (up_->ch.readable && up_->connected) {
+      switch (up_->ch.read(up_in_)) {
+        case Channel::Read::Progress: return true;
+        case Channel::Read::WouldBlock: return progress;
+        case Channel::Read::Eof: attemptFailed(ECONNRESET, false); return true;
+        case Channel::Read::Error: attemptFailed(errno, false); return true;
       }
     }
   } else if (!resp_complete_) {
-    if (splicing_ || (up_in_.empty() &&
+    if (splicing_ || (worker_.spliceEnabled() && up_in_.empty() &&
                       resp_parser_.remainingContentLength() >= kSpliceMinBytes &&
                       worker_.takePipe(pipe_))) {
       if (!splicing_) {
@@ -705,11 +681,11 @@ bool ClientSession::stepProxy() {
       }
       return stepSplice() || progress;
     }
-    if (up_->readable) {
-      switch (readInto(up_->fd, up_in_, &up_->readable, up_->peer_closed)) {
-        case ReadResult::Progress: return true;
-        case ReadResult::WouldBlock: return progress;
-        case ReadResult::Eof:
+    if (up_->ch.readable) {
+      switch (up_->ch.read(up_in_)) {
+        case Channel::Read::Progress: return true;
+        case Channel::Read::WouldBlock: return progress;
+        case Channel::Read::Eof:
           if (resp_parser_.bodyUntilEof()) {
             resp_parser_.finishAtEof();
             resp_complete_ = true;
@@ -717,7 +693,7 @@ bool ClientSession::stepProxy() {
             return true;
           }
           [[fallthrough]];
-        case ReadResult::Error:
+        case Channel::Read::Error:
           // The backend died mid-response: the client gets what was sent, then a close.
           log::info("proxy", "backend-closed-mid-response",
                     {{"host", host_}, {"endpoint", endpoint_->address()}});
@@ -741,34 +717,34 @@ bool ClientSession::stepProxy() {
 
 bool ClientSession::stepSplice() {
   bool progress = false;
-  if (pipe_bytes_ > 0 && client_writable_) {
-    ssize_t n = ::splice(pipe_[0], nullptr, fd_, nullptr, pipe_bytes_,
+  if (pipe_bytes_ > 0 && client_.writable) {
+    ssize_t n = ::splice(pipe_[0], nullptr, client_.fd(), nullptr, pipe_bytes_,
                          SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     if (n > 0) {
       pipe_bytes_ -= static_cast<size_t>(n);
       record_.response_body_bytes += static_cast<uint64_t>(n);
-      if (pipe_bytes_ > 0) client_writable_ = false;  // the socket buffer is full
+      if (pipe_bytes_ > 0) client_.writable = false;  // the socket buffer is full
       resp_sent_any_ = true;
       progress = true;
     } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      client_writable_ = false;
+      client_.writable = false;
     } else {
       state_ = State::Closed;  // client gone
       return true;
     }
   }
-  if (pipe_bytes_ == 0 && splice_remaining_ > 0 && up_->readable) {
+  if (pipe_bytes_ == 0 && splice_remaining_ > 0 && up_->ch.readable) {
     size_t want = splice_remaining_ < Worker::kPipeCapacity ? splice_remaining_
                                                             : Worker::kPipeCapacity;
-    ssize_t n = ::splice(up_->fd, nullptr, pipe_[1], nullptr, want,
+    ssize_t n = ::splice(up_->ch.fd(), nullptr, pipe_[1], nullptr, want,
                          SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     if (n > 0) {
       pipe_bytes_ += static_cast<size_t>(n);
       splice_remaining_ -= static_cast<uint64_t>(n);
-      if (static_cast<size_t>(n) < want && !up_->peer_closed) up_->readable = false;
+      if (static_cast<size_t>(n) < want && !up_->ch.peer_closed) up_->ch.readable = false;
       progress = true;
     } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      up_->readable = false;
+      up_->ch.readable = false;
     } else {
       // EOF or error before the announced length: the client gets a truncated response.
       log::info("proxy", "backend-closed-mid-response",
@@ -814,7 +790,7 @@ bool ClientSession::handleResponseHead(size_t head_len) {
     buildClientResponseHead(resp_head_, first_line, "", true, false, &client_head_);
     client_head_off_ = 0;
     up_in_.consume(head_len);
-    event_del(&timer_);  // WebSockets are exempt from endpoint_timeout
+    cancelTimer();  // WebSockets are exempt from endpoint_timeout
     state_ = State::Tunnel;
     finishRecord();  // the upgrade is the request; the tunnel's bytes are not logged
     return true;
@@ -822,7 +798,7 @@ bool ClientSession::handleResponseHead(size_t head_len) {
 
   const bool until_eof = resp_parser_.bodyUntilEof();
   client_keep_alive_ =
-      client_keep_alive_ && !until_eof && !client_peer_closed_ && !worker_.draining();
+      client_keep_alive_ && !until_eof && !client_.peer_closed && !worker_.draining();
   upstream_reusable_ = resp_head_.keep_alive && !facts_.backend_close && !until_eof &&
                        !worker_.config().disable_keep_alives;
   buildClientResponseHead(resp_head_, first_line,
@@ -844,7 +820,7 @@ bool ClientSession::handleResponseHead(size_t head_len) {
 }
 
 void ClientSession::finishExchange() {
-  event_del(&timer_);
+  cancelTimer();
   finishRecord();
   releaseUpstream(upstream_reusable_ && up_in_.empty());
   pool_.reset();
@@ -858,7 +834,7 @@ void ClientSession::finishExchange() {
   resp_head_done_ = false;
   client_head_.clear();
   client_head_off_ = 0;
-  armTimer(in_.empty() ? worker_.idleTimeout() : worker_.headerTimeout());
+  armTimer(in_.empty() ? Worker::Timeout::Idle : Worker::Timeout::Header);
   header_timer_armed_ = !in_.empty();
 }
 
@@ -890,7 +866,7 @@ void ClientSession::respondError(RouterError error, const std::string& detail) {
   releaseUpstream(false);
   pool_.reset();
   state_ = State::Flushing;
-  armTimer(worker_.idleTimeout());
+  armTimer(Worker::Timeout::Idle);
 }
 
 void ClientSession::respondHealth() {
@@ -904,7 +880,7 @@ void ClientSession::respondHealth() {
   resp_body_pending_ = 0;
   close_after_flush_ = !client_keep_alive_ || (req_has_body_ && !req_complete_);
   state_ = State::Flushing;
-  armTimer(worker_.idleTimeout());
+  armTimer(Worker::Timeout::Idle);
 }
 
 void ClientSession::addTraceHeaders() {
@@ -912,7 +888,7 @@ void ClientSession::addTraceHeaders() {
   sockaddr_storage local{};
   socklen_t len = sizeof local;
   char ip[INET6_ADDRSTRLEN] = "";
-  if (getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &len) == 0) {
+  if (getsockname(client_.fd(), reinterpret_cast<sockaddr*>(&local), &len) == 0) {
     if (local.ss_family == AF_INET) {
       inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&local)->sin_addr, ip, sizeof ip);
     } else if (local.ss_family == AF_INET6) {
@@ -926,7 +902,7 @@ void ClientSession::addTraceHeaders() {
 
 bool ClientSession::stepFlush() {
   if (client_head_off_ < client_head_.size()) {
-    if (!client_writable_) return false;
+    if (!client_.writable) return false;
     Io io = writeToClient();
     if (io == Io::Error) {
       state_ = State::Closed;
@@ -938,7 +914,7 @@ bool ClientSession::stepFlush() {
   finishRecord();
   if (close_after_flush_) {
     // Half-close so the client reads the whole error before the connection goes.
-    ::shutdown(fd_, SHUT_WR);
+    ::shutdown(client_.fd(), SHUT_WR);
     state_ = State::Closed;
     return true;
   }
@@ -947,7 +923,7 @@ bool ClientSession::stepFlush() {
   resp_sent_any_ = false;
   client_head_.clear();
   client_head_off_ = 0;
-  armTimer(in_.empty() ? worker_.idleTimeout() : worker_.headerTimeout());
+  armTimer(in_.empty() ? Worker::Timeout::Idle : Worker::Timeout::Header);
   header_timer_armed_ = !in_.empty();
   return true;
 }
@@ -956,7 +932,7 @@ bool ClientSession::stepTunnel() {
   bool progress = false;
   // Upstream -> client: first the 101 head, then raw bytes.
   resp_body_pending_ = up_in_.size();
-  if (pendingToClient() && client_writable_) {
+  if (pendingToClient() && client_.writable) {
     Io io = writeToClient();
     if (io == Io::Error) {
       state_ = State::Closed;
@@ -964,17 +940,17 @@ bool ClientSession::stepTunnel() {
     }
     progress |= io == Io::Progress;
   }
-  if (!pendingToClient() && up_->readable) {
-    switch (readInto(up_->fd, up_in_, &up_->readable, up_->peer_closed)) {
-      case ReadResult::Progress: progress = true; break;
-      case ReadResult::WouldBlock: break;
-      case ReadResult::Eof:
-      case ReadResult::Error: state_ = State::Closed; return true;
+  if (!pendingToClient() && up_->ch.readable) {
+    switch (up_->ch.read(up_in_)) {
+      case Channel::Read::Progress: progress = true; break;
+      case Channel::Read::WouldBlock: break;
+      case Channel::Read::Eof:
+      case Channel::Read::Error: state_ = State::Closed; return true;
     }
   }
   // Client -> upstream: raw bytes (including any sent right behind the upgrade request).
   req_body_pending_ = in_.size();
-  if (pendingToUpstream() && up_->writable) {
+  if (pendingToUpstream() && up_->ch.writable) {
     Io io = writeToUpstream();
     if (io == Io::Error) {
       state_ = State::Closed;
@@ -982,12 +958,12 @@ bool ClientSession::stepTunnel() {
     }
     progress |= io == Io::Progress;
   }
-  if (!pendingToUpstream() && client_readable_) {
-    switch (readInto(fd_, in_, &client_readable_, client_peer_closed_)) {
-      case ReadResult::Progress: progress = true; break;
-      case ReadResult::WouldBlock: break;
-      case ReadResult::Eof:
-      case ReadResult::Error: state_ = State::Closed; return true;
+  if (!pendingToUpstream() && client_.readable) {
+    switch (client_.read(in_)) {
+      case Channel::Read::Progress: progress = true; break;
+      case Channel::Read::WouldBlock: break;
+      case Channel::Read::Eof:
+      case Channel::Read::Error: state_ = State::Closed; return true;
     }
   }
   return progress;

@@ -2,12 +2,12 @@
 // One client connection and the requests it carries, proxied one at a time (HTTP/1.1
 // keep-alive, pipelined requests queued in the input buffer).
 //
-// The session is a small state machine driven by readiness: the client socket and the
-// upstream socket are registered edge-triggered once, their callbacks only record that a
-// socket became readable or writable, and drive() then makes every step it can (read, parse,
-// forward with writev) until it would block. Bodies are never buffered whole: a direction
-// reads only when everything it read before was written, so a slow reader throttles the sender
-// (backpressure) and memory per connection stays at one buffer per direction.
+// The session is a small state machine driven by its two Channels (channel.h), whose events
+// only record that a socket can be read or written (epoll) or that a queued receive or send
+// completed (io_uring); drive() then makes every step it can (read, parse, forward both heads
+// and the body with one write) until it has to wait. Bodies are never buffered whole: a
+// direction reads only when everything it read before was written, so a slow reader throttles
+// the sender (backpressure) and memory per connection stays at one buffer per direction.
 
 #include <event2/event.h>
 #include <event2/event_struct.h>
@@ -22,22 +22,26 @@
 #include "router/lb/endpoint_picker.h"
 #include "router/lb/instance_target.h"
 #include "router/observe/request_record.h"
+#include "router/proxy/channel.h"
+#include "router/proxy/deadline_timers.h"
 #include "router/proxy/io_buffer.h"
+#include "router/proxy/worker.h"
 #include "router/route/pool.h"
 
 namespace foundry::router {
 
-class Worker;
 struct UpstreamConn;
 
-class ClientSession {
+class ClientSession final : public ChannelOwner {
  public:
   ClientSession(Worker& worker, int fd, const sockaddr* peer);
   ~ClientSession();
   ClientSession(const ClientSession&) = delete;
   ClientSession& operator=(const ClientSession&) = delete;
 
-  // Called by the upstream pool when the session's upstream socket had an event.
+  // The client socket had an event.
+  void onChannelEvent() override;
+  // Called by the upstream connection when the session's upstream socket had an event.
   void onUpstreamEvent();
   // Closes the session (worker shutdown).
   void abort();
@@ -52,8 +56,8 @@ class ClientSession {
   enum class State { ReadHead, Proxying, Tunnel, Flushing, Closed };
   enum class Io { Progress, WouldBlock, Eof, Error };
 
-  static void onClientEvent(evutil_socket_t fd, short what, void* arg);
-  static void onTimer(evutil_socket_t fd, short what, void* arg);
+  static void onTimer(void* arg);
+  static void onEpollTimer(evutil_socket_t fd, short what, void* arg);
 
   void drive();
   bool stepReadHead();
@@ -73,7 +77,8 @@ class ClientSession {
   void addTraceHeaders();
   void releaseUpstream(bool reusable);
   void releaseInFlight();
-  void armTimer(const timeval* timeout);
+  void armTimer(Worker::Timeout timeout);
+  void cancelTimer();
   void startRecord(int64_t wall_ns);
   void finishRecord();
   void onTimeout();
@@ -88,12 +93,9 @@ class ClientSession {
   Io writeToClient();
 
   Worker& worker_;
-  int fd_;
-  event client_ev_{};
-  event timer_{};
-  bool client_readable_ = false;
-  bool client_writable_ = true;
-  bool client_peer_closed_ = false;
+  Channel client_;
+  event timer_{};       // epoll
+  TimerNode deadline_;  // io_uring
   State state_ = State::ReadHead;
   std::string client_ip_;
   uint16_t client_port_ = 0;

@@ -11,21 +11,22 @@
 
 namespace foundry::router {
 
-UpstreamPool::UpstreamPool(event_base* base, int max_idle_per_host, int max_idle_total,
-                           int64_t idle_timeout_ns)
+UpstreamPool::UpstreamPool(event_base* base, UringLoop* uring, int max_idle_per_host,
+                           int max_idle_total, int64_t idle_timeout_ns)
     : base_(base),
+      uring_(uring),
       max_idle_per_host_(max_idle_per_host),
       max_idle_total_(max_idle_total),
       idle_timeout_ns_(idle_timeout_ns) {}
 
-UpstreamPool::~UpstreamPool() {
+UpstreamPool::~UpstreamPool() { closeAll(); }
+
+void UpstreamPool::closeAll() {
   for (auto& [address, conns] : idle_) {
-    for (UpstreamConn* conn : conns) {
-      event_del(&conn->ev);
-      ::close(conn->fd);
-      delete conn;
-    }
+    for (UpstreamConn* conn : conns) delete conn;
   }
+  idle_.clear();
+  idle_total_ = 0;
 }
 
 UpstreamConn* UpstreamPool::takeIdle(const Endpoint& endpoint) {
@@ -44,29 +45,30 @@ UpstreamConn* UpstreamPool::connect(const EndpointSharedPtr& endpoint, ClientSes
     *err = EHOSTUNREACH;
     return nullptr;
   }
-  int fd = ::socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  // io_uring waits for readiness itself only on blocking sockets; epoll needs non-blocking.
+  const int type = SOCK_STREAM | SOCK_CLOEXEC | (uring_ != nullptr ? 0 : SOCK_NONBLOCK);
+  int fd = ::socket(sa.ss_family, type, 0);
   if (fd < 0) {
     *err = errno;
     return nullptr;
   }
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&sa), endpoint->sockaddrLen());
-  if (rc != 0 && errno != EINPROGRESS) {
-    *err = errno;
-    ::close(fd);
-    return nullptr;
-  }
   auto* conn = new UpstreamConn;
-  conn->fd = fd;
   conn->endpoint = endpoint;
-  conn->connected = (rc == 0);
-  conn->writable = false;
   conn->session = session;
   conn->pool = this;
-  event_assign(&conn->ev, base_, fd, EV_READ | EV_WRITE | EV_CLOSED | EV_ET | EV_PERSIST,
-               &onEvent, conn);
-  event_add(&conn->ev, nullptr);
+  if (uring_ != nullptr) {
+    conn->ch.openUring(uring_, fd, conn);
+  } else {
+    conn->ch.openEpoll(base_, fd, conn);
+  }
+  if (!conn->ch.connect(reinterpret_cast<const sockaddr*>(&sa), endpoint->sockaddrLen())) {
+    *err = errno;
+    delete conn;
+    return nullptr;
+  }
+  conn->connected = conn->ch.connectResult() == 0;
   return conn;
 }
 
@@ -83,17 +85,7 @@ void UpstreamPool::release(UpstreamConn* conn) {
   list.push_front(conn);
   conn->idle_pos = list.begin();
   ++idle_total_;
-  // A backend that closed while we were busy has left the socket readable (EOF): an edge may
-  // already have been consumed, so check now instead of waiting for one.
-  if (conn->readable) {
-    char byte;
-    ssize_t n = ::recv(conn->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) || n > 0) {
-      destroy(conn);
-      return;
-    }
-    conn->readable = false;
-  }
+  if (!conn->ch.idleCheck()) destroy(conn);
 }
 
 void UpstreamPool::removeIdle(UpstreamConn* conn) {
@@ -107,8 +99,6 @@ void UpstreamPool::removeIdle(UpstreamConn* conn) {
 
 void UpstreamPool::destroy(UpstreamConn* conn) {
   if (conn->idle) removeIdle(conn);
-  event_del(&conn->ev);
-  ::close(conn->fd);
   delete conn;
 }
 
@@ -119,8 +109,6 @@ void UpstreamPool::sweep(int64_t now_ns) {
       UpstreamConn* conn = list.back();
       list.pop_back();
       --idle_total_;
-      event_del(&conn->ev);
-      ::close(conn->fd);
       delete conn;
     }
     if (list.empty()) {
@@ -131,17 +119,13 @@ void UpstreamPool::sweep(int64_t now_ns) {
   }
 }
 
-void UpstreamPool::onEvent(evutil_socket_t, short what, void* arg) {
-  auto* conn = static_cast<UpstreamConn*>(arg);
-  if (what & (EV_READ | EV_CLOSED)) conn->readable = true;
-  if (what & EV_CLOSED) conn->peer_closed = true;
-  if (what & EV_WRITE) conn->writable = true;
-  if (conn->session != nullptr) {
-    conn->session->onUpstreamEvent();
+void UpstreamConn::onChannelEvent() {
+  if (session != nullptr) {
+    session->onUpstreamEvent();
     return;
   }
-  // Idle: any readable event is the backend closing (or talking out of turn). Drop it.
-  if (what & (EV_READ | EV_CLOSED)) conn->pool->destroy(conn);
+  // Idle: input is the backend closing (or talking out of turn). Drop it.
+  if (ch.hasInput()) pool->destroy(this);
 }
 
 }  // namespace foundry::router

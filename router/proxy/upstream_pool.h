@@ -1,8 +1,9 @@
 #pragma once
 // Per-worker connections to backends. A connection is either in use by exactly one
 // ClientSession or idle in this pool, keyed by endpoint address. Idle connections stay
-// registered for read events so that a backend closing one is noticed (and the connection
-// dropped) before a request is ever written to it. Worker thread only.
+// watched for input (epoll: registered for read events; io_uring: a receive stays queued) so that
+// a backend closing one is noticed, and the connection dropped, before a request is ever
+// written to it. Worker thread only.
 
 #include <event2/event.h>
 #include <event2/event_struct.h>
@@ -12,6 +13,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "router/proxy/channel.h"
 #include "router/route/endpoint.h"
 
 namespace foundry::router {
@@ -19,14 +21,15 @@ namespace foundry::router {
 class ClientSession;
 class UpstreamPool;
 
-struct UpstreamConn {
-  int fd = -1;
+class UringLoop;
+
+struct UpstreamConn final : ChannelOwner {
+  // In use: the session's; idle: input means the backend closed it, so it is dropped.
+  void onChannelEvent() override;
+
+  Channel ch;
   EndpointSharedPtr endpoint;
-  event ev{};  // EV_READ | EV_WRITE | EV_CLOSED | EV_ET | EV_PERSIST
-  bool readable = false;
-  bool writable = false;
   bool connected = false;
-  bool peer_closed = false;         // EV_CLOSED seen: read until recv() returns 0
   bool reused = false;              // taken from the idle pool
   bool idle = false;                // in the pool's idle list
   ClientSession* session = nullptr;  // null while idle
@@ -37,7 +40,8 @@ struct UpstreamConn {
 
 class UpstreamPool {
  public:
-  UpstreamPool(event_base* base, int max_idle_per_host, int max_idle_total,
+  // Exactly one of `base` (epoll) and `uring` is set.
+  UpstreamPool(event_base* base, UringLoop* uring, int max_idle_per_host, int max_idle_total,
                int64_t idle_timeout_ns);
   ~UpstreamPool();
 
@@ -50,16 +54,18 @@ class UpstreamPool {
   void release(UpstreamConn* conn);
   // Closes and frees a connection (in use or idle).
   void destroy(UpstreamConn* conn);
+  // Closes every idle connection (worker shutdown).
+  void closeAll();
   // Closes idle connections unused for longer than the idle timeout.
   void sweep(int64_t now_ns);
 
   size_t idleCount() const { return idle_total_; }
 
  private:
-  static void onEvent(evutil_socket_t fd, short what, void* arg);
   void removeIdle(UpstreamConn* conn);
 
   event_base* base_;
+  UringLoop* uring_;
   int max_idle_per_host_;
   int max_idle_total_;
   int64_t idle_timeout_ns_;

@@ -12,6 +12,7 @@
 #include "router/common/clock.h"
 #include "common/log/log.h"
 #include "router/proxy/client_session.h"
+#include "router/proxy/worker_uring.h"
 
 namespace foundry::router {
 namespace {
@@ -23,12 +24,39 @@ timeval toTimeval(int64_t ns) {
   return tv;
 }
 
-constexpr int64_t kSweepIntervalNs = 5 * kNanosPerSecond;
-
 }  // namespace
 
-Worker::Worker(int id, const Config& config, const TablePublisher& publisher)
-    : id_(id), config_(config), publisher_(publisher), rng_(std::random_device{}()) {
+const char* eventBackendName(EventBackend backend) {
+  return backend == EventBackend::IoUring ? "io_uring" : "epoll";
+}
+
+bool chooseEventBackend(const std::string& setting, EventBackend* backend, std::string* note) {
+  note->clear();
+  if (setting == "epoll") {
+    *backend = EventBackend::Epoll;
+    return true;
+  }
+  std::string why;
+  if (UringLoop::probe(&why)) {
+    *backend = EventBackend::IoUring;
+    return true;
+  }
+  if (setting == "io_uring") {
+    *note = "event_backend io_uring is not available here: " + why;
+    return false;
+  }
+  *backend = EventBackend::Epoll;
+  *note = why;
+  return true;
+}
+
+Worker::Worker(int id, const Config& config, const TablePublisher& publisher,
+               EventBackend backend)
+    : id_(id),
+      config_(config),
+      publisher_(publisher),
+      backend_(backend),
+      rng_(std::random_device{}()) {
   rewrite_options_.force_forwarded_proto_https = config.force_forwarded_proto_https;
   rewrite_options_.sanitize_forwarded_proto = config.sanitize_forwarded_proto;
   rewrite_options_.keep_alive_100_continue_requests = config.keep_alive_100_continue_requests;
@@ -36,6 +64,20 @@ Worker::Worker(int id, const Config& config, const TablePublisher& publisher)
   rewrite_options_.enable_zipkin = config.tracing_enable_zipkin;
   rewrite_options_.enable_w3c = config.tracing_enable_w3c;
   rewrite_options_.w3c_tenant_id = config.tracing_w3c_tenant_id;
+
+  // In Timeout's order.
+  const int64_t durations[] = {config.frontend_idle_timeout_ns, config.read_header_timeout_ns,
+                               config.endpoint_dial_timeout_ns, config.endpoint_timeout_ns};
+  stop_fd_ = eventfd(0, EFD_CLOEXEC | (backend == EventBackend::Epoll ? EFD_NONBLOCK : 0));
+  if (backend == EventBackend::IoUring) {
+    uring_ = std::make_unique<UringLoop>();  // set up by listen(), which can report failure
+    for (int64_t ns : durations) deadlines_.addDuration(ns);
+    upstreams_ = std::make_unique<UpstreamPool>(nullptr, uring_.get(),
+                                                config.max_idle_conns_per_host,
+                                                config.max_idle_conns * 64,
+                                                config.backend_idle_timeout_ns);
+    return;
+  }
 
   event_config* cfg = event_config_new();
   // Workers never share their base with another thread.
@@ -45,19 +87,13 @@ Worker::Worker(int id, const Config& config, const TablePublisher& publisher)
   event_config_free(cfg);
   if (base_ == nullptr) base_ = event_base_new();
 
-  timeval tv = toTimeval(config.frontend_idle_timeout_ns);
-  idle_timeout_ = event_base_init_common_timeout(base_, &tv);
-  tv = toTimeval(config.read_header_timeout_ns);
-  header_timeout_ = event_base_init_common_timeout(base_, &tv);
-  tv = toTimeval(config.endpoint_dial_timeout_ns);
-  dial_timeout_ = event_base_init_common_timeout(base_, &tv);
-  tv = toTimeval(config.endpoint_timeout_ns);
-  endpoint_timeout_ = event_base_init_common_timeout(base_, &tv);
-
-  upstreams_ = std::make_unique<UpstreamPool>(base_, config.max_idle_conns_per_host,
+  for (int i = 0; i < 4; ++i) {
+    timeval tv = toTimeval(durations[i]);
+    common_timeouts_[i] = event_base_init_common_timeout(base_, &tv);
+  }
+  upstreams_ = std::make_unique<UpstreamPool>(base_, nullptr, config.max_idle_conns_per_host,
                                               config.max_idle_conns * 64,
                                               config.backend_idle_timeout_ns);
-  stop_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   stop_event_ = event_new(base_, stop_fd_, EV_READ | EV_PERSIST, &onStop, this);
   event_add(stop_event_, nullptr);
   sweep_timer_ = event_new(base_, -1, EV_PERSIST, &onSweep, this);
@@ -70,6 +106,10 @@ Worker::~Worker() {
   while (sessions_ != nullptr) sessions_->abort();
   if (listener_ != nullptr) evconnlistener_free(listener_);
   upstreams_.reset();
+  // io_uring: the worker thread already closed everything (shutdownUring); a worker that never
+  // ran has only its listener.
+  if (uring_listen_fd_ >= 0) ::close(uring_listen_fd_);
+  uring_.reset();
   if (sweep_timer_ != nullptr) event_free(sweep_timer_);
   if (stop_event_ != nullptr) event_free(stop_event_);
   if (stop_fd_ >= 0) ::close(stop_fd_);
@@ -77,7 +117,7 @@ Worker::~Worker() {
     ::close(r);
     ::close(w);
   }
-  event_base_free(base_);
+  if (base_ != nullptr) event_base_free(base_);
 }
 
 bool Worker::listen(std::string* error) {
@@ -97,6 +137,7 @@ bool Worker::listen(std::string* error) {
     *error = "invalid listen address '" + config_.ip + "'";
     return false;
   }
+  if (uring_ != nullptr) return listenUring(reinterpret_cast<sockaddr*>(&ss), len, error);
   listener_ = evconnlistener_new_bind(
       base_, &onAccept, this,
       LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE |
@@ -112,8 +153,13 @@ bool Worker::listen(std::string* error) {
 
 void Worker::start() {
   thread_ = std::thread([this] {
-    log::debug("worker", "worker-started", {{"id", std::to_string(id_)}});
-    event_base_dispatch(base_);
+    log::debug("worker", "worker-started",
+               {{"id", std::to_string(id_)}, {"event_backend", eventBackendName(backend_)}});
+    if (uring_ != nullptr) {
+      runUring();
+    } else {
+      event_base_dispatch(base_);
+    }
   });
 }
 
@@ -138,9 +184,19 @@ void Worker::onStop(evutil_socket_t fd, short, void* arg) {
   uint64_t value = 0;
   ssize_t ignored = ::read(fd, &value, sizeof value);
   (void)ignored;
+  self->onWake(value);
+}
+
+void Worker::onWake(uint64_t value) {
   // eventfd adds up what was written: 1 (stop) or 2 (drain), or 3 for both.
-  if (value & 2) self->drainNow();
-  if (value & 1) event_base_loopbreak(self->base_);
+  if (value & 2) drainNow();
+  if (value & 1) {
+    if (uring_ != nullptr) {
+      stop_requested_ = true;
+    } else {
+      event_base_loopbreak(base_);
+    }
+  }
 }
 
 void Worker::drainNow() {
@@ -150,6 +206,7 @@ void Worker::drainNow() {
     evconnlistener_free(listener_);
     listener_ = nullptr;
   }
+  if (uring_ != nullptr) closeUringListener();
   // Idle connections go now; the others close when their current request is done.
   ClientSession* s = sessions_;
   while (s != nullptr) {
@@ -160,11 +217,16 @@ void Worker::drainNow() {
 }
 
 void Worker::onAccept(evconnlistener*, evutil_socket_t fd, sockaddr* addr, int, void* arg) {
-  auto* self = static_cast<Worker*>(arg);
-  auto* session = new ClientSession(*self, fd, addr);
-  session->next_ = self->sessions_;
-  if (self->sessions_ != nullptr) self->sessions_->prev_ = session;
-  self->sessions_ = session;
+  static_cast<Worker*>(arg)->addSession(fd, addr);
+}
+
+void Worker::addSession(int fd, const sockaddr* peer) {
+  auto* session = new ClientSession(*this, fd, peer);
+  session->next_ = sessions_;
+  if (sessions_ != nullptr) sessions_->prev_ = session;
+  sessions_ = session;
+  // io_uring reports nothing until a receive is queued: start reading the first head now.
+  if (uring_ != nullptr) session->onChannelEvent();
 }
 
 void Worker::sessionClosed(ClientSession* session) {
@@ -177,11 +239,12 @@ void Worker::sessionClosed(ClientSession* session) {
   session->prev_ = session->next_ = nullptr;
 }
 
-void Worker::onSweep(evutil_socket_t, short, void* arg) {
-  auto* self = static_cast<Worker*>(arg);
-  self->upstreams_->sweep(monotonicNanos());
+void Worker::onSweep(evutil_socket_t, short, void* arg) { static_cast<Worker*>(arg)->sweep(); }
+
+void Worker::sweep() {
+  upstreams_->sweep(monotonicNanos());
   // Keep the table reference fresh even when idle, so old generations are freed.
-  self->publisher_.refresh(&self->table_generation_, &self->table_);
+  publisher_.refresh(&table_generation_, &table_);
 }
 
 bool Worker::takePipe(int fds[2]) {

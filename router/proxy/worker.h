@@ -1,7 +1,8 @@
 #pragma once
-// One data-plane thread: its own event_base, its own SO_REUSEPORT listener, its own idle
-// upstream connections and its own reference to the current RouteTable. Nothing here is
-// shared with other workers except the table (read-only) and the endpoints' atomic counters.
+// One data-plane thread: its own event loop (io_uring, or libevent over epoll), its own
+// SO_REUSEPORT listener, its own idle upstream connections and its own reference to the
+// current RouteTable. Nothing here is shared with other workers except the table (read-only)
+// and the endpoints' atomic counters.
 
 #include <event2/event.h>
 #include <event2/listener.h>
@@ -18,12 +19,20 @@
 #include "router/config/config.h"
 #include "router/http/head_rewriter.h"
 #include "router/observe/request_record.h"
+#include "router/proxy/deadline_timers.h"
 #include "router/proxy/upstream_pool.h"
+#include "router/proxy/uring_loop.h"
 #include "router/registry/table_publisher.h"
 
 namespace foundry::router {
 
 class ClientSession;
+
+enum class EventBackend { Epoll, IoUring };
+const char* eventBackendName(EventBackend backend);
+// Resolves the `event_backend` setting: "auto" probes io_uring and falls back to epoll (*note
+// says why), "io_uring" fails (false, *note) when this kernel or sandbox does not allow it.
+bool chooseEventBackend(const std::string& setting, EventBackend* backend, std::string* note);
 
 // Counters a worker keeps (relaxed atomics so the control thread can read them).
 struct WorkerStats {
@@ -34,12 +43,14 @@ struct WorkerStats {
 
 class Worker {
  public:
-  Worker(int id, const Config& config, const TablePublisher& publisher);
+  Worker(int id, const Config& config, const TablePublisher& publisher,
+         EventBackend backend = EventBackend::Epoll);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  // Binds the data port (SO_REUSEPORT, so every worker has its own accept queue).
+  // Binds the data port (SO_REUSEPORT, so every worker has its own accept queue); under
+  // io_uring also sets up the ring.
   bool listen(std::string* error);
   void start();
   // Thread-safe: asks the loop to exit and joins the thread.
@@ -60,6 +71,10 @@ class Worker {
 
   // Worker-thread accessors used by sessions.
   event_base* base() const { return base_; }
+  UringLoop* uring() const { return uring_.get(); }
+  // splice(2) is a copy-free path for large bodies under epoll; the io_uring path receives
+  // into provided buffers instead (see bench/README.md for the comparison).
+  bool spliceEnabled() const { return uring_ == nullptr; }
   const Config& config() const { return config_; }
   const HeadRewriteOptions& rewriteOptions() const { return rewrite_options_; }
   UpstreamPool& upstreams() { return *upstreams_; }
@@ -71,11 +86,15 @@ class Worker {
   // A random (v4) UUID for X-Vcap-Request-Id.
   void newRequestId(char out[36]);
   uint64_t random64() { return rng_(); }
-  // Shared libevent "common timeouts": O(1) timer re-arming for the fixed durations.
-  const timeval* idleTimeout() const { return idle_timeout_; }
-  const timeval* headerTimeout() const { return header_timeout_; }
-  const timeval* dialTimeout() const { return dial_timeout_; }
-  const timeval* endpointTimeout() const { return endpoint_timeout_; }
+  // The fixed timeout durations a session uses. epoll: libevent "common timeouts" (O(1)
+  // re-arming); io_uring: DeadlineTimers lists, checked once per loop turn.
+  enum class Timeout { Idle = 0, Header = 1, Dial = 2, Endpoint = 3 };
+  const timeval* timeoutValue(Timeout timeout) const {
+    return common_timeouts_[static_cast<int>(timeout)];
+  }
+  void armDeadline(TimerNode* node, Timeout timeout) {
+    deadlines_.arm(node, static_cast<size_t>(timeout), loop_now_ns_);
+  }
 
   void sessionClosed(ClientSession* session);
 
@@ -90,14 +109,35 @@ class Worker {
                        void* arg);
   static void onSweep(evutil_socket_t, short, void* arg);
   static void onStop(evutil_socket_t fd, short, void* arg);
+  void onWake(uint64_t value);
   void drainNow();
+  void sweep();
+  void addSession(int fd, const sockaddr* peer);
+
+  // io_uring (worker_uring.cc).
+  class AcceptSlot;
+  class WakeReader;
+  bool listenUring(const sockaddr* addr, socklen_t len, std::string* error);
+  void runUring();
+  void armAccept(AcceptSlot* slot);
+  void closeUringListener();
+  void shutdownUring();
 
   int id_;
   const Config& config_;
   const TablePublisher& publisher_;
   HeadRewriteOptions rewrite_options_;
+  EventBackend backend_;
   event_base* base_ = nullptr;
   evconnlistener* listener_ = nullptr;
+  std::unique_ptr<UringLoop> uring_;
+  int uring_listen_fd_ = -1;
+  std::vector<std::unique_ptr<AcceptSlot>> accept_slots_;
+  std::unique_ptr<WakeReader> wake_reader_;
+  bool stop_requested_ = false;  // io_uring loop, worker thread only
+  DeadlineTimers deadlines_;
+  int64_t loop_now_ns_ = 0;
+  int64_t next_sweep_ns_ = 0;
   event* sweep_timer_ = nullptr;
   int stop_fd_ = -1;  // eventfd: 1 = stop the loop, 2 = drain
   bool draining_ = false;  // worker thread only
@@ -107,10 +147,8 @@ class Worker {
   RouteTableConstSharedPtr table_;
   std::mt19937_64 rng_;
   WorkerStats stats_;
-  const timeval* idle_timeout_ = nullptr;
-  const timeval* header_timeout_ = nullptr;
-  const timeval* dial_timeout_ = nullptr;
-  const timeval* endpoint_timeout_ = nullptr;
+  const timeval* common_timeouts_[4] = {};
+  static constexpr int64_t kSweepIntervalNs = 5'000'000'000;
   ClientSession* sessions_ = nullptr;  // intrusive list, for shutdown
   std::vector<std::pair<int, int>> idle_pipes_;
   RequestObserver* observer_ = nullptr;

@@ -126,6 +126,24 @@ int main(int argc, char** argv) {
                                    : static_cast<int>(std::thread::hardware_concurrency());
   if (workers <= 0) workers = 1;
 
+  // The data plane's event loop: decided once, before anything starts, so that a forced
+  // io_uring this kernel refuses stops start-up with the reason.
+  EventBackend backend = EventBackend::Epoll;
+  std::string backend_note;
+  if (!chooseEventBackend(config.event_backend, &backend, &backend_note)) {
+    log::error("router", "event-backend-unavailable", {{"error", backend_note}});
+    std::fprintf(stderr, "router: %s\n", backend_note.c_str());
+    return 1;
+  }
+  if (backend_note.empty()) {
+    log::info("router", "event-backend",
+              {{"backend", eventBackendName(backend)}, {"setting", config.event_backend}});
+  } else {
+    log::info("router", "event-backend",
+              {{"backend", eventBackendName(backend)}, {"setting", config.event_backend},
+               {"io_uring_unavailable", backend_note}});
+  }
+
   // Observability: metrics always, the access log when access_log.file is set (a file that
   // cannot be opened stops start-up, as in gorouter). Both are fed by the workers.
   Metrics metrics(workers);
@@ -173,7 +191,7 @@ int main(int argc, char** argv) {
 
   std::vector<std::unique_ptr<Worker>> pool;
   for (int i = 0; i < workers; ++i) {
-    auto worker = std::make_unique<Worker>(i, config, control.publisher());
+    auto worker = std::make_unique<Worker>(i, config, control.publisher(), backend);
     if (!worker->listen(&error)) {
       log::error("router", "listen-failed", {{"error", error}});
       std::fprintf(stderr, "router: %s\n", error.c_str());
@@ -186,7 +204,8 @@ int main(int argc, char** argv) {
   for (auto& worker : pool) worker->start();
   control.setHealthy(true);
   log::info("router", "router-started",
-            {{"port", std::to_string(config.port)}, {"workers", std::to_string(workers)}});
+            {{"port", std::to_string(config.port)}, {"workers", std::to_string(workers)},
+             {"event_backend", eventBackendName(backend)}});
 
   while (true) {
     int sig = waitSignal(signals, -1);

@@ -1,0 +1,99 @@
+#pragma once
+// One TCP socket of the data plane (a client's or a backend's), the same to the proxy logic
+// whichever event backend the worker runs:
+//
+//  - epoll (libevent): the socket is non-blocking and registered edge-triggered once; an event
+//    only records that it became readable / writable, and read() / send() are the system calls.
+//  - io_uring: read() and send() never make a system call. read() hands over what a completed
+//    receive brought (copied out of a provided buffer) or queues a receive; send() returns what
+//    a completed send wrote or queues one (the bytes must then stay where they are until it
+//    completes: the session never touches pending output). Everything queued goes to the
+//    kernel with the loop's next io_uring_enter.
+//
+// The flags keep their meaning for the caller in both: `readable` false means "don't call
+// read(), an event will come", `writable` false the same for send().
+
+#include <event2/event.h>
+#include <event2/event_struct.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include <cstdint>
+
+#include "router/proxy/io_buffer.h"
+
+namespace foundry::router {
+
+class UringLoop;
+struct UringSocket;
+
+class ChannelOwner {
+ public:
+  // Something happened on the channel (or activateLater() came due).
+  virtual void onChannelEvent() = 0;
+
+ protected:
+  ~ChannelOwner() = default;
+};
+
+class Channel {
+ public:
+  enum class Read { Progress, WouldBlock, Eof, Error };
+
+  Channel() = default;
+  ~Channel() { close(); }
+  Channel(const Channel&) = delete;
+  Channel& operator=(const Channel&) = delete;
+
+  // Takes ownership of `fd`. Under epoll it must be non-blocking; under io_uring blocking (a
+  // non-blocking socket makes io_uring return EAGAIN instead of waiting for readiness).
+  void openEpoll(event_base* base, int fd, ChannelOwner* owner);
+  void openUring(UringLoop* loop, int fd, ChannelOwner* owner);
+  bool isOpen() const { return fd_ >= 0; }
+  int fd() const { return fd_; }
+  void setOwner(ChannelOwner* owner) { owner_ = owner; }
+
+  // Starts connecting to `addr` (the socket was just created). False with errno on an
+  // immediate failure. `addr` must stay valid until the connect completes.
+  bool connect(const sockaddr* addr, socklen_t len);
+  // After a connect: -1 while it is in progress, else its result (0, or an errno value).
+  int connectResult();
+
+  // Appends what the socket has to `buf`. Error leaves errno set.
+  Read read(IoBuffer& buf);
+  // Writes iov[0..n). Returns the bytes written, 0 when it has to wait (full socket or a send in
+  // flight), -1 on error with errno set.
+  ssize_t send(const iovec* iov, int n);
+
+  // For a pooled idle connection: false when the peer closed it or sent something (it must be
+  // dropped); otherwise makes sure that will be noticed.
+  bool idleCheck();
+  // Whether input (or EOF) arrived that nobody has read.
+  bool hasInput() const;
+
+  // Calls the owner's onChannelEvent() again soon, from the loop (a session that yielded after
+  // many steps while data was still waiting).
+  void activateLater();
+
+  // Closes the socket. Under io_uring, requests still in flight are cancelled and the socket's
+  // state is freed when the last one completes.
+  void close();
+
+  bool readable = false;
+  bool writable = false;
+  bool peer_closed = false;  // epoll: EV_CLOSED seen, read until recv() returns 0
+
+ private:
+  friend struct UringSocket;
+  static void onEvent(evutil_socket_t fd, short what, void* arg);
+  void notify();
+
+  int fd_ = -1;
+  ChannelOwner* owner_ = nullptr;
+  bool connecting_ = false;
+  event ev_{};  // epoll
+  bool ev_added_ = false;
+  UringSocket* uring_ = nullptr;  // io_uring
+};
+
+}  // namespace foundry::router
