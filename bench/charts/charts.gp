@@ -11,7 +11,7 @@
 #     lookupfile  "routes p50 p99" (either value may be "-"), or "" to leave the panel out
 #     memfile     "routes bytes_per_route", or ""
 #     applyfile   "routes apply_msgs_per_s", or ""
-#     title, outfile
+#     xmin, xmax  the x range (route counts), title, outfile
 
 set terminal pngcairo size 1200,560 font "DejaVu Sans,11" noenhanced
 set output outfile
@@ -49,6 +49,7 @@ if (chart eq "scale") {
     set output outfile
     set multiplot layout 1, npanels title title
     set logscale x 10
+    set xrange [xmin:xmax]
     set format x "%.0s%c"
     set xlabel "routes in the table"
     set yrange [0:*]

@@ -64,6 +64,8 @@ draw_runs() {
       /^layout:/ { for (i = 2; i <= NF; i++) if ($i ~ /^sut_cpus=/) print "proxy on CPU " substr($i, 10) }' "$meta" | head -1)"
     local w; w=$(awk '/^router:/ { for (i = 1; i <= NF; i++) if ($i ~ /^workers=/) print substr($i, 9) }' "$meta" | head -1)
     [ -n "$w" ] && title+=", router workers $w"
+    title+=$(awk '/^host:/ { for (i = 1; i < NF; i++) { if ($i == "reps:") r = $(i + 1); if ($i == "duration:") d = $(i + 1) }
+                             if (r != "") printf ", %s round%s of %s runs", r, (r == 1 ? "" : "s"), d }' "$meta")
   fi
   [ -n "$title" ] || title="layout $layout"
 
@@ -157,7 +159,13 @@ draw_scale() {
     fi
   done
   [ -n "$lookup$mem$apply" ] || { echo "draw.sh: nothing to draw from $SCALE" >&2; exit 1; }
-  gnuplot -e "chart='scale'; lookupfile='$lookup'; memfile='$mem'; applyfile='$apply'" \
+  # One x range for every panel: the powers of 10 around all route counts.
+  local xr
+  xr=$(cat "$TMP"/scale-*.dat | awk 'NR == 1 || $1 < lo { lo = $1 } NR == 1 || $1 > hi { hi = $1 }
+         END { a = int(log(lo) / log(10) + 1e-9); b = int(log(hi) / log(10) - 1e-9) + 1
+               if (b <= a) b = a + 1; if (10 ^ a == lo) a--; if (10 ^ b == hi) b++
+               printf "xmin=%g; xmax=%g", 10 ^ a, 10 ^ b }')
+  gnuplot -e "chart='scale'; lookupfile='$lookup'; memfile='$mem'; applyfile='$apply'; $xr" \
           -e "title='Route table against its size (${TITLE:-$(basename "$SCALE")})'" \
           -e "outfile='$OUT_DIR/${PREFIX}scale.png'" "$HERE/charts.gp"
   echo "$OUT_DIR/${PREFIX}scale.png"

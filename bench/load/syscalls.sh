@@ -240,7 +240,7 @@ done
     rps=$(awk -v r="${REQS[$t]}" '/^RESULT/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "duration_us") printf "%.0f", r / (kv[2] / 1e6) } }' "$OUT/raw/$t-wrk.txt")
     total=$(awk -F, -v t="$t" '$1 == t && $2 == "TOTAL" { print $4 }' "$OUT/syscalls.csv")
     top=$(awk -F, -v t="$t" '$1 == t && $2 != "TOTAL" { print $4 "\t" $2 }' "$OUT/syscalls.csv" |
-          sort -t $'\t' -k1,1gr | head -n "$TOP" | awk -F'\t' '{ printf "%s%s %.2f", (NR > 1 ? ", " : ""), $2, $1 }')
+          sort -t $'\t' -k1,1gr | head -n "$TOP" | awk -F'\t' '$1 >= 0.005 { printf "%s%s %.2f", (NR > 1 ? ", " : ""), $2, $1 }')
     printf '| %s | %s | %s | %.2f | %.0f | %s |\n' "$t" "${REQS[$t]}" "$rps" "$total" "${IDLE[$t]}" "$top"
   done
   [ "$METHOD" = strace ] && echo && echo "strace stops the process at every syscall: RPS here is far below the real one; the counts per request hold."
