@@ -5,7 +5,7 @@
 # over NATS (re-published every 20 s), then runs bench.sh with every router as an extra --proxy
 # and prints bench.sh's summary plus the router/peer ratios (ratios.sh). Builds nothing.
 #
-#   bench/load/router-vs-peers.sh                 # the reference comparison (about 12 min):
+#   bench/load/router-vs-peers.sh                 # the reference comparison (~10 min, quiet box):
 #       --layout B --targets direct,nginx-w1,haproxy-t1,router --conns 64,256
 #       --bodies 100,64k --close-bodies 100 --reps 3 --duration 5
 #   bench/load/router-vs-peers.sh --reps 1 --duration 3 --conns 64 --bodies 100 --close-bodies ''
