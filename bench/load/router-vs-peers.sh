@@ -38,9 +38,7 @@ if [ $# -eq 0 ]; then
   set -- --layout B --targets direct,nginx-w1,haproxy-t1,router --conns 64,256 \
          --bodies 100,64k --close-bodies 100 --reps 3 --duration 5
 fi
-IFS=, read -r -a BACKENDS <<< "${ROUTER_BACKENDS-io_uring,epoll}"
-[ ${#BACKENDS[@]} -gt 0 ] || BACKENDS=("")
-ROUTER_TARGETS=$(for b in "${BACKENDS[@]}"; do router_target_name "$b"; done | paste -sd,)
+read_router_backends
 HOST_HDR=app.example.com
 args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do

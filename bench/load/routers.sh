@@ -7,6 +7,9 @@
 #
 #   router_target_name BACKEND   io_uring -> router-uring, epoll -> router-epoll, auto ->
 #                                router-auto, '' -> router (no event_backend key written)
+#   read_router_backends         sets BACKENDS from ROUTER_BACKENDS (comma list, default
+#                                io_uring,epoll; '' = one router without the key) and
+#                                ROUTER_TARGETS (their target names, comma list)
 #   router_port INDEX            the I-th router's data port: PORT_BASE+80, then +83, +84, ...
 #                                (+81/+82 are nginx-w1/w2, +91/+92 haproxy-t1/t2 in bench.sh)
 #   start_routers BINARY HOST BACKEND...
@@ -28,6 +31,13 @@ router_target_name() {
     '') echo router;;
     *) echo "router-$1";;
   esac
+}
+
+read_router_backends() {
+  IFS=, read -r -a BACKENDS <<< "${ROUTER_BACKENDS-io_uring,epoll}"
+  [ ${#BACKENDS[@]} -gt 0 ] || BACKENDS=("")
+  local b
+  ROUTER_TARGETS=$(for b in "${BACKENDS[@]}"; do router_target_name "$b"; done | paste -sd,)
 }
 
 router_port() { # INDEX

@@ -57,11 +57,8 @@ while [ $# -gt 0 ]; do
 done
 case $BODY in 100) URL_PATH=/;; 4k) URL_PATH=/4k;; 64k) URL_PATH=/64k;; *) echo "bad --body $BODY" >&2; exit 2;; esac
 
-IFS=, read -r -a BACKENDS <<< "${ROUTER_BACKENDS-io_uring,epoll}"
-[ ${#BACKENDS[@]} -gt 0 ] || BACKENDS=("")
-if [ -z "$TARGETS" ]; then
-  TARGETS="$(for b in "${BACKENDS[@]}"; do router_target_name "$b"; done | paste -sd,),nginx-w1,haproxy-t1"
-fi
+read_router_backends
+[ -n "$TARGETS" ] || TARGETS="$ROUTER_TARGETS,nginx-w1,haproxy-t1"
 IFS=, read -r -a TLIST <<< "$TARGETS"
 # Start only the routers named in --targets.
 WANTED_BACKENDS=()
