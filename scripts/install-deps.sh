@@ -19,6 +19,8 @@ PACKAGES=(
   postgresql libpq-dev      # brokers/postgres: the PostgreSQL it provisions on, and libpq
   # programs for tests, the demo and the load benchmark
   nats-server python3 wrk nginx haproxy curl iproute2 util-linux procps
+  # benchmark charts (bench/charts/draw.sh) and syscall counts (bench/load/syscalls.sh)
+  gnuplot-nox linux-perf strace
   # staging: the nodejs system buildpack uses the machine's node (Debian's nodejs; npm ships
   # with it from NodeSource, Debian 12 packages it separately as npm)
   nodejs
