@@ -168,7 +168,7 @@ void ClientSession::cancelTimer() {
   if (worker_.uring() != nullptr) {
     deadline_.cancel();
   } else {
-    cancelTimer();
+    event_del(&timer_);
   }
 }
 

@@ -113,6 +113,11 @@ std::string routerConfigYaml(const RouterOptions& o) {
   root["start_response_delay_interval"] = o.start_response_delay;
   root["logging"]["level"] = o.log_level;
   root["workers"] = o.workers;
+  // The suites run once per data-plane backend: ctest sets this for the epoll pass (the
+  // default, auto, is io_uring on these machines). A test's own extra_yaml still wins.
+  if (const char* backend = std::getenv("FOUNDRY_ROUTER_EVENT_BACKEND")) {
+    root["event_backend"] = backend;
+  }
   if (!o.extra_yaml.empty()) {
     mergeYaml(root, YAML::Load(o.extra_yaml));
   }

@@ -244,6 +244,15 @@ TEST(ConfigTest, UnknownLoggingLevelFails) {
   EXPECT_NE(error.find("'logging.level'"), std::string::npos) << error;
 }
 
+TEST(ConfigTest, EventBackendDefaultsToAutoAndTakesTheThreeValues) {
+  EXPECT_EQ(load("").event_backend, "auto");
+  EXPECT_EQ(load("event_backend: io_uring\n").event_backend, "io_uring");
+  EXPECT_EQ(load("event_backend: epoll\n").event_backend, "epoll");
+  std::string error = loadError("event_backend: kqueue\n");
+  EXPECT_NE(error.find("'event_backend'"), std::string::npos) << error;
+  EXPECT_NE(error.find("auto, io_uring or epoll"), std::string::npos) << error;
+}
+
 TEST(ConfigTest, Durations) {
   Config c = load(R"(
 droplet_stale_threshold: 2m
