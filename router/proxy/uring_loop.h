@@ -35,8 +35,8 @@ class UringLoop {
  public:
   // Provided receive buffers: their size equals IoBuffer's default capacity, so a received
   // block fits a fresh connection buffer.
-  static constexpr unsigned kBufferSize = 16 * 1024;
-  static constexpr unsigned kBufferCount = 512;  // a power of two; 8 MiB per worker
+  static constexpr unsigned kBufferSize = 64 * 1024;
+  static constexpr unsigned kBufferCount = 256;  // a power of two; 16 MiB per worker (touched lazily)
   static constexpr unsigned kBufferGroup = 0;
 
   UringLoop() = default;
