@@ -349,7 +349,7 @@ void ClientSession::handleHead(size_t head_len) {
     std::string_view rest = t.substr(t.find("://") + 3);
     host_.assign(rest.substr(0, rest.find_first_of("/?")));
   }
-  std::string lookup_path(path);
+  lookup_path_.assign(path);  // members, so their capacity is reused by the next request
 
   // Everything still needed from the head is copied out before in_ is consumed.
   InstanceTarget target;
@@ -380,8 +380,7 @@ void ClientSession::handleHead(size_t head_len) {
   req_body_pending_ = 0;
   body_bytes_sent_ = 0;
 
-  std::string host_key;
-  if (!normalizeRequestHost(host_, &host_key) || host_ == client_ip_) {
+  if (!normalizeRequestHost(host_, &host_key_) || host_ == client_ip_) {
     respondError(RouterError::EmptyHost, "");
     return;
   }
@@ -391,7 +390,7 @@ void ClientSession::handleHead(size_t head_len) {
                  "");
     return;
   }
-  pool_ = worker_.table().lookup(host_key, lookup_path);
+  pool_ = worker_.table().lookup(host_key_, lookup_path_);
   if (target.kind != InstanceTarget::Kind::None) {
     // Targeted requests answer 400, not 404, whether the route or the instance is missing.
     PoolConstSharedPtr chosen = pool_ ? targetPool(*pool_, target) : nullptr;

@@ -113,6 +113,8 @@ class ClientSession final : public ChannelOwner {
   MessageHead req_head_;
   RequestFacts facts_;
   std::string host_;          // Host header as received
+  std::string host_key_;      // host_ normalised for the route lookup
+  std::string lookup_path_;   // the request-target's path for the route lookup
   std::string req_base_;      // rewritten head (+ per-attempt headers while sending)
   size_t req_base_len_ = 0;   // length of the attempt-independent part
   size_t up_head_off_ = 0;    // bytes of req_base_ already sent this attempt

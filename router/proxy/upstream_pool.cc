@@ -22,17 +22,20 @@ UpstreamPool::UpstreamPool(event_base* base, UringLoop* uring, int max_idle_per_
 UpstreamPool::~UpstreamPool() { closeAll(); }
 
 void UpstreamPool::closeAll() {
-  for (auto& [address, conns] : idle_) {
-    for (UpstreamConn* conn : conns) delete conn;
+  for (auto& [address, list] : idle_) {
+    while (list.head != nullptr) {
+      UpstreamConn* conn = list.head;
+      removeIdle(conn);
+      delete conn;
+    }
   }
   idle_.clear();
-  idle_total_ = 0;
 }
 
 UpstreamConn* UpstreamPool::takeIdle(const Endpoint& endpoint) {
   auto it = idle_.find(endpoint.address());
-  if (it == idle_.end() || it->second.empty()) return nullptr;
-  UpstreamConn* conn = it->second.front();
+  if (it == idle_.end() || it->second.head == nullptr) return nullptr;
+  UpstreamConn* conn = it->second.head;
   removeIdle(conn);
   conn->reused = true;
   return conn;
@@ -74,27 +77,49 @@ UpstreamConn* UpstreamPool::connect(const EndpointSharedPtr& endpoint, ClientSes
 
 void UpstreamPool::release(UpstreamConn* conn) {
   conn->session = nullptr;
-  auto& list = idle_[conn->endpoint->address()];
-  if (static_cast<int>(list.size()) >= max_idle_per_host_ ||
+  IdleList& list = idle_[conn->endpoint->address()];  // allocates once per address
+  if (static_cast<int>(list.size) >= max_idle_per_host_ ||
       static_cast<int>(idle_total_) >= max_idle_total_) {
     destroy(conn);
     return;
   }
   conn->idle_since_ns = monotonicNanos();
-  conn->idle = true;
-  list.push_front(conn);
-  conn->idle_pos = list.begin();
-  ++idle_total_;
+  pushIdle(list, conn);
   if (!conn->ch.idleCheck()) destroy(conn);
 }
 
+void UpstreamPool::pushIdle(IdleList& list, UpstreamConn* conn) {
+  conn->idle = true;
+  conn->idle_list = &list;
+  conn->idle_prev = nullptr;
+  conn->idle_next = list.head;
+  if (list.head != nullptr) {
+    list.head->idle_prev = conn;
+  } else {
+    list.tail = conn;
+  }
+  list.head = conn;
+  ++list.size;
+  ++idle_total_;
+}
+
 void UpstreamPool::removeIdle(UpstreamConn* conn) {
-  auto it = idle_.find(conn->endpoint->address());
-  if (it == idle_.end()) return;
-  it->second.erase(conn->idle_pos);
+  IdleList& list = *conn->idle_list;
+  if (conn->idle_prev != nullptr) {
+    conn->idle_prev->idle_next = conn->idle_next;
+  } else {
+    list.head = conn->idle_next;
+  }
+  if (conn->idle_next != nullptr) {
+    conn->idle_next->idle_prev = conn->idle_prev;
+  } else {
+    list.tail = conn->idle_prev;
+  }
+  conn->idle_prev = conn->idle_next = nullptr;
+  conn->idle_list = nullptr;
   conn->idle = false;
+  --list.size;
   --idle_total_;
-  if (it->second.empty()) idle_.erase(it);
 }
 
 void UpstreamPool::destroy(UpstreamConn* conn) {
@@ -104,15 +129,12 @@ void UpstreamPool::destroy(UpstreamConn* conn) {
 
 void UpstreamPool::sweep(int64_t now_ns) {
   for (auto it = idle_.begin(); it != idle_.end();) {
-    auto& list = it->second;
-    while (!list.empty() && now_ns - list.back()->idle_since_ns > idle_timeout_ns_) {
-      UpstreamConn* conn = list.back();
-      list.pop_back();
-      --idle_total_;
-      delete conn;
+    IdleList& list = it->second;
+    while (list.tail != nullptr && now_ns - list.tail->idle_since_ns > idle_timeout_ns_) {
+      destroy(list.tail);
     }
-    if (list.empty()) {
-      it = idle_.erase(it);
+    if (list.head == nullptr) {
+      it = idle_.erase(it);  // an address nobody used for a sweep interval
     } else {
       ++it;
     }

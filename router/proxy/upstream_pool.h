@@ -9,7 +9,6 @@
 #include <event2/event_struct.h>
 
 #include <cstdint>
-#include <list>
 #include <string>
 #include <unordered_map>
 
@@ -20,6 +19,16 @@ namespace foundry::router {
 
 class ClientSession;
 class UpstreamPool;
+struct UpstreamConn;
+
+// The idle connections to one address, most recently released first. Intrusive, and the
+// pool keeps an address's list while it has connections or until the next sweep, so taking
+// and returning a connection per request allocates nothing.
+struct IdleList {
+  UpstreamConn* head = nullptr;
+  UpstreamConn* tail = nullptr;
+  size_t size = 0;
+};
 
 class UringLoop;
 
@@ -35,7 +44,9 @@ struct UpstreamConn final : ChannelOwner {
   ClientSession* session = nullptr;  // null while idle
   UpstreamPool* pool = nullptr;
   int64_t idle_since_ns = 0;
-  std::list<UpstreamConn*>::iterator idle_pos;
+  IdleList* idle_list = nullptr;  // set while idle
+  UpstreamConn* idle_prev = nullptr;
+  UpstreamConn* idle_next = nullptr;
 };
 
 class UpstreamPool {
@@ -63,6 +74,7 @@ class UpstreamPool {
 
  private:
   void removeIdle(UpstreamConn* conn);
+  void pushIdle(IdleList& list, UpstreamConn* conn);
 
   event_base* base_;
   UringLoop* uring_;
@@ -71,7 +83,7 @@ class UpstreamPool {
   int64_t idle_timeout_ns_;
   size_t idle_total_ = 0;
   // Most recently released at the front: reuse the warmest connection.
-  std::unordered_map<std::string, std::list<UpstreamConn*>> idle_;
+  std::unordered_map<std::string, IdleList> idle_;
 };
 
 }  // namespace foundry::router
