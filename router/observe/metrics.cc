@@ -102,6 +102,8 @@ struct alignas(64) Metrics::WorkerBlock {
   std::atomic<uint64_t> rejected_requests{0};
   std::atomic<uint64_t> backend_exhausted_conns{0};
   std::atomic<uint64_t> websocket_upgrades{0};
+  std::atomic<uint64_t> route_lookups{0};
+  std::atomic<uint64_t> route_lookup_sum_ns{0};
   size_t used = 0;  // worker-only: slots claimed so far
   ComponentSlot slots[kMaxComponents];
   std::unique_ptr<std::string> names[kMaxComponents];  // owned storage of slot names
@@ -143,12 +145,19 @@ void Metrics::onRequestDone(int worker_id, const RequestRecord& record) {
     }
   }
   if (status == 101) bump(block.websocket_upgrades);
+  if (record.route_lookup_ns > 0) {
+    bump(block.route_lookups);
+    bump(block.route_lookup_sum_ns, static_cast<uint64_t>(record.route_lookup_ns));
+  }
   if (!record.endpoint) return;
 
   bump(block.responses[statusGroup(status)]);
   ComponentSlot& slot = block.slotFor(componentOf(*record.endpoint));
   if (record.attempts > 0) bump(slot.requests, static_cast<uint64_t>(record.attempts));
-  int64_t ns = record.end_mono_ns - record.start_mono_ns;
+  // As gorouter: the routing latency ends when the backend's response head arrives (a long
+  // body or a slow client is not the route's latency); responses without one end at the end.
+  const int64_t until = record.head_mono_ns > 0 ? record.head_mono_ns : record.end_mono_ns;
+  int64_t ns = until - record.start_mono_ns;
   if (ns < 0) ns = 0;
   bump(slot.latency[latencyBucket(ns)]);
   bump(slot.latency_sum_ns, static_cast<uint64_t>(ns));
@@ -162,6 +171,8 @@ Metrics::Totals Metrics::totals() const {
     t.rejected_requests += block->rejected_requests.load(std::memory_order_relaxed);
     t.backend_exhausted_conns += block->backend_exhausted_conns.load(std::memory_order_relaxed);
     t.websocket_upgrades += block->websocket_upgrades.load(std::memory_order_relaxed);
+    t.route_lookups += block->route_lookups.load(std::memory_order_relaxed);
+    t.route_lookup_sum_ns += block->route_lookup_sum_ns.load(std::memory_order_relaxed);
     for (const ComponentSlot& slot : block->slots) {
       const std::string* name = slot.name.load(std::memory_order_acquire);
       if (name == nullptr) break;  // slots are claimed in order
@@ -233,7 +244,13 @@ std::string Metrics::renderPrometheus(const ControlMetrics& control,
   header(&out, "websocket_upgrades", "websocket upgrade to websocket", "counter");
   sample(&out, "websocket_upgrades", t.websocket_upgrades);
 
-  header(&out, "latency", "routing response latency in ms", "histogram");
+  header(&out, "route_lookup_time", "time to look up the route of a request, in ns",
+         "summary");
+  sample(&out, "route_lookup_time_sum", t.route_lookup_sum_ns);
+  sample(&out, "route_lookup_time_count", t.route_lookups);
+
+  header(&out, "latency", "routing response latency in ms (request start to response head)",
+         "histogram");
   for (const auto& [component, buckets] : t.latency_buckets) {
     uint64_t cumulative = 0;
     for (size_t b = 0; b < kBuckets; ++b) {

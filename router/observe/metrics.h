@@ -90,6 +90,8 @@ class Metrics : public RequestObserver {
     // Per component: count per bucket (non-cumulative, last = +Inf), sum in ns.
     std::map<std::string, std::array<uint64_t, kLatencyBucketsMs.size() + 1>> latency_buckets;
     std::map<std::string, uint64_t> latency_sum_ns;
+    uint64_t route_lookups = 0;
+    uint64_t route_lookup_sum_ns = 0;
   };
   Totals totals() const;
 

@@ -19,6 +19,8 @@ struct RequestRecord {
   int64_t start_mono_ns = 0;
   int64_t end_mono_ns = 0;
   int64_t backend_ns = 0;  // time spent waiting on backends (connect to response head)
+  int64_t head_mono_ns = 0;     // the backend's final response head arrived (0: none did)
+  int64_t route_lookup_ns = 0;  // RouteTable::lookup() for this request (0: not looked up)
 
   // Request, as received.
   std::string host;

@@ -210,6 +210,8 @@ void ClientSession::startRecord(int64_t wall_ns) {
   record_.start_mono_ns = monotonicNanos();
   record_.end_mono_ns = 0;
   record_.backend_ns = 0;
+  record_.head_mono_ns = 0;
+  record_.route_lookup_ns = 0;
   record_.endpoint.reset();
   record_.router_error.clear();
   record_.status = 0;
@@ -390,7 +392,9 @@ void ClientSession::handleHead(size_t head_len) {
                  "");
     return;
   }
+  const int64_t lookup_start_ns = monotonicNanos();
   pool_ = worker_.table().lookup(host_key_, lookup_path_);
+  record_.route_lookup_ns = monotonicNanos() - lookup_start_ns;
   if (target.kind != InstanceTarget::Kind::None) {
     // Targeted requests answer 400, not 404, whether the route or the instance is missing.
     PoolConstSharedPtr chosen = pool_ ? targetPool(*pool_, target) : nullptr;
@@ -782,7 +786,8 @@ bool ClientSession::handleResponseHead(size_t head_len) {
   }
   releaseInFlight();
   resp_head_done_ = true;
-  record_.backend_ns += monotonicNanos() - attempt_start_ns_;
+  record_.head_mono_ns = monotonicNanos();
+  record_.backend_ns += record_.head_mono_ns - attempt_start_ns_;
   record_.status = status;
 
   if (status == 101 && facts_.upgrade) {

@@ -130,6 +130,25 @@ TEST(MetricsTest, LatencyBuckets) {
   EXPECT_EQ(s["latency_sum{component=\"app\"}"], "2580.500001");
 }
 
+TEST(MetricsTest, LatencyEndsAtTheResponseHeadAndLookupsAreTimed) {
+  Metrics m(1);
+  auto app = endpointWithComponent("app");
+  RequestRecord slow_body = record(200, app, 900'000'000);  // the body took 0.9 s
+  slow_body.head_mono_ns = slow_body.start_mono_ns + 3'000'000;  // the head came after 3 ms
+  slow_body.route_lookup_ns = 120;
+  m.onRequestDone(0, slow_body);
+  RequestRecord no_lookup = record(400, nullptr, 1000, 0, "");  // malformed: never looked up
+  m.onRequestDone(0, no_lookup);
+  Metrics::Totals t = m.totals();
+  EXPECT_EQ(t.latency_sum_ns["app"], 3'000'000u);
+  EXPECT_EQ(t.route_lookups, 1u);
+  EXPECT_EQ(t.route_lookup_sum_ns, 120u);
+  auto s = samples(m.renderPrometheus(ControlMetrics{}));
+  EXPECT_EQ(s["route_lookup_time_count"], "1");
+  EXPECT_EQ(s["route_lookup_time_sum"], "120");
+  EXPECT_EQ(s["latency_bucket{component=\"app\",le=\"4\"}"], "1");
+}
+
 TEST(MetricsTest, WorkersCountIndependentlyAndAreSummed) {
   constexpr int kWorkers = 4;
   constexpr int kPerWorker = 100'000;
@@ -218,7 +237,7 @@ TEST(MetricsTest, PrometheusTextShape) {
   ASSERT_EQ(text.back(), '\n');
 
   const std::regex help_re(R"(# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) \S.*)");
-  const std::regex type_re(R"(# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram))");
+  const std::regex type_re(R"(# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary))");
   const std::regex sample_re(
       R"(([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? (-?[0-9]+(\.[0-9]+)?))");
   std::istringstream in(text);
@@ -259,6 +278,8 @@ TEST(MetricsTest, PrometheusTextShape) {
         ASSERT_EQ(counts.count(key), 1u) << "+Inf bucket missing before " << line;
         EXPECT_EQ(counts[key], std::stoull(match[5])) << line;
       }
+    } else if (type == "summary") {
+      ASSERT_TRUE(name == family + "_sum" || name == family + "_count") << line;
     } else {
       ASSERT_EQ(name, family) << line;
     }
