@@ -1,6 +1,7 @@
 #include "router/proxy/channel.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -27,6 +28,9 @@ struct UringSocket final : UringHandler {
   int tx_res = 0;
   msghdr msg{};
   iovec iov[2]{};
+
+  bool poll_in_inflight = false;
+  bool poll_out_inflight = false;
 
   bool connect_inflight = false;
   int connect_res = -1;  // -1 pending, else 0 or an errno value
@@ -79,6 +83,20 @@ struct UringSocket final : UringHandler {
       case kTagConnect:
         connect_inflight = false;
         connect_res = res < 0 ? -res : 0;
+        if (channel != nullptr) {
+          channel->writable = true;
+          channel->notify();
+        }
+        break;
+      case kTagPollIn:
+        poll_in_inflight = false;
+        if (channel != nullptr) {
+          channel->readable = true;  // ready, or an error / hang-up the next call will see
+          channel->notify();
+        }
+        break;
+      case kTagPollOut:
+        poll_out_inflight = false;
         if (channel != nullptr) {
           channel->writable = true;
           channel->notify();
@@ -287,6 +305,29 @@ bool Channel::hasInput() const {
   return uring_ != nullptr ? uring_->rx_ready : readable;
 }
 
+void Channel::waitReadable() {
+  if (uring_ == nullptr || uring_->poll_in_inflight) return;
+  io_uring_sqe* sqe = uring_->loop->sqe();
+  io_uring_prep_poll_add(sqe, fd_, POLLIN | POLLRDHUP);
+  io_uring_sqe_set_data64(sqe, UringLoop::userData(uring_, kTagPollIn));
+  uring_->poll_in_inflight = true;
+  ++uring_->refs;
+}
+
+void Channel::waitWritable() {
+  if (uring_ == nullptr || uring_->poll_out_inflight) return;
+  io_uring_sqe* sqe = uring_->loop->sqe();
+  io_uring_prep_poll_add(sqe, fd_, POLLOUT);
+  io_uring_sqe_set_data64(sqe, UringLoop::userData(uring_, kTagPollOut));
+  uring_->poll_out_inflight = true;
+  ++uring_->refs;
+}
+
+bool Channel::quiet() const {
+  if (uring_ == nullptr) return true;
+  return !uring_->rx_inflight && !uring_->rx_ready && !uring_->tx_inflight && !uring_->tx_ready;
+}
+
 void Channel::activateLater() {
   if (uring_ != nullptr) {
     ++uring_->refs;
@@ -303,7 +344,8 @@ void Channel::close() {
     u->dropHeldBuffer();
     u->channel = nullptr;
     UringLoop* loop = u->loop;
-    const bool busy = u->rx_inflight || u->tx_inflight || u->connect_inflight;
+    const bool busy = u->rx_inflight || u->tx_inflight || u->connect_inflight ||
+                      u->poll_in_inflight || u->poll_out_inflight;
     if (busy) {
       // Cancel what is in flight, then close (hard link: the close runs even when there was
       // nothing left to cancel).

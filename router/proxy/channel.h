@@ -45,8 +45,8 @@ class Channel {
   Channel(const Channel&) = delete;
   Channel& operator=(const Channel&) = delete;
 
-  // Takes ownership of `fd`. Under epoll it must be non-blocking; under io_uring blocking (a
-  // non-blocking socket makes io_uring return EAGAIN instead of waiting for readiness).
+  // Takes ownership of `fd`, a non-blocking socket (io_uring still waits for readiness on
+  // it; direct system calls such as splice() then never block the loop).
   void openEpoll(event_base* base, int fd, ChannelOwner* owner);
   void openUring(UringLoop* loop, int fd, ChannelOwner* owner);
   bool isOpen() const { return fd_ >= 0; }
@@ -70,6 +70,15 @@ class Channel {
   bool idleCheck();
   // Whether input (or EOF) arrived that nobody has read.
   bool hasInput() const;
+
+  // For callers that use the socket directly (splice): after EAGAIN they clear `readable` /
+  // `writable` and call these, and the owner hears when the socket is ready again. epoll:
+  // nothing to do, the edge comes anyway; io_uring: a one-shot poll is queued.
+  void waitReadable();
+  void waitWritable();
+  // No receive or send of ours is queued or holds unread data: the socket may be read or
+  // written directly without reordering bytes.
+  bool quiet() const;
 
   // Calls the owner's onChannelEvent() again soon, from the loop (a session that yielded after
   // many steps while data was still waiting).

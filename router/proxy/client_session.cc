@@ -675,7 +675,7 @@ bool ClientSession::stepProxy() {
       }
     }
   } else if (!resp_complete_) {
-    if (splicing_ || (worker_.spliceEnabled() && up_in_.empty() &&
+    if (splicing_ || (up_in_.empty() && up_->ch.quiet() && client_.quiet() &&
                       resp_parser_.remainingContentLength() >= kSpliceMinBytes &&
                       worker_.takePipe(pipe_))) {
       if (!splicing_) {
@@ -726,11 +726,15 @@ bool ClientSession::stepSplice() {
     if (n > 0) {
       pipe_bytes_ -= static_cast<size_t>(n);
       record_.response_body_bytes += static_cast<uint64_t>(n);
-      if (pipe_bytes_ > 0) client_.writable = false;  // the socket buffer is full
+      if (pipe_bytes_ > 0) {
+        client_.writable = false;  // the socket buffer is full
+        client_.waitWritable();
+      }
       resp_sent_any_ = true;
       progress = true;
     } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       client_.writable = false;
+      client_.waitWritable();
     } else {
       state_ = State::Closed;  // client gone
       return true;
@@ -744,10 +748,14 @@ bool ClientSession::stepSplice() {
     if (n > 0) {
       pipe_bytes_ += static_cast<size_t>(n);
       splice_remaining_ -= static_cast<uint64_t>(n);
-      if (static_cast<size_t>(n) < want && !up_->ch.peer_closed) up_->ch.readable = false;
+      if (static_cast<size_t>(n) < want && !up_->ch.peer_closed) {
+        up_->ch.readable = false;
+        up_->ch.waitReadable();
+      }
       progress = true;
     } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       up_->ch.readable = false;
+      up_->ch.waitReadable();
     } else {
       // EOF or error before the announced length: the client gets a truncated response.
       log::info("proxy", "backend-closed-mid-response",

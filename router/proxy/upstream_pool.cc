@@ -48,9 +48,7 @@ UpstreamConn* UpstreamPool::connect(const EndpointSharedPtr& endpoint, ClientSes
     *err = EHOSTUNREACH;
     return nullptr;
   }
-  // io_uring waits for readiness itself only on blocking sockets; epoll needs non-blocking.
-  const int type = SOCK_STREAM | SOCK_CLOEXEC | (uring_ != nullptr ? 0 : SOCK_NONBLOCK);
-  int fd = ::socket(sa.ss_family, type, 0);
+  int fd = ::socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     *err = errno;
     return nullptr;

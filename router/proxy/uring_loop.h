@@ -35,8 +35,8 @@ class UringLoop {
  public:
   // Provided receive buffers: their size equals IoBuffer's default capacity, so a received
   // block fits a fresh connection buffer.
-  static constexpr unsigned kBufferSize = 64 * 1024;
-  static constexpr unsigned kBufferCount = 256;  // a power of two; 16 MiB per worker (touched lazily)
+  static constexpr unsigned kBufferSize = 16 * 1024;
+  static constexpr unsigned kBufferCount = 512;  // a power of two; 8 MiB per worker (touched lazily)
   static constexpr unsigned kBufferGroup = 0;
 
   UringLoop() = default;
@@ -92,14 +92,17 @@ class UringLoop {
   bool enter_error_logged_ = false;
 };
 
-// Completion tags (the low three bits of user_data).
+// Completion tags (the low three bits of user_data). A tag means something only to its
+// handler's type; kTagDeferred is the loop's own.
 enum UringTag : unsigned {
   kTagRecv = 0,
   kTagSend = 1,
   kTagConnect = 2,
   kTagClose = 3,  // cancel and close requests: only counted, never acted on
-  kTagAccept = 4,
-  kTagWake = 5,
+  kTagPollIn = 4,
+  kTagPollOut = 5,
+  kTagAccept = 6,  // the worker's accept slots (and the wake reader, which has its own type)
+  kTagWake = 6,
   kTagDeferred = 7,  // not a request: UringLoop::defer()
 };
 

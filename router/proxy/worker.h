@@ -72,9 +72,6 @@ class Worker {
   // Worker-thread accessors used by sessions.
   event_base* base() const { return base_; }
   UringLoop* uring() const { return uring_.get(); }
-  // splice(2) is a copy-free path for large bodies under epoll; the io_uring path receives
-  // into provided buffers instead (see bench/README.md for the comparison).
-  bool spliceEnabled() const { return uring_ == nullptr; }
   const Config& config() const { return config_; }
   const HeadRewriteOptions& rewriteOptions() const { return rewrite_options_; }
   UpstreamPool& upstreams() { return *upstreams_; }

@@ -27,7 +27,7 @@ constexpr int64_t kShutdownWaitNs = 2 * kNanosPerSecond;
 
 bool Worker::listenUring(const sockaddr* addr, socklen_t len, std::string* error) {
   if (!uring_->init(error)) return false;
-  // Blocking: io_uring answers EAGAIN on a non-blocking socket instead of waiting for it.
+  // Blocking, unlike the connection sockets: nothing but io_uring's accept ever reads it.
   int fd = ::socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     *error = std::string("socket: ") + strerror(errno);

@@ -22,7 +22,7 @@ class Worker::AcceptSlot final : public UringHandler {
     addr_len_ = sizeof addr_;
     io_uring_sqe* sqe = loop->sqe();
     io_uring_prep_accept(sqe, listen_fd, reinterpret_cast<sockaddr*>(&addr_), &addr_len_,
-                         SOCK_CLOEXEC);
+                         SOCK_CLOEXEC | SOCK_NONBLOCK);
     io_uring_sqe_set_data64(sqe, UringLoop::userData(this, kTagAccept));
     armed_ = true;
   }
