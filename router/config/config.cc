@@ -116,6 +116,25 @@ std::vector<std::string> readStringList(const YAML::Node& node, const std::strin
 
 using Setter = std::function<void(const YAML::Node&, const std::string& key, Config*)>;
 
+// A string that must be one of `allowed`; the error lists them ("expected a, b or c").
+Setter choiceKey(std::string Config::*field, std::vector<std::string> allowed) {
+  return [field, allowed](const YAML::Node& n, const std::string& k, Config* c) {
+    std::string v = readString(n, k);
+    for (const std::string& choice : allowed) {
+      if (v == choice) {
+        c->*field = v;
+        return;
+      }
+    }
+    std::string expected;
+    for (size_t i = 0; i < allowed.size(); ++i) {
+      if (i > 0) expected += i + 1 == allowed.size() ? " or " : ", ";
+      expected += allowed[i];
+    }
+    fail(k, "invalid value " + quoted(v) + " (expected " + expected + ")");
+  };
+}
+
 struct Section {
   std::unordered_map<std::string, Setter> keys;
   // Known gorouter keys that we accept without acting on them (no warning). Their value is
@@ -301,13 +320,7 @@ const Section& loggingSection() {
                   c->disable_log_source_ip = readBool(n, k);
                 }},
                {"redact_query_params",
-                [](const YAML::Node& n, const std::string& k, Config* c) {
-                  std::string v = readString(n, k);
-                  if (v != "none" && v != "all" && v != "hash") {
-                    fail(k, "invalid value " + quoted(v) + " (expected none, all or hash)");
-                  }
-                  c->redact_query_params = v;
-                }}},
+                choiceKey(&Config::redact_query_params, {"none", "all", "hash"})}},
       .ignored = {"syslog", "syslog_addr", "syslog_network", "loggregator_enabled",
                   "metron_address", "enable_attempts_details", "format", "job_name"},
   };
@@ -433,14 +446,7 @@ const Section& topSection() {
               {"zone", stringKey(&Config::zone)},
               {"workers", nonNegativeIntKey(&Config::workers)},  // ours: 0 = one per core
               // ours: how the workers wait for sockets (io_uring, or epoll through libevent).
-              {"event_backend",
-               [](const YAML::Node& n, const std::string& k, Config* c) {
-                 std::string v = readString(n, k);
-                 if (v != "auto" && v != "io_uring" && v != "epoll") {
-                   fail(k, "invalid value " + quoted(v) + " (expected auto, io_uring or epoll)");
-                 }
-                 c->event_backend = v;
-               }},
+              {"event_backend", choiceKey(&Config::event_backend, {"auto", "io_uring", "epoll"})},
               {"status", subsection(&statusSection)},
               {"nats",
                [](const YAML::Node& n, const std::string& k, Config* c) {
@@ -481,14 +487,7 @@ const Section& topSection() {
               {"force_forwarded_proto_https", boolKey(&Config::force_forwarded_proto_https)},
               {"sanitize_forwarded_proto", boolKey(&Config::sanitize_forwarded_proto)},
               {"balancing_algorithm",
-               [](const YAML::Node& n, const std::string& k, Config* c) {
-                 std::string v = readString(n, k);
-                 if (v != "round-robin" && v != "least-connection") {
-                   fail(k, "invalid value " + quoted(v) +
-                               " (expected round-robin or least-connection)");
-                 }
-                 c->balancing_algorithm = v;
-               }},
+               choiceKey(&Config::balancing_algorithm, {"round-robin", "least-connection"})},
               {"sticky_session_cookie_names",
                [](const YAML::Node& n, const std::string& k, Config* c) {
                  c->sticky_session_cookie_names = readStringList(n, k);
