@@ -204,8 +204,6 @@ void onAsyncError(natsConnection*, natsSubscription*, natsStatus err, void*) {
 
 }  // namespace
 
-constexpr int kSubscribeFlushTimeoutMs = 5000;
-
 struct NatsSubscriber::Impl {
   Impl(event_base* base, const Config& cfg, Callbacks cbs)
       : control_base(base),
@@ -350,12 +348,6 @@ struct NatsSubscriber::Impl {
     }
     if (s == NATS_OK) {
       s = natsSubscription_SetOnCompleteCB(sub, onSubscriptionComplete, mailbox.get());
-    }
-    if (s == NATS_OK) {
-      // The SUB must reach the server before we report healthy: a route published right
-      // after that would otherwise be dropped by a server that does not know us yet (seen
-      // under load in the integration tests).
-      s = natsConnection_FlushTimeout(nc, kSubscribeFlushTimeoutMs);
     }
     if (s != NATS_OK) {
       *error = "nats: cannot subscribe to router.*: " + statusText(s);
