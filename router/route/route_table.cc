@@ -275,30 +275,111 @@ const HostRoutes::PathPool* HostRoutes::matchIndexed(std::string_view path) cons
 
 // ---- HostShard ----
 
-HostShard::HostShard(std::vector<HostRoutesConstSharedPtr> hosts) : hosts_(std::move(hosts)) {
+HostShard::HostShard(std::vector<HostRoutesConstSharedPtr> hosts) {
   // Load factor <= 2/3: a hit is usually in its home slot (one cache line) and misses stay
   // short.
-  size_t count = hosts_.size() + hosts_.size() / 2 + 1;
+  size_t count = hosts.size() + hosts.size() / 2 + 1;
   slots_.resize(count);
-  for (const HostRoutesConstSharedPtr& routes : hosts_) {
-    std::string_view host = routes->host();
-    uint64_t hash = RouteTable::hashHost(host);
-    size_t i = slotIndex(hash, count);
-    while (slots_[i].routes != nullptr) {
-      if (++i == count) {
-        i = 0;
-      }
-    }
-    Slot& slot = slots_[i];
-    slot.hash = hash;
-    slot.routes = routes.get();
-    std::span<const HostRoutes::PathPool> pools = routes->pools();
-    if (pools.size() == 1 && pools[0].path.empty()) {
-      slot.root_pool = pools[0].pool.get();
-    }
-    slot.host_len = static_cast<uint16_t>(clampedLength(host.size()));
-    std::memcpy(slot.host_head, host.data(), std::min(host.size(), kInlineHost));
+  for (const HostRoutesConstSharedPtr& routes : hosts) {
+    place(routes, RouteTable::hashHost(routes->host()));
   }
+  auto owners = std::make_shared<Owners>();
+  owners->hosts = std::move(hosts);
+  owners_ = std::move(owners);
+}
+
+// Writes `routes` into the first free slot of its probe sequence (the host is not present).
+void HostShard::place(const HostRoutesConstSharedPtr& routes, uint64_t hash) {
+  std::string_view host = routes->host();
+  size_t count = slots_.size();
+  size_t i = slotIndex(hash, count);
+  while (slots_[i].routes != nullptr) {
+    if (++i == count) {
+      i = 0;
+    }
+  }
+  Slot& slot = slots_[i];
+  slot.hash = hash;
+  slot.routes = routes.get();
+  std::span<const HostRoutes::PathPool> pools = routes->pools();
+  if (pools.size() == 1 && pools[0].path.empty()) {
+    slot.root_pool = pools[0].pool.get();
+  }
+  slot.host_len = static_cast<uint16_t>(clampedLength(host.size()));
+  std::memcpy(slot.host_head, host.data(), std::min(host.size(), kInlineHost));
+  ++live_;
+}
+
+// Backward-shift deletion: later members of the probe run move up into the hole when their
+// home slot allows it, so no tombstones are needed and probes stay as short as after a full
+// build. Only ever done on a private copy, before the shard is published.
+void HostShard::erase(size_t hole) {
+  size_t count = slots_.size();
+  size_t j = hole;
+  while (true) {
+    if (++j == count) {
+      j = 0;
+    }
+    if (slots_[j].routes == nullptr) {
+      break;
+    }
+    size_t home = slotIndex(slots_[j].hash, count);
+    // The entry at j may stay only if its home lies cyclically in (hole, j].
+    bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+    if (!stays) {
+      slots_[hole] = slots_[j];
+      hole = j;
+    }
+  }
+  slots_[hole] = Slot{};
+  --live_;
+}
+
+std::shared_ptr<const HostShard> HostShard::patched(const HostShard& parent,
+                                                    std::span<const Change> changes) {
+  if (parent.depth_ >= kMaxDepth ||
+      (parent.live_ + changes.size()) * 4 > parent.slots_.size() * 3) {
+    return nullptr;
+  }
+  std::shared_ptr<HostShard> shard(new HostShard());
+  shard->slots_ = parent.slots_;  // trivially copyable slots: one memcpy
+  shard->live_ = parent.live_;
+  shard->depth_ = parent.depth_ + 1;
+  auto owners = std::make_shared<Owners>();
+  owners->parent = parent.owners_;
+  for (const Change& change : changes) {
+    const Slot* found = probe(shard->slots_.data(), shard->slots_.size(), change.host, change.hash);
+    size_t index = found == nullptr ? 0 : static_cast<size_t>(found - shard->slots_.data());
+    if (change.routes == nullptr) {
+      if (found != nullptr) {
+        shard->erase(index);
+      }
+      continue;
+    }
+    if (found != nullptr) {
+      // Same host, same hash: the slot stays where it is, only its routes change.
+      Slot& slot = shard->slots_[index];
+      std::span<const HostRoutes::PathPool> pools = change.routes->pools();
+      slot.routes = change.routes.get();
+      slot.root_pool = pools.size() == 1 && pools[0].path.empty() ? pools[0].pool.get() : nullptr;
+    } else {
+      shard->place(change.routes, change.hash);
+    }
+    owners->hosts.push_back(change.routes);
+  }
+  shard->owners_ = std::move(owners);
+  return shard;
+}
+
+std::vector<const HostRoutes*> HostShard::hosts() const {
+  std::vector<const HostRoutes*> out;
+  out.reserve(live_);
+  for (const Slot& slot : slots_) {
+    if (slot.routes != nullptr) {
+      out.push_back(slot.routes);
+    }
+  }
+  return out;
 }
 
 const HostShard::Slot* HostShard::find(std::string_view host, uint64_t hash) const {

@@ -7,9 +7,10 @@
 //    and whose pool has endpoints; if none has endpoints, the deepest matching (empty) pool.
 //
 // Structure: hosts are spread over a fixed number of shards, each an immutable open-addressing
-// hash table from host to HostRoutes. A change copies only the shards it touches, so
-// publishing after one register rebuilds ~N/kShards entries, not the whole table, and unchanged
-// shards, HostRoutes and Pools are shared between generations.
+// hash table from host to HostRoutes. A change copies only the shards it touches, and a shard
+// is normally patched (its slot array copied, the changed slots rewritten) rather than rebuilt,
+// so a publish costs about one memcpy of a shard per changed host; unchanged shards, HostRoutes
+// and Pools are shared between generations.
 //
 // Lookup cost at 1M routes is dominated by dependent cache misses (a random DRAM access costs
 // ~300 ns on our VMs), so the layout minimises them:
@@ -95,9 +96,19 @@ class HostRoutes {
 
 // One shard: an immutable open-addressing (linear probing) table of the hosts whose hash falls
 // in it, plus the owning references.
+//
+// A generation is either built in full from every host of the shard, or patched from the
+// previous generation (patched()): its slot array copied with memcpy and only the changed
+// hosts written. Patching is what makes publish cost proportional to the changes, not to the
+// shard's size (a full build re-references every host: a cache miss each). Slots hold raw
+// HostRoutes pointers; the hosts a generation introduced are owned by its Owners node, which
+// also holds the previous generation's node, so every host a slot can reach stays alive. That
+// chain (and the replaced hosts it keeps) is cut by the next full build, at most kMaxDepth
+// patches later.
 class HostShard {
  public:
   static constexpr size_t kInlineHost = 37;
+  static constexpr uint32_t kMaxDepth = 32;
   struct alignas(64) Slot {
     uint64_t hash = 0;
     const HostRoutes* routes = nullptr;  // nullptr: empty slot
@@ -110,16 +121,41 @@ class HostShard {
   };
   static_assert(sizeof(Slot) == 64);
 
-  explicit HostShard(std::vector<HostRoutesConstSharedPtr> hosts);
+  // One host's new state for patched(): `routes` null means the host is gone.
+  struct Change {
+    std::string_view host;
+    uint64_t hash;
+    HostRoutesConstSharedPtr routes;
+  };
 
-  const std::vector<HostRoutesConstSharedPtr>& hosts() const { return hosts_; }
+  explicit HostShard(std::vector<HostRoutesConstSharedPtr> hosts);
+  // `parent` with `changes` applied (a host may appear more than once; the last entry wins).
+  // nullptr when a full build is due instead: the chain is kMaxDepth long, or the changes
+  // would fill the slot array beyond 3/4.
+  static std::shared_ptr<const HostShard> patched(const HostShard& parent,
+                                                  std::span<const Change> changes);
+
+  // Every host in the shard (slot order). For tests and tools.
+  std::vector<const HostRoutes*> hosts() const;
+  size_t hostCount() const { return live_; }
+  uint32_t depth() const { return depth_; }
   const Slot* slots() const { return slots_.data(); }
   size_t slotCount() const { return slots_.size(); }
   const Slot* find(std::string_view host, uint64_t hash) const;
 
  private:
-  std::vector<HostRoutesConstSharedPtr> hosts_;
+  struct Owners {
+    std::vector<HostRoutesConstSharedPtr> hosts;
+    std::shared_ptr<const Owners> parent;
+  };
+  HostShard() = default;
+  void place(const HostRoutesConstSharedPtr& routes, uint64_t hash);
+  void erase(size_t index);
+
+  std::shared_ptr<const Owners> owners_;
   std::vector<Slot> slots_;  // always more slots than hosts, so probing terminates
+  size_t live_ = 0;
+  uint32_t depth_ = 0;
 };
 using HostShardConstSharedPtr = std::shared_ptr<const HostShard>;
 

@@ -402,12 +402,12 @@ TEST_F(RouteRegistryTest, PublishSharesUnchangedShards) {
     }
   }
   std::set<const HostRoutes*> before;
-  for (const auto& routes : second->shard(changed_shard)->hosts()) {
-    before.insert(routes.get());
+  for (const HostRoutes* routes : second->shard(changed_shard)->hosts()) {
+    before.insert(routes);
   }
   size_t shared = 0;
-  for (const auto& routes : third->shard(changed_shard)->hosts()) {
-    shared += before.count(routes.get());
+  for (const HostRoutes* routes : third->shard(changed_shard)->hosts()) {
+    shared += before.count(routes);
   }
   EXPECT_EQ(shared, third->shard(changed_shard)->hosts().size() - 1);
   EXPECT_EQ(third->lookup("app-7.com", "/")->endpoints().size(), 2u);
