@@ -337,13 +337,32 @@ void HostShard::erase(size_t hole) {
 
 std::shared_ptr<const HostShard> HostShard::patched(const HostShard& parent,
                                                     std::span<const Change> changes) {
-  if (parent.depth_ >= kMaxDepth ||
-      (parent.live_ + changes.size()) * 4 > parent.slots_.size() * 3) {
+  if (parent.depth_ >= kMaxDepth) {
     return nullptr;
   }
   std::shared_ptr<HostShard> shard(new HostShard());
-  shard->slots_ = parent.slots_;  // trivially copyable slots: one memcpy
-  shard->live_ = parent.live_;
+  size_t worst = parent.live_ + changes.size();
+  if (worst * 4 <= parent.slots_.size() * 3) {
+    shard->slots_ = parent.slots_;  // trivially copyable slots: one memcpy
+    shard->live_ = parent.live_;
+  } else {
+    // Growing: rehash the parent's slots into a larger array (load 2/3 again). Slots carry
+    // their hash, so this reads only the slot array, never the hosts.
+    shard->slots_.resize(worst + worst / 2 + 1);
+    size_t count = shard->slots_.size();
+    for (const Slot& slot : parent.slots_) {
+      if (slot.routes != nullptr) {
+        size_t i = slotIndex(slot.hash, count);
+        while (shard->slots_[i].routes != nullptr) {
+          if (++i == count) {
+            i = 0;
+          }
+        }
+        shard->slots_[i] = slot;
+        ++shard->live_;
+      }
+    }
+  }
   shard->depth_ = parent.depth_ + 1;
   auto owners = std::make_shared<Owners>();
   owners->parent = parent.owners_;

@@ -129,9 +129,9 @@ class HostShard {
   };
 
   explicit HostShard(std::vector<HostRoutesConstSharedPtr> hosts);
-  // `parent` with `changes` applied (a host may appear more than once; the last entry wins).
-  // nullptr when a full build is due instead: the chain is kMaxDepth long, or the changes
-  // would fill the slot array beyond 3/4.
+  // `parent` with `changes` applied (a host may appear more than once; the last entry wins),
+  // in a larger slot array when they could fill it beyond 3/4. nullptr when a full build is
+  // due instead: the chain is kMaxDepth long.
   static std::shared_ptr<const HostShard> patched(const HostShard& parent,
                                                   std::span<const Change> changes);
 
@@ -161,8 +161,8 @@ using HostShardConstSharedPtr = std::shared_ptr<const HostShard>;
 
 class RouteTable {
  public:
-  static constexpr size_t kShardBits = 12;
-  static constexpr size_t kShards = size_t{1} << kShardBits;  // 4096
+  static constexpr size_t kShardBits = 14;
+  static constexpr size_t kShards = size_t{1} << kShardBits;  // 16384
 
   using Shard = HostShard;
   using ShardConstSharedPtr = HostShardConstSharedPtr;
