@@ -10,6 +10,7 @@
 // last heartbeat is ordered by expiry only when every member has the same TTL.
 // Control thread only, like the registry.
 
+#include <cstddef>
 #include <cstdint>
 
 namespace foundry::router {
