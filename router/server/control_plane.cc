@@ -162,7 +162,11 @@ void ControlPlane::onPublishTimer(evutil_socket_t, short, void* arg) {
 }
 
 void ControlPlane::onPruneTimer(evutil_socket_t, short, void* arg) {
-  static_cast<ControlPlane*>(arg)->prune();
+  auto* self = static_cast<ControlPlane*>(arg);
+  self->prune();
+  // Tables replaced by the last publishes are freed once workers have let go of them; with
+  // no publish since, this is when that happens.
+  self->publisher_.collect();
 }
 
 void ControlPlane::prune() {
