@@ -504,7 +504,8 @@ bool RouteRegistry::dirty() const { return !state_->dirty_shards.empty(); }
 
 RouteTableConstSharedPtr RouteRegistry::publish() {
   State& s = *state_;
-  // Copying the table copies 4096 shard pointers; only dirty shards are then rebuilt.
+  // Copying the table copies 128 shard-group pointers; setShard copies the groups of the
+  // dirty shards, which are patched or rebuilt.
   auto next = std::make_shared<RouteTable>(*s.table);
   next->generation_ = s.table->generation_ + 1;
   next->host_count_ = s.host_count;

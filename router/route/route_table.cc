@@ -434,9 +434,17 @@ uint64_t RouteTable::hashHost(std::string_view host) {
   return mix(h ^ kM2, static_cast<uint64_t>(host.size()) ^ kM1);
 }
 
-RouteTable::RouteTable() : shards_(kShards) {
-  for (ShardEntry& entry : shards_) {
-    entry = ShardEntry{emptyShard(), emptyShard()->slots(), emptyShard()->slotCount()};
+RouteTable::RouteTable() {
+  // Every group starts as the one shared all-empty group.
+  static const std::shared_ptr<const Group> empty_group = [] {
+    auto group = std::make_shared<Group>();
+    for (ShardEntry& entry : group->entries) {
+      entry = ShardEntry{emptyShard(), emptyShard()->slots(), emptyShard()->slotCount()};
+    }
+    return group;
+  }();
+  for (std::shared_ptr<const Group>& group : groups_) {
+    group = empty_group;
   }
 }
 
@@ -444,20 +452,27 @@ void RouteTable::setShard(size_t index, ShardConstSharedPtr shard) {
   if (shard == nullptr) {
     shard = emptyShard();
   }
+  std::shared_ptr<const Group>& group = groups_[index >> kGroupBits];
+  // A group referenced only by this (unpublished) table was copied for this generation
+  // already and is changed in place; any other is shared with older tables: copy it first.
+  if (group.use_count() != 1) {
+    group = std::make_shared<Group>(*group);
+  }
   const HostShard::Slot* slots = shard->slots();
   size_t count = shard->slotCount();
-  shards_[index] = ShardEntry{std::move(shard), slots, count};
+  const_cast<Group&>(*group).entries[index & (kGroupSize - 1)] =
+      ShardEntry{std::move(shard), slots, count};
 }
 
 void RouteTable::prefetchSlot(uint64_t hash) const {
-  const ShardEntry& entry = shards_[shardOfHash(hash)];
+  const ShardEntry& entry = this->entry(shardOfHash(hash));
   __builtin_prefetch(entry.slots + slotIndex(hash, entry.count));
 }
 
 const Pool* RouteTable::matchHost(std::string_view host, uint64_t hash, std::string_view path,
                                   size_t* shard) const {
   size_t index = shardOfHash(hash);
-  const ShardEntry& entry = shards_[index];
+  const ShardEntry& entry = this->entry(index);
   const HostShard::Slot* slot = probe(entry.slots, entry.count, host, hash);
   if (slot == nullptr) {
     return nullptr;
@@ -481,7 +496,7 @@ PoolConstSharedPtr RouteTable::lookup(std::string_view host, std::string_view pa
   size_t dot = wildcard_host_count_ == 0 ? std::string_view::npos : host.find('.');
   if (dot == std::string_view::npos) {
     const Pool* pool = matchHost(host, hashHost(host), path, &shard);
-    return pool == nullptr ? nullptr : PoolConstSharedPtr(shards_[shard].owner, pool);
+    return pool == nullptr ? nullptr : PoolConstSharedPtr(entry(shard).owner, pool);
   }
   // Wildcard walk: "*" + host[dot:] for each '.' from the left. The host is copied once, one
   // byte to the right, so each candidate is made in place by writing '*' just before its dot
@@ -497,11 +512,11 @@ PoolConstSharedPtr RouteTable::lookup(std::string_view host, std::string_view pa
   prefetchSlot(candidate_hash);
   if (const Pool* pool = matchHost(host, hashHost(host), path, &shard); pool != nullptr) {
     // Aliasing: the caller's reference keeps the shard, and through it the pool, alive.
-    return PoolConstSharedPtr(shards_[shard].owner, pool);
+    return PoolConstSharedPtr(entry(shard).owner, pool);
   }
   while (true) {
     if (const Pool* pool = matchHost(candidate, candidate_hash, path, &shard); pool != nullptr) {
-      return PoolConstSharedPtr(shards_[shard].owner, pool);
+      return PoolConstSharedPtr(entry(shard).owner, pool);
     }
     dot = host.find('.', dot + 1);
     if (dot == std::string_view::npos) {

@@ -190,8 +190,9 @@ class RouteTable {
   uint64_t generation() const { return generation_; }
 
   // Used by the registry to build the next generation (a copy of this one, then setShard for
-  // each changed shard). A null shard means an empty one.
-  const ShardConstSharedPtr& shard(size_t index) const { return shards_[index].owner; }
+  // each changed shard). A null shard means an empty one. setShard must only be called on a
+  // table no other thread can see yet.
+  const ShardConstSharedPtr& shard(size_t index) const { return entry(index).owner; }
   void setShard(size_t index, ShardConstSharedPtr shard);
 
   size_t host_count_ = 0;
@@ -205,6 +206,19 @@ class RouteTable {
     const HostShard::Slot* slots;
     size_t count;
   };
+  // The shard directory is split into groups so that a new generation copies 128 group
+  // pointers plus the groups it changes (4 KiB each), not one 512 KiB array: an allocation
+  // that large came fresh from the kernel at every publish (page faults were ~15 % of the
+  // control thread's time during a bulk load at 1M routes).
+  static constexpr size_t kGroupBits = 7;
+  static constexpr size_t kGroupSize = size_t{1} << kGroupBits;
+  struct Group {
+    ShardEntry entries[kGroupSize];
+  };
+
+  const ShardEntry& entry(size_t index) const {
+    return groups_[index >> kGroupBits]->entries[index & (kGroupSize - 1)];
+  }
 
   // The pool for `host` (whose hashHost() is `hash`; exact, no wildcard walk) and `path`, or
   // nullptr; *shard is set to the shard it was found in.
@@ -213,7 +227,7 @@ class RouteTable {
   // Starts loading the home slot of `hash` into cache.
   void prefetchSlot(uint64_t hash) const;
 
-  std::vector<ShardEntry> shards_;
+  std::shared_ptr<const Group> groups_[kShards / kGroupSize];
 };
 using RouteTableConstSharedPtr = std::shared_ptr<const RouteTable>;
 
