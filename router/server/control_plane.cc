@@ -25,10 +25,10 @@ RouteRegistry::Options registryOptions(const Config& config) {
   return options;
 }
 
-const std::string& componentTag(const RegistryMessage& message) {
-  static const std::string kNone;
+// A std::string: the metrics maps are keyed by it ("route-emitter" fits in its inline buffer).
+std::string componentTag(const RegistryMessage& message) {
   auto it = message.fields.tags.find("component");
-  return it == message.fields.tags.end() ? kNone : it->second;
+  return it == message.fields.tags.end() ? std::string() : std::string(it->second);
 }
 
 timeval toTimeval(int64_t ns) {

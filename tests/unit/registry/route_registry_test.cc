@@ -121,7 +121,7 @@ TEST_F(RouteRegistryTest, ChangedFieldsReplaceInPlace) {
 
   EndpointFields changed = fields("10.0.0.2", 2);
   changed.app_id = "other-app";
-  changed.tags["component"] = "x";
+  changed.tags.set("component", "x");
   EXPECT_EQ(add("foo.com", changed, 50), RegisterResult::Updated);
   EXPECT_TRUE(registry_.dirty());
   EXPECT_EQ(registry_.endpointCount(), 3u);
@@ -148,7 +148,7 @@ TEST_F(RouteRegistryTest, EveryFieldTakesPartInEquality) {
       [](EndpointFields* f) { f->tls = true; },
       [](EndpointFields* f) { f->app_id = "x"; },
       [](EndpointFields* f) { f->private_instance_index = "3"; },
-      [](EndpointFields* f) { f->tags["a"] = "b"; },
+      [](EndpointFields* f) { f->tags.set("a", "b"); },
       [](EndpointFields* f) { f->route_service_url = "https://rs"; },
       [](EndpointFields* f) { f->server_cert_domain_san = "san"; },
       [](EndpointFields* f) { f->stale_threshold_s = 5; },
