@@ -504,7 +504,7 @@ bool RouteRegistry::dirty() const { return !state_->dirty_shards.empty(); }
 
 RouteTableConstSharedPtr RouteRegistry::publish() {
   State& s = *state_;
-  // Copying the table copies 128 shard-group pointers; setShard copies the groups of the
+  // Copying the table copies 64 shard-group pointers; setShard copies the groups of the
   // dirty shards, which are patched or rebuilt.
   auto next = std::make_shared<RouteTable>(*s.table);
   next->generation_ = s.table->generation_ + 1;

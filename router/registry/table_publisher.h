@@ -4,8 +4,9 @@
 // published does a worker take the mutex (briefly) to copy the shared_ptr. So the per-request
 // path never contends, and a worker keeps its own reference to the table it is using.
 // Replaced tables are kept here until no worker holds them and then freed by the control
-// thread: destroying a table releases one reference per shard (16384), which would otherwise
-// stall whichever worker happened to drop the last reference, in the middle of a request.
+// thread: destroying a table releases its shard groups and through them up to 8192 shards,
+// which would otherwise stall whichever worker happened to drop the last reference, in the
+// middle of a request.
 
 #include <atomic>
 #include <cstdint>
