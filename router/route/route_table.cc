@@ -288,9 +288,8 @@ HostShard::HostShard(std::vector<HostRoutesConstSharedPtr> hosts) {
   owners_ = std::move(owners);
 }
 
-// Writes `routes` into the first free slot of its probe sequence (the host is not present).
-void HostShard::place(const HostRoutesConstSharedPtr& routes, uint64_t hash) {
-  std::string_view host = routes->host();
+// The first free slot of `hash`'s probe sequence.
+HostShard::Slot& HostShard::freeSlot(uint64_t hash) {
   size_t count = slots_.size();
   size_t i = slotIndex(hash, count);
   while (slots_[i].routes != nullptr) {
@@ -298,7 +297,13 @@ void HostShard::place(const HostRoutesConstSharedPtr& routes, uint64_t hash) {
       i = 0;
     }
   }
-  Slot& slot = slots_[i];
+  return slots_[i];
+}
+
+// Writes `routes` into the first free slot of its probe sequence (the host is not present).
+void HostShard::place(const HostRoutesConstSharedPtr& routes, uint64_t hash) {
+  std::string_view host = routes->host();
+  Slot& slot = freeSlot(hash);
   slot.hash = hash;
   slot.routes = routes.get();
   std::span<const HostRoutes::PathPool> pools = routes->pools();
@@ -349,16 +354,9 @@ std::shared_ptr<const HostShard> HostShard::patched(const HostShard& parent,
     // Growing: rehash the parent's slots into a larger array (load 2/3 again). Slots carry
     // their hash, so this reads only the slot array, never the hosts.
     shard->slots_.resize(worst + worst / 2 + 1);
-    size_t count = shard->slots_.size();
     for (const Slot& slot : parent.slots_) {
       if (slot.routes != nullptr) {
-        size_t i = slotIndex(slot.hash, count);
-        while (shard->slots_[i].routes != nullptr) {
-          if (++i == count) {
-            i = 0;
-          }
-        }
-        shard->slots_[i] = slot;
+        shard->freeSlot(slot.hash) = slot;
         ++shard->live_;
       }
     }

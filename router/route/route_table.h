@@ -149,6 +149,7 @@ class HostShard {
     std::shared_ptr<const Owners> parent;
   };
   HostShard() = default;
+  Slot& freeSlot(uint64_t hash);
   void place(const HostRoutesConstSharedPtr& routes, uint64_t hash);
   void erase(size_t index);
 
