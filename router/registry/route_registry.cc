@@ -502,7 +502,7 @@ void RouteRegistry::resetTimestamps(int64_t now_ns) {
 
 bool RouteRegistry::dirty() const { return !state_->dirty_shards.empty(); }
 
-RouteTableConstSharedPtr RouteRegistry::publish(size_t max_shards) {
+RouteTableConstSharedPtr RouteRegistry::publish() {
   State& s = *state_;
   // Copying the table copies 64 shard-group pointers; setShard copies the groups of the
   // dirty shards, which are patched or rebuilt.
@@ -510,13 +510,11 @@ RouteTableConstSharedPtr RouteRegistry::publish(size_t max_shards) {
   next->generation_ = s.table->generation_ + 1;
   next->host_count_ = s.host_count;
   next->wildcard_host_count_ = s.wildcard_host_count;
-  size_t done = std::min(max_shards, s.dirty_shards.size());
-  for (size_t i = 0; i < done; ++i) {
-    uint32_t shard = s.dirty_shards[i];
+  for (uint32_t shard : s.dirty_shards) {
     s.shard_dirty[shard] = false;
     next->setShard(shard, s.buildShard(shard, *s.table));
   }
-  s.dirty_shards.erase(s.dirty_shards.begin(), s.dirty_shards.begin() + static_cast<ptrdiff_t>(done));
+  s.dirty_shards.clear();
   s.table = next;
   return next;
 }

@@ -12,7 +12,6 @@
 //    empty_pool_timeout > 0, then it is kept that long after its last change).
 //  - pruning removes non-TLS endpoints not heartbeated within their threshold.
 
-#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -55,11 +54,10 @@ class RouteRegistry {
   // True when something changed since the last publish().
   bool dirty() const;
   // Builds the next immutable table, sharing every shard, host and pool that did not change.
-  // At most `max_shards` dirty shards are brought up to date, those changed first going
-  // first; dirty() stays true while others remain, for the next publish. The bound keeps one
-  // publish short when changes touch every shard at once (a prune pass removing the routes
-  // of a whole cell: ~0.1-0.3 s of work at 1M routes).
-  RouteTableConstSharedPtr publish(size_t max_shards = SIZE_MAX);
+  // Always complete: a table never shows a change without every change made before it (a
+  // publish in slices would, and a route registered after another could become visible
+  // first).
+  RouteTableConstSharedPtr publish();
 
   size_t routeCount() const;     // route keys (host + path) with a pool
   size_t endpointCount() const;  // sum of pool sizes

@@ -14,11 +14,6 @@ namespace {
 // register is visible to requests within milliseconds, long enough that a burst of thousands
 // of messages (a router.start resync) builds one table, not thousands.
 constexpr timeval kPublishDelay = {0, 2000};
-// Dirty shards brought up to date per publish (~10-60 us each at 1M routes). When more are
-// dirty (a prune pass that touched every shard), the rest follow in further publishes right
-// away, with NATS messages handled in between instead of waiting for one long publish.
-constexpr size_t kPublishShardBudget = 1024;
-constexpr timeval kPublishContinue = {0, 0};
 
 RouteRegistry::Options registryOptions(const Config& config) {
   RouteRegistry::Options options;
@@ -163,12 +158,7 @@ void ControlPlane::schedulePublish() {
 void ControlPlane::onPublishTimer(evutil_socket_t, short, void* arg) {
   auto* self = static_cast<ControlPlane*>(arg);
   self->publish_pending_ = false;
-  if (!self->registry_.dirty()) return;
-  self->publisher_.publish(self->registry_.publish(kPublishShardBudget));
-  if (self->registry_.dirty()) {
-    self->publish_pending_ = true;
-    evtimer_add(self->publish_timer_, &kPublishContinue);
-  }
+  if (self->registry_.dirty()) self->publisher_.publish(self->registry_.publish());
 }
 
 void ControlPlane::onPruneTimer(evutil_socket_t, short, void* arg) {

@@ -605,33 +605,6 @@ TEST_F(RouteRegistryTest, PruneFindsExactlyTheStaleEndpoints) {
   EXPECT_EQ(registry_.endpointCount(), tls);
 }
 
-// A bounded publish brings the first-changed shards up to date and leaves the rest dirty for
-// the next one; the changes all arrive, in the order they were made.
-TEST_F(RouteRegistryTest, BoundedPublishesCatchUpInOrder) {
-  add("first.com", fields("10.0.0.1", 1));
-  for (int i = 0; i < 3000; ++i) {
-    add("app-" + std::to_string(i) + ".com", fields("10.0.0.1", 1));
-  }
-  RouteTableConstSharedPtr table = registry_.publish(1);
-  EXPECT_TRUE(registry_.dirty());
-  EXPECT_NE(table->lookup("first.com", "/"), nullptr);  // its shard was changed first
-  size_t visible = 0;
-  for (int i = 0; i < 3000; ++i) {
-    visible += table->lookup("app-" + std::to_string(i) + ".com", "/") != nullptr;
-  }
-  EXPECT_LT(visible, 3000u);
-  int publishes = 1;
-  while (registry_.dirty()) {
-    table = registry_.publish(100);
-    ASSERT_LT(++publishes, 1000);
-  }
-  EXPECT_GT(publishes, 2);
-  for (int i = 0; i < 3000; ++i) {
-    ASSERT_NE(table->lookup("app-" + std::to_string(i) + ".com", "/"), nullptr) << i;
-  }
-  EXPECT_EQ(table->hostCount(), 3001u);
-}
-
 TEST_F(EmptyPoolTimeoutTest, EmptiedTwiceCountsFromTheLastTime) {
   add("foo.com", fields("10.0.0.1", 1), 0);
   registry_.unregisterEndpoint(key("foo.com"), "10.0.0.1", 1, 100 * kSecond);
