@@ -71,6 +71,7 @@ struct RouteRegistry::State {
   struct HostState {
     const std::string* name = nullptr;  // the map's key (node-based map: stable)
     uint32_t shard = 0;
+    bool listed = false;  // in changed_hosts since the last publish
     std::vector<std::unique_ptr<PathState>> paths;
     HostRoutesConstSharedPtr routes;  // built by publish(); null when changed since
   };
@@ -97,7 +98,8 @@ struct RouteRegistry::State {
   std::vector<HostMap> hosts;  // indexed by RouteTable::shardOf(host)
   std::vector<bool> shard_dirty;
   std::vector<uint32_t> dirty_shards;
-  // Per shard: the hosts changed since the last publish (repeats allowed).
+  // Per shard: the hosts changed since the last publish (a host erased and registered again
+  // in between may appear twice; the last entry wins).
   std::vector<std::vector<std::string>> changed_hosts;
   std::map<int64_t, ExpiryList> expiry;  // stale threshold (ns) -> its endpoints
   std::deque<EmptyMark> emptied;
@@ -214,7 +216,11 @@ struct RouteRegistry::State {
       path->pool.reset();
     }
     host->routes.reset();
-    changed_hosts[host->shard].push_back(*host->name);
+    if (!host->listed) {
+      // Once per publish: a route registering many endpoints in one window is one change.
+      host->listed = true;
+      changed_hosts[host->shard].push_back(*host->name);
+    }
     if (!shard_dirty[host->shard]) {
       shard_dirty[host->shard] = true;
       dirty_shards.push_back(host->shard);
@@ -338,6 +344,7 @@ RouteTable::ShardConstSharedPtr RouteRegistry::State::buildShard(uint32_t shard,
       continue;
     }
     HostState& host = it->second;
+    host.listed = false;
     if (host.routes == nullptr) {
       host.routes = buildRoutes(it->first, &host);
     }

@@ -605,6 +605,29 @@ TEST_F(RouteRegistryTest, PruneFindsExactlyTheStaleEndpoints) {
   EXPECT_EQ(registry_.endpointCount(), tls);
 }
 
+// Many changes to one host between two publishes (endpoints added and removed, the host erased
+// and registered again) reach the next table as its final state.
+TEST_F(RouteRegistryTest, ManyChangesToOneHostInOneWindow) {
+  add("other.com", fields("10.0.0.9", 9));
+  lookup("other.com");
+  for (uint16_t port = 1; port <= 50; ++port) {
+    add("busy.com", fields("10.0.0.1", port));
+  }
+  EXPECT_EQ(lookup("busy.com")->endpoints().size(), 50u);
+  for (uint16_t port = 1; port <= 50; ++port) {
+    registry_.unregisterEndpoint(key("busy.com"), "10.0.0.1", port, 0);
+  }
+  add("busy.com", fields("10.0.0.2", 7));  // the host was erased and comes back
+  add("busy.com/api", fields("10.0.0.3", 8));
+  PoolConstSharedPtr root = lookup("busy.com");
+  ASSERT_NE(root, nullptr);
+  EXPECT_EQ(addresses(root), (std::vector<std::string>{"10.0.0.2:7"}));
+  EXPECT_EQ(addresses(table_->lookup("busy.com", "/api/x")),
+            (std::vector<std::string>{"10.0.0.3:8"}));
+  EXPECT_EQ(table_->hostCount(), 2u);
+  EXPECT_NE(table_->lookup("other.com", "/"), nullptr);
+}
+
 TEST_F(EmptyPoolTimeoutTest, EmptiedTwiceCountsFromTheLastTime) {
   add("foo.com", fields("10.0.0.1", 1), 0);
   registry_.unregisterEndpoint(key("foo.com"), "10.0.0.1", 1, 100 * kSecond);
