@@ -13,7 +13,7 @@
 // and Pools are shared between generations.
 //
 // Lookup cost at 1M routes is dominated by dependent cache misses (a random DRAM access costs
-// ~300 ns on our VMs), so the layout minimises them:
+// ~160-300 ns on our VMs, bench/README.md "Scale benchmarks"), so the layout minimises them:
 //  - a slot is one cache line holding the host's hash, its first bytes and, for the common host
 //    with only a root route, a pointer to its Pool: one miss for an exact-host lookup;
 //  - when wildcard hosts exist, the nearest wildcard's slot is prefetched before the exact
@@ -22,8 +22,9 @@
 //    many) in the same allocation as the HostRoutes: a second miss;
 //  - the returned PoolConstSharedPtr shares ownership of the whole shard (aliasing
 //    constructor), whose control block is hot, instead of the Pool's own, which would be a
-//    third miss. A request thus pins the shard generation it looked up in; nearly all of it
-//    is shared with newer generations anyway.
+//    third miss. A request thus pins the shard generation it looked up in (with the hosts
+//    that generation's patches replaced, at most HostShard::kMaxDepth patches back); nearly all
+//    of it is shared with newer generations anyway.
 // See bench/route_table_bench.cc for numbers.
 
 #include <cstdint>
