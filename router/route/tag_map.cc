@@ -31,6 +31,7 @@ void TagMap::build(std::vector<std::pair<std::string, std::string>> tags) {
     unique.push_back(std::move(tags[i]));
   }
   count_ = static_cast<uint32_t>(unique.size());
+  wide_ = false;
   if (unique.empty()) {
     block_.reset();
     return;
@@ -39,34 +40,63 @@ void TagMap::build(std::vector<std::pair<std::string, std::string>> tags) {
   for (const auto& [key, value] : unique) {
     chars += key.size() + value.size();
   }
-  size_t table = unique.size() * sizeof(Entry);
+  wide_ = unique.size() * sizeof(NarrowEntry) + chars > std::numeric_limits<uint16_t>::max();
+  size_ = 0;
+  size_t table = unique.size() * (wide_ ? sizeof(WideEntry) : sizeof(NarrowEntry));
   if (table + chars > std::numeric_limits<uint32_t>::max()) {
     throw std::length_error("tags larger than 4 GiB");
   }
-  // Entry has 4-byte alignment; the block from make_shared<char[]> is aligned for any
-  // fundamental type, so the table at its start is aligned too.
   std::shared_ptr<char[]> block = std::make_shared_for_overwrite<char[]>(table + chars);
-  auto* entries = reinterpret_cast<Entry*>(block.get());
-  uint32_t offset = static_cast<uint32_t>(table);
-  for (size_t i = 0; i < unique.size(); ++i) {
-    const auto& [key, value] = unique[i];
-    Entry entry{offset, static_cast<uint32_t>(key.size()), 0, static_cast<uint32_t>(value.size())};
-    std::memcpy(block.get() + offset, key.data(), key.size());
-    offset += entry.key_length;
-    entry.value_offset = offset;
-    std::memcpy(block.get() + offset, value.data(), value.size());
-    offset += entry.value_length;
-    new (&entries[i]) Entry(entry);
+  size_ = static_cast<uint32_t>(table + chars);
+  if (wide_) {
+    fill<WideEntry>(block.get(), unique);
+  } else {
+    fill<NarrowEntry>(block.get(), unique);
   }
   block_ = std::move(block);
 }
 
+// Writes the entry table (entries copied in with memcpy: no alignment needed) and the
+// characters after it. The caller sized the block and checked that offsets fit E's fields.
+template <typename E>
+void TagMap::fill(char* block, const std::vector<std::pair<std::string, std::string>>& tags) {
+  size_t offset = tags.size() * sizeof(E);
+  for (size_t i = 0; i < tags.size(); ++i) {
+    const auto& [key, value] = tags[i];
+    E entry{};
+    entry.key_offset = static_cast<decltype(entry.key_offset)>(offset);
+    std::memcpy(block + offset, key.data(), key.size());
+    offset += key.size();
+    entry.value_offset = static_cast<decltype(entry.value_offset)>(offset);
+    std::memcpy(block + offset, value.data(), value.size());
+    offset += value.size();
+    std::memcpy(block + i * sizeof(E), &entry, sizeof(E));
+  }
+}
+
+namespace {
+
+// Entry `index` of a table of E at the block's start, and where the tag ends.
+template <typename E>
+std::pair<std::string_view, std::string_view> readEntry(const char* base, uint32_t index,
+                                                        uint32_t count, uint32_t size) {
+  E entry;
+  std::memcpy(&entry, base + index * sizeof(E), sizeof(E));
+  size_t end = size;
+  if (index + 1 < count) {
+    E next;
+    std::memcpy(&next, base + (index + 1) * sizeof(E), sizeof(E));
+    end = next.key_offset;
+  }
+  return {std::string_view(base + entry.key_offset, entry.value_offset - entry.key_offset),
+          std::string_view(base + entry.value_offset, end - entry.value_offset)};
+}
+
+}  // namespace
+
 TagMap::value_type TagMap::entryAt(uint32_t index) const {
-  Entry entry;
-  std::memcpy(&entry, block_.get() + index * sizeof(Entry), sizeof(Entry));
-  const char* base = block_.get();
-  return {std::string_view(base + entry.key_offset, entry.key_length),
-          std::string_view(base + entry.value_offset, entry.value_length)};
+  return wide_ ? readEntry<WideEntry>(block_.get(), index, count_, size_)
+               : readEntry<NarrowEntry>(block_.get(), index, count_, size_);
 }
 
 TagMap::const_iterator TagMap::find(std::string_view key) const {

@@ -4,9 +4,9 @@
 //
 // Why not std::map: route-emitter sends 12 tags with every registration; as a std::map that
 // is 12 tree nodes plus 8 heap strings, ~1.5 KB per endpoint (half of a route's memory at 1M
-// routes). Here it is one block (entry table + characters, ~0.6 KB), and copying a TagMap
-// (decoded message -> Endpoint, Endpoint -> replacement) shares the block instead of copying
-// it. Immutable once built, so any thread may read it.
+// routes). Here it is one block (entry table + characters: 512 bytes for route-emitter's 12),
+// and copying a TagMap (decoded message -> Endpoint, Endpoint -> replacement) shares the block
+// instead of copying it. Immutable once built, so any thread may read it.
 //
 // Reads look like a const std::map<std::string, std::string> with string_view keys and values:
 // find / at / end / iteration in key order with [name, value] bindings / size / empty / ==.
@@ -71,18 +71,26 @@ class TagMap {
   bool operator==(const std::map<std::string, std::string>& other) const;
 
  private:
-  // Offsets into the block's characters; the entry table sits at the block's start.
+  // Where a tag's key and value start in the block; the entry table sits at the block's
+  // start and the characters follow in entry order, so a value ends where the next key starts
+  // (the last one at the block's end). Blocks under 64 KiB (all real ones) use 16-bit
+  // offsets: 12 route-emitter tags then fit a 512-byte allocation instead of 640.
+  template <typename T>
   struct Entry {
-    uint32_t key_offset;
-    uint32_t key_length;
-    uint32_t value_offset;
-    uint32_t value_length;
+    T key_offset;
+    T value_offset;
   };
+  using NarrowEntry = Entry<uint16_t>;
+  using WideEntry = Entry<uint32_t>;
+  template <typename E>
+  void fill(char* block, const std::vector<std::pair<std::string, std::string>>& tags);
   void build(std::vector<std::pair<std::string, std::string>> tags);
   value_type entryAt(uint32_t index) const;
 
-  std::shared_ptr<const char[]> block_;  // Entry[count_] then the characters
+  std::shared_ptr<const char[]> block_;  // entries[count_] then the characters
   uint32_t count_ = 0;
+  uint32_t size_ = 0;  // the block's bytes
+  bool wide_ = false;  // WideEntry table (block of 64 KiB or more), else NarrowEntry
 };
 
 }  // namespace foundry::router

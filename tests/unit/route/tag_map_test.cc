@@ -92,5 +92,18 @@ TEST(TagMapTest, LongValuesAndManyTags) {
   }
 }
 
+TEST(TagMapTest, BlocksAroundTheSixteenBitLimit) {
+  // One 8-byte narrow entry + "k" + the value: the block crosses 65,535 bytes in this range,
+  // where the entry table switches to 32-bit offsets.
+  for (size_t length = 65'520; length <= 65'540; ++length) {
+    std::string value(length, 'v');
+    value.back() = 'z';
+    TagMap tags{{"k", value}, {"a", "first"}};
+    ASSERT_EQ(tags.at("k"), value) << length;
+    ASSERT_EQ(tags.at("a"), "first") << length;
+    ASSERT_EQ(flatten(tags).front(), "a=first");
+  }
+}
+
 }  // namespace
 }  // namespace foundry::router
