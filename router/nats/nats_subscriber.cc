@@ -16,10 +16,6 @@
 #include <thread>
 #include <vector>
 
-// The adapter header defines (not just declares) its functions, so it may be included by this
-// translation unit only.
-#include <nats/adapters/libevent.h>
-
 #include "common/log/log.h"
 
 namespace foundry::router {
@@ -31,6 +27,11 @@ constexpr int64_t kReconnectWaitMs = 500;
 constexpr int64_t kPingIntervalMs = 20'000;  // gorouter's nats_client_ping_interval
 constexpr int kPendingMsgsLimit = 131'072;   // gorouter's subscription buffer
 constexpr int kPendingBytesLimit = 128 * 1024 * 1024;
+// Decoded messages waiting for the control thread. Beyond this the newest are dropped and
+// counted in total_dropped_messages, as nats.c's own pending limit does: the queue must never
+// make nats.c's delivery thread wait, and its memory must stay bounded while the control
+// thread is busy (gorouter: a full subscription buffer drops and counts).
+constexpr size_t kMailboxLimit = kPendingMsgsLimit;
 constexpr auto kShutdownWait = std::chrono::seconds(5);
 constexpr size_t kLoggedPayloadBytes = 512;
 
@@ -58,13 +59,22 @@ struct Mailbox {
   bool closed_delivered = false;  // guarded by mutex: nats.c's closed callback has run
   bool sub_completed = false;     // guarded by mutex: the message handler will not run again
   std::atomic<uint64_t> validation_errors{0};
+  std::atomic<uint64_t> dropped{0};  // messages refused because `items` was full
 
-  // Any thread. Wakes the control loop only on the empty -> non-empty transition: the drain
-  // takes the whole batch, so one activation per batch is enough (event_active costs a
-  // write to the base's notification fd).
+  // Any thread; never blocks beyond the short critical section. Wakes the control loop only
+  // on the empty -> non-empty transition: the drain takes the whole batch, so one activation
+  // per batch is enough (event_active costs a write to the base's notification fd).
+  // Messages (register, unregister, greet) are dropped when kMailboxLimit are already
+  // waiting; connection events never are.
   void post(Item item) {
     std::lock_guard<std::mutex> lock(mutex);
     if (wake == nullptr) {
+      return;
+    }
+    bool is_message = item.kind == Item::Kind::Register || item.kind == Item::Kind::Unregister ||
+                      item.kind == Item::Kind::Greet;
+    if (is_message && items.size() >= kMailboxLimit) {
+      dropped.fetch_add(1, std::memory_order_relaxed);
       return;
     }
     bool was_empty = items.empty();
@@ -229,8 +239,7 @@ struct NatsSubscriber::Impl {
       wake = nullptr;
     }
     if (nc != nullptr) {
-      // Synchronous: stops polling and detaches from the control base (we are on the
-      // control thread, so freeing the adapter's events cannot race the loop).
+      // Synchronous: stops nats.c's read loop.
       natsConnection_Close(nc);
       // nats.c still calls onClosed (async-callback thread) and onSubscriptionComplete
       // (delivery thread) with a pointer to the mailbox; wait for both before it can go.
@@ -289,10 +298,10 @@ struct NatsSubscriber::Impl {
     if (s == NATS_OK) s = natsOptions_SetReconnectedCB(opts, onReconnected, box);
     if (s == NATS_OK) s = natsOptions_SetClosedCB(opts, onClosed, box);
     if (s == NATS_OK) s = natsOptions_SetErrorHandler(opts, onAsyncError, box);
-    if (s == NATS_OK) {
-      s = natsOptions_SetEventLoop(opts, control_base, natsLibevent_Attach, natsLibevent_Read,
-                                   natsLibevent_Write, natsLibevent_Detach);
-    }
+    // No natsOptions_SetEventLoop: nats.c reads the socket on its own thread. Reading it on
+    // the control loop let a busy control thread (a big publish, a prune pass) stop the
+    // reads, and nats-server then closed the connection as a slow consumer (bench/README.md,
+    // "Scale benchmarks").
     if (s != NATS_OK) {
       *error = "nats: cannot set client options: " + statusText(s);
       return false;
@@ -305,10 +314,9 @@ struct NatsSubscriber::Impl {
       *error = "nats: already started";
       return false;
     }
-    // Needed by the adapter, whose reconnect thread attaches to the base from outside the
-    // control thread. Idempotent, but it only gives locks to bases created *after* the first
-    // call: main must call evthread_use_pthreads() before creating the control base.
-    natsLibevent_Init();
+    // nats.c's threads activate `wake` from outside the control thread, which needs a base
+    // with locking: main must call evthread_use_pthreads() before creating the control base.
+    evthread_use_pthreads();
     wake = event_new(control_base, -1, 0, &Impl::onWake, this);
     if (wake == nullptr) {
       *error = "nats: cannot create the wake-up event";
@@ -449,11 +457,12 @@ uint64_t NatsSubscriber::validationErrors() const {
 }
 
 uint64_t NatsSubscriber::droppedMessages() const {
+  uint64_t total = impl_->mailbox->dropped.load(std::memory_order_relaxed);
   int64_t dropped = 0;
-  if (impl_->sub == nullptr || natsSubscription_GetDropped(impl_->sub, &dropped) != NATS_OK) {
-    return 0;
+  if (impl_->sub != nullptr && natsSubscription_GetDropped(impl_->sub, &dropped) == NATS_OK) {
+    total += static_cast<uint64_t>(dropped);
   }
-  return static_cast<uint64_t>(dropped);
+  return total;
 }
 
 const std::string& NatsSubscriber::startPayload() const { return impl_->start_payload; }

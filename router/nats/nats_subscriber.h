@@ -1,16 +1,17 @@
 #pragma once
-// The router's NATS client (nats.c driven by the control thread's libevent loop).
+// The router's NATS client. nats.c reads the socket on its own threads, so a busy control
+// thread never delays reading (nats-server disconnects a reader that lags: slow consumer).
 // Subscribes to "router.*": router.register / router.unregister are decoded and handed to the
 // callbacks (a malformed message is logged as validation-error and dropped); router.greet is
 // answered with the router.start payload on the message's reply subject; router.start is
 // published after connecting and again on every reconnect. Reconnects forever.
 // Control thread only.
 //
-// Threading: nats.c delivers messages on its own threads. They are decoded there, queued, and
-// an event on control_base is activated; the callbacks below then run on the thread running
-// control_base's loop. nats.c's reconnect thread also touches control_base. So the process
-// must call evthread_use_pthreads() BEFORE creating control_base (start() calls it too, but
-// that cannot retrofit locking into an existing base).
+// Threading: nats.c delivers messages on its own threads. They are decoded there, queued
+// (bounded; overflow is dropped and counted), and an event on control_base is activated; the
+// callbacks below then run on the thread running control_base's loop. So the process must call
+// evthread_use_pthreads() BEFORE creating control_base (start() calls it too, but that cannot
+// retrofit locking into an existing base).
 
 #include <event2/event.h>
 
@@ -44,8 +45,9 @@ class NatsSubscriber {
   bool connected() const;
   // Messages received and dropped as invalid (for tests and metrics).
   uint64_t validationErrors() const;
-  // Messages nats.c dropped because the subscription buffer (131072 messages / 128 MiB) was
-  // full: gorouter's total_dropped_messages. Any thread.
+  // Messages dropped because the subscription buffer (131072 messages / 128 MiB, nats.c's) or
+  // the decoded-message queue to the control thread (131072) was full: gorouter's
+  // total_dropped_messages. Any thread.
   uint64_t droppedMessages() const;
   // The router.start / greet reply payload (id "<index>-<uuid>", fixed for this object).
   const std::string& startPayload() const;

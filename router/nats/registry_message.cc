@@ -95,7 +95,7 @@ bool decodeUris(element value, std::vector<std::string>* uris, std::string* erro
   return true;
 }
 
-bool decodeTags(element value, std::map<std::string, std::string>* tags, std::string* error) {
+bool decodeTags(element value, TagMap* tags, std::string* error) {
   if (value.is_null()) {
     return true;
   }
@@ -103,6 +103,7 @@ bool decodeTags(element value, std::map<std::string, std::string>* tags, std::st
   if (value.get_object().get(object) != simdjson::SUCCESS) {
     return fieldError("tags", "expected an object of strings", error);
   }
+  std::vector<std::pair<std::string, std::string>> pairs;
   for (auto field : object) {
     if (field.value.is_null()) {
       continue;
@@ -113,8 +114,9 @@ bool decodeTags(element value, std::map<std::string, std::string>* tags, std::st
       name.append(field.key);
       return fieldError(name, "expected a string", error);
     }
-    (*tags)[std::string(field.key)] = std::string(tag);
+    pairs.emplace_back(std::string(field.key), std::string(tag));
   }
+  *tags = TagMap(std::move(pairs));  // a repeated key: the last one wins, as before
   return true;
 }
 
@@ -216,7 +218,7 @@ bool decodeRegistryMessage(std::string_view json, RegistryMessage* out, std::str
     } else if (key == "private_instance_index") {
       ok = decodeString(key, value, &f.private_instance_index, error);
     } else if (key == "tags") {
-      f.tags.clear();
+      f.tags = TagMap();
       ok = decodeTags(value, &f.tags, error);
     } else if (key == "route_service_url") {
       ok = decodeString(key, value, &f.route_service_url, error);

@@ -30,11 +30,10 @@ size_t latencyBucket(int64_t ns) {
   return Metrics::kLatencyBucketsMs.size();
 }
 
-const std::string& componentOf(const Endpoint& endpoint) {
-  static const std::string kEmpty;
-  const auto& tags = endpoint.fields().tags;
+std::string_view componentOf(const Endpoint& endpoint) {
+  const TagMap& tags = endpoint.fields().tags;
   auto it = tags.find("component");
-  return it == tags.end() ? kEmpty : it->second;
+  return it == tags.end() ? std::string_view() : it->second;
 }
 
 void appendUint(std::string* out, uint64_t v) {
@@ -109,7 +108,7 @@ struct alignas(64) Metrics::WorkerBlock {
   std::unique_ptr<std::string> names[kMaxComponents];  // owned storage of slot names
 
   // Worker thread: the slot of `component`, claimed on first use.
-  ComponentSlot& slotFor(const std::string& component) {
+  ComponentSlot& slotFor(std::string_view component) {
     for (size_t i = 0; i < used; ++i) {
       const std::string* name = names[i].get();
       if (name->size() == component.size() &&
@@ -119,7 +118,7 @@ struct alignas(64) Metrics::WorkerBlock {
     }
     const bool last = used == kMaxComponents - 1;
     if (used == kMaxComponents) return slots[kMaxComponents - 1];
-    names[used] = std::make_unique<std::string>(last ? std::string(kOtherComponent) : component);
+    names[used] = std::make_unique<std::string>(last ? std::string(kOtherComponent) : std::string(component));
     slots[used].name.store(names[used].get(), std::memory_order_release);
     return slots[used++];
   }

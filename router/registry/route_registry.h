@@ -54,6 +54,9 @@ class RouteRegistry {
   // True when something changed since the last publish().
   bool dirty() const;
   // Builds the next immutable table, sharing every shard, host and pool that did not change.
+  // Always complete: a table never shows a change without every change made before it (a
+  // publish in slices would, and a route registered after another could become visible
+  // first).
   RouteTableConstSharedPtr publish();
 
   size_t routeCount() const;     // route keys (host + path) with a pool

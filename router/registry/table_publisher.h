@@ -3,10 +3,15 @@
 // relaxed-acquire atomic load per call when nothing changed; only when a new generation was
 // published does a worker take the mutex (briefly) to copy the shared_ptr. So the per-request
 // path never contends, and a worker keeps its own reference to the table it is using.
+// Replaced tables are kept here until no worker holds them and then freed by the control
+// thread: destroying a table releases its shard groups and through them up to 8192 shards,
+// which would otherwise stall whichever worker happened to drop the last reference, in the
+// middle of a request.
 
 #include <atomic>
 #include <cstdint>
 #include <mutex>
+#include <vector>
 
 #include "router/route/route_table.h"
 
@@ -18,6 +23,8 @@ class TablePublisher {
 
   // Control thread.
   void publish(RouteTableConstSharedPtr table);
+  // Control thread: frees the replaced tables no worker holds any more (publish does it too).
+  void collect();
 
   // Workers: refreshes *cached when a newer table exists. `cached_generation` is the
   // worker's own copy of the generation it holds.
@@ -40,6 +47,7 @@ class TablePublisher {
   mutable std::mutex mutex_;
   RouteTableConstSharedPtr table_;    // guarded by mutex_
   uint64_t published_generation_ = 0;  // guarded by mutex_
+  std::vector<RouteTableConstSharedPtr> retired_;  // control thread only
 };
 
 }  // namespace foundry::router

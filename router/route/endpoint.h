@@ -9,9 +9,10 @@
 
 #include <atomic>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <string>
+
+#include "router/route/tag_map.h"
 
 namespace foundry::router {
 
@@ -24,7 +25,7 @@ struct EndpointFields {
   std::string app_id;
   std::string private_instance_id;
   std::string private_instance_index;
-  std::map<std::string, std::string> tags;
+  TagMap tags;  // one shared block, not a std::map: see tag_map.h
   std::string route_service_url;
   std::string server_cert_domain_san;
   int64_t stale_threshold_s = 0;

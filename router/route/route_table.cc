@@ -275,30 +275,128 @@ const HostRoutes::PathPool* HostRoutes::matchIndexed(std::string_view path) cons
 
 // ---- HostShard ----
 
-HostShard::HostShard(std::vector<HostRoutesConstSharedPtr> hosts) : hosts_(std::move(hosts)) {
+HostShard::HostShard(std::vector<HostRoutesConstSharedPtr> hosts) {
   // Load factor <= 2/3: a hit is usually in its home slot (one cache line) and misses stay
   // short.
-  size_t count = hosts_.size() + hosts_.size() / 2 + 1;
+  size_t count = hosts.size() + hosts.size() / 2 + 1;
   slots_.resize(count);
-  for (const HostRoutesConstSharedPtr& routes : hosts_) {
-    std::string_view host = routes->host();
-    uint64_t hash = RouteTable::hashHost(host);
-    size_t i = slotIndex(hash, count);
-    while (slots_[i].routes != nullptr) {
-      if (++i == count) {
-        i = 0;
+  for (const HostRoutesConstSharedPtr& routes : hosts) {
+    place(routes, RouteTable::hashHost(routes->host()));
+  }
+  auto owners = std::make_shared<Owners>();
+  owners->hosts = std::move(hosts);
+  owners_ = std::move(owners);
+}
+
+// The first free slot of `hash`'s probe sequence.
+HostShard::Slot& HostShard::freeSlot(uint64_t hash) {
+  size_t count = slots_.size();
+  size_t i = slotIndex(hash, count);
+  while (slots_[i].routes != nullptr) {
+    if (++i == count) {
+      i = 0;
+    }
+  }
+  return slots_[i];
+}
+
+// Writes `routes` into the first free slot of its probe sequence (the host is not present).
+void HostShard::place(const HostRoutesConstSharedPtr& routes, uint64_t hash) {
+  std::string_view host = routes->host();
+  Slot& slot = freeSlot(hash);
+  slot.hash = hash;
+  slot.routes = routes.get();
+  std::span<const HostRoutes::PathPool> pools = routes->pools();
+  if (pools.size() == 1 && pools[0].path.empty()) {
+    slot.root_pool = pools[0].pool.get();
+  }
+  slot.host_len = static_cast<uint16_t>(clampedLength(host.size()));
+  std::memcpy(slot.host_head, host.data(), std::min(host.size(), kInlineHost));
+  ++live_;
+}
+
+// Backward-shift deletion: later members of the probe run move up into the hole when their
+// home slot allows it, so no tombstones are needed and probes stay as short as after a full
+// build. Only ever done on a private copy, before the shard is published.
+void HostShard::erase(size_t hole) {
+  size_t count = slots_.size();
+  size_t j = hole;
+  while (true) {
+    if (++j == count) {
+      j = 0;
+    }
+    if (slots_[j].routes == nullptr) {
+      break;
+    }
+    size_t home = slotIndex(slots_[j].hash, count);
+    // The entry at j may stay only if its home lies cyclically in (hole, j].
+    bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+    if (!stays) {
+      slots_[hole] = slots_[j];
+      hole = j;
+    }
+  }
+  slots_[hole] = Slot{};
+  --live_;
+}
+
+std::shared_ptr<const HostShard> HostShard::patched(const HostShard& parent,
+                                                    std::span<const Change> changes) {
+  if (parent.depth_ >= kMaxDepth) {
+    return nullptr;
+  }
+  std::shared_ptr<HostShard> shard(new HostShard());
+  size_t worst = parent.live_ + changes.size();
+  if (worst * 4 <= parent.slots_.size() * 3) {
+    shard->slots_ = parent.slots_;  // trivially copyable slots: one memcpy
+    shard->live_ = parent.live_;
+  } else {
+    // Growing: rehash the parent's slots into a larger array (load 2/3 again). Slots carry
+    // their hash, so this reads only the slot array, never the hosts.
+    shard->slots_.resize(worst + worst / 2 + 1);
+    for (const Slot& slot : parent.slots_) {
+      if (slot.routes != nullptr) {
+        shard->freeSlot(slot.hash) = slot;
+        ++shard->live_;
       }
     }
-    Slot& slot = slots_[i];
-    slot.hash = hash;
-    slot.routes = routes.get();
-    std::span<const HostRoutes::PathPool> pools = routes->pools();
-    if (pools.size() == 1 && pools[0].path.empty()) {
-      slot.root_pool = pools[0].pool.get();
-    }
-    slot.host_len = static_cast<uint16_t>(clampedLength(host.size()));
-    std::memcpy(slot.host_head, host.data(), std::min(host.size(), kInlineHost));
   }
+  shard->depth_ = parent.depth_ + 1;
+  auto owners = std::make_shared<Owners>();
+  owners->parent = parent.owners_;
+  for (const Change& change : changes) {
+    const Slot* found = probe(shard->slots_.data(), shard->slots_.size(), change.host, change.hash);
+    size_t index = found == nullptr ? 0 : static_cast<size_t>(found - shard->slots_.data());
+    if (change.routes == nullptr) {
+      if (found != nullptr) {
+        shard->erase(index);
+      }
+      continue;
+    }
+    if (found != nullptr) {
+      // Same host, same hash: the slot stays where it is, only its routes change.
+      Slot& slot = shard->slots_[index];
+      std::span<const HostRoutes::PathPool> pools = change.routes->pools();
+      slot.routes = change.routes.get();
+      slot.root_pool = pools.size() == 1 && pools[0].path.empty() ? pools[0].pool.get() : nullptr;
+    } else {
+      shard->place(change.routes, change.hash);
+    }
+    owners->hosts.push_back(change.routes);
+  }
+  shard->owners_ = std::move(owners);
+  return shard;
+}
+
+std::vector<const HostRoutes*> HostShard::hosts() const {
+  std::vector<const HostRoutes*> out;
+  out.reserve(live_);
+  for (const Slot& slot : slots_) {
+    if (slot.routes != nullptr) {
+      out.push_back(slot.routes);
+    }
+  }
+  return out;
 }
 
 const HostShard::Slot* HostShard::find(std::string_view host, uint64_t hash) const {
@@ -334,9 +432,17 @@ uint64_t RouteTable::hashHost(std::string_view host) {
   return mix(h ^ kM2, static_cast<uint64_t>(host.size()) ^ kM1);
 }
 
-RouteTable::RouteTable() : shards_(kShards) {
-  for (ShardEntry& entry : shards_) {
-    entry = ShardEntry{emptyShard(), emptyShard()->slots(), emptyShard()->slotCount()};
+RouteTable::RouteTable() {
+  // Every group starts as the one shared all-empty group.
+  static const std::shared_ptr<const Group> empty_group = [] {
+    auto group = std::make_shared<Group>();
+    for (ShardEntry& entry : group->entries) {
+      entry = ShardEntry{emptyShard(), emptyShard()->slots(), emptyShard()->slotCount()};
+    }
+    return group;
+  }();
+  for (std::shared_ptr<const Group>& group : groups_) {
+    group = empty_group;
   }
 }
 
@@ -344,20 +450,31 @@ void RouteTable::setShard(size_t index, ShardConstSharedPtr shard) {
   if (shard == nullptr) {
     shard = emptyShard();
   }
+  std::shared_ptr<const Group>& group = groups_[index >> kGroupBits];
+  // A group referenced only by this (unpublished) table was copied for this generation
+  // already and is changed in place; any other is shared with older tables: copy it first.
+  if (group.use_count() != 1) {
+    group = std::make_shared<Group>(*group);
+  }
   const HostShard::Slot* slots = shard->slots();
   size_t count = shard->slotCount();
-  shards_[index] = ShardEntry{std::move(shard), slots, count};
+  const_cast<Group&>(*group).entries[index & (kGroupSize - 1)] =
+      ShardEntry{std::move(shard), slots, count};
 }
 
 void RouteTable::prefetchSlot(uint64_t hash) const {
-  const ShardEntry& entry = shards_[shardOfHash(hash)];
+  const ShardEntry& entry = this->entry(shardOfHash(hash));
   __builtin_prefetch(entry.slots + slotIndex(hash, entry.count));
 }
 
 const Pool* RouteTable::matchHost(std::string_view host, uint64_t hash, std::string_view path,
                                   size_t* shard) const {
   size_t index = shardOfHash(hash);
-  const ShardEntry& entry = shards_[index];
+  const ShardEntry& entry = this->entry(index);
+  // The shard's control block (make_shared: just before the object) is written when the
+  // caller's PoolConstSharedPtr is made; start loading it now, alongside the slot, so that
+  // the two misses overlap instead of following each other.
+  __builtin_prefetch(entry.owner.get(), 1);
   const HostShard::Slot* slot = probe(entry.slots, entry.count, host, hash);
   if (slot == nullptr) {
     return nullptr;
@@ -381,7 +498,7 @@ PoolConstSharedPtr RouteTable::lookup(std::string_view host, std::string_view pa
   size_t dot = wildcard_host_count_ == 0 ? std::string_view::npos : host.find('.');
   if (dot == std::string_view::npos) {
     const Pool* pool = matchHost(host, hashHost(host), path, &shard);
-    return pool == nullptr ? nullptr : PoolConstSharedPtr(shards_[shard].owner, pool);
+    return pool == nullptr ? nullptr : PoolConstSharedPtr(entry(shard).owner, pool);
   }
   // Wildcard walk: "*" + host[dot:] for each '.' from the left. The host is copied once, one
   // byte to the right, so each candidate is made in place by writing '*' just before its dot
@@ -397,11 +514,11 @@ PoolConstSharedPtr RouteTable::lookup(std::string_view host, std::string_view pa
   prefetchSlot(candidate_hash);
   if (const Pool* pool = matchHost(host, hashHost(host), path, &shard); pool != nullptr) {
     // Aliasing: the caller's reference keeps the shard, and through it the pool, alive.
-    return PoolConstSharedPtr(shards_[shard].owner, pool);
+    return PoolConstSharedPtr(entry(shard).owner, pool);
   }
   while (true) {
     if (const Pool* pool = matchHost(candidate, candidate_hash, path, &shard); pool != nullptr) {
-      return PoolConstSharedPtr(shards_[shard].owner, pool);
+      return PoolConstSharedPtr(entry(shard).owner, pool);
     }
     dot = host.find('.', dot + 1);
     if (dot == std::string_view::npos) {

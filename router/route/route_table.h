@@ -7,12 +7,13 @@
 //    and whose pool has endpoints; if none has endpoints, the deepest matching (empty) pool.
 //
 // Structure: hosts are spread over a fixed number of shards, each an immutable open-addressing
-// hash table from host to HostRoutes. A change copies only the shards it touches, so
-// publishing after one register rebuilds ~N/kShards entries, not the whole table, and unchanged
-// shards, HostRoutes and Pools are shared between generations.
+// hash table from host to HostRoutes. A change copies only the shards it touches, and a shard
+// is normally patched (its slot array copied, the changed slots rewritten) rather than rebuilt,
+// so a publish costs about one memcpy of a shard per changed host; unchanged shards, HostRoutes
+// and Pools are shared between generations.
 //
 // Lookup cost at 1M routes is dominated by dependent cache misses (a random DRAM access costs
-// ~300 ns on our VMs), so the layout minimises them:
+// ~160-300 ns on our VMs, bench/README.md "Scale benchmarks"), so the layout minimises them:
 //  - a slot is one cache line holding the host's hash, its first bytes and, for the common host
 //    with only a root route, a pointer to its Pool: one miss for an exact-host lookup;
 //  - when wildcard hosts exist, the nearest wildcard's slot is prefetched before the exact
@@ -21,8 +22,9 @@
 //    many) in the same allocation as the HostRoutes: a second miss;
 //  - the returned PoolConstSharedPtr shares ownership of the whole shard (aliasing
 //    constructor), whose control block is hot, instead of the Pool's own, which would be a
-//    third miss. A request thus pins the shard generation it looked up in; nearly all of it
-//    is shared with newer generations anyway.
+//    third miss. A request thus pins the shard generation it looked up in (with the hosts
+//    that generation's patches replaced, at most HostShard::kMaxDepth patches back); nearly all
+//    of it is shared with newer generations anyway.
 // See bench/route_table_bench.cc for numbers.
 
 #include <cstdint>
@@ -95,9 +97,19 @@ class HostRoutes {
 
 // One shard: an immutable open-addressing (linear probing) table of the hosts whose hash falls
 // in it, plus the owning references.
+//
+// A generation is either built in full from every host of the shard, or patched from the
+// previous generation (patched()): its slot array copied with memcpy and only the changed
+// hosts written. Patching is what makes publish cost proportional to the changes, not to the
+// shard's size (a full build re-references every host: a cache miss each). Slots hold raw
+// HostRoutes pointers; the hosts a generation introduced are owned by its Owners node, which
+// also holds the previous generation's node, so every host a slot can reach stays alive. That
+// chain (and the replaced hosts it keeps) is cut by the next full build, at most kMaxDepth
+// patches later.
 class HostShard {
  public:
   static constexpr size_t kInlineHost = 37;
+  static constexpr uint32_t kMaxDepth = 32;
   struct alignas(64) Slot {
     uint64_t hash = 0;
     const HostRoutes* routes = nullptr;  // nullptr: empty slot
@@ -110,23 +122,53 @@ class HostShard {
   };
   static_assert(sizeof(Slot) == 64);
 
-  explicit HostShard(std::vector<HostRoutesConstSharedPtr> hosts);
+  // One host's new state for patched(): `routes` null means the host is gone.
+  struct Change {
+    std::string_view host;
+    uint64_t hash;
+    HostRoutesConstSharedPtr routes;
+  };
 
-  const std::vector<HostRoutesConstSharedPtr>& hosts() const { return hosts_; }
+  explicit HostShard(std::vector<HostRoutesConstSharedPtr> hosts);
+  // `parent` with `changes` applied (a host may appear more than once; the last entry wins),
+  // in a larger slot array when they could fill it beyond 3/4. nullptr when a full build is
+  // due instead: the chain is kMaxDepth long.
+  static std::shared_ptr<const HostShard> patched(const HostShard& parent,
+                                                  std::span<const Change> changes);
+
+  // Every host in the shard (slot order). For tests and tools.
+  std::vector<const HostRoutes*> hosts() const;
+  size_t hostCount() const { return live_; }
+  uint32_t depth() const { return depth_; }
   const Slot* slots() const { return slots_.data(); }
   size_t slotCount() const { return slots_.size(); }
   const Slot* find(std::string_view host, uint64_t hash) const;
 
  private:
-  std::vector<HostRoutesConstSharedPtr> hosts_;
+  struct Owners {
+    std::vector<HostRoutesConstSharedPtr> hosts;
+    std::shared_ptr<const Owners> parent;
+  };
+  HostShard() = default;
+  Slot& freeSlot(uint64_t hash);
+  void place(const HostRoutesConstSharedPtr& routes, uint64_t hash);
+  void erase(size_t index);
+
+  std::shared_ptr<const Owners> owners_;
   std::vector<Slot> slots_;  // always more slots than hosts, so probing terminates
+  size_t live_ = 0;
+  uint32_t depth_ = 0;
 };
 using HostShardConstSharedPtr = std::shared_ptr<const HostShard>;
 
 class RouteTable {
  public:
-  static constexpr size_t kShardBits = 12;
-  static constexpr size_t kShards = size_t{1} << kShardBits;  // 4096
+  static constexpr size_t kShardBits = 13;
+  static constexpr size_t kShards = size_t{1} << kShardBits;  // 8192
+  // Why 8192: a change copies its shard's slot array (~120 hosts, ~12 KiB at 1M routes), so
+  // fewer, larger shards slow publishing (4096: ~70k new routes/s at 1M in scale_apply, 8192:
+  // ~95k); more shards make lookups slower (16384: +20-100 ns p50 at 1M, the shards' control
+  // blocks, which every lookup increments, no longer stay in cache).
 
   using Shard = HostShard;
   using ShardConstSharedPtr = HostShardConstSharedPtr;
@@ -154,8 +196,9 @@ class RouteTable {
   uint64_t generation() const { return generation_; }
 
   // Used by the registry to build the next generation (a copy of this one, then setShard for
-  // each changed shard). A null shard means an empty one.
-  const ShardConstSharedPtr& shard(size_t index) const { return shards_[index].owner; }
+  // each changed shard). A null shard means an empty one. setShard must only be called on a
+  // table no other thread can see yet.
+  const ShardConstSharedPtr& shard(size_t index) const { return entry(index).owner; }
   void setShard(size_t index, ShardConstSharedPtr shard);
 
   size_t host_count_ = 0;
@@ -169,6 +212,19 @@ class RouteTable {
     const HostShard::Slot* slots;
     size_t count;
   };
+  // The shard directory is split into groups so that a new generation copies 64 group
+  // pointers plus the groups it changes (4 KiB each), not one 256 KiB array: an allocation
+  // that large came fresh from the kernel at every publish (page faults were ~15 % of the
+  // control thread's time during a bulk load at 1M routes).
+  static constexpr size_t kGroupBits = 7;
+  static constexpr size_t kGroupSize = size_t{1} << kGroupBits;
+  struct Group {
+    ShardEntry entries[kGroupSize];
+  };
+
+  const ShardEntry& entry(size_t index) const {
+    return groups_[index >> kGroupBits]->entries[index & (kGroupSize - 1)];
+  }
 
   // The pool for `host` (whose hashHost() is `hash`; exact, no wildcard walk) and `path`, or
   // nullptr; *shard is set to the shard it was found in.
@@ -177,7 +233,7 @@ class RouteTable {
   // Starts loading the home slot of `hash` into cache.
   void prefetchSlot(uint64_t hash) const;
 
-  std::vector<ShardEntry> shards_;
+  std::shared_ptr<const Group> groups_[kShards / kGroupSize];
 };
 using RouteTableConstSharedPtr = std::shared_ptr<const RouteTable>;
 

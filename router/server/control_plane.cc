@@ -25,10 +25,10 @@ RouteRegistry::Options registryOptions(const Config& config) {
   return options;
 }
 
-const std::string& componentTag(const RegistryMessage& message) {
-  static const std::string kNone;
+// A std::string: the metrics maps are keyed by it ("route-emitter" fits in its inline buffer).
+std::string componentTag(const RegistryMessage& message) {
   auto it = message.fields.tags.find("component");
-  return it == message.fields.tags.end() ? kNone : it->second;
+  return it == message.fields.tags.end() ? std::string() : std::string(it->second);
 }
 
 timeval toTimeval(int64_t ns) {
@@ -162,7 +162,11 @@ void ControlPlane::onPublishTimer(evutil_socket_t, short, void* arg) {
 }
 
 void ControlPlane::onPruneTimer(evutil_socket_t, short, void* arg) {
-  static_cast<ControlPlane*>(arg)->prune();
+  auto* self = static_cast<ControlPlane*>(arg);
+  self->prune();
+  // Tables replaced by the last publishes are freed once workers have let go of them; with
+  // no publish since, this is when that happens.
+  self->publisher_.collect();
 }
 
 void ControlPlane::prune() {

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <future>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -445,6 +446,51 @@ TEST_F(NatsSubscriberTest, DestroyWhileMessagesFlow) {
   stop = true;
   publisher.join();
   SUCCEED();
+}
+
+// A stalled control thread (a long publish, a prune pass) must neither stop nats.c from
+// reading nor let the queue of decoded messages grow without bound: beyond 131,072 waiting
+// messages the newest are dropped and counted in total_dropped_messages; the connection stays
+// up, and once the control thread runs again it gets every message that was kept, in order.
+TEST_F(NatsSubscriberTest, StalledControlThreadDropsAndCountsInsteadOfBlocking) {
+  startSubscriber();
+  ASSERT_TRUE(greet());
+  constexpr int kLimit = 131'072;
+  constexpr int kCount = kLimit + 9'000;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::thread blocker([&] { loop_.run([released] { released.wait(); }); });
+  for (int i = 0; i < kCount; ++i) {
+    std::string payload =
+        R"({"host":"10.0.0.1","port":8080,"uris":["h)" + std::to_string(i) + R"(.com"]})";
+    ASSERT_EQ(natsConnection_PublishString(client_, "router.register", payload.c_str()), NATS_OK);
+  }
+  ASSERT_EQ(natsConnection_Flush(client_), NATS_OK);
+  // Everything beyond the limit is dropped while the control thread is still blocked.
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (subscriber_->droppedMessages() < static_cast<uint64_t>(kCount - kLimit) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_TRUE(subscriber_->connected());
+  uint64_t dropped = subscriber_->droppedMessages();
+  EXPECT_GE(dropped, static_cast<uint64_t>(kCount - kLimit));
+  {
+    std::lock_guard<std::mutex> lock(recorder_.mutex);
+    EXPECT_TRUE(recorder_.registered.empty());  // the control thread really was blocked
+  }
+  release.set_value();
+  blocker.join();
+  ASSERT_TRUE(recorder_.waitFor(
+      [&] { return recorder_.registered.size() + dropped >= static_cast<size_t>(kCount); }, 30s));
+  EXPECT_EQ(recorder_.registered.size() + subscriber_->droppedMessages(),
+            static_cast<size_t>(kCount));
+  EXPECT_EQ(subscriber_->validationErrors(), 0u);
+  std::lock_guard<std::mutex> lock(recorder_.mutex);
+  // Kept messages arrive in publish order (the drops are the newest, so a prefix is kept).
+  for (size_t i = 0; i < recorder_.registered.size(); ++i) {
+    ASSERT_EQ(recorder_.registered[i].uris.at(0), "h" + std::to_string(i) + ".com");
+  }
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <random>
 #include <set>
 #include <string>
 
@@ -120,7 +121,7 @@ TEST_F(RouteRegistryTest, ChangedFieldsReplaceInPlace) {
 
   EndpointFields changed = fields("10.0.0.2", 2);
   changed.app_id = "other-app";
-  changed.tags["component"] = "x";
+  changed.tags.set("component", "x");
   EXPECT_EQ(add("foo.com", changed, 50), RegisterResult::Updated);
   EXPECT_TRUE(registry_.dirty());
   EXPECT_EQ(registry_.endpointCount(), 3u);
@@ -147,7 +148,7 @@ TEST_F(RouteRegistryTest, EveryFieldTakesPartInEquality) {
       [](EndpointFields* f) { f->tls = true; },
       [](EndpointFields* f) { f->app_id = "x"; },
       [](EndpointFields* f) { f->private_instance_index = "3"; },
-      [](EndpointFields* f) { f->tags["a"] = "b"; },
+      [](EndpointFields* f) { f->tags.set("a", "b"); },
       [](EndpointFields* f) { f->route_service_url = "https://rs"; },
       [](EndpointFields* f) { f->server_cert_domain_san = "san"; },
       [](EndpointFields* f) { f->stale_threshold_s = 5; },
@@ -402,12 +403,12 @@ TEST_F(RouteRegistryTest, PublishSharesUnchangedShards) {
     }
   }
   std::set<const HostRoutes*> before;
-  for (const auto& routes : second->shard(changed_shard)->hosts()) {
-    before.insert(routes.get());
+  for (const HostRoutes* routes : second->shard(changed_shard)->hosts()) {
+    before.insert(routes);
   }
   size_t shared = 0;
-  for (const auto& routes : third->shard(changed_shard)->hosts()) {
-    shared += before.count(routes.get());
+  for (const HostRoutes* routes : third->shard(changed_shard)->hosts()) {
+    shared += before.count(routes);
   }
   EXPECT_EQ(shared, third->shard(changed_shard)->hosts().size() - 1);
   EXPECT_EQ(third->lookup("app-7.com", "/")->endpoints().size(), 2u);
@@ -512,6 +513,132 @@ TEST_F(EmptyPoolTimeoutTest, EmptyDeeperPathFallsBackToPopulatedRoot) {
   add("foo.com/a", fields("10.0.0.2", 2), 0);
   registry_.unregisterEndpoint(key("foo.com/a"), "10.0.0.2", 2, 0);
   EXPECT_EQ(lookup("foo.com", "/a/b")->contextPath(), "");
+}
+
+// Many publishes, each patching the shards of a few changed hosts (adds, changes, removals,
+// re-adds): every table must answer exactly like the model, and the table before a publish
+// must keep answering as it did.
+TEST_F(RouteRegistryTest, IncrementalPublishesMatchModel) {
+  std::mt19937 rng(99);
+  std::map<std::string, std::set<uint16_t>> model;  // host -> ports
+  RouteTableConstSharedPtr previous = registry_.publish();
+  std::map<std::string, size_t> previous_sizes;
+  for (int round = 0; round < 300; ++round) {
+    for (int op = 0; op < 40; ++op) {
+      std::string host = "app-" + std::to_string(rng() % 3000) + ".com";
+      auto port = static_cast<uint16_t>(1 + rng() % 3);
+      if (rng() % 4 == 0) {
+        registry_.unregisterEndpoint(key(host), "10.0.0.1", port, 0);
+        model[host].erase(port);
+        if (model[host].empty()) model.erase(host);
+      } else {
+        add(host, fields("10.0.0.1", port));
+        model[host].insert(port);
+      }
+    }
+    RouteTableConstSharedPtr table = registry_.publish();
+    ASSERT_EQ(table->hostCount(), model.size());
+    for (int i = 0; i < 3000; i += 7) {
+      std::string host = "app-" + std::to_string(i) + ".com";
+      PoolConstSharedPtr pool = table->lookup(host, "/");
+      auto it = model.find(host);
+      ASSERT_EQ(pool == nullptr ? 0u : pool->endpoints().size(),
+                it == model.end() ? 0u : it->second.size())
+          << host << " round " << round;
+      PoolConstSharedPtr old = previous->lookup(host, "/");
+      auto was = previous_sizes.find(host);
+      ASSERT_EQ(old == nullptr ? 0u : old->endpoints().size(),
+                was == previous_sizes.end() ? 0u : was->second)
+          << "older table changed: " << host << " round " << round;
+    }
+    previous = table;
+    previous_sizes.clear();
+    for (const auto& [host, ports] : model) previous_sizes[host] = ports.size();
+  }
+}
+
+// Pruning visits only stale endpoints, but must find every one of them, whatever order they
+// were registered, heartbeated, changed (TLS on and off, thresholds) and unregistered in.
+TEST_F(RouteRegistryTest, PruneFindsExactlyTheStaleEndpoints) {
+  std::mt19937 rng(5);
+  struct Expect {
+    int64_t seen;
+    int64_t ttl;  // 0: never pruned
+  };
+  std::map<std::string, Expect> model;  // "host:port" -> expectation
+  int64_t now = 1000 * kSecond;
+  for (int step = 0; step < 20000; ++step) {
+    now += static_cast<int64_t>(rng() % 50) * kSecond / 1000;
+    int n = static_cast<int>(rng() % 500);
+    std::string host = "h" + std::to_string(n % 100) + ".com";
+    auto port = static_cast<uint16_t>(n / 100 + 1);
+    std::string id = host + ":" + std::to_string(port);
+    EndpointFields f = fields("10.0.0.1", port);
+    int kind = static_cast<int>(rng() % 10);
+    if (kind == 0) {
+      registry_.unregisterEndpoint(key(host), "10.0.0.1", port, now);
+      model.erase(id);
+      continue;
+    }
+    f.tls = kind == 1;
+    f.stale_threshold_s = kind == 2 ? 30 : 0;
+    add(host, f, now);
+    model[id] = Expect{now, f.tls ? 0 : (kind == 2 ? 30 : 120) * kSecond};
+    if (step % 997 == 0) {
+      size_t expected = 0;
+      for (auto it = model.begin(); it != model.end();) {
+        if (it->second.ttl != 0 && now - it->second.seen > it->second.ttl) {
+          ++expected;
+          it = model.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      ASSERT_EQ(registry_.pruneStale(now), expected) << "step " << step;
+      ASSERT_EQ(registry_.endpointCount(), model.size());
+    }
+  }
+  now += 1000 * kSecond;
+  size_t tls = 0;
+  for (const auto& [id, e] : model) tls += e.ttl == 0;
+  EXPECT_EQ(registry_.pruneStale(now), model.size() - tls);
+  EXPECT_EQ(registry_.endpointCount(), tls);
+}
+
+// Many changes to one host between two publishes (endpoints added and removed, the host erased
+// and registered again) reach the next table as its final state.
+TEST_F(RouteRegistryTest, ManyChangesToOneHostInOneWindow) {
+  add("other.com", fields("10.0.0.9", 9));
+  lookup("other.com");
+  for (uint16_t port = 1; port <= 50; ++port) {
+    add("busy.com", fields("10.0.0.1", port));
+  }
+  EXPECT_EQ(lookup("busy.com")->endpoints().size(), 50u);
+  for (uint16_t port = 1; port <= 50; ++port) {
+    registry_.unregisterEndpoint(key("busy.com"), "10.0.0.1", port, 0);
+  }
+  add("busy.com", fields("10.0.0.2", 7));  // the host was erased and comes back
+  add("busy.com/api", fields("10.0.0.3", 8));
+  PoolConstSharedPtr root = lookup("busy.com");
+  ASSERT_NE(root, nullptr);
+  EXPECT_EQ(addresses(root), (std::vector<std::string>{"10.0.0.2:7"}));
+  EXPECT_EQ(addresses(table_->lookup("busy.com", "/api/x")),
+            (std::vector<std::string>{"10.0.0.3:8"}));
+  EXPECT_EQ(table_->hostCount(), 2u);
+  EXPECT_NE(table_->lookup("other.com", "/"), nullptr);
+}
+
+TEST_F(EmptyPoolTimeoutTest, EmptiedTwiceCountsFromTheLastTime) {
+  add("foo.com", fields("10.0.0.1", 1), 0);
+  registry_.unregisterEndpoint(key("foo.com"), "10.0.0.1", 1, 100 * kSecond);
+  add("foo.com", fields("10.0.0.1", 1), 101 * kSecond);
+  registry_.unregisterEndpoint(key("foo.com"), "10.0.0.1", 1, 105 * kSecond);
+  // 10 s after the first emptying, but only 6 s after the second: kept.
+  EXPECT_EQ(registry_.pruneStale(111 * kSecond), 0u);
+  EXPECT_EQ(registry_.routeCount(), 1u);
+  EXPECT_EQ(registry_.pruneStale(115 * kSecond + 1), 0u);
+  EXPECT_EQ(registry_.routeCount(), 0u);
+  EXPECT_EQ(lookup("foo.com"), nullptr);
 }
 
 }  // namespace
