@@ -15,6 +15,7 @@ namespace foundry::router {
 namespace {
 
 constexpr unsigned kRingEntries = 4096;
+constexpr unsigned kSubmitEvery = 32;
 
 // Every operation the data plane issues.
 constexpr int kRequiredOps[] = {IORING_OP_ACCEPT,  IORING_OP_RECV,         IORING_OP_SEND,
@@ -215,6 +216,9 @@ unsigned UringLoop::runOnce(int64_t timeout_ns, int64_t* now_ns) {
     // never reap.
     io_uring_cqe_seen(&ring_, cqe);
     if (handler != nullptr) handler->onCompletion(tag, res, flags);
+    // A turn can bring hundreds of completions: hand the kernel what the first ones queued
+    // (their responses) instead of holding it until the whole batch was handled.
+    if (handled % kSubmitEvery == 0) io_uring_submit(&ring_);
   }
   if (!deferred_.empty()) {
     running_.swap(deferred_);
