@@ -33,6 +33,7 @@ constexpr int kPendingBytesLimit = 128 * 1024 * 1024;
 // thread is busy (gorouter: a full subscription buffer drops and counts).
 constexpr size_t kMailboxLimit = kPendingMsgsLimit;
 constexpr auto kShutdownWait = std::chrono::seconds(5);
+constexpr int kSubscribeFlushTimeoutMs = 5000;
 constexpr size_t kLoggedPayloadBytes = 512;
 
 constexpr char kRouterStart[] = "router.start";
@@ -356,6 +357,12 @@ struct NatsSubscriber::Impl {
     }
     if (s == NATS_OK) {
       s = natsSubscription_SetOnCompleteCB(sub, onSubscriptionComplete, mailbox.get());
+    }
+    if (s == NATS_OK) {
+      // The SUB must reach the server before we report healthy: a route published right after
+      // /health turns 200 would otherwise be dropped by a server that does not know us yet.
+      // (nats.c does its I/O on its own threads, so this works before the control loop runs.)
+      s = natsConnection_FlushTimeout(nc, kSubscribeFlushTimeoutMs);
     }
     if (s != NATS_OK) {
       *error = "nats: cannot subscribe to router.*: " + statusText(s);

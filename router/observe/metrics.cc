@@ -111,8 +111,8 @@ struct alignas(64) Metrics::WorkerBlock {
   ComponentSlot& slotFor(std::string_view component) {
     for (size_t i = 0; i < used; ++i) {
       const std::string* name = names[i].get();
-      if (name->size() == component.size() &&
-          std::memcmp(name->data(), component.data(), component.size()) == 0) {
+      // string_view's ==: memcmp with an empty view's null data is undefined behaviour.
+      if (std::string_view(*name) == component) {
         return slots[i];
       }
     }

@@ -251,6 +251,9 @@ class NatsSubscriberTest : public ::testing::Test {
         natsMsg_Destroy(reply);
         return payload;
       }
+      // "No responders" comes back at once while the SUB is not yet at the server: pause, or
+      // all attempts are spent within a few milliseconds.
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     return std::nullopt;
   }

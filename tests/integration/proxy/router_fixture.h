@@ -29,10 +29,15 @@ class RouterFixture : public ::testing::Test {
     ASSERT_TRUE(router_->waitHealthy()) << router_->logs();
     emitter_ = std::make_unique<NatsPublisher>(nats_.url());
     ASSERT_TRUE(emitter_->ok());
-    // Healthy does not mean the NATS server has our subscription yet (nats.c sends the SUB
-    // from the router's event loop): an answered router.greet proves it has, so the first
-    // registration cannot be dropped (it was, once, under a full CI run's load).
-    ASSERT_FALSE(emitter_->request("router.greet", "", 5000).empty()) << router_->logs();
+    // An answered router.greet proves the NATS server has the router's subscription, so the
+    // first registration cannot be dropped (it was, once, under a full CI run's load). While
+    // the SUB is not there the request fails at once ("no responders"): retry for a while.
+    bool greeted = false;
+    for (int i = 0; i < 100 && !greeted; ++i) {
+      greeted = !emitter_->request("router.greet", "", 500).empty();
+      if (!greeted) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_TRUE(greeted) << router_->logs();
   }
 
   // Registers `uri` -> backend and waits until the router routes it.
