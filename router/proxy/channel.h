@@ -49,12 +49,10 @@ class Channel {
   // it; direct system calls such as splice() then never block the loop).
   void openEpoll(event_base* base, int fd, ChannelOwner* owner);
   void openUring(UringLoop* loop, int fd, ChannelOwner* owner);
-  bool isOpen() const { return fd_ >= 0; }
   int fd() const { return fd_; }
-  void setOwner(ChannelOwner* owner) { owner_ = owner; }
 
-  // Starts connecting to `addr` (the socket was just created). False with errno on an
-  // immediate failure. `addr` must stay valid until the connect completes.
+  // Starts connecting to `addr` (the socket was just created; the address is copied). False
+  // with errno on an immediate failure.
   bool connect(const sockaddr* addr, socklen_t len);
   // After a connect: -1 while it is in progress, else its result (0, or an errno value).
   int connectResult();

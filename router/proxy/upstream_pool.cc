@@ -87,7 +87,6 @@ void UpstreamPool::release(UpstreamConn* conn) {
 }
 
 void UpstreamPool::pushIdle(IdleList& list, UpstreamConn* conn) {
-  conn->idle = true;
   conn->idle_list = &list;
   conn->idle_prev = nullptr;
   conn->idle_next = list.head;
@@ -115,13 +114,12 @@ void UpstreamPool::removeIdle(UpstreamConn* conn) {
   }
   conn->idle_prev = conn->idle_next = nullptr;
   conn->idle_list = nullptr;
-  conn->idle = false;
   --list.size;
   --idle_total_;
 }
 
 void UpstreamPool::destroy(UpstreamConn* conn) {
-  if (conn->idle) removeIdle(conn);
+  if (conn->idle_list != nullptr) removeIdle(conn);
   delete conn;
 }
 

@@ -40,11 +40,10 @@ struct UpstreamConn final : ChannelOwner {
   EndpointSharedPtr endpoint;
   bool connected = false;
   bool reused = false;              // taken from the idle pool
-  bool idle = false;                // in the pool's idle list
   ClientSession* session = nullptr;  // null while idle
   UpstreamPool* pool = nullptr;
   int64_t idle_since_ns = 0;
-  IdleList* idle_list = nullptr;  // set while idle
+  IdleList* idle_list = nullptr;  // set exactly while the connection is idle in the pool
   UpstreamConn* idle_prev = nullptr;
   UpstreamConn* idle_next = nullptr;
 };
