@@ -124,10 +124,28 @@ bool validLbAlgorithm(std::string_view lb) {
   return lb == "round-robin" || lb == "least-connection";
 }
 
-// options.loadbalancing (current gorouter) or options.lb_algo (older emitters). A wrong JSON
-// type drops the message like any other field; an unknown algorithm name is only logged,
-// because gorouter keeps the route and falls back to the pool's algorithm.
-bool decodeOptions(element value, std::string* lb_algo, std::string* error) {
+// options.weight: an integer 1..100. Anything else is logged and ignored, keeping the
+// endpoint unweighted: a typo in a canary's weight must not take its route down.
+void decodeWeight(element value, uint8_t* weight) {
+  if (value.is_null()) {
+    return;
+  }
+  int64_t v = 0;
+  if (value.type() == element_type::INT64) {
+    v = value.get_int64().value_unsafe();
+    if (v >= 1 && v <= 100) {
+      *weight = static_cast<uint8_t>(v);
+      return;
+    }
+  }
+  log::warn("nats", "invalid-weight", {{"weight", simdjson::minify(value)}});
+}
+
+// options.loadbalancing (current gorouter) or options.lb_algo (older emitters), and our
+// options.weight. A wrong JSON type drops the message like any other field; an unknown
+// algorithm name is only logged, because gorouter keeps the route and falls back to the pool's
+// algorithm.
+bool decodeOptions(element value, EndpointFields* f, std::string* error) {
   if (value.is_null()) {
     return true;
   }
@@ -146,6 +164,9 @@ bool decodeOptions(element value, std::string* lb_algo, std::string* error) {
       if (!decodeString("options.lb_algo", field.value, &legacy, error)) {
         return false;
       }
+    } else if (field.key == "weight") {
+      f->weight = 0;  // a repeated key replaces, as in Go
+      decodeWeight(field.value, &f->weight);
     }
   }
   for (const std::string* candidate : {&loadbalancing, &legacy}) {
@@ -153,14 +174,13 @@ bool decodeOptions(element value, std::string* lb_algo, std::string* error) {
       continue;
     }
     if (validLbAlgorithm(*candidate)) {
-      *lb_algo = *candidate;
+      f->lb_algo = *candidate;
       return true;
     }
     log::warn("nats", "invalid-lb-algorithm", {{"lb_algo", *candidate}});
   }
   return true;
 }
-
 
 }  // namespace
 
@@ -237,7 +257,7 @@ bool decodeRegistryMessage(std::string_view json, RegistryMessage* out, std::str
       ok = decodeInt(key, value, std::numeric_limits<int64_t>::min(),
                      std::numeric_limits<int64_t>::max(), &f.updated_at_ns, &present, error);
     } else if (key == "options") {
-      ok = decodeOptions(value, &f.lb_algo, error);
+      ok = decodeOptions(value, &f, error);
     }
     // Anything else (dea, modification_tag, ...) is ignored, as gorouter does.
     if (!ok) {

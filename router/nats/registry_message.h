@@ -21,7 +21,8 @@ struct RegistryMessage {
 // input; *out is only written on success. JSON null counts as absent. Validation beyond
 // types: host must be present and non-empty, port and tls_port must not both be zero, and a
 // non-empty route_service_url must start with "https". An unknown options.loadbalancing value
-// is logged and ignored (lb_algo stays ""). Empty or missing uris are accepted. A negative
+// is logged and ignored (lb_algo stays ""), and so is an options.weight that is not an integer
+// in 1..100 (weight stays 0, unweighted). Empty or missing uris are accepted. A negative
 // stale_threshold_in_seconds is stored as 0 (use the global threshold).
 // Thread-safe (one simdjson parser per thread).
 bool decodeRegistryMessage(std::string_view json, RegistryMessage* out, std::string* error);

@@ -108,6 +108,7 @@ struct RouteRegistry::State {
   size_t wildcard_host_count = 0;
   size_t route_count = 0;
   size_t endpoint_count = 0;
+  uint64_t change_seq = 0;  // stamped on every Endpoint created for an add or a change
 
   static std::string addressOf(std::string_view host, uint16_t port) {
     std::string address;
@@ -423,6 +424,7 @@ RegisterResult RouteRegistry::registerEndpoint(const RouteKey& key, const Endpoi
     // failure back-off belongs to the address, so it carries over (gorouter keeps it on the
     // pool element); in-flight counts stay with the old object, whose requests decrement it.
     auto replacement = std::make_shared<Endpoint>(fields);
+    replacement->change_seq = ++s.change_seq;
     replacement->last_seen_ns.store(now_ns, std::memory_order_relaxed);
     replacement->failed_at_ns.store(existing->failed_at_ns.load(std::memory_order_relaxed),
                                     std::memory_order_relaxed);
@@ -430,6 +432,7 @@ RegisterResult RouteRegistry::registerEndpoint(const RouteKey& key, const Endpoi
     result = RegisterResult::Updated;
   } else {
     auto endpoint = std::make_shared<Endpoint>(fields);
+    endpoint->change_seq = ++s.change_seq;
     endpoint->last_seen_ns.store(now_ns, std::memory_order_relaxed);
     s.appendEndpoint(path, std::move(endpoint), now_ns);
     ++s.endpoint_count;

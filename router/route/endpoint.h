@@ -22,6 +22,9 @@ struct EndpointFields {
   std::string host;
   uint16_t port = 0;  // effective port: tls_port when non-zero, else port
   bool tls = false;
+  // options.weight: the share of the route's traffic for this endpoint's app, 1..100; 0 when
+  // the register message had none (no weighting). Fits in the padding after `tls`.
+  uint8_t weight = 0;
   std::string app_id;
   std::string private_instance_id;
   std::string private_instance_index;
@@ -59,6 +62,10 @@ class Endpoint {
   std::atomic<int64_t> failed_at_ns{0};
   // In-flight attempts (least-connection and max_conns).
   std::atomic<int32_t> in_flight{0};
+  // Set by the registry when this object is created for an add or a change (never for a
+  // heartbeat), from one increasing counter: the newest of an app's endpoints carries the
+  // app's weight (weighted_apps.h). Written before the object is published, then read-only.
+  uint64_t change_seq = 0;
 
  private:
   EndpointFields fields_;

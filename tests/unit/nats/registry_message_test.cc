@@ -190,6 +190,25 @@ TEST(RegistryMessageTest, InvalidLbAlgorithmIgnored) {
   EXPECT_EQ(msg.fields.lb_algo, "");
 }
 
+TEST(RegistryMessageTest, WeightIsAnIntegerFromOneToHundred) {
+  EXPECT_EQ(decodeOk(withField("options", R"({"weight":1})")).fields.weight, 1);
+  EXPECT_EQ(decodeOk(withField("options", R"({"weight":100})")).fields.weight, 100);
+  EXPECT_EQ(decodeOk(withField("options", R"({"weight":null})")).fields.weight, 0);
+  EXPECT_EQ(decodeOk(withField("options", R"({"loadbalancing":"round-robin"})")).fields.weight, 0);
+  // Anything else is logged and ignored; the endpoint stays, unweighted.
+  for (const char* bad : {"0", "101", "-5", "2.5", "50.0", "\"50\"", "true", "[1]", "{}",
+                          "18446744073709551615"}) {
+    RegistryMessage msg = decodeOk(withField("options", std::string("{\"weight\":") + bad + "}"));
+    EXPECT_EQ(msg.fields.weight, 0) << bad;
+    EXPECT_EQ(msg.fields.host, "10.0.0.1") << bad;
+  }
+  // Weight and algorithm together.
+  RegistryMessage both =
+      decodeOk(withField("options", R"({"weight":30,"loadbalancing":"least-connection"})"));
+  EXPECT_EQ(both.fields.weight, 30);
+  EXPECT_EQ(both.fields.lb_algo, "least-connection");
+}
+
 TEST(RegistryMessageTest, NullMeansAbsent) {
   RegistryMessage msg = decodeOk(R"({
     "host": "h", "port": 80, "tls_port": null, "uris": null, "app": null,
