@@ -91,9 +91,13 @@ std::vector<RouteBinding> DesiredState::routesOf(const std::string& app_guid,
   for (const Route& route : store_.listRoutes(filter)) {
     auto domain = store_.getDomain(route.domain_guid);
     if (!domain) continue;
+    nlohmann::json options = nlohmann::json::parse(route.options, nullptr, false);
     for (const Destination& d : store_.listDestinations(route.guid)) {
       if (d.app_guid == app_guid && d.process_type == type) {
-        bindings.push_back({route.guid, route.host, domain->name, route.path, d.port});
+        RouteBinding binding{route.guid, route.host, domain->name, route.path, d.port};
+        binding.weight = d.weight;
+        if (options.is_object()) binding.options = options;
+        bindings.push_back(std::move(binding));
       }
     }
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <set>
 
 #include "common/log/log.h"
@@ -23,6 +24,13 @@ int64_t wallNowNs() {
 }
 
 std::string routeKey(const RouteSpec& route) { return route.hostname + route.path; }
+
+// The router keys a regex route by its pattern too.
+std::string pathRegexOf(const RouteSpec& route) {
+  if (!route.options.is_object()) return "";
+  auto it = route.options.find("path_regex");
+  return it != route.options.end() && it->is_string() ? it->get<std::string>() : "";
+}
 
 std::string instanceName(const std::string& process_guid, int index) {
   return process_guid + "/" + std::to_string(index);
@@ -85,19 +93,25 @@ Outcome Bbs::desireLocked(const DesiredLrp& lrp, std::vector<LrpStart>* auctions
   }
   store_->putDesired(lrp);
 
-  // Routes: unregister the removed ones and register the added ones on every RUNNING instance.
-  std::set<std::string> old_keys, new_keys;
-  for (const auto& r : existing->routes) old_keys.insert(routeKey(r));
-  for (const auto& r : lrp.routes) new_keys.insert(routeKey(r));
+  // Routes on every RUNNING instance: the removed ones unregistered, the added ones
+  // registered, and the changed ones (weight, options) registered again so the router takes
+  // the change now rather than at the next heartbeat. A changed path_regex makes another
+  // route for the router, so the old one is unregistered first.
+  std::map<std::string, const RouteSpec*> old_routes, new_routes;
+  for (const auto& r : existing->routes) old_routes.emplace(routeKey(r), &r);
+  for (const auto& r : lrp.routes) new_routes.emplace(routeKey(r), &r);
   for (const auto& actual : store_->actuals(lrp.process_guid)) {
     if (actual.state != LrpState::kRunning) continue;
     for (const auto& r : existing->routes) {
-      if (!new_keys.count(routeKey(r)) && hooks_.unregister_route) {
+      auto now = new_routes.find(routeKey(r));
+      if ((now == new_routes.end() || pathRegexOf(*now->second) != pathRegexOf(r)) &&
+          hooks_.unregister_route) {
         hooks_.unregister_route(registryMessage(*existing, actual, r));
       }
     }
     for (const auto& r : lrp.routes) {
-      if (!old_keys.count(routeKey(r)) && hooks_.register_route) {
+      auto before = old_routes.find(routeKey(r));
+      if ((before == old_routes.end() || !(*before->second == r)) && hooks_.register_route) {
         hooks_.register_route(registryMessage(lrp, actual, r));
       }
     }

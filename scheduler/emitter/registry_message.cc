@@ -4,7 +4,7 @@ namespace foundry::sched {
 
 nlohmann::json registryMessage(const DesiredLrp& desired, const ActualLrp& actual,
                                const RouteSpec& route) {
-  return {
+  nlohmann::json message = {
       {"host", actual.address},
       {"port", actual.port},
       {"uris", nlohmann::json::array({route.hostname + route.path})},
@@ -22,6 +22,10 @@ nlohmann::json registryMessage(const DesiredLrp& desired, const ActualLrp& actua
         {"organization_name", desired.organization_name}}},
       {"endpoint_updated_at_ns", actual.since_ns},
   };
+  nlohmann::json options = route.options.is_object() ? route.options : nlohmann::json::object();
+  if (route.weight > 0) options["weight"] = route.weight;
+  if (!options.empty()) message["options"] = std::move(options);
+  return message;
 }
 
 std::vector<nlohmann::json> registryMessages(const DesiredLrp& desired, const ActualLrp& actual) {
