@@ -284,8 +284,14 @@ const Section& backendsSection() {
                [](const YAML::Node& n, const std::string& k, Config* c) {
                  c->max_retry_time_ns = readDuration(n, k);
                }},
+              {"cert_chain", [](const YAML::Node& n, const std::string& k,
+                                Config* c) { c->backends_tls.cert_chain = readString(n, k); }},
+              {"private_key",
+               [](const YAML::Node& n, const std::string& k, Config* c) {
+                 c->backends_tls.private_key = auth::Secret(readString(n, k));
+               }},
           },
-      .ignored = {"cert_chain", "private_key", "enable_tls", "client_auth_certificate"},
+      .ignored = {"enable_tls", "client_auth_certificate"},
   };
   return section;
 }
@@ -375,6 +381,22 @@ void readHttpRewrite(const YAML::Node& n, const std::string& k, Config* c) {
 }
 
 const Section& tracingSection();
+
+// tls_pem: [{cert_chain, private_key}], PEM strings.
+void readTlsPem(const YAML::Node& n, const std::string& k, Config* c) {
+  if (!n.IsSequence()) fail(k, "expected a list of {cert_chain, private_key}, got " + describe(n));
+  c->tls_pem.clear();
+  for (size_t i = 0; i < n.size(); ++i) {
+    const std::string item_key = k + "[" + std::to_string(i) + "]";
+    requireMap(n[i], item_key);
+    if (!n[i]["cert_chain"] || !n[i]["private_key"]) {
+      fail(item_key, "needs both cert_chain and private_key");
+    }
+    c->tls_pem.push_back(CertKeyPair{
+        readString(n[i]["cert_chain"], item_key + ".cert_chain"),
+        auth::Secret(readString(n[i]["private_key"], item_key + ".private_key"))});
+  }
+}
 
 Setter subsection(const Section& (*section)()) {
   return [section](const YAML::Node& n, const std::string& k, Config* c) {
@@ -516,6 +538,34 @@ const Section& topSection() {
               {"drain_timeout", durationKey(&Config::drain_timeout_ns)},
               {"healthcheck_user_agent", stringKey(&Config::healthcheck_user_agent)},
               {"trace_key", stringKey(&Config::trace_key)},
+              // Frontend and backend TLS (ROUTER-PROTOCOL.md 8).
+              {"enable_ssl", boolKey(&Config::enable_ssl)},
+              {"ssl_port", [](const YAML::Node& n, const std::string& k,
+                              Config* c) { c->ssl_port = readPort(n, k); }},
+              {"tls_port", [](const YAML::Node& n, const std::string& k,
+                              Config* c) { c->ssl_port = readPort(n, k); }},  // BOSH's name
+              {"disable_http", boolKey(&Config::disable_http)},
+              {"enable_http2", boolKey(&Config::enable_http2)},
+              {"tls_pem", &readTlsPem},
+              {"min_tls_version",
+               choiceKey(&Config::min_tls_version, {"TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"})},
+              {"max_tls_version", choiceKey(&Config::max_tls_version, {"TLSv1.2", "TLSv1.3"})},
+              {"cipher_suites", stringKey(&Config::cipher_suites)},
+              {"client_cert_validation",
+               choiceKey(&Config::client_cert_validation, {"none", "request", "require"})},
+              {"client_ca_certs", stringKey(&Config::client_ca_certs)},
+              {"only_trust_client_ca_certs", boolKey(&Config::only_trust_client_ca_certs)},
+              {"forwarded_client_cert",
+               choiceKey(&Config::forwarded_client_cert,
+                         {"always_forward", "forward", "sanitize_set"})},
+              {"tls_handshake_timeout", durationKey(&Config::tls_handshake_timeout_ns)},
+              {"tls_ticket_key_rotation", durationKey(&Config::tls_ticket_key_rotation_ns)},
+              {"ca_certs",
+               [](const YAML::Node& n, const std::string& k, Config* c) {
+                 // Older gorouters take one PEM string, newer ones a list.
+                 c->ca_certs = n.IsSequence() ? readStringList(n, k)
+                                              : std::vector<std::string>{readString(n, k)};
+               }},
               // Logging.
               {"access_log", subsection(&accessLogSection)},
               {"logging", subsection(&loggingSection)},
@@ -528,24 +578,10 @@ const Section& topSection() {
               "go_max_procs",
               "debug_addr",
               "enable_proxy",
-              "enable_ssl",
-              "ssl_port",
-              "disable_http",
-              "enable_http2",
               "enable_http1_concurrent_read_write",
-              "tls_pem",
-              "ca_certs",
-              "client_ca_certs",
               "skip_ssl_validation",
-              "forwarded_client_cert",
               "isolation_segments",
               "routing_table_sharding_mode",
-              "cipher_suites",
-              "min_tls_version",
-              "max_tls_version",
-              "client_cert_validation",
-              "only_trust_client_ca_certs",
-              "tls_handshake_timeout",
               "enable_verify_client_certificate_metadata",
               "verify_client_certificate_metadata",
               "load_balancer_healthy_threshold",
@@ -587,6 +623,29 @@ const Section& topSection() {
   return section;
 }
 
+// gorouter's Config.Process() checks on the TLS keys (the certificates themselves are checked
+// when the TLS contexts are built: router/tls/).
+bool validateTls(const Config& c, std::string* error) {
+  if (c.disable_http && !c.enable_ssl) {
+    *error = "config key 'disable_http': needs enable_ssl (no listener would be left)";
+    return false;
+  }
+  if (c.enable_ssl && c.tls_pem.empty()) {
+    *error = "config key 'tls_pem': enable_ssl needs at least one certificate and key";
+    return false;
+  }
+  if (c.enable_ssl && c.min_tls_version == "TLSv1.3" && c.max_tls_version == "TLSv1.2") {
+    *error = "config key 'min_tls_version': TLSv1.3 is above max_tls_version TLSv1.2";
+    return false;
+  }
+  if (c.forwarded_client_cert != "always_forward" && c.client_cert_validation == "none") {
+    *error = "config key 'forwarded_client_cert': " + c.forwarded_client_cert +
+             " needs client_cert_validation request or require";
+    return false;
+  }
+  return true;
+}
+
 bool applyYaml(const YAML::Node& root, Config* out, std::string* error) {
   Config config;  // starts from the defaults in config.h
   try {
@@ -604,6 +663,7 @@ bool applyYaml(const YAML::Node& root, Config* out, std::string* error) {
     *error = std::string("config: ") + e.what();
     return false;
   }
+  if (!validateTls(config, error)) return false;
   // gorouter's Config.Process(): a route must survive at least until emitters have had the
   // advertised interval to re-register.
   if (config.start_response_delay_interval_ns > config.droplet_stale_threshold_ns) {

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "common/auth/secret.h"
+
 namespace foundry::router {
 
 struct NatsHost {
@@ -18,6 +20,13 @@ struct HeaderNameValue {
   std::string value;
 };
 
+// A certificate chain and its key, PEM (gorouter's {cert_chain, private_key} pairs).
+struct CertKeyPair {
+  std::string cert_chain;
+  auth::Secret private_key;
+  bool empty() const { return cert_chain.empty() && private_key.empty(); }
+};
+
 struct Config {
   // Listeners.
   std::string ip = "0.0.0.0";  // bind address of the data port
@@ -28,6 +37,27 @@ struct Config {
   // auto: io_uring when the kernel allows it (probed at start), else epoll. io_uring / epoll:
   // that one, or start-up fails.
   std::string event_backend = "auto";
+
+  // Frontend TLS (ROUTER-PROTOCOL.md 8.1). tls_pem: the first pair is the default certificate;
+  // SNI picks an exact name before the nearest wildcard.
+  bool enable_ssl = false;
+  uint16_t ssl_port = 443;
+  bool disable_http = false;
+  std::vector<CertKeyPair> tls_pem;
+  std::string min_tls_version = "TLSv1.2";  // TLSv1.2 or TLSv1.3
+  std::string max_tls_version = "TLSv1.2";
+  std::string cipher_suites;  // OpenSSL or RFC names, ':'-separated; "" = OpenSSL's defaults
+  std::string client_cert_validation = "request";  // none | request | require
+  std::string client_ca_certs;                     // PEM bundle, added to the system roots
+  bool only_trust_client_ca_certs = false;
+  std::string forwarded_client_cert = "always_forward";  // always_forward | forward | sanitize_set
+  bool enable_http2 = true;
+  int64_t tls_handshake_timeout_ns = 10'000'000'000;
+  // Ours: session-ticket keys are replaced this often (the previous key still decrypts).
+  int64_t tls_ticket_key_rotation_ns = 3'600'000'000'000;
+  // Backend TLS (8.2): roots for backends (added to the system's), our client certificate.
+  std::vector<std::string> ca_certs;  // PEM blocks
+  CertKeyPair backends_tls;
 
   // Status server.
   std::string status_host = "0.0.0.0";

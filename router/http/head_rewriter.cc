@@ -88,7 +88,7 @@ bool headerHasToken(std::string_view value, std::string_view token) {
 }
 
 void buildBackendRequestBase(const MessageHead& head, const HeadRewriteOptions& options,
-                             std::string_view client_ip, std::string_view request_id,
+                             const ClientConnection& connection, std::string_view request_id,
                              int64_t now_ms, std::string* out, RequestFacts* facts) {
   out->clear();
   *facts = RequestFacts{};
@@ -126,6 +126,15 @@ void buildBackendRequestBase(const MessageHead& head, const HeadRewriteOptions& 
       if (options.force_forwarded_proto_https || options.sanitize_forwarded_proto) continue;
       have_proto = true;
     }
+    if (equalsIgnoreCase(h.name, "X-Forwarded-Client-Cert")) {
+      // forward: the client's value only on a connection that proved a certificate;
+      // sanitize_set: never the client's value (ours is set below).
+      if (options.forwarded_client_cert == XfccMode::SanitizeSet) continue;
+      if (options.forwarded_client_cert == XfccMode::Forward &&
+          connection.client_cert_b64.empty()) {
+        continue;
+      }
+    }
     if (options.enable_w3c &&
         (equalsIgnoreCase(h.name, "traceparent") || equalsIgnoreCase(h.name, "tracestate"))) {
       continue;  // rewritten by appendTraceHeaders
@@ -137,10 +146,16 @@ void buildBackendRequestBase(const MessageHead& head, const HeadRewriteOptions& 
   if (!have_host && !authority.empty()) appendHeader(out, "Host", authority);
 
   if (!xff.empty()) xff.append(", ");
-  xff.append(client_ip);
+  xff.append(connection.client_ip);
   appendHeader(out, "X-Forwarded-For", xff);
   if (!have_proto) {
-    appendHeader(out, "X-Forwarded-Proto", options.force_forwarded_proto_https ? "https" : "http");
+    // 6.2: forced https, else the connection's scheme (sanitize, or no client value).
+    const bool https = options.force_forwarded_proto_https || connection.tls;
+    appendHeader(out, "X-Forwarded-Proto", https ? "https" : "http");
+  }
+  if (options.forwarded_client_cert == XfccMode::SanitizeSet &&
+      !connection.client_cert_b64.empty()) {
+    appendHeader(out, "X-Forwarded-Client-Cert", connection.client_cert_b64);
   }
   if (!have_request_start) appendHeader(out, "X-Request-Start", std::to_string(now_ms));
   appendHeader(out, "X-Vcap-Request-Id", request_id);

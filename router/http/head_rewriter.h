@@ -20,7 +20,11 @@
 
 namespace foundry::router {
 
+// forwarded_client_cert (ROUTER-PROTOCOL.md 6.3).
+enum class XfccMode { AlwaysForward, Forward, SanitizeSet };
+
 struct HeadRewriteOptions {
+  XfccMode forwarded_client_cert = XfccMode::AlwaysForward;
   bool force_forwarded_proto_https = false;
   bool sanitize_forwarded_proto = false;
   bool keep_alive_100_continue_requests = false;
@@ -29,6 +33,14 @@ struct HeadRewriteOptions {
   bool enable_zipkin = false;
   bool enable_w3c = false;
   std::string w3c_tenant_id;
+};
+
+// What the client's connection says about the request: its scheme and client certificate.
+struct ClientConnection {
+  std::string_view client_ip;
+  bool tls = false;
+  // The verified client certificate (leaf), base64 DER; empty when none was presented.
+  std::string_view client_cert_b64;
 };
 
 struct RequestFacts {
@@ -41,7 +53,7 @@ struct RequestFacts {
 // (cleared first). The head is not terminated: appendAttemptHeaders() finishes it.
 // `request_id` is the new X-Vcap-Request-Id; `now_ms` the wall-clock for X-Request-Start.
 void buildBackendRequestBase(const MessageHead& head, const HeadRewriteOptions& options,
-                             std::string_view client_ip, std::string_view request_id,
+                             const ClientConnection& connection, std::string_view request_id,
                              int64_t now_ms, std::string* out, RequestFacts* facts);
 
 // Tracing (ROUTER-PROTOCOL.md 6.4), appended after buildBackendRequestBase (which drops the

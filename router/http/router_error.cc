@@ -34,6 +34,14 @@ ErrorSpec specOf(RouterError error) {
     case RouterError::InvalidProcessInstance:
       return {400, "Bad Request", "invalid_cf_process_instance_header", kNoCache};
     case RouterError::UnknownInstance: return {400, "Bad Request", "unknown_route", kNoCache};
+    case RouterError::BackendTlsHandshake:
+      return {525, "SSL Handshake Failed", "endpoint_failure", ""};
+    case RouterError::BackendInvalidCert:
+      return {526, "Invalid SSL Certificate", "endpoint_failure", ""};
+    case RouterError::BackendInvalidId:
+      return {503, "Service Unavailable", "endpoint_failure", ""};
+    case RouterError::BackendCertRequired:
+      return {496, "SSL Certificate Required", "endpoint_failure", ""};
   }
   return {500, "Internal Server Error", "", ""};
 }
@@ -79,8 +87,9 @@ std::string renderRouterError(RouterError error, std::string_view host, std::str
   const ErrorSpec spec = specOf(error);
   std::string body;
   if (error != RouterError::HeaderTooLarge) {
-    body = std::to_string(spec.status) + " " + std::string(spec.reason) + ": " +
-           messageOf(error, host, detail) + "\n";
+    const std::string message = messageOf(error, host, detail);
+    body = std::to_string(spec.status) + " " + std::string(spec.reason) +
+           (message.empty() ? "" : ": " + message) + "\n";
   }
   std::string out;
   out.reserve(256 + body.size());
@@ -95,7 +104,7 @@ std::string renderRouterError(RouterError error, std::string_view host, std::str
   out += "X-Content-Type-Options: nosniff\r\n";
   if (!spec.router_error.empty()) {
     out += "X-Cf-Routererror: " + std::string(spec.router_error);
-    if (error == RouterError::EndpointFailure && !detail.empty()) {
+    if (spec.router_error == "endpoint_failure" && !detail.empty()) {
       out += " (" + std::string(detail) + ")";
     }
     out += "\r\n";

@@ -20,10 +20,15 @@ enum class RouterError {
   InvalidAppInstance,     // 400 invalid_cf_app_instance_header
   InvalidProcessInstance, // 400 invalid_cf_process_instance_header
   UnknownInstance,        // 400 unknown_route: the targeted instance is not on the route
+  // TLS to a backend failed (5.2, 8.2); all carry endpoint_failure (<detail>).
+  BackendTlsHandshake,    // 525 SSL Handshake Failed
+  BackendInvalidCert,     // 526 Invalid SSL Certificate (untrusted chain)
+  BackendInvalidId,       // 503: the certificate is not for the registered name
+  BackendCertRequired,    // 496 SSL Certificate Required (the backend refused ours)
 };
 
 // Renders a complete HTTP/1.1 response. `host` is the request's Host header as received (used
-// in messages); `detail` completes endpoint_failure's header ("endpoint_failure (<detail>)") and
+// in messages); `detail` completes endpoint_failure's header (the backend TLS errors' too) ("endpoint_failure (<detail>)") and
 // is UnknownInstance's whole message.
 // When `close` is true the response carries "Connection: close".
 std::string renderRouterError(RouterError error, std::string_view host, std::string_view detail,

@@ -32,7 +32,7 @@ EndpointSharedPtr pickRoundRobin(const Pool& pool, const TriedEndpoints& tried, 
   const EndpointSharedPtr* failed_candidate = nullptr;
   for (size_t i = 0; i < n; ++i) {
     const EndpointSharedPtr& e = eps[(start + i) % n];
-    if (tried.contains(e.get()) || outsideZone(*e, zone)) continue;
+    if (tried.contains(e.get()) || e->pruned() || outsideZone(*e, zone)) continue;
     if (overloaded(*e, max_conns)) {
       ++overloaded_count;
       continue;
@@ -64,7 +64,7 @@ EndpointSharedPtr pickLeastConnection(const Pool& pool, const TriedEndpoints& tr
   size_t overloaded_count = 0;
   for (size_t i = 0; i < n; ++i) {
     const EndpointSharedPtr& e = eps[(start + i) % n];
-    if (tried.contains(e.get()) || outsideZone(*e, zone)) continue;
+    if (tried.contains(e.get()) || e->pruned() || outsideZone(*e, zone)) continue;
     if (overloaded(*e, max_conns)) {
       ++overloaded_count;
       continue;

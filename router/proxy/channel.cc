@@ -145,7 +145,16 @@ void Channel::onEvent(evutil_socket_t, short what, void* arg) {
 }
 
 void Channel::notify() {
-  if (owner_ != nullptr) owner_->onChannelEvent();
+  if (owner_ == nullptr) return;
+  if (tls_ != nullptr && !tls_->onEvent(*this)) return;  // the handshake is still going
+  owner_->onChannelEvent();
+}
+
+void Channel::startTls(SSL* ssl, bool server) {
+  tls_ = std::make_unique<TlsStream>(ssl, server);
+  // Start the handshake from the loop: a server may already have the ClientHello, a client's
+  // connect may have completed at once.
+  activateLater();
 }
 
 bool Channel::connect(const sockaddr* addr, socklen_t len) {
@@ -173,6 +182,35 @@ bool Channel::connect(const sockaddr* addr, socklen_t len) {
 }
 
 int Channel::connectResult() {
+  if (tls_ == nullptr) return rawConnectResult();
+  if (tls_->failure() != TlsFailure::None) return EPROTO;
+  return tls_->handshakeDone() ? 0 : -1;
+}
+
+Channel::Read Channel::read(IoBuffer& buf) {
+  if (tls_ != nullptr) return static_cast<Read>(tls_->read(*this, buf));
+  return rawRead(buf);
+}
+
+ssize_t Channel::send(const iovec* iov, int n) {
+  if (tls_ != nullptr) return tls_->send(*this, iov, n);
+  return rawSend(iov, n);
+}
+
+Channel::Read Channel::rawReadNow(IoBuffer& buf) {
+  if (uring_ != nullptr && (uring_->rx_ready || uring_->rx_inflight)) {
+    return uring_->rx_ready ? rawRead(buf) : Read::WouldBlock;
+  }
+  char* p = buf.writable(2048);
+  ssize_t n = ::recv(fd_, p, buf.writableSize(), MSG_DONTWAIT);
+  if (n > 0) {
+    buf.commit(static_cast<size_t>(n));
+    return Read::Progress;
+  }
+  return n == 0 ? Read::Eof : Read::Error;
+}
+
+int Channel::rawConnectResult() {
   if (!connecting_) return 0;
   if (uring_ != nullptr) {
     if (uring_->connect_res < 0) return -1;
@@ -187,7 +225,7 @@ int Channel::connectResult() {
   return err;
 }
 
-Channel::Read Channel::read(IoBuffer& buf) {
+Channel::Read Channel::rawRead(IoBuffer& buf) {
   if (uring_ == nullptr) {
     // Edge-triggered: a short read means the socket is drained (new data raises a new edge),
     // unless the peer already closed, in which case we read on until recv() returns 0.
@@ -235,7 +273,7 @@ Channel::Read Channel::read(IoBuffer& buf) {
   return Read::WouldBlock;
 }
 
-ssize_t Channel::send(const iovec* iov, int n) {
+ssize_t Channel::rawSend(const iovec* iov, int n) {
   if (uring_ == nullptr) {
     msghdr msg{};
     msg.msg_iov = const_cast<iovec*>(iov);
@@ -286,6 +324,7 @@ ssize_t Channel::send(const iovec* iov, int n) {
 }
 
 bool Channel::idleCheck() {
+  if (tls_ != nullptr && tls_->buffered()) return false;
   if (uring_ != nullptr) {
     if (uring_->rx_ready) return false;  // EOF, an error or unrequested bytes
     if (!uring_->rx_inflight) uring_->armRecv();
@@ -302,6 +341,7 @@ bool Channel::idleCheck() {
 }
 
 bool Channel::hasInput() const {
+  if (tls_ != nullptr && tls_->buffered()) return true;
   return uring_ != nullptr ? uring_->rx_ready : readable;
 }
 
@@ -324,6 +364,7 @@ void Channel::waitWritable() {
 }
 
 bool Channel::quiet() const {
+  if (tls_ != nullptr) return false;  // bytes on the socket are ciphertext: never splice them
   if (uring_ == nullptr) return true;
   return !uring_->rx_inflight && !uring_->rx_ready && !uring_->tx_inflight && !uring_->tx_ready;
 }
@@ -372,6 +413,8 @@ void Channel::close() {
   }
   fd_ = -1;
   owner_ = nullptr;
+  // After the close was submitted: a queued send of its ciphertext is done with the buffers.
+  tls_.reset();
 }
 
 }  // namespace foundry::router

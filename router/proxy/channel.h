@@ -19,8 +19,10 @@
 #include <sys/uio.h>
 
 #include <cstdint>
+#include <memory>
 
 #include "router/proxy/io_buffer.h"
+#include "router/proxy/tls_stream.h"
 
 namespace foundry::router {
 
@@ -54,10 +56,17 @@ class Channel {
   // Starts connecting to `addr` (the socket was just created; the address is copied). False
   // with errno on an immediate failure.
   bool connect(const sockaddr* addr, socklen_t len);
-  // After a connect: -1 while it is in progress, else its result (0, or an errno value).
+  // After a connect: -1 while it is in progress, else its result (0, or an errno value). With
+  // TLS the handshake is part of connecting: EPROTO when it failed (tls()->failure() says why).
   int connectResult();
 
-  // Appends what the socket has to `buf`. Error leaves errno set.
+  // TLS from now on (tls_stream.h): the channel takes `ssl`, configured by the caller. A server
+  // channel's owner hears nothing until the handshake is over; a client's connectResult() stays
+  // -1 until then. Splicing is impossible on a TLS channel.
+  void startTls(SSL* ssl, bool server);
+  TlsStream* tls() const { return tls_.get(); }
+
+  // Appends what the socket has to `buf` (plaintext under TLS). Error leaves errno set.
   Read read(IoBuffer& buf);
   // Writes iov[0..n). Returns the bytes written, 0 when it has to wait (full socket or a send in
   // flight), -1 on error with errno set.
@@ -92,8 +101,15 @@ class Channel {
 
  private:
   friend struct UringSocket;
+  friend class TlsStream;
   static void onEvent(evutil_socket_t fd, short what, void* arg);
   void notify();
+  // The socket itself, under TLS as well (the TLS layer moves its ciphertext with these).
+  Read rawRead(IoBuffer& buf);
+  // What already arrived, never waiting and never queueing a receive (for a failed socket).
+  Read rawReadNow(IoBuffer& buf);
+  ssize_t rawSend(const iovec* iov, int n);
+  int rawConnectResult();
 
   int fd_ = -1;
   ChannelOwner* owner_ = nullptr;
@@ -101,6 +117,7 @@ class Channel {
   event ev_{};  // epoll
   bool ev_added_ = false;
   UringSocket* uring_ = nullptr;  // io_uring
+  std::unique_ptr<TlsStream> tls_;
 };
 
 }  // namespace foundry::router

@@ -9,6 +9,10 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
 #include "router/common/clock.h"
 #include "common/log/log.h"
 #include "router/lb/sticky_session.h"
@@ -57,6 +61,13 @@ size_t advancePastHead(size_t n, size_t head_size, size_t* head_off) {
   return n - from_head;
 }
 
+bool allPruned(const Pool& pool) {
+  for (const EndpointSharedPtr& e : pool.endpoints()) {
+    if (!e->pruned()) return false;
+  }
+  return !pool.endpoints().empty();
+}
+
 bool isIdempotent(std::string_view method) {
   return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "TRACE";
 }
@@ -76,8 +87,9 @@ std::string_view lookupPath(std::string_view target) {
 
 }  // namespace
 
-ClientSession::ClientSession(Worker& worker, int fd, const sockaddr* peer)
-    : worker_(worker) {
+ClientSession::ClientSession(Worker& worker, int fd, const sockaddr* peer,
+                             const tls::ServerTls* tls)
+    : worker_(worker), client_tls_(tls != nullptr) {
   char ip[INET6_ADDRSTRLEN] = "";
   if (peer->sa_family == AF_INET) {
     const auto* sin = reinterpret_cast<const sockaddr_in*>(peer);
@@ -100,7 +112,13 @@ ClientSession::ClientSession(Worker& worker, int fd, const sockaddr* peer)
     client_.openEpoll(worker_.base(), fd, this);
     evtimer_assign(&timer_, worker_.base(), &onEpollTimer, this);
   }
-  // A new connection must send its first head within the header timeout.
+  if (tls != nullptr) {
+    SSL* ssl = tls->newConnection();
+    if (ssl != nullptr) client_.startTls(ssl, /*server=*/true);
+    // (SSL_new fails only out of memory: the first read then reports the plain bytes' error.)
+  }
+  // A new connection must send its first head (and finish its handshake) within the header
+  // timeout.
   armTimer(Worker::Timeout::Header);
   header_timer_armed_ = true;
   worker_.stats().active_sessions.fetch_add(1, std::memory_order_relaxed);
@@ -118,6 +136,25 @@ ClientSession::~ClientSession() {
   client_.close();
   worker_.stats().active_sessions.fetch_sub(1, std::memory_order_relaxed);
   worker_.sessionClosed(this);
+}
+
+const std::string& ClientSession::clientCertificate() {
+  if (client_cert_read_ || client_.tls() == nullptr) return client_cert_b64_;
+  client_cert_read_ = true;
+  X509* cert = SSL_get0_peer_certificate(client_.tls()->ssl());
+  if (cert == nullptr) return client_cert_b64_;
+  // The leaf's DER in standard base64 without line breaks: the PEM body without its armor.
+  int der_len = i2d_X509(cert, nullptr);
+  if (der_len <= 0) return client_cert_b64_;
+  std::string der(static_cast<size_t>(der_len), '\0');
+  auto* p = reinterpret_cast<unsigned char*>(der.data());
+  i2d_X509(cert, &p);
+  client_cert_b64_.resize(4 * ((der.size() + 2) / 3));
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(client_cert_b64_.data()),
+                                reinterpret_cast<const unsigned char*>(der.data()),
+                                static_cast<int>(der.size()));
+  client_cert_b64_.resize(static_cast<size_t>(n));
+  return client_cert_b64_;
 }
 
 void ClientSession::abort() {
@@ -368,7 +405,10 @@ void ClientSession::handleHead(size_t head_len) {
   sticky_instance_ = stickyInstanceId(req_head_, worker_.config().sticky_session_cookie_names);
 
   worker_.newRequestId(request_id_);
-  buildBackendRequestBase(req_head_, worker_.rewriteOptions(), client_ip_,
+  const ClientConnection connection{client_ip_, client_tls_,
+                                    client_tls_ ? std::string_view(clientCertificate())
+                                                : std::string_view()};
+  buildBackendRequestBase(req_head_, worker_.rewriteOptions(), connection,
                           std::string_view(request_id_, sizeof request_id_),
                           wall_now / kNanosPerMilli, &req_base_, &facts_);
   const HeadRewriteOptions& rewrite = worker_.rewriteOptions();
@@ -418,6 +458,8 @@ void ClientSession::handleHead(size_t head_len) {
   state_ = State::Proxying;
   attempts_ = 0;
   tried_.count = 0;
+  last_tls_failure_ = TlsFailure::None;
+  last_tls_detail_.clear();
   startAttempt();
 }
 
@@ -458,6 +500,13 @@ void ClientSession::startAttempt() {
   if (!endpoint_) {
     if (attempts_ == 0 && result == PickResult::AllOverloaded) {
       respondError(RouterError::ConnectionLimit, "");
+    } else if (last_tls_failure_ != TlsFailure::None) {
+      respondTlsFailure();
+    } else if (attempts_ == 0 && allPruned(*pool_)) {
+      // TLS failures pruned every endpoint: the pool is empty until they register again (5.3).
+      respondError(worker_.config().empty_pool_response_code_503 ? RouterError::NoEndpoints
+                                                                 : RouterError::UnknownRoute,
+                   "");
     } else {
       worker_.stats().bad_gateways.fetch_add(1, std::memory_order_relaxed);
       respondError(RouterError::EndpointFailure, "No endpoints available");
@@ -498,10 +547,38 @@ void ClientSession::connectFresh() {
   armTimer(up_->connected ? Worker::Timeout::Endpoint : Worker::Timeout::Dial);
 }
 
+void ClientSession::respondTlsFailure() {
+  const RouterError error =
+      last_tls_failure_ == TlsFailure::UntrustedCert        ? RouterError::BackendInvalidCert
+      : last_tls_failure_ == TlsFailure::NameMismatch       ? RouterError::BackendInvalidId
+      : last_tls_failure_ == TlsFailure::ClientCertRejected ? RouterError::BackendCertRequired
+                                                            : RouterError::BackendTlsHandshake;
+  respondError(error, last_tls_detail_.empty() ? std::string(tlsFailureName(last_tls_failure_))
+                                               : last_tls_detail_);
+}
+
 void ClientSession::attemptFailed(int err, bool before_send) {
   record_.backend_ns += monotonicNanos() - attempt_start_ns_;
   attempt_start_ns_ = monotonicNanos();
-  const bool reused = up_ != nullptr && up_->reused;
+  // A TLS failure (8.2) other than a lost connection says the endpoint is not who it claims
+  // to be, or cannot talk to us: prune it now (until its next register) and forget its session.
+  TlsFailure tls_failure = TlsFailure::None;
+  std::string tls_detail;
+  if (up_ != nullptr && up_->ch.tls() != nullptr) {
+    tls_failure = up_->ch.tls()->probeAlert(up_->ch);
+    tls_detail = up_->ch.tls()->failureDetail();
+    if (tls_failure == TlsFailure::Io) tls_failure = TlsFailure::None;
+  }
+  if (tls_failure != TlsFailure::None) {
+    last_tls_failure_ = tls_failure;
+    last_tls_detail_ = tls_detail;
+    endpoint_->pruned_at_ns.store(monotonicNanos(), std::memory_order_relaxed);
+    worker_.upstreams().forgetTlsSession(endpoint_->address());
+    log::warn("proxy", "backend-tls-failed",
+              {{"host", host_}, {"endpoint", endpoint_->address()},
+               {"error", tlsFailureName(tls_failure)}, {"detail", tls_detail}});
+  }
+  const bool reused = up_ != nullptr && up_->reused && tls_failure == TlsFailure::None;
   releaseUpstream(false);
   const bool nothing_sent_to_client = !resp_sent_any_;
   const bool body_untouched = body_bytes_sent_ == 0;
@@ -531,7 +608,10 @@ void ClientSession::attemptFailed(int err, bool before_send) {
     startAttempt();
     return;
   }
-  if (nothing_sent_to_client) {
+  if (nothing_sent_to_client && tls_failure != TlsFailure::None) {
+    respondTlsFailure();
+    if (!req_complete_ || body_bytes_sent_ > 0) close_after_flush_ = true;
+  } else if (nothing_sent_to_client) {
     worker_.stats().bad_gateways.fetch_add(1, std::memory_order_relaxed);
     respondError(RouterError::EndpointFailure, strerror(err));
     if (!req_complete_ || body_bytes_sent_ > 0) close_after_flush_ = true;
@@ -866,7 +946,7 @@ void ClientSession::respondError(RouterError error, const std::string& detail) {
                        worker_.config().response_headers_to_add);
   record_.status = routerErrorStatus(error);
   record_.router_error = std::string(routerErrorName(error));
-  if (error == RouterError::EndpointFailure && !detail.empty()) {
+  if (routerErrorName(error) == "endpoint_failure" && !detail.empty()) {
     record_.router_error += " (" + detail + ")";  // as in the X-Cf-Routererror header
   }
   const size_t head_end = client_head_.find("\r\n\r\n");

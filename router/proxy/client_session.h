@@ -34,7 +34,8 @@ struct UpstreamConn;
 
 class ClientSession final : public ChannelOwner {
  public:
-  ClientSession(Worker& worker, int fd, const sockaddr* peer);
+  // `tls`: the connection came to the TLS listener (its handshake runs first).
+  ClientSession(Worker& worker, int fd, const sockaddr* peer, const tls::ServerTls* tls);
   ~ClientSession();
   ClientSession(const ClientSession&) = delete;
   ClientSession& operator=(const ClientSession&) = delete;
@@ -74,6 +75,8 @@ class ClientSession final : public ChannelOwner {
   void finishExchange();
   void respondError(RouterError error, const std::string& detail);
   void respondHealth();
+  void respondTlsFailure();
+  const std::string& clientCertificate();
   void addTraceHeaders();
   void releaseUpstream(bool reusable);
   void releaseInFlight();
@@ -99,6 +102,9 @@ class ClientSession final : public ChannelOwner {
   State state_ = State::ReadHead;
   std::string client_ip_;
   uint16_t client_port_ = 0;
+  bool client_tls_ = false;
+  bool client_cert_read_ = false;
+  std::string client_cert_b64_;  // the verified client certificate, for X-Forwarded-Client-Cert
 
   // The request being served, for metrics and the access log.
   RequestRecord record_;
@@ -138,6 +144,10 @@ class ClientSession final : public ChannelOwner {
   int64_t first_attempt_ns_ = 0;
   bool in_flight_held_ = false;
   UpstreamConn* up_ = nullptr;
+  // The request's latest backend TLS failure: when it pruned the last endpoint, the answer is
+  // that failure's status (525/526/496/503), not "no endpoints".
+  TlsFailure last_tls_failure_ = TlsFailure::None;
+  std::string last_tls_detail_;
 
   // Response side.
   IoBuffer up_in_;

@@ -9,11 +9,13 @@
 #include <event2/event_struct.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <unordered_map>
 
 #include "router/proxy/channel.h"
 #include "router/route/endpoint.h"
+#include "router/tls/client_tls.h"
 
 namespace foundry::router {
 
@@ -32,9 +34,15 @@ struct IdleList {
 
 class UringLoop;
 
-struct UpstreamConn final : ChannelOwner {
+// Which client TLS configuration a connection uses: backends (route integrity) or route
+// services (their own client certificate, skip_ssl_validation).
+enum class TlsRole { Backend, RouteService };
+
+struct UpstreamConn final : ChannelOwner, tls::TlsSessionStore {
   // In use: the session's; idle: input means the backend closed it, so it is dropped.
   void onChannelEvent() override;
+  // A session the backend issued, kept for the next connection to this address.
+  void storeTlsSession(SSL_SESSION* session) override;
 
   Channel ch;
   EndpointSharedPtr endpoint;
@@ -57,9 +65,17 @@ class UpstreamPool {
 
   // An idle connection to `endpoint`'s address, or nullptr.
   UpstreamConn* takeIdle(const Endpoint& endpoint);
-  // Starts a non-blocking connect. Returns nullptr with *err set to errno on an immediate
-  // failure (refused, unresolvable).
-  UpstreamConn* connect(const EndpointSharedPtr& endpoint, ClientSession* session, int* err);
+  // Starts a non-blocking connect, with a TLS handshake after it for TLS endpoints (the
+  // connection reports connected once the handshake is done). Returns nullptr with *err set
+  // to errno on an immediate failure (refused, unresolvable).
+  UpstreamConn* connect(const EndpointSharedPtr& endpoint, ClientSession* session, int* err,
+                        TlsRole role = TlsRole::Backend);
+  // The client TLS contexts (set by the worker; replaced on reload).
+  void setTls(std::shared_ptr<const tls::ClientTls> backends,
+              std::shared_ptr<const tls::ClientTls> route_services);
+  // Forgets the TLS session for `address` (its last handshake failed).
+  void forgetTlsSession(const std::string& address);
+  void storeTlsSession(const std::string& address, SSL_SESSION* session);
   // Returns a healthy connection for reuse (closes it when the pool is full).
   void release(UpstreamConn* conn);
   // Closes and frees a connection (in use or idle).
@@ -83,6 +99,10 @@ class UpstreamPool {
   size_t idle_total_ = 0;
   // Most recently released at the front: reuse the warmest connection.
   std::unordered_map<std::string, IdleList> idle_;
+  std::shared_ptr<const tls::ClientTls> backend_tls_;
+  std::shared_ptr<const tls::ClientTls> route_service_tls_;
+  // The newest TLS session per backend address, offered by the next handshake there.
+  std::unordered_map<std::string, SSL_SESSION*> tls_sessions_;
 };
 
 }  // namespace foundry::router

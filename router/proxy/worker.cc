@@ -57,6 +57,10 @@ Worker::Worker(int id, const Config& config, const TablePublisher& publisher,
       publisher_(publisher),
       backend_(backend),
       rng_(std::random_device{}()) {
+  rewrite_options_.forwarded_client_cert =
+      config.forwarded_client_cert == "forward"        ? XfccMode::Forward
+      : config.forwarded_client_cert == "sanitize_set" ? XfccMode::SanitizeSet
+                                                       : XfccMode::AlwaysForward;
   rewrite_options_.force_forwarded_proto_https = config.force_forwarded_proto_https;
   rewrite_options_.sanitize_forwarded_proto = config.sanitize_forwarded_proto;
   rewrite_options_.keep_alive_100_continue_requests = config.keep_alive_100_continue_requests;
@@ -104,11 +108,10 @@ Worker::Worker(int id, const Config& config, const TablePublisher& publisher,
 Worker::~Worker() {
   stop();
   while (sessions_ != nullptr) sessions_->abort();
-  if (listener_ != nullptr) evconnlistener_free(listener_);
-  upstreams_.reset();
   // io_uring: the worker thread already closed everything (shutdownUring); a worker that never
-  // ran has only its listener.
-  if (uring_listen_fd_ >= 0) ::close(uring_listen_fd_);
+  // ran has only its listeners.
+  listeners_.clear();
+  upstreams_.reset();
   uring_.reset();
   if (sweep_timer_ != nullptr) event_free(sweep_timer_);
   if (stop_event_ != nullptr) event_free(stop_event_);
@@ -120,35 +123,79 @@ Worker::~Worker() {
   if (base_ != nullptr) event_base_free(base_);
 }
 
+Worker::Listener::~Listener() {
+  if (ev != nullptr) evconnlistener_free(ev);
+  if (fd >= 0) ::close(fd);
+}
+
+void Worker::setTls(std::shared_ptr<const tls::ServerTls> server,
+                    std::shared_ptr<const tls::ClientTls> backends,
+                    std::shared_ptr<const tls::ClientTls> route_services) {
+  server_tls_ = std::move(server);
+  upstreams_->setTls(std::move(backends), std::move(route_services));
+}
+
 bool Worker::listen(std::string* error) {
+  if (uring_ != nullptr && !uring_->init(error)) return false;
+  if (!config_.disable_http && !listenOn(config_.port, false, error)) return false;
+  if (config_.enable_ssl) {
+    if (server_tls_ == nullptr) {
+      *error = "enable_ssl is set but no TLS configuration was given";
+      return false;
+    }
+    if (!listenOn(config_.ssl_port, true, error)) return false;
+  }
+  return true;
+}
+
+bool Worker::listenOn(uint16_t port, bool tls, std::string* error) {
   sockaddr_storage ss{};
   socklen_t len = 0;
   auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
   auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
   if (inet_pton(AF_INET, config_.ip.c_str(), &sin->sin_addr) == 1) {
     sin->sin_family = AF_INET;
-    sin->sin_port = htons(config_.port);
+    sin->sin_port = htons(port);
     len = sizeof *sin;
   } else if (inet_pton(AF_INET6, config_.ip.c_str(), &sin6->sin6_addr) == 1) {
     sin6->sin6_family = AF_INET6;
-    sin6->sin6_port = htons(config_.port);
+    sin6->sin6_port = htons(port);
     len = sizeof *sin6;
   } else {
     *error = "invalid listen address '" + config_.ip + "'";
     return false;
   }
-  if (uring_ != nullptr) return listenUring(reinterpret_cast<sockaddr*>(&ss), len, error);
-  listener_ = evconnlistener_new_bind(
-      base_, &onAccept, this,
+  auto listener = std::make_unique<Listener>();
+  listener->worker = this;
+  listener->tls = tls;
+  listener->port = port;
+  if (uring_ != nullptr) {
+    if (!listenUring(listener.get(), reinterpret_cast<sockaddr*>(&ss), len, error)) return false;
+    listeners_.push_back(std::move(listener));
+    return true;
+  }
+  listener->ev = evconnlistener_new_bind(
+      base_, &onAccept, listener.get(),
       LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE |
           LEV_OPT_REUSEABLE_PORT,
       4096, reinterpret_cast<sockaddr*>(&ss), static_cast<int>(len));
-  if (listener_ == nullptr) {
-    *error = "cannot listen on " + config_.ip + ":" + std::to_string(config_.port) + ": " +
+  if (listener->ev == nullptr) {
+    *error = "cannot listen on " + config_.ip + ":" + std::to_string(port) + ": " +
              strerror(errno);
     return false;
   }
+  listeners_.push_back(std::move(listener));
   return true;
+}
+
+void Worker::closeListeners() {
+  for (auto& listener : listeners_) {
+    if (listener->ev != nullptr) {
+      evconnlistener_free(listener->ev);
+      listener->ev = nullptr;
+    }
+    if (uring_ != nullptr) closeUringListener(listener.get());
+  }
 }
 
 void Worker::start() {
@@ -202,11 +249,7 @@ void Worker::onWake(uint64_t value) {
 void Worker::drainNow() {
   if (draining_) return;
   draining_ = true;
-  if (listener_ != nullptr) {
-    evconnlistener_free(listener_);
-    listener_ = nullptr;
-  }
-  if (uring_ != nullptr) closeUringListener();
+  closeListeners();
   // Idle connections go now; the others close when their current request is done.
   ClientSession* s = sessions_;
   while (s != nullptr) {
@@ -217,11 +260,12 @@ void Worker::drainNow() {
 }
 
 void Worker::onAccept(evconnlistener*, evutil_socket_t fd, sockaddr* addr, int, void* arg) {
-  static_cast<Worker*>(arg)->addSession(fd, addr);
+  auto* listener = static_cast<Listener*>(arg);
+  listener->worker->addSession(fd, addr, listener->tls);
 }
 
-void Worker::addSession(int fd, const sockaddr* peer) {
-  auto* session = new ClientSession(*this, fd, peer);
+void Worker::addSession(int fd, const sockaddr* peer, bool tls) {
+  auto* session = new ClientSession(*this, fd, peer, tls ? server_tls_.get() : nullptr);
   session->next_ = sessions_;
   if (sessions_ != nullptr) sessions_->prev_ = session;
   sessions_ = session;

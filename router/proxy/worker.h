@@ -23,6 +23,8 @@
 #include "router/proxy/upstream_pool.h"
 #include "router/proxy/uring_loop.h"
 #include "router/registry/table_publisher.h"
+#include "router/tls/client_tls.h"
+#include "router/tls/server_tls.h"
 
 namespace foundry::router {
 
@@ -49,8 +51,14 @@ class Worker {
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  // Binds the data port (SO_REUSEPORT, so every worker has its own accept queue); under
-  // io_uring also sets up the ring.
+  // The TLS configurations (frontend: null when enable_ssl is off). Before listen().
+  void setTls(std::shared_ptr<const tls::ServerTls> server,
+              std::shared_ptr<const tls::ClientTls> backends,
+              std::shared_ptr<const tls::ClientTls> route_services);
+  const tls::ServerTls* serverTls() const { return server_tls_.get(); }
+
+  // Binds the data ports, plain (unless disable_http) and TLS (enable_ssl), with SO_REUSEPORT
+  // so every worker has its own accept queues; under io_uring also sets up the ring.
   bool listen(std::string* error);
   void start();
   // Thread-safe: asks the loop to exit and joins the thread.
@@ -102,6 +110,19 @@ class Worker {
   void returnPipe(int fds[2], bool reusable);
 
  private:
+  // One listening socket: the plain or the TLS port.
+  class AcceptSlot;
+  struct Listener {
+    Worker* worker = nullptr;
+    bool tls = false;
+    uint16_t port = 0;
+    evconnlistener* ev = nullptr;  // epoll
+    int fd = -1;                   // io_uring
+    std::vector<std::unique_ptr<AcceptSlot>> slots;
+    ~Listener();
+  };
+  bool listenOn(uint16_t port, bool tls, std::string* error);
+  void closeListeners();
   static void onAccept(evconnlistener* listener, evutil_socket_t fd, sockaddr* addr, int len,
                        void* arg);
   static void onSweep(evutil_socket_t, short, void* arg);
@@ -109,15 +130,14 @@ class Worker {
   void onWake(uint64_t value);
   void drainNow();
   void sweep();
-  void addSession(int fd, const sockaddr* peer);
+  void addSession(int fd, const sockaddr* peer, bool tls);
 
   // io_uring (worker_uring.cc).
-  class AcceptSlot;
   class WakeReader;
-  bool listenUring(const sockaddr* addr, socklen_t len, std::string* error);
+  bool listenUring(Listener* listener, const sockaddr* addr, socklen_t len, std::string* error);
   void runUring();
-  void armAccept(AcceptSlot* slot);
-  void closeUringListener();
+  void armAccept(Listener* listener, AcceptSlot* slot);
+  void closeUringListener(Listener* listener);
   void shutdownUring();
 
   int id_;
@@ -126,10 +146,9 @@ class Worker {
   HeadRewriteOptions rewrite_options_;
   EventBackend backend_;
   event_base* base_ = nullptr;
-  evconnlistener* listener_ = nullptr;
+  std::vector<std::unique_ptr<Listener>> listeners_;
   std::unique_ptr<UringLoop> uring_;
-  int uring_listen_fd_ = -1;
-  std::vector<std::unique_ptr<AcceptSlot>> accept_slots_;
+  std::shared_ptr<const tls::ServerTls> server_tls_;
   std::unique_ptr<WakeReader> wake_reader_;
   bool stop_requested_ = false;  // io_uring loop, worker thread only
   DeadlineTimers deadlines_;

@@ -164,6 +164,24 @@ int main(int argc, char** argv) {
   }
   ObserverChain observer({&metrics, access_log.get()});
 
+  // TLS is built before anything listens: a bad certificate or key stops start-up with a
+  // message naming the config key.
+  std::shared_ptr<const tls::ServerTls> server_tls;
+  if (config.enable_ssl) {
+    server_tls = tls::ServerTls::build(config, /*offer_h2=*/false, &error);
+    if (server_tls == nullptr) {
+      log::error("router", "tls-config-invalid", {{"error", error}});
+      std::fprintf(stderr, "router: %s\n", error.c_str());
+      return 1;
+    }
+  }
+  std::shared_ptr<const tls::ClientTls> backend_tls = tls::ClientTls::forBackends(config, &error);
+  if (backend_tls == nullptr) {
+    log::error("router", "tls-config-invalid", {{"error", error}});
+    std::fprintf(stderr, "router: %s\n", error.c_str());
+    return 1;
+  }
+
   ControlPlane control(config);
   control.setMetricsSource([&control, &metrics, &access_log] {
     return metrics.renderPrometheus(control.controlMetrics(), access_log.get());
@@ -192,6 +210,7 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<Worker>> pool;
   for (int i = 0; i < workers; ++i) {
     auto worker = std::make_unique<Worker>(i, config, control.publisher(), backend);
+    worker->setTls(server_tls, backend_tls, backend_tls);
     if (!worker->listen(&error)) {
       log::error("router", "listen-failed", {{"error", error}});
       std::fprintf(stderr, "router: %s\n", error.c_str());
@@ -204,7 +223,9 @@ int main(int argc, char** argv) {
   for (auto& worker : pool) worker->start();
   control.setHealthy(true);
   log::info("router", "router-started",
-            {{"port", std::to_string(config.port)}, {"workers", std::to_string(workers)},
+            {{"port", config.disable_http ? std::string("-") : std::to_string(config.port)},
+             {"tls_port", config.enable_ssl ? std::to_string(config.ssl_port) : std::string("-")},
+             {"workers", std::to_string(workers)},
              {"event_backend", eventBackendName(backend)}});
 
   while (true) {
