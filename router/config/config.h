@@ -28,6 +28,9 @@ struct Config {
   // auto: io_uring when the kernel allows it (probed at start), else epoll. io_uring / epoll:
   // that one, or start-up fails.
   std::string event_backend = "auto";
+  // PROXY protocol v1/v2 header (from a TCP load balancer) read first on each connection,
+  // optional as in gorouter: a connection without one is plain HTTP. gorouter's enable_proxy.
+  bool enable_proxy = false;
 
   // Status server.
   std::string status_host = "0.0.0.0";

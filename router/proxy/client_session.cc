@@ -100,9 +100,7 @@ ClientSession::ClientSession(Worker& worker, int fd, const sockaddr* peer)
     client_.openEpoll(worker_.base(), fd, this);
     evtimer_assign(&timer_, worker_.base(), &onEpollTimer, this);
   }
-  // A new connection must send its first head within the header timeout.
-  armTimer(Worker::Timeout::Header);
-  header_timer_armed_ = true;
+  startPreamble();
   worker_.stats().active_sessions.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -126,7 +124,7 @@ void ClientSession::abort() {
 }
 
 void ClientSession::closeIfIdle() {
-  if (state_ == State::ReadHead && in_.empty()) abort();
+  if ((state_ == State::ReadHead || state_ == State::Preamble) && in_.empty()) abort();
 }
 
 void ClientSession::onChannelEvent() { drive(); }
@@ -174,6 +172,9 @@ void ClientSession::cancelTimer() {
 
 void ClientSession::onTimeout() {
   switch (state_) {
+    case State::Preamble:
+      preambleTimedOut();
+      return;
     case State::ReadHead:
     case State::Flushing:
       // Idle keep-alive connection, or a client too slow to send its head: cut it off.
@@ -252,6 +253,7 @@ void ClientSession::drive() {
   while (state_ != State::Closed) {
     bool progress = false;
     switch (state_) {
+      case State::Preamble: progress = stepPreamble(); break;
       case State::ReadHead: progress = stepReadHead(); break;
       case State::Proxying: progress = stepProxy(); break;
       case State::Tunnel: progress = stepTunnel(); break;

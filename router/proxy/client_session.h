@@ -53,13 +53,22 @@ class ClientSession final : public ChannelOwner {
   ClientSession* next_ = nullptr;
 
  private:
-  enum class State { ReadHead, Proxying, Tunnel, Flushing, Closed };
+  // Preamble: what comes before the first request (client_session_preamble.cc).
+  enum class State { Preamble, ReadHead, Proxying, Tunnel, Flushing, Closed };
   enum class Io { Progress, WouldBlock, Eof, Error };
 
   static void onTimer(void* arg);
   static void onEpollTimer(evutil_socket_t fd, short what, void* arg);
 
   void drive();
+  // The connection's preamble (client_session_preamble.cc): the PROXY protocol header when
+  // enable_proxy is on. It ends in onPreambleDone(), which starts reading the first request;
+  // a step that must come before HTTP (a TLS handshake) goes between the two.
+  void startPreamble();
+  bool stepPreamble();
+  void preambleTimedOut();
+  void rejectPreamble(ConnectionRejection why, const char* error);
+  void onPreambleDone();
   bool stepReadHead();
   bool stepProxy();
   bool stepTunnel();

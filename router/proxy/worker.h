@@ -84,8 +84,11 @@ class Worker {
   void newRequestId(char out[36]);
   uint64_t random64() { return rng_(); }
   // The fixed timeout durations a session uses. epoll: libevent "common timeouts" (O(1)
-  // re-arming); io_uring: DeadlineTimers lists, checked once per loop turn.
-  enum class Timeout { Idle = 0, Header = 1, Dial = 2, Endpoint = 3 };
+  // re-arming); io_uring: DeadlineTimers lists, checked once per loop turn. ProxyHeader is
+  // gorouter's fixed 100 ms for the PROXY protocol header (enable_proxy).
+  enum class Timeout { Idle = 0, Header = 1, Dial = 2, Endpoint = 3, ProxyHeader = 4 };
+  static constexpr int kTimeoutCount = 5;
+  static constexpr int64_t kProxyHeaderTimeoutNs = 100'000'000;
   const timeval* timeoutValue(Timeout timeout) const {
     return common_timeouts_[static_cast<int>(timeout)];
   }
@@ -144,7 +147,7 @@ class Worker {
   RouteTableConstSharedPtr table_;
   std::mt19937_64 rng_;
   WorkerStats stats_;
-  const timeval* common_timeouts_[4] = {};
+  const timeval* common_timeouts_[kTimeoutCount] = {};
   static constexpr int64_t kSweepIntervalNs = 5'000'000'000;
   ClientSession* sessions_ = nullptr;  // intrusive list, for shutdown
   std::vector<std::pair<int, int>> idle_pipes_;
