@@ -11,6 +11,7 @@ namespace foundry::router {
 struct NatsHost {
   std::string hostname = "localhost";
   uint16_t port = 4222;
+  bool operator==(const NatsHost&) const = default;
 };
 
 struct HeaderNameValue {

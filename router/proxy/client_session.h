@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <string>
 
+#include "router/config/live_config.h"
 #include "router/http/head_rewriter.h"
 #include "router/http/message_parser.h"
 #include "router/http/router_error.h"
@@ -101,7 +102,13 @@ class ClientSession final : public ChannelOwner {
   Io writeToUpstream();
   Io writeToClient();
 
+  // The settings this session runs with: pinned when a request head arrives (so a reload
+  // never changes them under a request), refreshed from the worker at the next one.
+  const Config& config() const { return live_->config; }
+  void refreshLiveConfig();
+
   Worker& worker_;
+  LiveConfigConstSharedPtr live_;
   Channel client_;
   event timer_{};       // epoll
   TimerNode deadline_;  // io_uring

@@ -23,7 +23,7 @@
 namespace foundry::router {
 
 void ClientSession::startPreamble() {
-  if (!worker_.config().enable_proxy) {
+  if (!config().enable_proxy) {
     onPreambleDone();
     return;
   }

@@ -11,6 +11,7 @@
 #include "common/log/log.h"
 #include "router/common/clock.h"
 #include "router/proxy/client_session.h"
+#include "router/proxy/listen_socket.h"
 #include "router/proxy/worker.h"
 #include "router/proxy/worker_uring.h"
 
@@ -25,25 +26,11 @@ constexpr int64_t kShutdownWaitNs = 2 * kNanosPerSecond;
 
 }  // namespace
 
-bool Worker::listenUring(const sockaddr* addr, socklen_t len, std::string* error) {
+bool Worker::listenUring(std::string* error) {
   if (!uring_->init(error)) return false;
   // Blocking, unlike the connection sockets: nothing but io_uring's accept ever reads it.
-  int fd = ::socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    *error = std::string("socket: ") + strerror(errno);
-    return false;
-  }
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-  // Accepted sockets inherit TCP_NODELAY from the listener: no setsockopt per connection.
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  if (::bind(fd, addr, len) != 0 || ::listen(fd, 4096) != 0) {
-    *error = "cannot listen on " + config_.ip + ":" + std::to_string(config_.port) + ": " +
-             strerror(errno);
-    ::close(fd);
-    return false;
-  }
+  const int fd = openListenSocket(config().ip, config().port, false, error);
+  if (fd < 0) return false;
   uring_listen_fd_ = fd;
   for (int i = 0; i < kAcceptSlots; ++i) {
     accept_slots_.push_back(std::make_unique<AcceptSlot>(this));
@@ -59,15 +46,19 @@ void Worker::armAccept(AcceptSlot* slot) {
 
 void Worker::closeUringListener() {
   if (uring_listen_fd_ < 0) return;
+  queueListenerClose(uring_listen_fd_);
+  uring_listen_fd_ = -1;
+}
+
+void Worker::queueListenerClose(int fd) {
   // Cancel the queued accepts, then close (hard link: the close runs whatever the cancel found).
   io_uring_sqe* cancel = uring_->sqe();
-  io_uring_prep_cancel_fd(cancel, uring_listen_fd_, IORING_ASYNC_CANCEL_ALL);
+  io_uring_prep_cancel_fd(cancel, fd, IORING_ASYNC_CANCEL_ALL);
   io_uring_sqe_set_data64(cancel, 0);
   cancel->flags |= IOSQE_IO_HARDLINK;
   io_uring_sqe* close = uring_->sqe();
-  io_uring_prep_close(close, uring_listen_fd_);
+  io_uring_prep_close(close, fd);
   io_uring_sqe_set_data64(close, 0);
-  uring_listen_fd_ = -1;
 }
 
 void Worker::runUring() {

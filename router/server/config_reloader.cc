@@ -1,0 +1,74 @@
+#include "router/server/config_reloader.h"
+
+#include <unistd.h>
+
+#include <utility>
+
+#include "common/log/log.h"
+#include "router/config/reload_plan.h"
+#include "router/proxy/worker.h"
+
+namespace foundry::router {
+namespace {
+
+void refuse(const std::string& error, uint64_t running_generation) {
+  log::error("router", "config-reload-failed",
+             {{"error", error}, {"running_generation", std::to_string(running_generation)}});
+}
+
+}  // namespace
+
+ConfigReloader::ConfigReloader(std::string path, LiveConfigPublisher& publisher)
+    : path_(std::move(path)), publisher_(publisher) {}
+
+bool ConfigReloader::reload() {
+  const LiveConfigConstSharedPtr running = publisher_.current();
+  Config loaded;
+  std::string error;
+  if (!loadConfigFile(path_, &loaded, &error)) {
+    refuse(error, running->generation);
+    return false;
+  }
+  ReloadPlan plan = planReload(running->config, std::move(loaded));
+  LiveConfigConstSharedPtr next =
+      buildLiveConfig(std::move(plan.config), running->generation + 1, &error);
+  if (next == nullptr) {
+    refuse(error, running->generation);
+    return false;
+  }
+  const Config& config = next->config;
+
+  // Bind every new listener before anything changes, so that a port in use leaves the router
+  // exactly as it was.
+  std::vector<int> listeners;
+  if (plan.listener_moved) {
+    for (Worker* worker : workers_) {
+      const int fd = worker->openReplacementListener(config.ip, config.port, &error);
+      if (fd < 0) {
+        for (int opened : listeners) ::close(opened);
+        refuse(error, running->generation);
+        return false;
+      }
+      listeners.push_back(fd);
+    }
+  }
+
+  if (!plan.needs_restart.empty()) {
+    log::warn("router", "config-needs-restart",
+              {{"keys", joinKeys(plan.needs_restart)},
+               {"note", "these keep their running values until the router restarts"}});
+  }
+  publisher_.publish(next);
+  for (size_t i = 0; i < listeners.size(); ++i) workers_[i]->replaceListener(listeners[i]);
+  log::Level level = log::Level::Info;
+  if (log::parseLevel(config.logging_level, &level)) log::setLevel(level);
+
+  log::info("router", "config-reloaded",
+            {{"generation", std::to_string(next->generation)},
+             {"listen", config.ip + ":" + std::to_string(config.port)},
+             {"listener_moved", plan.listener_moved ? "true" : "false"},
+             {"needs_restart", joinKeys(plan.needs_restart)}});
+  return true;
+}
+
+}  // namespace foundry::router
