@@ -34,7 +34,8 @@ int openListenSocket(const std::string& ip, uint16_t port, bool nonblocking, std
   sockaddr_storage addr;
   socklen_t len = 0;
   if (!listenAddress(ip, port, &addr, &len, error)) return -1;
-  const int fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0), 0);
+  const int type = SOCK_STREAM | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0);
+  const int fd = ::socket(addr.ss_family, type, 0);
   if (fd < 0) {
     *error = std::string("socket: ") + strerror(errno);
     return -1;

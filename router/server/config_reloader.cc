@@ -6,6 +6,7 @@
 
 #include "common/log/log.h"
 #include "router/config/reload_plan.h"
+#include "router/proxy/listen_socket.h"
 #include "router/proxy/worker.h"
 
 namespace foundry::router {
@@ -42,6 +43,12 @@ bool ConfigReloader::reload() {
   // exactly as it was.
   std::vector<int> listeners;
   if (plan.listener_moved) {
+    sockaddr_storage address;
+    socklen_t address_len = 0;
+    if (!listenAddress(config.ip, config.port, &address, &address_len, &error)) {
+      refuse(error, running->generation);  // checked even before the workers listen
+      return false;
+    }
     for (Worker* worker : workers_) {
       const int fd = worker->openReplacementListener(config.ip, config.port, &error);
       if (fd < 0) {

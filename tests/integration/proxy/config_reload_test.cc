@@ -186,6 +186,11 @@ TEST_F(ConfigReloadTest, BrokenConfigIsRefusedAndTheOldSettingsStay) {
   EXPECT_EQ(configHeader(port()), "v0");  // the half-good file changed nothing either
   EXPECT_EQ(router_->healthStatus(), 200);
 
+  writeConfig(rewriteYaml("v1") + "ip: 300.1.1.1\n");  // no such address to listen on
+  router_->signal(SIGHUP);
+  EXPECT_TRUE(router_->waitForLog("invalid listen address '300.1.1.1'")) << router_->logs();
+  EXPECT_EQ(configHeader(port()), "v0");
+
   // A good file afterwards is generation 2: the refused ones published nothing.
   writeConfig(rewriteYaml("v2"));
   ASSERT_TRUE(reloadTo(2)) << router_->logs();

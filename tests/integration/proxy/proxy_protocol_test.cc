@@ -120,7 +120,8 @@ TEST_F(ProxyProtocolTest, V1SourceIsTheClientForForwardedForAndAccessLog) {
   EXPECT_EQ(backend_->lastRequest()->header("X-Forwarded-For").value_or(""), "203.0.113.7");
   // Keep-alive: the next request on the connection comes from the same proxied client, and an
   // X-Forwarded-For it brings gets the proxied address appended.
-  r = c.request("GET /who HTTP/1.1\r\nHost: app.example.com\r\nX-Forwarded-For: 198.51.100.1\r\n\r\n");
+  r = c.request(
+      "GET /who HTTP/1.1\r\nHost: app.example.com\r\nX-Forwarded-For: 198.51.100.1\r\n\r\n");
   ASSERT_TRUE(r) << c.lastError();
   EXPECT_EQ(backend_->lastRequest()->header("X-Forwarded-For").value_or(""),
             "198.51.100.1, 203.0.113.7");
