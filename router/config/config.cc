@@ -469,6 +469,7 @@ const Section& topSection() {
               {"workers", nonNegativeIntKey(&Config::workers)},  // ours: 0 = one per core
               // ours: how the workers wait for sockets (io_uring, or epoll through libevent).
               {"event_backend", choiceKey(&Config::event_backend, {"auto", "io_uring", "epoll"})},
+              {"enable_proxy", boolKey(&Config::enable_proxy)},
               {"status", subsection(&statusSection)},
               {"nats",
                [](const YAML::Node& n, const std::string& k, Config* c) {
@@ -577,7 +578,6 @@ const Section& topSection() {
           {
               "go_max_procs",
               "debug_addr",
-              "enable_proxy",
               "enable_http1_concurrent_read_write",
               "skip_ssl_validation",
               "isolation_segments",

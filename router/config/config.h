@@ -13,6 +13,7 @@ namespace foundry::router {
 struct NatsHost {
   std::string hostname = "localhost";
   uint16_t port = 4222;
+  bool operator==(const NatsHost&) const = default;
 };
 
 struct HeaderNameValue {
@@ -37,6 +38,9 @@ struct Config {
   // auto: io_uring when the kernel allows it (probed at start), else epoll. io_uring / epoll:
   // that one, or start-up fails.
   std::string event_backend = "auto";
+  // PROXY protocol v1/v2 header (from a TCP load balancer) read first on each connection,
+  // optional as in gorouter: a connection without one is plain HTTP. gorouter's enable_proxy.
+  bool enable_proxy = false;
 
   // Frontend TLS (ROUTER-PROTOCOL.md 8.1). tls_pem: the first pair is the default certificate;
   // SNI picks an exact name before the nearest wildcard.

@@ -150,8 +150,9 @@ void Channel::notify() {
   owner_->onChannelEvent();
 }
 
-void Channel::startTls(SSL* ssl, bool server) {
+void Channel::startTls(SSL* ssl, bool server, IoBuffer* already_read) {
   tls_ = std::make_unique<TlsStream>(ssl, server);
+  if (already_read != nullptr) tls_->adoptCiphertext(already_read);
   // Start the handshake from the loop: a server may already have the ClientHello, a client's
   // connect may have completed at once.
   activateLater();

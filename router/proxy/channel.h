@@ -62,8 +62,9 @@ class Channel {
 
   // TLS from now on (tls_stream.h): the channel takes `ssl`, configured by the caller. A server
   // channel's owner hears nothing until the handshake is over; a client's connectResult() stays
-  // -1 until then. Splicing is impossible on a TLS channel.
-  void startTls(SSL* ssl, bool server);
+  // -1 until then. Splicing is impossible on a TLS channel. `already_read`: bytes read from the
+  // socket before TLS began (after a PROXY header), taken as the handshake's first ciphertext.
+  void startTls(SSL* ssl, bool server, IoBuffer* already_read = nullptr);
   TlsStream* tls() const { return tls_.get(); }
 
   // Appends what the socket has to `buf` (plaintext under TLS). Error leaves errno set.

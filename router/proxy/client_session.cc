@@ -87,9 +87,8 @@ std::string_view lookupPath(std::string_view target) {
 
 }  // namespace
 
-ClientSession::ClientSession(Worker& worker, int fd, const sockaddr* peer,
-                             const tls::ServerTls* tls)
-    : worker_(worker), client_tls_(tls != nullptr) {
+ClientSession::ClientSession(Worker& worker, int fd, const sockaddr* peer, bool tls_listener)
+    : worker_(worker), live_(worker.liveConfig()), client_tls_(tls_listener) {
   char ip[INET6_ADDRSTRLEN] = "";
   if (peer->sa_family == AF_INET) {
     const auto* sin = reinterpret_cast<const sockaddr_in*>(peer);
@@ -112,15 +111,7 @@ ClientSession::ClientSession(Worker& worker, int fd, const sockaddr* peer,
     client_.openEpoll(worker_.base(), fd, this);
     evtimer_assign(&timer_, worker_.base(), &onEpollTimer, this);
   }
-  if (tls != nullptr) {
-    SSL* ssl = tls->newConnection();
-    if (ssl != nullptr) client_.startTls(ssl, /*server=*/true);
-    // (SSL_new fails only out of memory: the first read then reports the plain bytes' error.)
-  }
-  // A new connection must send its first head (and finish its handshake) within the header
-  // timeout.
-  armTimer(Worker::Timeout::Header);
-  header_timer_armed_ = true;
+  startPreamble();
   worker_.stats().active_sessions.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -163,7 +154,7 @@ void ClientSession::abort() {
 }
 
 void ClientSession::closeIfIdle() {
-  if (state_ == State::ReadHead && in_.empty()) abort();
+  if ((state_ == State::ReadHead || state_ == State::Preamble) && in_.empty()) abort();
 }
 
 void ClientSession::onChannelEvent() { drive(); }
@@ -211,6 +202,9 @@ void ClientSession::cancelTimer() {
 
 void ClientSession::onTimeout() {
   switch (state_) {
+    case State::Preamble:
+      preambleTimedOut();
+      return;
     case State::ReadHead:
     case State::Flushing:
       // Idle keep-alive connection, or a client too slow to send its head: cut it off.
@@ -289,6 +283,7 @@ void ClientSession::drive() {
   while (state_ != State::Closed) {
     bool progress = false;
     switch (state_) {
+      case State::Preamble: progress = stepPreamble(); break;
       case State::ReadHead: progress = stepReadHead(); break;
       case State::Proxying: progress = stepProxy(); break;
       case State::Tunnel: progress = stepTunnel(); break;
@@ -316,7 +311,7 @@ bool ClientSession::stepReadHead() {
       handleHead(end);
       return true;
     }
-    if (in_.size() > worker_.config().max_request_header_bytes) {
+    if (in_.size() > config().max_request_header_bytes) {
       respondError(RouterError::HeaderTooLarge, "");
       close_after_flush_ = true;
       return true;
@@ -337,7 +332,13 @@ bool ClientSession::stepReadHead() {
   return false;
 }
 
+void ClientSession::refreshLiveConfig() {
+  const LiveConfigConstSharedPtr& current = worker_.liveConfig();
+  if (live_ != current) live_ = current;  // a pointer compare: no count touched per request
+}
+
 void ClientSession::handleHead(size_t head_len) {
+  refreshLiveConfig();
   header_timer_armed_ = false;
   scan_from_ = 0;
   req_parser_.reset(MessageParser::Type::Request);
@@ -353,7 +354,7 @@ void ClientSession::handleHead(size_t head_len) {
     close_after_flush_ = true;
     return;
   }
-  if (head_len > worker_.config().max_request_header_bytes) {
+  if (head_len > config().max_request_header_bytes) {
     in_.clear();
     respondError(RouterError::HeaderTooLarge, "");
     close_after_flush_ = true;
@@ -373,14 +374,14 @@ void ClientSession::handleHead(size_t head_len) {
   client_keep_alive_ = req_head_.keep_alive;
   client_http10_ = req_head_.http_minor == 0;
   host_.assign(req_head_.find("Host"));
-  const Config& config = worker_.config();
-  if (req_head_.find("User-Agent") == config.healthcheck_user_agent) {
+  const Config& cfg = config();
+  if (req_head_.find("User-Agent") == cfg.healthcheck_user_agent) {
     // The deprecated load-balancer health check on the data port (gorouter's stage 13).
     in_.consume(head_len);
     respondHealth();
     return;
   }
-  trace_ = !config.trace_key.empty() && req_head_.find("X-Vcap-Trace") == config.trace_key;
+  trace_ = !cfg.trace_key.empty() && req_head_.find("X-Vcap-Trace") == cfg.trace_key;
   std::string_view path = lookupPath(req_head_.target);
   if (host_.empty() && path.data() != req_head_.target.data()) {
     // Absolute-form target without a Host header: the authority is the host (Go does this).
@@ -402,16 +403,16 @@ void ClientSession::handleHead(size_t head_len) {
     std::string_view process = req_head_.find("X-CF-Process-Instance", &found_header);
     if (found_header) target_malformed = !parseProcessInstanceHeader(process, &target);
   }
-  sticky_instance_ = stickyInstanceId(req_head_, worker_.config().sticky_session_cookie_names);
+  sticky_instance_ = stickyInstanceId(req_head_, config().sticky_session_cookie_names);
 
   worker_.newRequestId(request_id_);
   const ClientConnection connection{client_ip_, client_tls_,
                                     client_tls_ ? std::string_view(clientCertificate())
                                                 : std::string_view()};
-  buildBackendRequestBase(req_head_, worker_.rewriteOptions(), connection,
+  buildBackendRequestBase(req_head_, live_->rewrite, connection,
                           std::string_view(request_id_, sizeof request_id_),
                           wall_now / kNanosPerMilli, &req_base_, &facts_);
-  const HeadRewriteOptions& rewrite = worker_.rewriteOptions();
+  const HeadRewriteOptions& rewrite = live_->rewrite;
   if (rewrite.enable_zipkin || rewrite.enable_w3c) {
     appendTraceHeaders(req_head_, rewrite, std::string_view(request_id_, sizeof request_id_),
                        worker_.random64(), &req_base_);
@@ -450,7 +451,7 @@ void ClientSession::handleHead(size_t head_len) {
     return;
   }
   if (pool_->empty()) {
-    respondError(worker_.config().empty_pool_response_code_503 ? RouterError::NoEndpoints
+    respondError(config().empty_pool_response_code_503 ? RouterError::NoEndpoints
                                                                : RouterError::UnknownRoute,
                  "");
     return;
@@ -482,20 +483,20 @@ void ClientSession::startAttempt() {
     // re-pin on the response).
     for (const EndpointSharedPtr& e : pool_->endpoints()) {
       if (e->fields().private_instance_id == sticky_instance_ &&
-          (worker_.config().max_conns == 0 ||
-           e->in_flight.load(std::memory_order_relaxed) < worker_.config().max_conns)) {
+          (config().max_conns == 0 ||
+           e->in_flight.load(std::memory_order_relaxed) < config().max_conns)) {
         endpoint_ = e;
         break;
       }
     }
   }
-  const Config& config = worker_.config();
-  if (!endpoint_ && attempts_ == 0 && !config.zone.empty() &&
-      config.balancing_algorithm_az_preference == "locally-optimistic") {
-    endpoint_ = pickEndpoint(*pool_, tried_, now, config.max_conns, &result, config.zone);
+  const Config& cfg = config();
+  if (!endpoint_ && attempts_ == 0 && !cfg.zone.empty() &&
+      cfg.balancing_algorithm_az_preference == "locally-optimistic") {
+    endpoint_ = pickEndpoint(*pool_, tried_, now, cfg.max_conns, &result, cfg.zone);
   }
   if (!endpoint_) {
-    endpoint_ = pickEndpoint(*pool_, tried_, now, config.max_conns, &result);
+    endpoint_ = pickEndpoint(*pool_, tried_, now, cfg.max_conns, &result);
   }
   if (!endpoint_) {
     if (attempts_ == 0 && result == PickResult::AllOverloaded) {
@@ -526,7 +527,7 @@ void ClientSession::startAttempt() {
   appendAttemptHeaders(*endpoint_, &req_base_);
   up_head_off_ = 0;
 
-  up_ = worker_.config().disable_keep_alives ? nullptr
+  up_ = config().disable_keep_alives ? nullptr
                                              : worker_.upstreams().takeIdle(*endpoint_);
   if (up_ != nullptr) {
     up_->session = this;
@@ -601,10 +602,10 @@ void ClientSession::attemptFailed(int err, bool before_send) {
 
   const bool retriable = nothing_sent_to_client && !resp_head_done_ && body_untouched &&
                          (before_send || req_idempotent_);
-  const int64_t retry_budget = worker_.config().max_retry_time_ns;
+  const int64_t retry_budget = config().max_retry_time_ns;
   const bool in_budget =
       retry_budget == 0 || monotonicNanos() - first_attempt_ns_ < retry_budget;
-  if (retriable && attempts_ < worker_.config().max_attempts && in_budget) {
+  if (retriable && attempts_ < config().max_attempts && in_budget) {
     startAttempt();
     return;
   }
@@ -732,8 +733,8 @@ bool ClientSession::stepProxy() {
   if (!resp_head_done_) {
     if (!up_in_.empty()) {
       size_t end = findHeadEnd(up_in_.data(), up_in_.size(), 0);
-      const size_t limit = worker_.config().max_response_header_bytes > 0
-                               ? worker_.config().max_response_header_bytes
+      const size_t limit = config().max_response_header_bytes > 0
+                               ? config().max_response_header_bytes
                                : kMaxResponseHeadBytes;
       if (end != 0 && end <= limit) return handleResponseHead(end) || true;
       if (end > limit || up_in_.size() > limit) {
@@ -892,18 +893,18 @@ bool ClientSession::handleResponseHead(size_t head_len) {
   client_keep_alive_ =
       client_keep_alive_ && !until_eof && !client_.peer_closed && !worker_.draining();
   upstream_reusable_ = resp_head_.keep_alive && !facts_.backend_close && !until_eof &&
-                       !worker_.config().disable_keep_alives;
+                       !config().disable_keep_alives;
   buildClientResponseHead(resp_head_, first_line,
                           std::string_view(request_id_, sizeof request_id_), client_keep_alive_,
                           client_http10_, &client_head_);
-  const Config& config = worker_.config();
-  std::string cookie = vcapIdSetCookie(resp_head_, config.sticky_session_cookie_names,
+  const Config& cfg = config();
+  std::string cookie = vcapIdSetCookie(resp_head_, cfg.sticky_session_cookie_names,
                                        sticky_instance_, *endpoint_, pool_->contextPath(),
-                                       config.secure_cookies);
+                                       cfg.secure_cookies);
   if (!cookie.empty()) insertHeader(&client_head_, "Set-Cookie", cookie);
   if (trace_) addTraceHeaders();
-  applyResponseRewrite(&client_head_, config.response_headers_to_remove,
-                       config.response_headers_to_add);
+  applyResponseRewrite(&client_head_, cfg.response_headers_to_remove,
+                       cfg.response_headers_to_add);
   client_head_off_ = 0;
   up_in_.consume(head_len);
   resp_body_pending_ = 0;
@@ -942,8 +943,8 @@ void ClientSession::respondError(RouterError error, const std::string& detail) {
     close_after_flush_ = true;
   }
   client_head_ = renderRouterError(error, host_, detail, close_after_flush_);
-  applyResponseRewrite(&client_head_, worker_.config().response_headers_to_remove,
-                       worker_.config().response_headers_to_add);
+  applyResponseRewrite(&client_head_, config().response_headers_to_remove,
+                       config().response_headers_to_add);
   record_.status = routerErrorStatus(error);
   record_.router_error = std::string(routerErrorName(error));
   if (routerErrorName(error) == "endpoint_failure" && !detail.empty()) {

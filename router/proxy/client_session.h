@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <string>
 
+#include "router/config/live_config.h"
 #include "router/http/head_rewriter.h"
 #include "router/http/message_parser.h"
 #include "router/http/router_error.h"
@@ -34,8 +35,9 @@ struct UpstreamConn;
 
 class ClientSession final : public ChannelOwner {
  public:
-  // `tls`: the connection came to the TLS listener (its handshake runs first).
-  ClientSession(Worker& worker, int fd, const sockaddr* peer, const tls::ServerTls* tls);
+  // `tls_listener`: the connection came to the TLS listener (its handshake runs after the
+  // preamble, with the frontend TLS of the settings in force).
+  ClientSession(Worker& worker, int fd, const sockaddr* peer, bool tls_listener);
   ~ClientSession();
   ClientSession(const ClientSession&) = delete;
   ClientSession& operator=(const ClientSession&) = delete;
@@ -54,13 +56,22 @@ class ClientSession final : public ChannelOwner {
   ClientSession* next_ = nullptr;
 
  private:
-  enum class State { ReadHead, Proxying, Tunnel, Flushing, Closed };
+  // Preamble: what comes before the first request (client_session_preamble.cc).
+  enum class State { Preamble, ReadHead, Proxying, Tunnel, Flushing, Closed };
   enum class Io { Progress, WouldBlock, Eof, Error };
 
   static void onTimer(void* arg);
   static void onEpollTimer(evutil_socket_t fd, short what, void* arg);
 
   void drive();
+  // The connection's preamble (client_session_preamble.cc): the PROXY protocol header when
+  // enable_proxy is on. It ends in onPreambleDone(), which starts reading the first request;
+  // a step that must come before HTTP (a TLS handshake) goes between the two.
+  void startPreamble();
+  bool stepPreamble();
+  void preambleTimedOut();
+  void rejectPreamble(ConnectionRejection why, const char* error);
+  void onPreambleDone();
   bool stepReadHead();
   bool stepProxy();
   bool stepTunnel();
@@ -95,7 +106,13 @@ class ClientSession final : public ChannelOwner {
   Io writeToUpstream();
   Io writeToClient();
 
+  // The settings this session runs with: pinned when a request head arrives (so a reload
+  // never changes them under a request), refreshed from the worker at the next one.
+  const Config& config() const { return live_->config; }
+  void refreshLiveConfig();
+
   Worker& worker_;
+  LiveConfigConstSharedPtr live_;
   Channel client_;
   event timer_{};       // epoll
   TimerNode deadline_;  // io_uring
@@ -103,6 +120,9 @@ class ClientSession final : public ChannelOwner {
   std::string client_ip_;
   uint16_t client_port_ = 0;
   bool client_tls_ = false;
+  // The frontend TLS this connection's handshake used: kept for the connection's life (its
+  // SNI and ticket callbacks point into it) even when a reload replaced it.
+  std::shared_ptr<const tls::ServerTls> server_tls_;
   bool client_cert_read_ = false;
   std::string client_cert_b64_;  // the verified client certificate, for X-Forwarded-Client-Cert
 

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "router/proxy/io_buffer.h"
 
@@ -51,6 +52,8 @@ class TlsStream {
   const std::string& failureDetail() const { return failure_detail_; }
   // The protocol ALPN chose ("h2", "http/1.1") or "".
   std::string_view alpn() const;
+  // Takes bytes already read from the socket as the first ciphertext (leaves *bytes empty).
+  void adoptCiphertext(IoBuffer* bytes) { std::swap(cipher_in_, *bytes); }
   // Plaintext or ciphertext is waiting inside (the socket need not be readable for read()).
   bool buffered() const;
 

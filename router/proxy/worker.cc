@@ -12,6 +12,7 @@
 #include "router/common/clock.h"
 #include "common/log/log.h"
 #include "router/proxy/client_session.h"
+#include "router/proxy/listen_socket.h"
 #include "router/proxy/worker_uring.h"
 
 namespace foundry::router {
@@ -50,59 +51,73 @@ bool chooseEventBackend(const std::string& setting, EventBackend* backend, std::
   return true;
 }
 
-Worker::Worker(int id, const Config& config, const TablePublisher& publisher,
+Worker::Worker(int id, const LiveConfigPublisher& live, const TablePublisher& publisher,
                EventBackend backend)
     : id_(id),
-      config_(config),
+      live_publisher_(live),
       publisher_(publisher),
       backend_(backend),
       rng_(std::random_device{}()) {
-  rewrite_options_.forwarded_client_cert =
-      config.forwarded_client_cert == "forward"        ? XfccMode::Forward
-      : config.forwarded_client_cert == "sanitize_set" ? XfccMode::SanitizeSet
-                                                       : XfccMode::AlwaysForward;
-  rewrite_options_.force_forwarded_proto_https = config.force_forwarded_proto_https;
-  rewrite_options_.sanitize_forwarded_proto = config.sanitize_forwarded_proto;
-  rewrite_options_.keep_alive_100_continue_requests = config.keep_alive_100_continue_requests;
-  rewrite_options_.hop_by_hop_headers_to_filter = config.hop_by_hop_headers_to_filter;
-  rewrite_options_.enable_zipkin = config.tracing_enable_zipkin;
-  rewrite_options_.enable_w3c = config.tracing_enable_w3c;
-  rewrite_options_.w3c_tenant_id = config.tracing_w3c_tenant_id;
-
-  // In Timeout's order.
-  const int64_t durations[] = {config.frontend_idle_timeout_ns, config.read_header_timeout_ns,
-                               config.endpoint_dial_timeout_ns, config.endpoint_timeout_ns};
+  live_publisher_.refresh(&live_generation_, &live_shared_);
+  const Config& config = live_shared_->config;
   stop_fd_ = eventfd(0, EFD_CLOEXEC | (backend == EventBackend::Epoll ? EFD_NONBLOCK : 0));
   if (backend == EventBackend::IoUring) {
     uring_ = std::make_unique<UringLoop>();  // set up by listen(), which can report failure
-    for (int64_t ns : durations) deadlines_.addDuration(ns);
     upstreams_ = std::make_unique<UpstreamPool>(nullptr, uring_.get(),
                                                 config.max_idle_conns_per_host,
                                                 config.max_idle_conns * 64,
                                                 config.backend_idle_timeout_ns);
-    return;
+  } else {
+    event_config* cfg = event_config_new();
+    // Workers never share their base with another thread.
+    event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
+    event_config_require_features(cfg, EV_FEATURE_ET | EV_FEATURE_EARLY_CLOSE);
+    base_ = event_base_new_with_config(cfg);
+    event_config_free(cfg);
+    if (base_ == nullptr) base_ = event_base_new();
+    upstreams_ = std::make_unique<UpstreamPool>(base_, nullptr, config.max_idle_conns_per_host,
+                                                config.max_idle_conns * 64,
+                                                config.backend_idle_timeout_ns);
+    stop_event_ = event_new(base_, stop_fd_, EV_READ | EV_PERSIST, &onStop, this);
+    event_add(stop_event_, nullptr);
+    sweep_timer_ = event_new(base_, -1, EV_PERSIST, &onSweep, this);
+    timeval sweep = toTimeval(kSweepIntervalNs);
+    event_add(sweep_timer_, &sweep);
   }
+  adoptLiveConfig();
+}
 
-  event_config* cfg = event_config_new();
-  // Workers never share their base with another thread.
-  event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
-  event_config_require_features(cfg, EV_FEATURE_ET | EV_FEATURE_EARLY_CLOSE);
-  base_ = event_base_new_with_config(cfg);
-  event_config_free(cfg);
-  if (base_ == nullptr) base_ = event_base_new();
+void Worker::adoptLiveConfig() {
+  // Every session copies live_ (per connection, and per request after a reload): an alias with
+  // a control block of this worker's own keeps those reference counts off a cache line that
+  // the other workers write too.
+  auto holder = std::make_shared<LiveConfigConstSharedPtr>(live_shared_);
+  live_ = LiveConfigConstSharedPtr(holder, holder->get());
+  // Connections made from now on use the snapshot's TLS (pooled ones keep theirs).
+  upstreams_->setTls(live_->backend_tls, live_->route_service_tls);
 
-  for (int i = 0; i < 4; ++i) {
-    timeval tv = toTimeval(durations[i]);
-    common_timeouts_[i] = event_base_init_common_timeout(base_, &tv);
+  // The timeout durations, in Timeout's order. A changed one gets its own epoll common timeout
+  // / io_uring deadline list; timers armed with the old duration keep it.
+  const Config& c = live_->config;
+  const int64_t durations[kTimeoutCount] = {c.frontend_idle_timeout_ns, c.read_header_timeout_ns,
+                                            c.endpoint_dial_timeout_ns, c.endpoint_timeout_ns,
+                                            kProxyHeaderTimeoutNs};
+  for (int i = 0; i < kTimeoutCount; ++i) {
+    if (timeouts_set_ && durations[i] == timeout_ns_[i]) continue;
+    if (uring_ != nullptr) {
+      const size_t list = deadlines_.acquire(durations[i]);
+      if (timeouts_set_) deadlines_.release(deadline_lists_[i]);
+      deadline_lists_[i] = list;
+    } else {
+      plain_timeouts_[i] = toTimeval(durations[i]);
+      // libevent keeps up to 256 distinct common durations per loop; past that (hundreds of
+      // reloads changing timeouts) a timeout is an ordinary heap one.
+      const timeval* common = event_base_init_common_timeout(base_, &plain_timeouts_[i]);
+      common_timeouts_[i] = common != nullptr ? common : &plain_timeouts_[i];
+    }
+    timeout_ns_[i] = durations[i];
   }
-  upstreams_ = std::make_unique<UpstreamPool>(base_, nullptr, config.max_idle_conns_per_host,
-                                              config.max_idle_conns * 64,
-                                              config.backend_idle_timeout_ns);
-  stop_event_ = event_new(base_, stop_fd_, EV_READ | EV_PERSIST, &onStop, this);
-  event_add(stop_event_, nullptr);
-  sweep_timer_ = event_new(base_, -1, EV_PERSIST, &onSweep, this);
-  timeval sweep = toTimeval(kSweepIntervalNs);
-  event_add(sweep_timer_, &sweep);
+  timeouts_set_ = true;
 }
 
 Worker::~Worker() {
@@ -111,6 +126,9 @@ Worker::~Worker() {
   // io_uring: the worker thread already closed everything (shutdownUring); a worker that never
   // ran has only its listeners.
   listeners_.clear();
+  for (int fd : pending_listen_fds_) {
+    if (fd >= 0) ::close(fd);
+  }
   upstreams_.reset();
   uring_.reset();
   if (sweep_timer_ != nullptr) event_free(sweep_timer_);
@@ -128,63 +146,43 @@ Worker::Listener::~Listener() {
   if (fd >= 0) ::close(fd);
 }
 
-void Worker::setTls(std::shared_ptr<const tls::ServerTls> server,
-                    std::shared_ptr<const tls::ClientTls> backends,
-                    std::shared_ptr<const tls::ClientTls> route_services) {
-  server_tls_ = std::move(server);
-  upstreams_->setTls(std::move(backends), std::move(route_services));
-}
-
 bool Worker::listen(std::string* error) {
   if (uring_ != nullptr && !uring_->init(error)) return false;
-  if (!config_.disable_http && !listenOn(config_.port, false, error)) return false;
-  if (config_.enable_ssl) {
-    if (server_tls_ == nullptr) {
-      *error = "enable_ssl is set but no TLS configuration was given";
+  const Config& c = config();
+  if (!c.disable_http && !listenOn(c.port, false, error)) return false;
+  if (c.enable_ssl) {
+    if (live_->server_tls == nullptr) {
+      *error = "enable_ssl is set but no TLS configuration was built";
       return false;
     }
-    if (!listenOn(config_.ssl_port, true, error)) return false;
+    if (!listenOn(c.ssl_port, true, error)) return false;
   }
   return true;
 }
 
 bool Worker::listenOn(uint16_t port, bool tls, std::string* error) {
-  sockaddr_storage ss{};
-  socklen_t len = 0;
-  auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
-  auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
-  if (inet_pton(AF_INET, config_.ip.c_str(), &sin->sin_addr) == 1) {
-    sin->sin_family = AF_INET;
-    sin->sin_port = htons(port);
-    len = sizeof *sin;
-  } else if (inet_pton(AF_INET6, config_.ip.c_str(), &sin6->sin6_addr) == 1) {
-    sin6->sin6_family = AF_INET6;
-    sin6->sin6_port = htons(port);
-    len = sizeof *sin6;
-  } else {
-    *error = "invalid listen address '" + config_.ip + "'";
-    return false;
-  }
+  const int fd = openReplacementListener(config().ip, port, error);
+  if (fd < 0) return false;
   auto listener = std::make_unique<Listener>();
   listener->worker = this;
   listener->tls = tls;
   listener->port = port;
+  if (!attach(listener.get(), fd, error)) return false;
+  listeners_.push_back(std::move(listener));
+  return true;
+}
+
+bool Worker::attach(Listener* listener, int fd, std::string* error) {
   if (uring_ != nullptr) {
-    if (!listenUring(listener.get(), reinterpret_cast<sockaddr*>(&ss), len, error)) return false;
-    listeners_.push_back(std::move(listener));
+    listenUring(listener, fd);
     return true;
   }
-  listener->ev = evconnlistener_new_bind(
-      base_, &onAccept, listener.get(),
-      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE |
-          LEV_OPT_REUSEABLE_PORT,
-      4096, reinterpret_cast<sockaddr*>(&ss), static_cast<int>(len));
+  listener->ev = evconnlistener_new(base_, &onAccept, listener, LEV_OPT_CLOSE_ON_FREE, 0, fd);
   if (listener->ev == nullptr) {
-    *error = "cannot listen on " + config_.ip + ":" + std::to_string(port) + ": " +
-             strerror(errno);
+    *error = "cannot accept on " + config().ip + ":" + std::to_string(listener->port);
+    ::close(fd);
     return false;
   }
-  listeners_.push_back(std::move(listener));
   return true;
 }
 
@@ -235,8 +233,9 @@ void Worker::onStop(evutil_socket_t fd, short, void* arg) {
 }
 
 void Worker::onWake(uint64_t value) {
-  // eventfd adds up what was written: 1 (stop) or 2 (drain), or 3 for both.
+  // eventfd adds up what was written: 1 (stop), 2 (drain), 4 per listener handed over.
   if (value & 2) drainNow();
+  if (value & ~uint64_t{3}) adoptPendingListener();
   if (value & 1) {
     if (uring_ != nullptr) {
       stop_requested_ = true;
@@ -265,7 +264,7 @@ void Worker::onAccept(evconnlistener*, evutil_socket_t fd, sockaddr* addr, int, 
 }
 
 void Worker::addSession(int fd, const sockaddr* peer, bool tls) {
-  auto* session = new ClientSession(*this, fd, peer, tls ? server_tls_.get() : nullptr);
+  auto* session = new ClientSession(*this, fd, peer, tls);
   session->next_ = sessions_;
   if (sessions_ != nullptr) sessions_->prev_ = session;
   sessions_ = session;
@@ -287,8 +286,9 @@ void Worker::onSweep(evutil_socket_t, short, void* arg) { static_cast<Worker*>(a
 
 void Worker::sweep() {
   upstreams_->sweep(monotonicNanos());
-  // Keep the table reference fresh even when idle, so old generations are freed.
+  // Keep the table and settings fresh even when idle, so old generations are freed.
   publisher_.refresh(&table_generation_, &table_);
+  liveConfig();
 }
 
 bool Worker::takePipe(int fds[2]) {

@@ -11,6 +11,7 @@
 #include "common/log/log.h"
 #include "router/common/clock.h"
 #include "router/proxy/client_session.h"
+#include "router/proxy/listen_socket.h"
 #include "router/proxy/worker.h"
 #include "router/proxy/worker_uring.h"
 
@@ -25,31 +26,12 @@ constexpr int64_t kShutdownWaitNs = 2 * kNanosPerSecond;
 
 }  // namespace
 
-bool Worker::listenUring(Listener* listener, const sockaddr* addr, socklen_t len,
-                         std::string* error) {
-  // Blocking, unlike the connection sockets: nothing but io_uring's accept ever reads it.
-  int fd = ::socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    *error = std::string("socket: ") + strerror(errno);
-    return false;
-  }
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-  // Accepted sockets inherit TCP_NODELAY from the listener: no setsockopt per connection.
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  if (::bind(fd, addr, len) != 0 || ::listen(fd, 4096) != 0) {
-    *error = "cannot listen on " + config_.ip + ":" + std::to_string(listener->port) + ": " +
-             strerror(errno);
-    ::close(fd);
-    return false;
-  }
+void Worker::listenUring(Listener* listener, int fd) {
   listener->fd = fd;
   for (int i = 0; i < kAcceptSlots; ++i) {
     listener->slots.push_back(std::make_unique<AcceptSlot>(listener));
   }
   if (wake_reader_ == nullptr) wake_reader_ = std::make_unique<WakeReader>(this);
-  return true;
 }
 
 void Worker::armAccept(Listener* listener, AcceptSlot* slot) {
@@ -59,15 +41,19 @@ void Worker::armAccept(Listener* listener, AcceptSlot* slot) {
 
 void Worker::closeUringListener(Listener* listener) {
   if (listener->fd < 0) return;
+  queueListenerClose(listener->fd);
+  listener->fd = -1;
+}
+
+void Worker::queueListenerClose(int fd) {
   // Cancel the queued accepts, then close (hard link: the close runs whatever the cancel found).
   io_uring_sqe* cancel = uring_->sqe();
-  io_uring_prep_cancel_fd(cancel, listener->fd, IORING_ASYNC_CANCEL_ALL);
+  io_uring_prep_cancel_fd(cancel, fd, IORING_ASYNC_CANCEL_ALL);
   io_uring_sqe_set_data64(cancel, 0);
   cancel->flags |= IOSQE_IO_HARDLINK;
   io_uring_sqe* close = uring_->sqe();
-  io_uring_prep_close(close, listener->fd);
+  io_uring_prep_close(close, fd);
   io_uring_sqe_set_data64(close, 0);
-  listener->fd = -1;
 }
 
 void Worker::runUring() {

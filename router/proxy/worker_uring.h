@@ -34,7 +34,8 @@ class Worker::AcceptSlot final : public UringHandler {
       ::close(res);  // shutting down: nobody would serve it
     } else if (res >= 0) {
       worker_->addSession(res, reinterpret_cast<const sockaddr*>(&addr_), listener_->tls);
-    } else if (res != -ECANCELED && res != -EBADF && res != -EINVAL) {
+    } else if (res != -ECANCELED && res != -EBADF && res != -EINVAL && res != -EAGAIN) {
+      // (EAGAIN: a listener being moved was made non-blocking to take its queue.)
       // EMFILE and friends: the connection waits in the backlog; try again next turn.
       log::warn("worker", "accept-failed", {{"error", strerror(-res)}});
     }

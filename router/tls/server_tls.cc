@@ -90,8 +90,12 @@ std::vector<std::string> ServerTls::certificateNames(X509* cert) {
 }
 
 std::shared_ptr<const ServerTls> ServerTls::build(const Config& config, bool offer_h2,
+                                                  std::shared_ptr<TicketKeys> tickets,
                                                   std::string* error) {
-  std::shared_ptr<ServerTls> tls(new ServerTls(config.tls_ticket_key_rotation_ns));
+  if (tickets == nullptr || tickets->rotationNs() != config.tls_ticket_key_rotation_ns) {
+    tickets = std::make_shared<TicketKeys>(config.tls_ticket_key_rotation_ns);
+  }
+  std::shared_ptr<ServerTls> tls(new ServerTls(std::move(tickets)));
   tls->offer_h2_ = offer_h2 && config.enable_http2;
   for (size_t i = 0; i < config.tls_pem.size(); ++i) {
     if (!tls->addCertificate(config, config.tls_pem[i], "tls_pem[" + std::to_string(i) + "]",
@@ -134,7 +138,7 @@ bool ServerTls::configure(SSL_CTX* ctx, const Config& config, std::string* error
   if (config.tls_ticket_key_rotation_ns > 0) {
     SSL_CTX_set_timeout(ctx, static_cast<long>(config.tls_ticket_key_rotation_ns / 1'000'000'000));
   }
-  tickets_.install(ctx);
+  tickets_->install(ctx);
   SSL_CTX_set_tlsext_servername_callback(ctx, &ServerTls::onServerName);
   SSL_CTX_set_tlsext_servername_arg(ctx, this);
   SSL_CTX_set_alpn_select_cb(ctx, &ServerTls::onAlpn, this);

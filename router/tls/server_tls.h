@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "router/config/config.h"
@@ -21,20 +22,24 @@ namespace foundry::router::tls {
 class ServerTls {
  public:
   // Null with *error when a certificate, key, CA or cipher name is unusable. `offer_h2`: ALPN
-  // may choose h2 (an HTTP/2 handler exists and enable_http2 is on).
+  // may choose h2 (an HTTP/2 handler exists and enable_http2 is on). `tickets`: the ticket keys
+  // of the configuration this one replaces (a reload), so tickets issued before still resume;
+  // null for new ones.
   static std::shared_ptr<const ServerTls> build(const Config& config, bool offer_h2,
+                                                std::shared_ptr<TicketKeys> tickets,
                                                 std::string* error);
   ~ServerTls();
   ServerTls(const ServerTls&) = delete;
   ServerTls& operator=(const ServerTls&) = delete;
 
+  const std::shared_ptr<TicketKeys>& tickets() const { return tickets_; }
   // A new server-side connection object (default certificate until SNI says otherwise).
   SSL* newConnection() const;
   // The names a certificate serves (DNS SANs, else the subject CN), lower case.
   static std::vector<std::string> certificateNames(X509* cert);
 
  private:
-  explicit ServerTls(int64_t ticket_rotation_ns) : tickets_(ticket_rotation_ns) {}
+  explicit ServerTls(std::shared_ptr<TicketKeys> tickets) : tickets_(std::move(tickets)) {}
   bool addCertificate(const Config& config, const CertKeyPair& pair, const std::string& what,
                       std::string* error);
   bool configure(SSL_CTX* ctx, const Config& config, std::string* error);
@@ -43,7 +48,7 @@ class ServerTls {
   static int onAlpn(SSL* ssl, const unsigned char** out, unsigned char* outlen,
                     const unsigned char* in, unsigned inlen, void* arg);
 
-  TicketKeys tickets_;
+  std::shared_ptr<TicketKeys> tickets_;
   bool offer_h2_ = false;
   std::vector<SSL_CTX*> contexts_;  // [0] is the default certificate
   std::unordered_map<std::string, SSL_CTX*> exact_;

@@ -15,6 +15,7 @@ namespace foundry::router::tls {
 class TicketKeys {
  public:
   explicit TicketKeys(int64_t rotation_ns);
+  int64_t rotationNs() const { return rotation_ns_; }
   // Seals and opens ctx's tickets with these keys (ctx's app data points here).
   void install(SSL_CTX* ctx);
 

@@ -119,4 +119,16 @@ TestCert TestCa::issue(const CertOptions& options) const {
   return out;
 }
 
+std::string yamlBlock(const std::string& pem, int indent) {
+  std::string out = "|\n";
+  size_t start = 0;
+  while (start < pem.size()) {
+    size_t end = pem.find('\n', start);
+    if (end == std::string::npos) end = pem.size();
+    out += std::string(static_cast<size_t>(indent), ' ') + pem.substr(start, end - start) + "\n";
+    start = end + 1;
+  }
+  return out;
+}
+
 }  // namespace foundry::test

@@ -44,4 +44,7 @@ class TestCa {
   std::string cert_pem_;
 };
 
+// A PEM string as a YAML block scalar for `key: |`, its lines indented by `indent`.
+std::string yamlBlock(const std::string& pem, int indent);
+
 }  // namespace foundry::test

@@ -282,6 +282,10 @@ struct TlsClientRelay::Impl {
     if (resume != nullptr) SSL_set_session(ssl, resume);
     if (fd >= 0) {
       relay.track(fd);
+      if (!o.preamble.empty()) {  // e.g. a PROXY protocol header, sent before the ClientHello
+        ssize_t ignored = ::send(fd, o.preamble.data(), o.preamble.size(), MSG_NOSIGNAL);
+        (void)ignored;
+      }
       SSL_set_fd(ssl, fd);
       if (SSL_connect(ssl) == 1) {
         recordPeer(ssl, &f);

@@ -46,6 +46,7 @@ struct TlsClientOptions {
   std::string min_version;     // "TLSv1.2" / "TLSv1.3" ("" = library default)
   std::string max_version;
   bool resume = false;         // offer the previous connection's session
+  std::string preamble;        // raw bytes sent before the handshake (a PROXY header)
 };
 
 struct TlsServerOptions {

@@ -10,18 +10,6 @@
 namespace foundry::test {
 namespace {
 
-std::string yamlBlock(const std::string& pem, int indent) {
-  std::string out = "|\n";
-  size_t start = 0;
-  while (start < pem.size()) {
-    size_t end = pem.find('\n', start);
-    if (end == std::string::npos) end = pem.size();
-    out += std::string(static_cast<size_t>(indent), ' ') + pem.substr(start, end - start) + "\n";
-    start = end + 1;
-  }
-  return out;
-}
-
 // register JSON for a TLS endpoint: the plain port is unused, tls_port wins.
 std::string tlsFields(uint16_t tls_port, const std::string& san) {
   return "\"tls_port\":" + std::to_string(tls_port) + ",\"server_cert_domain_san\":\"" + san +

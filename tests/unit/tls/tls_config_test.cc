@@ -121,13 +121,13 @@ TEST(TlsContextsTest, BuildChecksEveryCertificateAndKey) {
   c.tls_pem = {CertKeyPair{a.cert_pem, auth::Secret(a.key_pem)},
                CertKeyPair{b.cert_pem, auth::Secret(b.key_pem)}};
   std::string error;
-  auto good = tls::ServerTls::build(c, false, &error);
+  auto good = tls::ServerTls::build(c, false, nullptr, &error);
   ASSERT_NE(good, nullptr) << error;
   SSL* ssl = good->newConnection();
   ASSERT_NE(ssl, nullptr);
   SSL_free(ssl);
   c.tls_pem[1].private_key = auth::Secret(a.key_pem);  // b's certificate with a's key
-  EXPECT_EQ(tls::ServerTls::build(c, false, &error), nullptr);
+  EXPECT_EQ(tls::ServerTls::build(c, false, nullptr, &error), nullptr);
   EXPECT_NE(error.find("tls_pem[1].private_key"), std::string::npos) << error;
   // The error never quotes the key.
   EXPECT_EQ(error.find("PRIVATE KEY"), std::string::npos);
