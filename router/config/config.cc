@@ -430,6 +430,26 @@ Setter headerBytesKey() {
   };
 }
 
+const Section& http2Section() {
+  static const Section section{
+      .keys =
+          {
+              {"max_concurrent_streams",
+               [](const YAML::Node& n, const std::string& k, Config* c) {
+                 c->http2_max_concurrent_streams =
+                     static_cast<uint32_t>(readInt(n, k, 1, 1'000'000));
+               }},
+              {"max_resets_per_second",
+               [](const YAML::Node& n, const std::string& k, Config* c) {
+                 c->http2_max_resets_per_second =
+                     static_cast<uint32_t>(readInt(n, k, 1, 1'000'000));
+               }},
+          },
+      .ignored = {},
+  };
+  return section;
+}
+
 const Section& topSection() {
   static const Section section{
       .keys =
@@ -500,6 +520,8 @@ const Section& topSection() {
               {"drain_wait", durationKey(&Config::drain_wait_ns)},
               {"http_rewrite", &readHttpRewrite},
               {"tracing", subsection(&tracingSection)},
+              {"enable_http2", boolKey(&Config::enable_http2)},
+              {"http2", subsection(&http2Section)},
               {"balancing_algorithm_az_preference",
                [](const YAML::Node& n, const std::string& k, Config* c) {
                  std::string v = readString(n, k);
@@ -531,7 +553,6 @@ const Section& topSection() {
               "enable_ssl",
               "ssl_port",
               "disable_http",
-              "enable_http2",
               "enable_http1_concurrent_read_write",
               "tls_pem",
               "ca_certs",

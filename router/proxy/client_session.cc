@@ -11,6 +11,7 @@
 
 #include "router/common/clock.h"
 #include "common/log/log.h"
+#include "router/http2/h2_server_connection.h"
 #include "router/lb/sticky_session.h"
 #include "router/proxy/upstream_pool.h"
 #include "router/proxy/worker.h"
@@ -77,7 +78,7 @@ std::string_view lookupPath(std::string_view target) {
 }  // namespace
 
 ClientSession::ClientSession(Worker& worker, int fd, const sockaddr* peer)
-    : worker_(worker) {
+    : worker_(worker), address_fd_(fd) {
   char ip[INET6_ADDRSTRLEN] = "";
   if (peer->sa_family == AF_INET) {
     const auto* sin = reinterpret_cast<const sockaddr_in*>(peer);
@@ -92,18 +93,36 @@ ClientSession::ClientSession(Worker& worker, int fd, const sockaddr* peer)
   if (worker_.uring() != nullptr) {
     // TCP_NODELAY came with the socket: accepted sockets inherit it from the listener.
     client_.openUring(worker_.uring(), fd, this);
-    deadline_.on_expire = &onTimer;
-    deadline_.owner = this;
   } else {
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     client_.openEpoll(worker_.base(), fd, this);
-    evtimer_assign(&timer_, worker_.base(), &onEpollTimer, this);
   }
+  setUpTimer();
   // A new connection must send its first head within the header timeout.
   armTimer(Worker::Timeout::Header);
   header_timer_armed_ = true;
   worker_.stats().active_sessions.fetch_add(1, std::memory_order_relaxed);
+}
+
+ClientSession::ClientSession(Worker& worker, MemoryLink* link, const std::string& client_ip,
+                             uint16_t client_port, int address_fd)
+    : worker_(worker), http2_stream_(true), address_fd_(address_fd) {
+  client_ip_ = client_ip;
+  client_port_ = client_port;
+  client_.openLink(link, this);
+  setUpTimer();
+  armTimer(Worker::Timeout::Header);
+  header_timer_armed_ = true;
+}
+
+void ClientSession::setUpTimer() {
+  if (worker_.uring() != nullptr) {
+    deadline_.on_expire = &onTimer;
+    deadline_.owner = this;
+  } else {
+    evtimer_assign(&timer_, worker_.base(), &onEpollTimer, this);
+  }
 }
 
 ClientSession::~ClientSession() {
@@ -116,8 +135,10 @@ ClientSession::~ClientSession() {
   if (up_ != nullptr) worker_.upstreams().destroy(up_);
   cancelTimer();
   client_.close();
-  worker_.stats().active_sessions.fetch_sub(1, std::memory_order_relaxed);
-  worker_.sessionClosed(this);
+  if (!http2_stream_) {
+    worker_.stats().active_sessions.fetch_sub(1, std::memory_order_relaxed);
+    worker_.sessionClosed(this);
+  }
 }
 
 void ClientSession::abort() {
@@ -223,7 +244,7 @@ void ClientSession::startRecord(int64_t wall_ns) {
   record_.host = host_;
   record_.method.assign(req_head_.method);
   record_.target.assign(req_head_.target);
-  record_.proto = client_http10_ ? "HTTP/1.0" : "HTTP/1.1";
+  record_.proto = http2_stream_ ? "HTTP/2.0" : client_http10_ ? "HTTP/1.0" : "HTTP/1.1";
   record_.referer.assign(req_head_.find("Referer"));
   record_.user_agent.assign(req_head_.find("User-Agent"));
   record_.client_addr = client_ip_ + ":" + std::to_string(client_port_);
@@ -300,17 +321,32 @@ bool ClientSession::stepReadHead() {
   return false;
 }
 
+bool ClientSession::handOverHttp2() {
+  static constexpr std::string_view kPrefaceStart = "PRI * HTTP/2.0\r\n\r\n";
+  if (served_any_ || http2_stream_ || !worker_.config().enable_http2 ||
+      std::string_view(in_.data(), in_.size()).substr(0, kPrefaceStart.size()) != kPrefaceStart) {
+    return false;
+  }
+  cancelTimer();
+  startHttp2(worker_, client_, client_ip_, client_port_, in_.data(), in_.size(), false);
+  in_.clear();
+  state_ = State::Closed;  // drive() deletes this session; the socket lives on
+  return true;
+}
+
 void ClientSession::handleHead(size_t head_len) {
   header_timer_armed_ = false;
   scan_from_ = 0;
   req_parser_.reset(MessageParser::Type::Request);
   if (!req_parser_.parseHead(in_.data(), head_len, &req_head_)) {
+    if (handOverHttp2()) return;
     in_.clear();
     respondError(RouterError::BadRequest, "");
     close_after_flush_ = true;
     return;
   }
   if (req_head_.http_major != 1) {
+    if (handOverHttp2()) return;
     in_.clear();
     respondError(RouterError::UnsupportedProtocol, "");
     close_after_flush_ = true;
@@ -323,6 +359,7 @@ void ClientSession::handleHead(size_t head_len) {
     return;
   }
   worker_.stats().requests.fetch_add(1, std::memory_order_relaxed);
+  served_any_ = true;
   const int64_t wall_now = wallNanos();
   req_complete_ = req_parser_.messageComplete();
   req_has_body_ = req_head_.chunked || req_head_.content_length > 0;
@@ -579,7 +616,7 @@ ClientSession::Io ClientSession::writeToClient() {
   if (w == 0) {
     // io_uring: the bytes are queued and may reach the client any moment, so from here on the
     // response counts as started (a timeout now cuts it instead of answering 502).
-    if (worker_.uring() != nullptr) resp_sent_any_ = true;
+    if (worker_.uring() != nullptr && !client_.isLink()) resp_sent_any_ = true;
     return Io::WouldBlock;
   }
   size_t from_body =
@@ -900,7 +937,7 @@ void ClientSession::addTraceHeaders() {
   sockaddr_storage local{};
   socklen_t len = sizeof local;
   char ip[INET6_ADDRSTRLEN] = "";
-  if (getsockname(client_.fd(), reinterpret_cast<sockaddr*>(&local), &len) == 0) {
+  if (getsockname(address_fd_, reinterpret_cast<sockaddr*>(&local), &len) == 0) {
     if (local.ss_family == AF_INET) {
       inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&local)->sin_addr, ip, sizeof ip);
     } else if (local.ss_family == AF_INET6) {
@@ -926,7 +963,7 @@ bool ClientSession::stepFlush() {
   finishRecord();
   if (close_after_flush_) {
     // Half-close so the client reads the whole error before the connection goes.
-    ::shutdown(client_.fd(), SHUT_WR);
+    client_.shutdownWrite();
     state_ = State::Closed;
     return true;
   }

@@ -8,6 +8,12 @@
 // and the body with one write) until it has to wait. Bodies are never buffered whole: a
 // direction reads only when everything it read before was written, so a slow reader throttles
 // the sender (backpressure) and memory per connection stays at one buffer per direction.
+//
+// A session also serves one HTTP/2 stream: then its client channel is a MemoryLink whose peer
+// is the stream (router/http2/h2_server_connection.h), which writes the stream's request as
+// HTTP/1.1 and turns the session's HTTP/1.1 response into frames. Such a session handles one
+// request (the head says Connection: close), is not in the worker's session list and does not
+// count as a connection.
 
 #include <event2/event.h>
 #include <event2/event_struct.h>
@@ -35,6 +41,10 @@ struct UpstreamConn;
 class ClientSession final : public ChannelOwner {
  public:
   ClientSession(Worker& worker, int fd, const sockaddr* peer);
+  // For one HTTP/2 stream: `link` carries its request and response; the client address is the
+  // HTTP/2 connection's, and `address_fd` its socket (for the router's own address).
+  ClientSession(Worker& worker, MemoryLink* link, const std::string& client_ip,
+                uint16_t client_port, int address_fd);
   ~ClientSession();
   ClientSession(const ClientSession&) = delete;
   ClientSession& operator=(const ClientSession&) = delete;
@@ -56,6 +66,10 @@ class ClientSession final : public ChannelOwner {
   enum class State { ReadHead, Proxying, Tunnel, Flushing, Closed };
   enum class Io { Progress, WouldBlock, Eof, Error };
 
+  void setUpTimer();
+  // The connection turned out to speak HTTP/2 with prior knowledge (its first bytes are the
+  // connection preface): hands the socket to an HTTP/2 connection. False when it is not one.
+  bool handOverHttp2();
   static void onTimer(void* arg);
   static void onEpollTimer(evutil_socket_t fd, short what, void* arg);
 
@@ -94,6 +108,9 @@ class ClientSession final : public ChannelOwner {
 
   Worker& worker_;
   Channel client_;
+  const bool http2_stream_ = false;  // serves one HTTP/2 stream through a memory link
+  bool served_any_ = false;          // a request was read on this connection
+  int address_fd_ = -1;              // the client socket, for getsockname()
   event timer_{};       // epoll
   TimerNode deadline_;  // io_uring
   State state_ = State::ReadHead;

@@ -11,6 +11,7 @@
 
 #include "router/common/clock.h"
 #include "common/log/log.h"
+#include "router/http2/h2_server_connection.h"
 #include "router/proxy/client_session.h"
 #include "router/proxy/worker_uring.h"
 
@@ -71,6 +72,7 @@ Worker::Worker(int id, const Config& config, const TablePublisher& publisher,
   stop_fd_ = eventfd(0, EFD_CLOEXEC | (backend == EventBackend::Epoll ? EFD_NONBLOCK : 0));
   if (backend == EventBackend::IoUring) {
     uring_ = std::make_unique<UringLoop>();  // set up by listen(), which can report failure
+    local_tasks_ = std::make_unique<LocalTasks>(nullptr, uring_.get());
     for (int64_t ns : durations) deadlines_.addDuration(ns);
     upstreams_ = std::make_unique<UpstreamPool>(nullptr, uring_.get(),
                                                 config.max_idle_conns_per_host,
@@ -86,6 +88,7 @@ Worker::Worker(int id, const Config& config, const TablePublisher& publisher,
   base_ = event_base_new_with_config(cfg);
   event_config_free(cfg);
   if (base_ == nullptr) base_ = event_base_new();
+  local_tasks_ = std::make_unique<LocalTasks>(base_, nullptr);
 
   for (int i = 0; i < 4; ++i) {
     timeval tv = toTimeval(durations[i]);
@@ -103,9 +106,10 @@ Worker::Worker(int id, const Config& config, const TablePublisher& publisher,
 
 Worker::~Worker() {
   stop();
-  while (sessions_ != nullptr) sessions_->abort();
+  abortConnections();
   if (listener_ != nullptr) evconnlistener_free(listener_);
   upstreams_.reset();
+  local_tasks_.reset();  // its libevent event goes before the base
   // io_uring: the worker thread already closed everything (shutdownUring); a worker that never
   // ran has only its listener.
   if (uring_listen_fd_ >= 0) ::close(uring_listen_fd_);
@@ -214,6 +218,34 @@ void Worker::drainNow() {
     s->closeIfIdle();
     s = next;
   }
+  // HTTP/2: GOAWAY; each connection closes once its streams are done.
+  H2ServerConnection* h = h2_connections_;
+  while (h != nullptr) {
+    H2ServerConnection* next = h->next_;
+    h->beginDrain();
+    h = next;
+  }
+}
+
+void Worker::abortConnections() {
+  while (h2_connections_ != nullptr) h2_connections_->abort();
+  while (sessions_ != nullptr) sessions_->abort();
+}
+
+void Worker::addHttp2Connection(H2ServerConnection* connection) {
+  connection->next_ = h2_connections_;
+  if (h2_connections_ != nullptr) h2_connections_->prev_ = connection;
+  h2_connections_ = connection;
+}
+
+void Worker::http2ConnectionClosed(H2ServerConnection* connection) {
+  if (connection->prev_ != nullptr) {
+    connection->prev_->next_ = connection->next_;
+  } else if (h2_connections_ == connection) {
+    h2_connections_ = connection->next_;
+  }
+  if (connection->next_ != nullptr) connection->next_->prev_ = connection->prev_;
+  connection->prev_ = connection->next_ = nullptr;
 }
 
 void Worker::onAccept(evconnlistener*, evutil_socket_t fd, sockaddr* addr, int, void* arg) {

@@ -95,7 +95,7 @@ void Worker::runUring() {
 void Worker::shutdownUring() {
   // On the worker thread, the ring's only submitter: close every connection (their cancels and
   // closes are queued), then run the loop until the kernel has given every request back.
-  while (sessions_ != nullptr) sessions_->abort();
+  abortConnections();
   upstreams_->closeAll();
   closeUringListener();
   const int64_t give_up = monotonicNanos() + kShutdownWaitNs;
