@@ -109,11 +109,13 @@ int H1MessageDecoder::onHeadersComplete(http_parser* p) {
   h.has_content_length = (p->flags & F_CONTENTLENGTH) != 0;
   h.content_length = h.has_content_length ? p->content_length : 0;
   self->head_done_ = true;
-  const bool skip = self->type_ == Type::Response && self->head_request_;
+  // A response to HEAD, a 204 and a 304 have no body whatever their head says (RFC 9110 6.3).
+  const bool skip = self->type_ == Type::Response &&
+                    (self->head_request_ || h.status == 204 || h.status == 304);
   if (self->type_ == Type::Request) {
     self->body_expected_ = h.chunked || h.content_length > 0;
   } else {
-    self->body_expected_ = !skip && h.status != 204 && h.status != 304 &&
+    self->body_expected_ = !skip &&
                            !(h.has_content_length && h.content_length == 0 && !h.chunked);
     self->until_eof_ = !skip && http_message_needs_eof(p) != 0;
   }
