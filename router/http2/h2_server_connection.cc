@@ -22,6 +22,13 @@ constexpr int kMaxRoundsPerCallback = 32;
 // Frame payload nghttp2 accepts by default (SETTINGS_MAX_FRAME_SIZE, which we never raise).
 constexpr size_t kMaxFramePayload = 16 * 1024;
 
+// CONTINUATION frames one header block may have: a block of max_request_header_bytes in full
+// frames, and some slack (clients fill frames before continuing; an endless run of tiny frames
+// is the CONTINUATION flood).
+size_t maxContinuations(const Config& config) {
+  return config.max_request_header_bytes / kMaxFramePayload + 8;
+}
+
 nghttp2_session_callbacks* makeCallbacks() {
   nghttp2_session_callbacks* callbacks = nullptr;
   nghttp2_session_callbacks_new(&callbacks);
@@ -92,10 +99,10 @@ void H2ServerConnection::start(Channel& from, const char* data, size_t len) {
   // trip first.
   const uint64_t resets = config.http2_max_resets_per_second;
   nghttp2_option_set_stream_reset_rate_limit(option, resets * 10, resets);
-  // Enough CONTINUATION frames for a block of max_request_header_bytes; onBeginFrame bounds the
-  // block's size itself.
-  nghttp2_option_set_max_continuations(
-      option, config.max_request_header_bytes / kMaxFramePayload + 2);
+  // onBeginFrame bounds CONTINUATION frames (count and bytes) itself, with ENHANCE_YOUR_CALM;
+  // nghttp2's own count is only a backstop, far above ours: this build counts a frame again
+  // when it arrives split over reads, so a legitimate block read in small pieces would trip it.
+  nghttp2_option_set_max_continuations(option, maxContinuations(config) * 16);
   nghttp2_option_set_max_send_header_block_length(option, 1024 * 1024 + 64 * 1024);
   nghttp2_session_server_new2(&session_, callbacks, this, option);
   nghttp2_option_del(option);
@@ -337,16 +344,20 @@ int H2ServerConnection::onBeginFrame(nghttp2_session*, const nghttp2_frame_hd* h
   auto* self = static_cast<H2ServerConnection*>(user_data);
   if (hd->type == NGHTTP2_HEADERS) {
     self->header_block_bytes_ = hd->length;
+    self->header_block_frames_ = 1;
   } else if (hd->type == NGHTTP2_CONTINUATION) {
     self->header_block_bytes_ += hd->length;
+    ++self->header_block_frames_;
   } else {
     return 0;
   }
+  const Config& config = self->worker_.config();
   // The encoded block is about as large as the decoded one (HPACK only shrinks fields it has
   // seen); one frame of slack for framing overhead and padding.
-  if (self->header_block_bytes_ >
-      self->worker_.config().max_request_header_bytes + kMaxFramePayload) {
+  if (self->header_block_bytes_ > config.max_request_header_bytes + kMaxFramePayload) {
     self->enhanceYourCalm("http2-header-block-too-large");
+  } else if (self->header_block_frames_ > maxContinuations(config) + 1) {
+    self->enhanceYourCalm("http2-continuation-flood");
   }
   return 0;
 }

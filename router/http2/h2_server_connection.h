@@ -21,9 +21,10 @@
 //  - rapid reset (CVE-2023-44487): more than http2.max_resets_per_second RST_STREAM frames in a
 //    second end the connection with GOAWAY ENHANCE_YOUR_CALM; a reset stream's session (and its
 //    backend request) is cancelled at once;
-//  - header blocks: a block whose HEADERS + CONTINUATION payload exceeds max_request_header_bytes
-//    (plus one frame) ends the connection with ENHANCE_YOUR_CALM (CONTINUATION flood); a decoded
-//    block over the limit answers 431 on its stream;
+//  - header blocks (CONTINUATION flood): a block whose HEADERS + CONTINUATION payload exceeds
+//    max_request_header_bytes (plus one frame), or that has more CONTINUATION frames than such a
+//    block needs (plus 8), ends the connection with ENHANCE_YOUR_CALM; a decoded block over the
+//    limit answers 431 on its stream;
 //  - windows: request bodies enter only as sessions read them (windows are given back then) and
 //    responses wait for the client's window in bounded buffers, so a client that stops reading
 //    or opens a zero window holds a fixed amount of memory until the session's timeouts cut it;
@@ -137,6 +138,7 @@ class H2ServerConnection final : public ChannelOwner, public LocalTask {
 
   // Abuse accounting.
   size_t header_block_bytes_ = 0;  // HEADERS + CONTINUATION payload of the block being received
+  size_t header_block_frames_ = 0;
   int64_t reset_window_start_ns_ = 0;
   uint32_t resets_in_window_ = 0;
 

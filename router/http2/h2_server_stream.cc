@@ -138,7 +138,10 @@ void H2ServerStream::pump() {
     }
     // Response side.
     IoBuffer& in = link_->fromChannel();
-    if (!in.empty() && response_body_.size() < kResponseBodyCap && !response_->complete()) {
+    // Once the session is done, whatever it left is decoded at once (it is at most the link's
+    // capacity): whether the response is complete must not wait for a client's window.
+    if (!in.empty() && !response_->complete() &&
+        (response_body_.size() < kResponseBodyCap || link_->channelFinished())) {
       size_t consumed = 0;
       decodeResponse(in.data(), in.size(), &consumed);
       if (finished_) return;
