@@ -10,9 +10,6 @@
 namespace foundry::router {
 namespace {
 
-// Frames waiting for the socket beyond which nghttp2 is not asked for more and the socket is
-// not read: a client that does not read cannot make the connection buffer without bound.
-constexpr size_t kOutputHighWater = 64 * 1024;
 // Per-stream receive window: request body bytes a client may send ahead of the session.
 constexpr int32_t kStreamWindow = 256 * 1024;
 // Connection receive window: request body bytes in flight over all streams.
@@ -68,16 +65,16 @@ H2ServerConnection::~H2ServerConnection() {
   } else {
     event_del(&timer_);
   }
-  socket_.close();
+  io_.socket().close();
   worker_.stats().active_sessions.fetch_sub(1, std::memory_order_relaxed);
   worker_.http2ConnectionClosed(this);
 }
 
 void H2ServerConnection::start(Channel& from, const char* data, size_t len) {
-  from.transferTo(socket_, this);
+  from.transferTo(io_.socket(), this);
   if (len > 0) {
-    std::memcpy(in_.writable(len), data, len);
-    in_.commit(len);
+    std::memcpy(io_.input().writable(len), data, len);
+    io_.input().commit(len);
   }
   const Config& config = worker_.config();
 
@@ -164,29 +161,32 @@ void H2ServerConnection::drive() {
   cancelTask();  // whatever posted it, this pass covers it
   int rounds = 0;
   for (; rounds < kMaxRoundsPerCallback && !closed_; ++rounds) {
-    bool progress = false;
-    if (!in_.empty()) {
-      const ssize_t n = nghttp2_session_mem_recv(
-          session_, reinterpret_cast<const uint8_t*>(in_.data()), in_.size());
-      if (n < 0) {
-        log::info("http2", "http2-connection-error",
-                  {{"client", client_ip_}, {"error", nghttp2_strerror(static_cast<int>(n))}});
-        // A protocol error nghttp2 did not answer itself (bad preface, a flood): say goodbye.
-        nghttp2_session_terminate_session(session_, NGHTTP2_PROTOCOL_ERROR);
-        in_.clear();
-        peer_gone_ = true;  // read nothing more
-      } else {
-        in_.consume(static_cast<size_t>(n));
-      }
-      progress = true;
+    bool progress = !io_.input().empty();
+    const int rv = io_.feed(session_);
+    if (rv < 0) {
+      log::info("http2", "http2-connection-error",
+                {{"client", client_ip_}, {"error", nghttp2_strerror(rv)}});
+      // A protocol error nghttp2 did not answer itself (bad preface, a flood): say goodbye.
+      nghttp2_session_terminate_session(session_, NGHTTP2_PROTOCOL_ERROR);
+      peer_gone_ = true;  // read nothing more
     }
     pumpStreams();
-    progress |= writeOutput();
-    if (closed_) break;
+    const int sent = io_.fill(session_, [this] { pumpStreams(); });
+    if (sent < 0) {
+      log::info("http2", "http2-send-failed", {{"error", nghttp2_strerror(sent)}});
+      closed_ = true;
+      break;
+    }
+    bool failed = false;
+    if (!(peer_gone_ && !io_.socket().writable)) progress |= io_.flush(&failed);
+    if (failed) {
+      closed_ = true;
+      break;
+    }
     progress |= readInput();
     const bool done = !nghttp2_session_want_read(session_) &&
-                      !nghttp2_session_want_write(session_) && out_.empty() && sending_.empty();
-    if (done || (peer_gone_ && (sending_.empty() || !socket_.writable) && !progress)) {
+                      !nghttp2_session_want_write(session_) && io_.outputEmpty();
+    if (done || (peer_gone_ && (io_.outputEmpty() || !io_.socket().writable) && !progress)) {
       closed_ = true;
       break;
     }
@@ -197,7 +197,7 @@ void H2ServerConnection::drive() {
     delete this;
     return;
   }
-  if (rounds == kMaxRoundsPerCallback) socket_.activateLater();
+  if (rounds == kMaxRoundsPerCallback) io_.socket().activateLater();
   updateTimer();
 }
 
@@ -210,10 +210,8 @@ void H2ServerConnection::pumpStreams() {
 }
 
 bool H2ServerConnection::readInput() {
-  if (peer_gone_ || !socket_.readable || !in_.empty()) return false;
-  if (out_.size() + sending_.size() >= kOutputHighWater) return false;  // let the client read
-  if (!nghttp2_session_want_read(session_)) return false;
-  switch (socket_.read(in_)) {
+  if (peer_gone_ || !nghttp2_session_want_read(session_)) return false;
+  switch (io_.read()) {
     case Channel::Read::Progress: return true;
     case Channel::Read::WouldBlock: return false;
     case Channel::Read::Eof:
@@ -224,43 +222,6 @@ bool H2ServerConnection::readInput() {
       return true;
   }
   return false;
-}
-
-bool H2ServerConnection::writeOutput() {
-  bool progress = false;
-  while (out_.size() < kOutputHighWater && nghttp2_session_want_write(session_)) {
-    const uint8_t* data = nullptr;
-    const ssize_t n = nghttp2_session_mem_send(session_, &data);
-    if (n < 0) {
-      log::info("http2", "http2-send-failed", {{"error", nghttp2_strerror(static_cast<int>(n))}});
-      closed_ = true;
-      return true;
-    }
-    if (n == 0) break;
-    std::memcpy(out_.writable(static_cast<size_t>(n)), data, static_cast<size_t>(n));
-    out_.commit(static_cast<size_t>(n));
-    // Sending may have made room in a stream's buffers: let the streams pull.
-    pumpStreams();
-  }
-  if (peer_gone_ && !socket_.writable) return progress;
-  for (;;) {
-    if (sending_.empty()) {
-      if (out_.empty()) break;
-      std::swap(sending_, out_);
-    }
-    if (!socket_.writable) break;
-    iovec iov{const_cast<char*>(sending_.data()), sending_.size()};
-    const ssize_t w = socket_.send(&iov, 1);
-    if (w < 0) {
-      peer_gone_ = true;
-      closed_ = true;
-      return true;
-    }
-    if (w == 0) break;  // full socket, or (io_uring) queued: the completion wakes us
-    sending_.consume(static_cast<size_t>(w));
-    progress = true;
-  }
-  return progress;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -29,8 +29,8 @@
 //    responses wait for the client's window in bounded buffers, so a client that stops reading
 //    or opens a zero window holds a fixed amount of memory until the session's timeouts cut it;
 //  - the connection itself: read_header_timeout for the preface and for any header block left
-//    incomplete, frontend_idle_timeout while no stream is open; output is read from nghttp2 only
-//    while less than 64 KiB wait for the socket, and the socket is read only then.
+//    incomplete, frontend_idle_timeout while no stream is open; output and input are bounded as
+//    h2_socket_io.h says.
 // Drain: a GOAWAY shutdown notice and a PING; once the PING's ACK proves the client has seen it,
 // the final GOAWAY names the last stream served, and the connection closes when those are done.
 // Worker thread only.
@@ -43,9 +43,9 @@
 #include <string>
 #include <string_view>
 
+#include "router/http2/h2_socket_io.h"
 #include "router/proxy/channel.h"
 #include "router/proxy/deadline_timers.h"
-#include "router/proxy/io_buffer.h"
 #include "router/proxy/local_tasks.h"
 #include "router/proxy/worker.h"
 
@@ -79,7 +79,7 @@ class H2ServerConnection final : public ChannelOwner, public LocalTask {
   nghttp2_session* session() { return session_; }
   const std::string& clientIp() const { return client_ip_; }
   uint16_t clientPort() const { return client_port_; }
-  int socketFd() const { return socket_.fd(); }
+  int socketFd() { return io_.socket().fd(); }
   bool tls() const { return tls_; }
   // A stream has something to do: the connection runs soon (from the loop).
   void wake();
@@ -111,7 +111,6 @@ class H2ServerConnection final : public ChannelOwner, public LocalTask {
 
   void drive();
   bool readInput();
-  bool writeOutput();
   void pumpStreams();
   void countReset();
   void enhanceYourCalm(const char* why);
@@ -124,11 +123,8 @@ class H2ServerConnection final : public ChannelOwner, public LocalTask {
   const std::string client_ip_;
   const uint16_t client_port_;
   const bool tls_;
-  Channel socket_;
+  H2SocketIo io_;
   nghttp2_session* session_ = nullptr;
-  IoBuffer in_;
-  IoBuffer out_;      // frames from nghttp2 not yet handed to the socket
-  IoBuffer sending_;  // handed to the socket (io_uring: must not move until the send completes)
   bool closed_ = false;
   bool in_drive_ = false;
   bool peer_gone_ = false;  // EOF or an error on the socket

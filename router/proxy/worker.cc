@@ -12,6 +12,7 @@
 #include "router/common/clock.h"
 #include "common/log/log.h"
 #include "router/http2/h2_server_connection.h"
+#include "router/http2/h2_upstream.h"
 #include "router/proxy/client_session.h"
 #include "router/proxy/worker_uring.h"
 
@@ -78,6 +79,8 @@ Worker::Worker(int id, const Config& config, const TablePublisher& publisher,
                                                 config.max_idle_conns_per_host,
                                                 config.max_idle_conns * 64,
                                                 config.backend_idle_timeout_ns);
+    h2_upstreams_ = std::make_unique<H2UpstreamPool>(*this);
+    upstreams_->setHttp2(h2_upstreams_.get());
     return;
   }
 
@@ -97,6 +100,8 @@ Worker::Worker(int id, const Config& config, const TablePublisher& publisher,
   upstreams_ = std::make_unique<UpstreamPool>(base_, nullptr, config.max_idle_conns_per_host,
                                               config.max_idle_conns * 64,
                                               config.backend_idle_timeout_ns);
+  h2_upstreams_ = std::make_unique<H2UpstreamPool>(*this);
+  upstreams_->setHttp2(h2_upstreams_.get());
   stop_event_ = event_new(base_, stop_fd_, EV_READ | EV_PERSIST, &onStop, this);
   event_add(stop_event_, nullptr);
   sweep_timer_ = event_new(base_, -1, EV_PERSIST, &onSweep, this);
@@ -108,6 +113,7 @@ Worker::~Worker() {
   stop();
   abortConnections();
   if (listener_ != nullptr) evconnlistener_free(listener_);
+  h2_upstreams_.reset();
   upstreams_.reset();
   local_tasks_.reset();  // its libevent event goes before the base
   // io_uring: the worker thread already closed everything (shutdownUring); a worker that never
@@ -275,6 +281,7 @@ void Worker::onSweep(evutil_socket_t, short, void* arg) { static_cast<Worker*>(a
 
 void Worker::sweep() {
   upstreams_->sweep(monotonicNanos());
+  h2_upstreams_->sweep(monotonicNanos());
   // Keep the table reference fresh even when idle, so old generations are freed.
   publisher_.refresh(&table_generation_, &table_);
 }

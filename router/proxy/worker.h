@@ -29,6 +29,7 @@ namespace foundry::router {
 
 class ClientSession;
 class H2ServerConnection;
+class H2UpstreamPool;
 
 enum class EventBackend { Epoll, IoUring };
 const char* eventBackendName(EventBackend backend);
@@ -103,6 +104,8 @@ class Worker {
   void http2ConnectionClosed(H2ServerConnection* connection);
   // Work posted to run from this worker's loop after the current callback (memory links).
   LocalTasks& localTasks() { return *local_tasks_; }
+  // Multiplexed connections to endpoints registered with protocol http2.
+  H2UpstreamPool& http2Upstreams() { return *h2_upstreams_; }
 
   // Pipes for splice(2), pooled so a spliced body costs no pipe()/close() syscalls.
   static constexpr size_t kPipeCapacity = 256 * 1024;
@@ -161,6 +164,7 @@ class Worker {
   ClientSession* sessions_ = nullptr;  // intrusive list, for shutdown
   H2ServerConnection* h2_connections_ = nullptr;  // intrusive list, for drain and shutdown
   std::unique_ptr<LocalTasks> local_tasks_;
+  std::unique_ptr<H2UpstreamPool> h2_upstreams_;
   std::vector<std::pair<int, int>> idle_pipes_;
   RequestObserver* observer_ = nullptr;
   std::thread thread_;

@@ -10,6 +10,7 @@
 
 #include "common/log/log.h"
 #include "router/common/clock.h"
+#include "router/http2/h2_upstream.h"
 #include "router/proxy/client_session.h"
 #include "router/proxy/worker.h"
 #include "router/proxy/worker_uring.h"
@@ -96,6 +97,7 @@ void Worker::shutdownUring() {
   // On the worker thread, the ring's only submitter: close every connection (their cancels and
   // closes are queued), then run the loop until the kernel has given every request back.
   abortConnections();
+  h2_upstreams_->closeAll();
   upstreams_->closeAll();
   closeUringListener();
   const int64_t give_up = monotonicNanos() + kShutdownWaitNs;
