@@ -452,6 +452,26 @@ Setter headerBytesKey() {
   };
 }
 
+const Section& http2Section() {
+  static const Section section{
+      .keys =
+          {
+              {"max_concurrent_streams",
+               [](const YAML::Node& n, const std::string& k, Config* c) {
+                 c->http2_max_concurrent_streams =
+                     static_cast<uint32_t>(readInt(n, k, 1, 1'000'000));
+               }},
+              {"max_resets_per_second",
+               [](const YAML::Node& n, const std::string& k, Config* c) {
+                 c->http2_max_resets_per_second =
+                     static_cast<uint32_t>(readInt(n, k, 1, 1'000'000));
+               }},
+          },
+      .ignored = {},
+  };
+  return section;
+}
+
 const Section& topSection() {
   static const Section section{
       .keys =
@@ -523,6 +543,8 @@ const Section& topSection() {
               {"drain_wait", durationKey(&Config::drain_wait_ns)},
               {"http_rewrite", &readHttpRewrite},
               {"tracing", subsection(&tracingSection)},
+              {"enable_http2", boolKey(&Config::enable_http2)},
+              {"http2", subsection(&http2Section)},
               {"balancing_algorithm_az_preference",
                [](const YAML::Node& n, const std::string& k, Config* c) {
                  std::string v = readString(n, k);
@@ -546,7 +568,6 @@ const Section& topSection() {
               {"tls_port", [](const YAML::Node& n, const std::string& k,
                               Config* c) { c->ssl_port = readPort(n, k); }},  // BOSH's name
               {"disable_http", boolKey(&Config::disable_http)},
-              {"enable_http2", boolKey(&Config::enable_http2)},
               {"tls_pem", &readTlsPem},
               {"min_tls_version",
                choiceKey(&Config::min_tls_version, {"TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"})},

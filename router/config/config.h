@@ -55,7 +55,6 @@ struct Config {
   std::string client_ca_certs;                     // PEM bundle, added to the system roots
   bool only_trust_client_ca_certs = false;
   std::string forwarded_client_cert = "always_forward";  // always_forward | forward | sanitize_set
-  bool enable_http2 = true;
   int64_t tls_handshake_timeout_ns = 10'000'000'000;
   // Ours: session-ticket keys are replaced this often (the previous key still decrypts).
   int64_t tls_ticket_key_rotation_ns = 3'600'000'000'000;
@@ -119,6 +118,16 @@ struct Config {
   bool tracing_enable_zipkin = false;
   bool tracing_enable_w3c = false;
   std::string tracing_w3c_tenant_id;
+
+  // HTTP/2 (ROUTER-PROTOCOL.md 10). gorouter's enable_http2 offers h2 by ALPN on TLS; beyond
+  // gorouter, the plain port also takes h2c with prior knowledge (a connection that opens with
+  // the HTTP/2 preface). http2.* keys are ours.
+  bool enable_http2 = true;
+  // SETTINGS_MAX_CONCURRENT_STREAMS offered to clients (http2.max_concurrent_streams).
+  uint32_t http2_max_concurrent_streams = 100;
+  // RST_STREAM frames a client may send per second; one more ends the connection with GOAWAY
+  // ENHANCE_YOUR_CALM (rapid reset, CVE-2023-44487) (http2.max_resets_per_second).
+  uint32_t http2_max_resets_per_second = 100;
 
   // Graceful drain on SIGUSR1 (BOSH defaults): health turns 503 at once, traffic is served
   // for drain_wait, then listeners close and in-flight requests get up to drain_timeout.

@@ -12,7 +12,7 @@ LiveConfigConstSharedPtr buildLiveConfig(Config config, uint64_t generation,
     if (previous != nullptr && previous->server_tls != nullptr) {
       tickets = previous->server_tls->tickets();
     }
-    live->server_tls = tls::ServerTls::build(config, /*offer_h2=*/false, std::move(tickets), error);
+    live->server_tls = tls::ServerTls::build(config, /*offer_h2=*/true, std::move(tickets), error);
     if (live->server_tls == nullptr) return nullptr;
   }
   live->backend_tls = tls::ClientTls::forBackends(config, error);

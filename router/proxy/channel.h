@@ -12,6 +12,10 @@
 //
 // The flags keep their meaning for the caller in both: `readable` false means "don't call
 // read(), an event will come", `writable` false the same for send().
+//
+// A third kind has no socket: a channel opened on a MemoryLink (memory_link.h) exchanges bytes
+// with another part of the router on the same worker (an HTTP/2 stream); it is never quiet(),
+// so callers never splice on it, and its fd() is -1.
 
 #include <event2/event.h>
 #include <event2/event_struct.h>
@@ -26,6 +30,7 @@
 
 namespace foundry::router {
 
+class MemoryLink;
 class UringLoop;
 struct UringSocket;
 
@@ -51,7 +56,15 @@ class Channel {
   // it; direct system calls such as splice() then never block the loop).
   void openEpoll(event_base* base, int fd, ChannelOwner* owner);
   void openUring(UringLoop* loop, int fd, ChannelOwner* owner);
+  // Takes one of the link's two references (Channel::close() gives it back).
+  void openLink(MemoryLink* link, ChannelOwner* owner);
+  bool isLink() const { return link_ != nullptr; }
   int fd() const { return fd_; }
+
+  // Hands the open socket (with its pending state and readiness flags) to `to`, a closed
+  // channel, whose owner becomes `owner`: a connection that turned out to speak HTTP/2 moves
+  // from its ClientSession to an HTTP/2 connection object. This channel is left closed.
+  void transferTo(Channel& to, ChannelOwner* owner);
 
   // Starts connecting to `addr` (the socket was just created; the address is copied). False
   // with errno on an immediate failure.
@@ -88,6 +101,9 @@ class Channel {
   // written directly without reordering bytes.
   bool quiet() const;
 
+  // No more bytes from us (the peer reads EOF after what was sent).
+  void shutdownWrite();
+
   // Calls the owner's onChannelEvent() again soon, from the loop (a session that yielded after
   // many steps while data was still waiting).
   void activateLater();
@@ -103,6 +119,7 @@ class Channel {
  private:
   friend struct UringSocket;
   friend class TlsStream;
+  friend class MemoryLink;
   static void onEvent(evutil_socket_t fd, short what, void* arg);
   void notify();
   // The socket itself, under TLS as well (the TLS layer moves its ciphertext with these).
@@ -119,6 +136,7 @@ class Channel {
   bool ev_added_ = false;
   UringSocket* uring_ = nullptr;  // io_uring
   std::unique_ptr<TlsStream> tls_;
+  MemoryLink* link_ = nullptr;    // memory
 };
 
 }  // namespace foundry::router

@@ -9,15 +9,13 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
-
 #include "router/common/clock.h"
 #include "common/log/log.h"
+#include "router/http2/h2_server_connection.h"
 #include "router/lb/sticky_session.h"
 #include "router/proxy/upstream_pool.h"
 #include "router/proxy/worker.h"
+#include "router/tls/pem.h"
 #include "router/route/route_key.h"
 
 namespace foundry::router {
@@ -88,7 +86,7 @@ std::string_view lookupPath(std::string_view target) {
 }  // namespace
 
 ClientSession::ClientSession(Worker& worker, int fd, const sockaddr* peer, bool tls_listener)
-    : worker_(worker), live_(worker.liveConfig()), client_tls_(tls_listener) {
+    : worker_(worker), live_(worker.liveConfig()), address_fd_(fd), client_tls_(tls_listener) {
   char ip[INET6_ADDRSTRLEN] = "";
   if (peer->sa_family == AF_INET) {
     const auto* sin = reinterpret_cast<const sockaddr_in*>(peer);
@@ -103,16 +101,39 @@ ClientSession::ClientSession(Worker& worker, int fd, const sockaddr* peer, bool 
   if (worker_.uring() != nullptr) {
     // TCP_NODELAY came with the socket: accepted sockets inherit it from the listener.
     client_.openUring(worker_.uring(), fd, this);
-    deadline_.on_expire = &onTimer;
-    deadline_.owner = this;
   } else {
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     client_.openEpoll(worker_.base(), fd, this);
-    evtimer_assign(&timer_, worker_.base(), &onEpollTimer, this);
   }
+  setUpTimer();
   startPreamble();
   worker_.stats().active_sessions.fetch_add(1, std::memory_order_relaxed);
+}
+
+ClientSession::ClientSession(Worker& worker, MemoryLink* link, const StreamOrigin& origin)
+    : worker_(worker),
+      live_(worker.liveConfig()),
+      http2_stream_(true),
+      address_fd_(origin.address_fd),
+      client_tls_(origin.tls) {
+  client_ip_ = origin.client_ip;
+  client_port_ = origin.client_port;
+  client_cert_b64_ = origin.client_cert_b64;
+  client_cert_read_ = true;
+  client_.openLink(link, this);
+  setUpTimer();
+  armTimer(Worker::Timeout::Header);
+  header_timer_armed_ = true;
+}
+
+void ClientSession::setUpTimer() {
+  if (worker_.uring() != nullptr) {
+    deadline_.on_expire = &onTimer;
+    deadline_.owner = this;
+  } else {
+    evtimer_assign(&timer_, worker_.base(), &onEpollTimer, this);
+  }
 }
 
 ClientSession::~ClientSession() {
@@ -125,26 +146,16 @@ ClientSession::~ClientSession() {
   if (up_ != nullptr) worker_.upstreams().destroy(up_);
   cancelTimer();
   client_.close();
-  worker_.stats().active_sessions.fetch_sub(1, std::memory_order_relaxed);
-  worker_.sessionClosed(this);
+  if (!http2_stream_) {
+    worker_.stats().active_sessions.fetch_sub(1, std::memory_order_relaxed);
+    worker_.sessionClosed(this);
+  }
 }
 
 const std::string& ClientSession::clientCertificate() {
   if (client_cert_read_ || client_.tls() == nullptr) return client_cert_b64_;
   client_cert_read_ = true;
-  X509* cert = SSL_get0_peer_certificate(client_.tls()->ssl());
-  if (cert == nullptr) return client_cert_b64_;
-  // The leaf's DER in standard base64 without line breaks: the PEM body without its armor.
-  int der_len = i2d_X509(cert, nullptr);
-  if (der_len <= 0) return client_cert_b64_;
-  std::string der(static_cast<size_t>(der_len), '\0');
-  auto* p = reinterpret_cast<unsigned char*>(der.data());
-  i2d_X509(cert, &p);
-  client_cert_b64_.resize(4 * ((der.size() + 2) / 3));
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(client_cert_b64_.data()),
-                                reinterpret_cast<const unsigned char*>(der.data()),
-                                static_cast<int>(der.size()));
-  client_cert_b64_.resize(static_cast<size_t>(n));
+  client_cert_b64_ = tls::peerCertificateBase64(client_.tls()->ssl());
   return client_cert_b64_;
 }
 
@@ -254,7 +265,7 @@ void ClientSession::startRecord(int64_t wall_ns) {
   record_.host = host_;
   record_.method.assign(req_head_.method);
   record_.target.assign(req_head_.target);
-  record_.proto = client_http10_ ? "HTTP/1.0" : "HTTP/1.1";
+  record_.proto = http2_stream_ ? "HTTP/2.0" : client_http10_ ? "HTTP/1.0" : "HTTP/1.1";
   record_.referer.assign(req_head_.find("Referer"));
   record_.user_agent.assign(req_head_.find("User-Agent"));
   record_.client_addr = client_ip_ + ":" + std::to_string(client_port_);
@@ -337,18 +348,34 @@ void ClientSession::refreshLiveConfig() {
   if (live_ != current) live_ = current;  // a pointer compare: no count touched per request
 }
 
+bool ClientSession::handOverHttp2() {
+  static constexpr std::string_view kPrefaceStart = "PRI * HTTP/2.0\r\n\r\n";
+  if (served_any_ || http2_stream_ || !config().enable_http2 ||
+      std::string_view(in_.data(), in_.size()).substr(0, kPrefaceStart.size()) != kPrefaceStart) {
+    return false;
+  }
+  cancelTimer();
+  // (Over TLS: ALPN chose h2, or the client sent the preface over http/1.1 all the same.)
+  startHttp2(worker_, client_, client_ip_, client_port_, in_.data(), in_.size(), client_tls_);
+  in_.clear();
+  state_ = State::Closed;  // drive() deletes this session; the socket lives on
+  return true;
+}
+
 void ClientSession::handleHead(size_t head_len) {
   refreshLiveConfig();
   header_timer_armed_ = false;
   scan_from_ = 0;
   req_parser_.reset(MessageParser::Type::Request);
   if (!req_parser_.parseHead(in_.data(), head_len, &req_head_)) {
+    if (handOverHttp2()) return;
     in_.clear();
     respondError(RouterError::BadRequest, "");
     close_after_flush_ = true;
     return;
   }
   if (req_head_.http_major != 1) {
+    if (handOverHttp2()) return;
     in_.clear();
     respondError(RouterError::UnsupportedProtocol, "");
     close_after_flush_ = true;
@@ -361,6 +388,7 @@ void ClientSession::handleHead(size_t head_len) {
     return;
   }
   worker_.stats().requests.fetch_add(1, std::memory_order_relaxed);
+  served_any_ = true;
   const int64_t wall_now = wallNanos();
   req_complete_ = req_parser_.messageComplete();
   req_has_body_ = req_head_.chunked || req_head_.content_length > 0;
@@ -660,7 +688,7 @@ ClientSession::Io ClientSession::writeToClient() {
   if (w == 0) {
     // io_uring: the bytes are queued and may reach the client any moment, so from here on the
     // response counts as started (a timeout now cuts it instead of answering 502).
-    if (worker_.uring() != nullptr) resp_sent_any_ = true;
+    if (worker_.uring() != nullptr && !client_.isLink()) resp_sent_any_ = true;
     return Io::WouldBlock;
   }
   size_t from_body =
@@ -981,7 +1009,7 @@ void ClientSession::addTraceHeaders() {
   sockaddr_storage local{};
   socklen_t len = sizeof local;
   char ip[INET6_ADDRSTRLEN] = "";
-  if (getsockname(client_.fd(), reinterpret_cast<sockaddr*>(&local), &len) == 0) {
+  if (getsockname(address_fd_, reinterpret_cast<sockaddr*>(&local), &len) == 0) {
     if (local.ss_family == AF_INET) {
       inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&local)->sin_addr, ip, sizeof ip);
     } else if (local.ss_family == AF_INET6) {
@@ -1007,7 +1035,7 @@ bool ClientSession::stepFlush() {
   finishRecord();
   if (close_after_flush_) {
     // Half-close so the client reads the whole error before the connection goes.
-    ::shutdown(client_.fd(), SHUT_WR);
+    client_.shutdownWrite();
     state_ = State::Closed;
     return true;
   }

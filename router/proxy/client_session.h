@@ -8,6 +8,12 @@
 // and the body with one write) until it has to wait. Bodies are never buffered whole: a
 // direction reads only when everything it read before was written, so a slow reader throttles
 // the sender (backpressure) and memory per connection stays at one buffer per direction.
+//
+// A session also serves one HTTP/2 stream: then its client channel is a MemoryLink whose peer
+// is the stream (router/http2/h2_server_connection.h), which writes the stream's request as
+// HTTP/1.1 and turns the session's HTTP/1.1 response into frames. Such a session handles one
+// request (the head says Connection: close), is not in the worker's session list and does not
+// count as a connection.
 
 #include <event2/event.h>
 #include <event2/event_struct.h>
@@ -38,6 +44,16 @@ class ClientSession final : public ChannelOwner {
   // `tls_listener`: the connection came to the TLS listener (its handshake runs after the
   // preamble, with the frontend TLS of the settings in force).
   ClientSession(Worker& worker, int fd, const sockaddr* peer, bool tls_listener);
+  // For one HTTP/2 stream: `link` carries its request and response; the rest is the HTTP/2
+  // connection's.
+  struct StreamOrigin {
+    std::string client_ip;
+    uint16_t client_port = 0;
+    int address_fd = -1;  // the connection's socket (for the router's own address)
+    bool tls = false;
+    std::string_view client_cert_b64;  // the TLS client certificate (XFCC's form), or ""
+  };
+  ClientSession(Worker& worker, MemoryLink* link, const StreamOrigin& origin);
   ~ClientSession();
   ClientSession(const ClientSession&) = delete;
   ClientSession& operator=(const ClientSession&) = delete;
@@ -60,6 +76,10 @@ class ClientSession final : public ChannelOwner {
   enum class State { Preamble, ReadHead, Proxying, Tunnel, Flushing, Closed };
   enum class Io { Progress, WouldBlock, Eof, Error };
 
+  void setUpTimer();
+  // The connection turned out to speak HTTP/2 with prior knowledge (its first bytes are the
+  // connection preface): hands the socket to an HTTP/2 connection. False when it is not one.
+  bool handOverHttp2();
   static void onTimer(void* arg);
   static void onEpollTimer(evutil_socket_t fd, short what, void* arg);
 
@@ -114,6 +134,9 @@ class ClientSession final : public ChannelOwner {
   Worker& worker_;
   LiveConfigConstSharedPtr live_;
   Channel client_;
+  const bool http2_stream_ = false;  // serves one HTTP/2 stream through a memory link
+  bool served_any_ = false;          // a request was read on this connection
+  int address_fd_ = -1;              // the client socket, for getsockname()
   event timer_{};       // epoll
   TimerNode deadline_;  // io_uring
   State state_ = State::ReadHead;

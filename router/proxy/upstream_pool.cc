@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "router/common/clock.h"
+#include "router/http2/h2_upstream.h"
 #include "router/proxy/client_session.h"
 
 namespace foundry::router {
@@ -71,6 +72,19 @@ UpstreamConn* UpstreamPool::takeIdle(const Endpoint& endpoint) {
 
 UpstreamConn* UpstreamPool::connect(const EndpointSharedPtr& endpoint, ClientSession* session,
                                     int* err, TlsRole role) {
+  // HTTP/2 over TLS waits for the TLS layer: such endpoints are dialled as before until then.
+  if (h2_ != nullptr && !endpoint->fields().tls && endpoint->fields().protocol == "http2") {
+    auto* conn = new UpstreamConn;
+    conn->endpoint = endpoint;
+    conn->session = session;
+    conn->pool = this;
+    if (!h2_->openStream(conn, err)) {
+      delete conn;
+      return nullptr;
+    }
+    conn->connected = conn->ch.connectResult() == 0;
+    return conn;
+  }
   const sockaddr_storage& sa = endpoint->sockaddr();
   if (sa.ss_family == AF_UNSPEC) {
     *err = EHOSTUNREACH;
@@ -119,6 +133,10 @@ UpstreamConn* UpstreamPool::connect(const EndpointSharedPtr& endpoint, ClientSes
 
 void UpstreamPool::release(UpstreamConn* conn) {
   conn->session = nullptr;
+  if (conn->ch.isLink()) {
+    destroy(conn);  // one stream per exchange; the HTTP/2 connection is what is reused
+    return;
+  }
   IdleList& list = idle_[conn->endpoint->address()];  // allocates once per address
   if (static_cast<int>(list.size) >= max_idle_per_host_ ||
       static_cast<int>(idle_total_) >= max_idle_total_) {

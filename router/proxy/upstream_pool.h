@@ -20,6 +20,7 @@
 namespace foundry::router {
 
 class ClientSession;
+class H2UpstreamPool;
 class UpstreamPool;
 struct UpstreamConn;
 
@@ -63,6 +64,10 @@ class UpstreamPool {
                int64_t idle_timeout_ns);
   ~UpstreamPool();
 
+  // Endpoints registered with protocol http2 are reached through `h2` (h2_upstream.h): their
+  // connections are memory links to streams, never pooled here.
+  void setHttp2(H2UpstreamPool* h2) { h2_ = h2; }
+
   // An idle connection to `endpoint`'s address, or nullptr.
   UpstreamConn* takeIdle(const Endpoint& endpoint);
   // Starts a non-blocking connect, with a TLS handshake after it for TLS endpoints (the
@@ -93,6 +98,7 @@ class UpstreamPool {
 
   event_base* base_;
   UringLoop* uring_;
+  H2UpstreamPool* h2_ = nullptr;
   int max_idle_per_host_;
   int max_idle_total_;
   int64_t idle_timeout_ns_;

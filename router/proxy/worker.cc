@@ -11,6 +11,8 @@
 
 #include "router/common/clock.h"
 #include "common/log/log.h"
+#include "router/http2/h2_server_connection.h"
+#include "router/http2/h2_upstream.h"
 #include "router/proxy/client_session.h"
 #include "router/proxy/listen_socket.h"
 #include "router/proxy/worker_uring.h"
@@ -63,6 +65,7 @@ Worker::Worker(int id, const LiveConfigPublisher& live, const TablePublisher& pu
   stop_fd_ = eventfd(0, EFD_CLOEXEC | (backend == EventBackend::Epoll ? EFD_NONBLOCK : 0));
   if (backend == EventBackend::IoUring) {
     uring_ = std::make_unique<UringLoop>();  // set up by listen(), which can report failure
+    local_tasks_ = std::make_unique<LocalTasks>(nullptr, uring_.get());
     upstreams_ = std::make_unique<UpstreamPool>(nullptr, uring_.get(),
                                                 config.max_idle_conns_per_host,
                                                 config.max_idle_conns * 64,
@@ -75,6 +78,7 @@ Worker::Worker(int id, const LiveConfigPublisher& live, const TablePublisher& pu
     base_ = event_base_new_with_config(cfg);
     event_config_free(cfg);
     if (base_ == nullptr) base_ = event_base_new();
+    local_tasks_ = std::make_unique<LocalTasks>(base_, nullptr);
     upstreams_ = std::make_unique<UpstreamPool>(base_, nullptr, config.max_idle_conns_per_host,
                                                 config.max_idle_conns * 64,
                                                 config.backend_idle_timeout_ns);
@@ -84,6 +88,8 @@ Worker::Worker(int id, const LiveConfigPublisher& live, const TablePublisher& pu
     timeval sweep = toTimeval(kSweepIntervalNs);
     event_add(sweep_timer_, &sweep);
   }
+  h2_upstreams_ = std::make_unique<H2UpstreamPool>(*this);
+  upstreams_->setHttp2(h2_upstreams_.get());
   adoptLiveConfig();
 }
 
@@ -122,7 +128,8 @@ void Worker::adoptLiveConfig() {
 
 Worker::~Worker() {
   stop();
-  while (sessions_ != nullptr) sessions_->abort();
+  abortConnections();
+  h2_upstreams_.reset();
   // io_uring: the worker thread already closed everything (shutdownUring); a worker that never
   // ran has only its listeners.
   listeners_.clear();
@@ -130,6 +137,7 @@ Worker::~Worker() {
     if (fd >= 0) ::close(fd);
   }
   upstreams_.reset();
+  local_tasks_.reset();  // its libevent event goes before the base
   uring_.reset();
   if (sweep_timer_ != nullptr) event_free(sweep_timer_);
   if (stop_event_ != nullptr) event_free(stop_event_);
@@ -256,6 +264,34 @@ void Worker::drainNow() {
     s->closeIfIdle();
     s = next;
   }
+  // HTTP/2: GOAWAY; each connection closes once its streams are done.
+  H2ServerConnection* h = h2_connections_;
+  while (h != nullptr) {
+    H2ServerConnection* next = h->next_;
+    h->beginDrain();
+    h = next;
+  }
+}
+
+void Worker::abortConnections() {
+  while (h2_connections_ != nullptr) h2_connections_->abort();
+  while (sessions_ != nullptr) sessions_->abort();
+}
+
+void Worker::addHttp2Connection(H2ServerConnection* connection) {
+  connection->next_ = h2_connections_;
+  if (h2_connections_ != nullptr) h2_connections_->prev_ = connection;
+  h2_connections_ = connection;
+}
+
+void Worker::http2ConnectionClosed(H2ServerConnection* connection) {
+  if (connection->prev_ != nullptr) {
+    connection->prev_->next_ = connection->next_;
+  } else if (h2_connections_ == connection) {
+    h2_connections_ = connection->next_;
+  }
+  if (connection->next_ != nullptr) connection->next_->prev_ = connection->prev_;
+  connection->prev_ = connection->next_ = nullptr;
 }
 
 void Worker::onAccept(evconnlistener*, evutil_socket_t fd, sockaddr* addr, int, void* arg) {
@@ -286,6 +322,7 @@ void Worker::onSweep(evutil_socket_t, short, void* arg) { static_cast<Worker*>(a
 
 void Worker::sweep() {
   upstreams_->sweep(monotonicNanos());
+  h2_upstreams_->sweep(monotonicNanos());
   // Keep the table and settings fresh even when idle, so old generations are freed.
   publisher_.refresh(&table_generation_, &table_);
   liveConfig();

@@ -21,6 +21,7 @@
 #include "router/config/live_config.h"
 #include "router/observe/request_record.h"
 #include "router/proxy/deadline_timers.h"
+#include "router/proxy/local_tasks.h"
 #include "router/proxy/upstream_pool.h"
 #include "router/proxy/uring_loop.h"
 #include "router/registry/table_publisher.h"
@@ -28,6 +29,8 @@
 namespace foundry::router {
 
 class ClientSession;
+class H2ServerConnection;
+class H2UpstreamPool;
 
 enum class EventBackend { Epoll, IoUring };
 const char* eventBackendName(EventBackend backend);
@@ -114,6 +117,15 @@ class Worker {
 
   void sessionClosed(ClientSession* session);
 
+  // HTTP/2 client connections (router/http2/h2_server_connection.h), kept for drain and
+  // shutdown. They count in activeConnections() like sessions.
+  void addHttp2Connection(H2ServerConnection* connection);
+  void http2ConnectionClosed(H2ServerConnection* connection);
+  // Work posted to run from this worker's loop after the current callback (memory links).
+  LocalTasks& localTasks() { return *local_tasks_; }
+  // Multiplexed connections to endpoints registered with protocol http2.
+  H2UpstreamPool& http2Upstreams() { return *h2_upstreams_; }
+
   // Pipes for splice(2), pooled so a spliced body costs no pipe()/close() syscalls.
   static constexpr size_t kPipeCapacity = 256 * 1024;
   bool takePipe(int fds[2]);
@@ -148,6 +160,9 @@ class Worker {
   void drainNow();
   void sweep();
   void addSession(int fd, const sockaddr* peer, bool tls);
+  // Closes every client connection, HTTP/2 ones first (with their streams' sessions): worker
+  // shutdown.
+  void abortConnections();
 
   // io_uring (worker_uring.cc).
   class WakeReader;
@@ -196,6 +211,9 @@ class Worker {
                 "a reload needs lists beyond those in use");
   static constexpr int64_t kSweepIntervalNs = 5'000'000'000;
   ClientSession* sessions_ = nullptr;  // intrusive list, for shutdown
+  H2ServerConnection* h2_connections_ = nullptr;  // intrusive list, for drain and shutdown
+  std::unique_ptr<LocalTasks> local_tasks_;
+  std::unique_ptr<H2UpstreamPool> h2_upstreams_;
   std::vector<std::pair<int, int>> idle_pipes_;
   RequestObserver* observer_ = nullptr;
   std::thread thread_;

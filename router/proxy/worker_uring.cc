@@ -10,6 +10,7 @@
 
 #include "common/log/log.h"
 #include "router/common/clock.h"
+#include "router/http2/h2_upstream.h"
 #include "router/proxy/client_session.h"
 #include "router/proxy/listen_socket.h"
 #include "router/proxy/worker.h"
@@ -83,7 +84,8 @@ void Worker::runUring() {
 void Worker::shutdownUring() {
   // On the worker thread, the ring's only submitter: close every connection (their cancels and
   // closes are queued), then run the loop until the kernel has given every request back.
-  while (sessions_ != nullptr) sessions_->abort();
+  abortConnections();
+  h2_upstreams_->closeAll();
   upstreams_->closeAll();
   closeListeners();
   const int64_t give_up = monotonicNanos() + kShutdownWaitNs;

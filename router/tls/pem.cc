@@ -1,6 +1,7 @@
 #include "router/tls/pem.h"
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 
 #include <memory>
@@ -88,6 +89,22 @@ bool addTrusted(SSL_CTX* ctx, const std::string& pem, const std::string& what,
   }
   ERR_clear_error();
   return true;
+}
+
+std::string peerCertificateBase64(SSL* ssl) {
+  X509* cert = SSL_get0_peer_certificate(ssl);
+  if (cert == nullptr) return "";
+  const int der_len = i2d_X509(cert, nullptr);
+  if (der_len <= 0) return "";
+  std::string der(static_cast<size_t>(der_len), '\0');
+  auto* p = reinterpret_cast<unsigned char*>(der.data());
+  i2d_X509(cert, &p);
+  std::string out(4 * ((der.size() + 2) / 3), '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(der.data()),
+                                static_cast<int>(der.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
 }
 
 }  // namespace foundry::router::tls

@@ -22,5 +22,8 @@ bool addTrusted(SSL_CTX* ctx, const std::string& pem, const std::string& what,
                 std::string* error);
 // "error:0A000086:SSL routines::certificate verify failed", the queue's newest, cleared.
 std::string lastOpenSslError();
+// The peer's verified leaf certificate as X-Forwarded-Client-Cert carries it: its DER in
+// standard base64 without line breaks (the PEM body without armor); "" when there is none.
+std::string peerCertificateBase64(SSL* ssl);
 
 }  // namespace foundry::router::tls
