@@ -61,7 +61,7 @@ inline void TimerNode::cancel() {
 
 class DeadlineTimers {
  public:
-  static constexpr size_t kMaxDurations = 4;
+  static constexpr size_t kMaxDurations = 5;
 
   // Registers a duration; returns its index for arm(). At most kMaxDurations.
   size_t addDuration(int64_t duration_ns) {

@@ -66,8 +66,9 @@ Worker::Worker(int id, const Config& config, const TablePublisher& publisher,
   rewrite_options_.w3c_tenant_id = config.tracing_w3c_tenant_id;
 
   // In Timeout's order.
-  const int64_t durations[] = {config.frontend_idle_timeout_ns, config.read_header_timeout_ns,
-                               config.endpoint_dial_timeout_ns, config.endpoint_timeout_ns};
+  const int64_t durations[kTimeoutKinds] = {
+      config.frontend_idle_timeout_ns, config.read_header_timeout_ns,
+      config.endpoint_dial_timeout_ns, config.endpoint_timeout_ns, kPollIntervalNs};
   stop_fd_ = eventfd(0, EFD_CLOEXEC | (backend == EventBackend::Epoll ? EFD_NONBLOCK : 0));
   if (backend == EventBackend::IoUring) {
     uring_ = std::make_unique<UringLoop>();  // set up by listen(), which can report failure
@@ -87,7 +88,7 @@ Worker::Worker(int id, const Config& config, const TablePublisher& publisher,
   event_config_free(cfg);
   if (base_ == nullptr) base_ = event_base_new();
 
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < kTimeoutKinds; ++i) {
     timeval tv = toTimeval(durations[i]);
     common_timeouts_[i] = event_base_init_common_timeout(base_, &tv);
   }

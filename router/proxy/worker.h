@@ -23,6 +23,9 @@
 #include "router/proxy/upstream_pool.h"
 #include "router/proxy/uring_loop.h"
 #include "router/registry/table_publisher.h"
+#include "router/routeservice/address_resolver.h"
+#include "router/routeservice/route_service_config.h"
+#include "router/routeservice/route_service_targets.h"
 
 namespace foundry::router {
 
@@ -66,6 +69,14 @@ class Worker {
 
   // Metrics / access log sink; set before start(), may stay null.
   void setObserver(RequestObserver* observer) { observer_ = observer; }
+  // Route services (ROUTER-PROTOCOL.md 7): the shared settings and name resolver, both owned by
+  // the caller and outliving the worker; set before start(). Unset: route services disabled.
+  void setRouteServices(const RouteServiceConfig* config, AddressResolver* resolver) {
+    route_services_ = config;
+    route_service_targets_ = RouteServiceTargets(resolver);
+  }
+  const RouteServiceConfig* routeServices() const { return route_services_; }
+  RouteServiceTargets& routeServiceTargets() { return route_service_targets_; }
   RequestObserver* observer() const { return observer_; }
   int id() const { return id_; }
 
@@ -85,7 +96,11 @@ class Worker {
   uint64_t random64() { return rng_(); }
   // The fixed timeout durations a session uses. epoll: libevent "common timeouts" (O(1)
   // re-arming); io_uring: DeadlineTimers lists, checked once per loop turn.
-  enum class Timeout { Idle = 0, Header = 1, Dial = 2, Endpoint = 3 };
+  // Poll: a short tick for a session waiting on something that cannot wake it (a route
+  // service's host name being resolved on the resolver thread).
+  enum class Timeout { Idle = 0, Header = 1, Dial = 2, Endpoint = 3, Poll = 4 };
+  static constexpr int kTimeoutKinds = 5;
+  static constexpr int64_t kPollIntervalNs = 5'000'000;
   const timeval* timeoutValue(Timeout timeout) const {
     return common_timeouts_[static_cast<int>(timeout)];
   }
@@ -144,11 +159,13 @@ class Worker {
   RouteTableConstSharedPtr table_;
   std::mt19937_64 rng_;
   WorkerStats stats_;
-  const timeval* common_timeouts_[4] = {};
+  const timeval* common_timeouts_[kTimeoutKinds] = {};
   static constexpr int64_t kSweepIntervalNs = 5'000'000'000;
   ClientSession* sessions_ = nullptr;  // intrusive list, for shutdown
   std::vector<std::pair<int, int>> idle_pipes_;
   RequestObserver* observer_ = nullptr;
+  const RouteServiceConfig* route_services_ = nullptr;
+  RouteServiceTargets route_service_targets_{nullptr};
   std::thread thread_;
   friend class ClientSession;
 };

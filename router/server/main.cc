@@ -164,6 +164,15 @@ int main(int argc, char** argv) {
   }
   ObserverChain observer({&metrics, access_log.get()});
 
+  // Route services: the signing keys are derived once, here (PBKDF2 is slow on purpose), and
+  // route-service host names are resolved on the resolver's own thread.
+  RouteServiceConfig route_services(config);
+  AddressResolver route_service_resolver;
+  log::info("router", "route-services",
+            {{"enabled", route_services.enabled() ? "true" : "false"},
+             {"key_rotation", config.route_services_secret_decrypt_only.empty() ? "false" : "true"},
+             {"hairpinning", route_services.hairpinning() ? "true" : "false"}});
+
   ControlPlane control(config);
   control.setMetricsSource([&control, &metrics, &access_log] {
     return metrics.renderPrometheus(control.controlMetrics(), access_log.get());
@@ -199,6 +208,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     worker->setObserver(&observer);
+    worker->setRouteServices(&route_services, &route_service_resolver);
     pool.push_back(std::move(worker));
   }
   for (auto& worker : pool) worker->start();
