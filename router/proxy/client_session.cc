@@ -482,9 +482,8 @@ std::optional<RouterError> ClientSession::decideRouteService(int64_t wall_now,
     SignatureContents contents;
     const RouteServiceConfig::Verdict verdict =
         rs->validate(signature, req_head_.find("X-CF-Proxy-Metadata"), wall_now, &contents, detail);
-    if (verdict == RouteServiceConfig::Verdict::Valid && !forwardedUrlMatchesPool(contents)) {
-      *detail = "route service forwarded URL " + pool_->host() + pool_->contextPath() +
-                " does not match the original request URL " + contents.forwarded_url;
+    if (verdict == RouteServiceConfig::Verdict::Valid &&
+        !forwardedUrlMatchesPool(contents, detail)) {
       log::info("proxy", "route-service-signature-invalid", {{"host", host_}, {"error", *detail}});
       return RouterError::RouteServiceSignatureInvalid;
     }
@@ -539,14 +538,28 @@ std::optional<RouterError> ClientSession::decideRouteService(int64_t wall_now,
   return std::nullopt;
 }
 
-bool ClientSession::forwardedUrlMatchesPool(const SignatureContents& contents) {
+bool ClientSession::forwardedUrlMatchesPool(const SignatureContents& contents,
+                                            std::string* error) {
   std::string host;
   std::string path;
-  if (!splitForwardedUrl(contents.forwarded_url, &host, &path)) return false;
+  std::string uri;
+  if (!splitForwardedUrl(contents.forwarded_url, &host, &path, &uri)) {
+    *error = "invalid forwarded URL " + contents.forwarded_url;
+    return false;
+  }
   PoolConstSharedPtr signed_pool = worker_.table().lookup(host, path);
+  if (!signed_pool) {
+    *error = "original request URL " + uri + " does not exist in the routing table";
+    return false;
+  }
   // gorouter's route.PoolsMatch: the same route (host and context path).
-  return signed_pool && signed_pool->host() == pool_->host() &&
-         signed_pool->contextPath() == pool_->contextPath();
+  if (signed_pool->host() != pool_->host() ||
+      signed_pool->contextPath() != pool_->contextPath()) {
+    *error = "route service forwarded URL " + pool_->host() + pool_->contextPath() +
+             " does not match the original request URL " + uri;
+    return false;
+  }
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------

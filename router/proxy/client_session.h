@@ -73,8 +73,9 @@ class ClientSession final : public ChannelOwner {
   // After the route lookup: which leg the request takes (app, route service, hairpin), or the
   // route-service error to answer with (ROUTER-PROTOCOL.md 7). Reads req_head_.
   std::optional<RouterError> decideRouteService(int64_t wall_now, std::string* detail);
-  // Return pass: the signed forwarded URL names the route this request is for.
-  bool forwardedUrlMatchesPool(const SignatureContents& contents);
+  // Return pass: the signed forwarded URL names the route this request is for (else false,
+  // *error in gorouter's words).
+  bool forwardedUrlMatchesPool(const SignatureContents& contents, std::string* error);
   void startAttempt();
   // Sets endpoint_ for the next attempt; false when the request was answered instead (or, for a
   // route service whose address is still being resolved, the attempt will be retried).

@@ -103,7 +103,8 @@ std::string forwardedUrl(bool recommend_https, std::string_view host,
   return out;
 }
 
-bool splitForwardedUrl(std::string_view url, std::string* host, std::string* path) {
+bool splitForwardedUrl(std::string_view url, std::string* host, std::string* path,
+                       std::string* uri) {
   std::string_view rest;
   if (startsWithIgnoreCase(url, "https://")) {
     rest = url.substr(8);
@@ -122,6 +123,10 @@ bool splitForwardedUrl(std::string_view url, std::string* host, std::string* pat
       authority_end == std::string_view::npos ? std::string_view() : rest.substr(authority_end);
   tail = tail.substr(0, tail.find_first_of("?#"));
   path->assign(tail.empty() ? std::string_view("/") : tail);
+  if (uri != nullptr) {
+    uri->assign(h);
+    uri->append(tail);
+  }
   return true;
 }
 

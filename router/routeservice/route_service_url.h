@@ -29,7 +29,10 @@ std::string forwardedUrl(bool recommend_https, std::string_view host,
                          std::string_view request_uri);
 
 // The host (port cut, lower case) and path (query cut) of a forwarded URL, for the route
-// lookup that checks it on the return pass. False when it is not an absolute http(s) URL.
-bool splitForwardedUrl(std::string_view url, std::string* host, std::string* path);
+// lookup that checks it on the return pass; `uri` (optional) gets gorouter's spelling of that
+// route for error messages: the host as written, then the path. False when it is not an
+// absolute http(s) URL.
+bool splitForwardedUrl(std::string_view url, std::string* host, std::string* path,
+                       std::string* uri = nullptr);
 
 }  // namespace foundry::router
