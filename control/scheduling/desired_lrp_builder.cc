@@ -69,7 +69,7 @@ sched::DesiredLrp buildDesiredLrp(const LrpInputs& in) {
 
   for (const auto& r : in.routes) {
     sched::RouteSpec spec{routeHostname(r.host, r.domain_name), r.path, r.route_guid,
-                          static_cast<int>(r.port)};
+                          static_cast<int>(r.port), r.route_service_url};
     // Two destinations of one route to the same process and port are one route for the router.
     if (std::find(lrp.routes.begin(), lrp.routes.end(), spec) == lrp.routes.end()) {
       lrp.routes.push_back(std::move(spec));

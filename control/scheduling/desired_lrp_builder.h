@@ -29,6 +29,7 @@ struct RouteBinding {
   std::string domain_name;  // "apps.internal"
   std::string path;         // "" or "/..."
   int64_t port = 8080;      // the destination's app port
+  std::string route_service_url = {};  // the route's bound route service, "" for none
 };
 
 struct LrpInputs {

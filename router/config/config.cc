@@ -13,6 +13,7 @@
 #include <unordered_set>
 
 #include "common/log/log.h"
+#include "router/routeservice/hairpin_allowlist.h"
 
 namespace foundry::router {
 namespace {
@@ -296,6 +297,32 @@ const Section& backendsSection() {
   return section;
 }
 
+const Section& routeServicesSection() {
+  static const Section section{
+      .keys =
+          {
+              {"max_attempts",
+               [](const YAML::Node& n, const std::string& k, Config* c) {
+                 // The BOSH template enforces at least 1; 0 would mean no attempt at all.
+                 int64_t v = readInt(n, k, 0, std::numeric_limits<int>::max());
+                 c->route_services_max_attempts = v == 0 ? 1 : static_cast<int>(v);
+               }},
+              {"strict_signature_validation",
+               [](const YAML::Node& n, const std::string& k, Config* c) {
+                 c->route_services_strict_signature_validation = readBool(n, k);
+               }},
+              {"cert_chain", [](const YAML::Node& n, const std::string& k,
+                                Config* c) { c->route_services_tls.cert_chain = readString(n, k); }},
+              {"private_key",
+               [](const YAML::Node& n, const std::string& k, Config* c) {
+                 c->route_services_tls.private_key = auth::Secret(readString(n, k));
+               }},
+          },
+      .ignored = {"client_auth_certificate"},
+  };
+  return section;
+}
+
 const Section& accessLogSection() {
   static const Section section{
       .keys = {{"file", [](const YAML::Node& n, const std::string& k,
@@ -472,6 +499,16 @@ const Section& http2Section() {
   return section;
 }
 
+// route_services_hairpinning_allowlist: FQDNs or "*.domain"; an invalid entry stops start-up
+// (gorouter only logs it, and then serves every host in-process).
+void readHairpinAllowlist(const YAML::Node& n, const std::string& k, Config* c) {
+  std::vector<std::string> entries = readStringList(n, k);
+  HairpinAllowlist allowlist;
+  std::string error;
+  if (!HairpinAllowlist::parse(entries, &allowlist, &error)) fail(k, error);
+  c->route_services_hairpinning_allowlist = std::move(entries);
+}
+
 const Section& topSection() {
   static const Section section{
       .keys =
@@ -588,6 +625,27 @@ const Section& topSection() {
                  c->ca_certs = n.IsSequence() ? readStringList(n, k)
                                               : std::vector<std::string>{readString(n, k)};
                }},
+              // Route services (ROUTER-PROTOCOL.md 7).
+              {"route_services_secret",
+               [](const YAML::Node& n, const std::string& k, Config* c) {
+                 c->route_services_secret = auth::Secret(readString(n, k));
+               }},
+              {"route_services_secret_decrypt_only",
+               [](const YAML::Node& n, const std::string& k, Config* c) {
+                 c->route_services_secret_decrypt_only = auth::Secret(readString(n, k));
+               }},
+              {"route_services_timeout", durationKey(&Config::route_services_timeout_ns)},
+              {"route_services_recommend_https",
+               boolKey(&Config::route_services_recommend_https)},
+              {"route_services_hairpinning", boolKey(&Config::route_services_hairpinning)},
+              {"route_services_hairpinning_allowlist", &readHairpinAllowlist},
+              // The BOSH job's names for the same two settings.
+              {"route_services_internal_lookup", boolKey(&Config::route_services_hairpinning)},
+              {"route_services_internal_lookup_allowlist", &readHairpinAllowlist},
+              {"route_services_strict_signature_validation",
+               boolKey(&Config::route_services_strict_signature_validation)},
+              {"route_services", subsection(&routeServicesSection)},
+              {"skip_ssl_validation", boolKey(&Config::skip_ssl_validation)},
               // Logging.
               {"access_log", subsection(&accessLogSection)},
               {"logging", subsection(&loggingSection)},
@@ -600,7 +658,6 @@ const Section& topSection() {
               "go_max_procs",
               "debug_addr",
               "enable_http1_concurrent_read_write",
-              "skip_ssl_validation",
               "isolation_segments",
               "routing_table_sharding_mode",
               "enable_verify_client_certificate_metadata",
@@ -610,18 +667,10 @@ const Section& topSection() {
               "publish_active_apps_interval",
               "websocket_dial_timeout",
               "endpoint_keep_alive_probe_interval",
-              "route_services_timeout",
               "route_latency_metric_muzzle_duration",
               "sticky_sessions_for_auth_negotiate",
               "oauth",
               "routing_api",
-              "route_services_secret",
-              "route_services_secret_decrypt_only",
-              "route_services_recommend_https",
-              "route_services_hairpinning",
-              "route_services_hairpinning_allowlist",
-              "route_services",
-              "route_services_strict_signature_validation",
               "route_services_internal_server_port",
               "nats_client_ping_interval",
               "extra_headers_to_log",

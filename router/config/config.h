@@ -141,6 +141,23 @@ struct Config {
   std::string redact_query_params = "none";  // none | all | hash (GET queries in the access log)
   std::string logging_level = "info";
 
+  // Route services (ROUTER-PROTOCOL.md 7): on when route_services_secret is set. The secrets
+  // are typed so they never reach a log line; the keys are derived from them once at start.
+  auth::Secret route_services_secret;
+  auth::Secret route_services_secret_decrypt_only;  // the previous secret: validates only
+  int64_t route_services_timeout_ns = 60'000'000'000;
+  bool route_services_recommend_https = true;
+  // Serve a route service that is itself a route of this router in-process (BOSH
+  // route_services_internal_lookup, default false), limited to the allowlist when it is set.
+  bool route_services_hairpinning = false;
+  std::vector<std::string> route_services_hairpinning_allowlist;
+  bool route_services_strict_signature_validation = false;
+  int route_services_max_attempts = 3;
+  // The client certificate presented to route services (route_services.cert_chain/private_key).
+  CertKeyPair route_services_tls;
+  // Route services only: do not verify their certificates (backends are always verified).
+  bool skip_ssl_validation = false;
+
   // Metrics: /metrics is served on the status port and, when this is non-zero, also on this
   // port (plain HTTP; gorouter serves it with TLS here, we do not support TLS yet).
   uint16_t prometheus_port = 0;

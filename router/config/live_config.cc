@@ -17,7 +17,9 @@ LiveConfigConstSharedPtr buildLiveConfig(Config config, uint64_t generation,
   }
   live->backend_tls = tls::ClientTls::forBackends(config, error);
   if (live->backend_tls == nullptr) return nullptr;
-  live->route_service_tls = live->backend_tls;
+  live->route_service_tls = tls::ClientTls::forRouteServices(config, error);
+  if (live->route_service_tls == nullptr) return nullptr;
+  live->route_services = std::make_shared<const RouteServiceConfig>(config);
   live->generation = generation;
   HeadRewriteOptions& rewrite = live->rewrite;
   rewrite.forwarded_client_cert =

@@ -16,6 +16,7 @@
 #include "router/common/snapshot_publisher.h"
 #include "router/config/config.h"
 #include "router/http/head_rewriter.h"
+#include "router/routeservice/route_service_config.h"
 #include "router/tls/client_tls.h"
 #include "router/tls/server_tls.h"
 
@@ -38,6 +39,9 @@ struct LiveConfig {
   // Dialling endpoints with tls_port, and route services.
   std::shared_ptr<const tls::ClientTls> backend_tls;
   std::shared_ptr<const tls::ClientTls> route_service_tls;
+  // Route services (ROUTER-PROTOCOL.md 7): signing keys derived from route_services_secret (and
+  // the decrypt-only one), so rotating the secret is a reload; disabled without a secret.
+  std::shared_ptr<const RouteServiceConfig> route_services;
 };
 
 using LiveConfigConstSharedPtr = std::shared_ptr<const LiveConfig>;

@@ -42,6 +42,16 @@ ErrorSpec specOf(RouterError error) {
       return {503, "Service Unavailable", "endpoint_failure", ""};
     case RouterError::BackendCertRequired:
       return {496, "SSL Certificate Required", "endpoint_failure", ""};
+    case RouterError::RouteServiceUnsupported:
+      return {502, "Bad Gateway", "route_service_unsupported", ""};
+    case RouterError::RouteServiceSignatureInvalid: return {502, "Bad Gateway", "", ""};
+    case RouterError::RouteServiceSignatureExpired: return {504, "Gateway Timeout", "", ""};
+    case RouterError::InvalidRouteServiceSignature:
+      return {400, "Bad Request", "invalid_route_service_signature", ""};
+    case RouterError::ExpiredRouteServiceSignature:
+      return {504, "Gateway Timeout", "expired_route_service_signature", ""};
+    case RouterError::RouteServiceRequestFailed:
+      return {500, "Internal Server Error", "", ""};
   }
   return {500, "Internal Server Error", "", ""};
 }
@@ -60,6 +70,14 @@ std::string messageOf(RouterError error, std::string_view host, std::string_view
       return "Requested route ('" + h + "') has reached the connection limit.";
     case RouterError::EndpointFailure: return "Registered endpoint failed to handle the request.";
     case RouterError::BadRequest: return "Malformed HTTP request";
+    case RouterError::RouteServiceUnsupported: return "Support for route services is disabled.";
+    case RouterError::RouteServiceSignatureInvalid:
+    case RouterError::RouteServiceSignatureExpired:
+    case RouterError::ExpiredRouteServiceSignature:
+      return "Failed to validate Route Service Signature: " + std::string(detail);
+    case RouterError::InvalidRouteServiceSignature:
+      return "invalid route service signature detected";
+    case RouterError::RouteServiceRequestFailed: return "Route service request failed.";
     default: return "";
   }
 }

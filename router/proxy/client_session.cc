@@ -17,6 +17,7 @@
 #include "router/proxy/worker.h"
 #include "router/tls/pem.h"
 #include "router/route/route_key.h"
+#include "router/routeservice/route_service_url.h"
 
 namespace foundry::router {
 namespace {
@@ -222,6 +223,10 @@ void ClientSession::onTimeout() {
       state_ = State::Closed;
       return;
     case State::Proxying:
+      if (awaiting_address_) {
+        startAttempt();  // the route service's address may be known now
+        return;
+      }
       if (up_ != nullptr && !up_->connected) {
         attemptFailed(ETIMEDOUT, true);  // dial timeout: nothing sent, try another endpoint
         return;
@@ -432,56 +437,81 @@ void ClientSession::handleHead(size_t head_len) {
     if (found_header) target_malformed = !parseProcessInstanceHeader(process, &target);
   }
   sticky_instance_ = stickyInstanceId(req_head_, config().sticky_session_cookie_names);
-
   worker_.newRequestId(request_id_);
+
+  // Routing comes before the head is rewritten: a route service changes the rewrite. Each
+  // failure is answered below, after the access-log record has started.
+  leg_ = Leg::App;
+  route_service_pass_ = RouteServicePass::None;
+  std::optional<RouterError> error;
+  std::string error_detail;
+  int64_t lookup_ns = 0;
+  const bool host_ok = normalizeRequestHost(host_, &host_key_) && host_ != client_ip_;
+  if (!host_ok) {
+    error = RouterError::EmptyHost;
+  } else if (target_malformed) {
+    error = app_header ? RouterError::InvalidAppInstance : RouterError::InvalidProcessInstance;
+  } else {
+    const int64_t lookup_start_ns = monotonicNanos();
+    pool_ = worker_.table().lookup(host_key_, lookup_path_);
+    lookup_ns = monotonicNanos() - lookup_start_ns;
+    PoolConstSharedPtr chosen;
+    if (target.kind != InstanceTarget::Kind::None && pool_) chosen = targetPool(*pool_, target);
+    if (target.kind != InstanceTarget::Kind::None && !chosen) {
+      // Targeted requests answer 400, not 404, whether the route or the instance is missing.
+      error = RouterError::UnknownInstance;
+      error_detail = unknownInstanceMessage(target, host_);
+    } else if (chosen) {
+      pool_ = std::move(chosen);
+      sticky_instance_.clear();
+    }
+    if (!error && !pool_) {
+      error = RouterError::UnknownRoute;
+    } else if (!error && pool_->empty()) {
+      error = config().empty_pool_response_code_503 ? RouterError::NoEndpoints
+                                                            : RouterError::UnknownRoute;
+    } else if (!error) {
+      error = decideRouteService(wall_now, &error_detail);
+      // The pinned instance belongs to the app: never to the route service's leg.
+      if (leg_ != Leg::App) sticky_instance_.clear();
+    }
+  }
+
+  const RouteServiceRewrite* route_service = nullptr;
+  RouteServiceRewrite rewrite;
+  if (route_service_pass_ == RouteServicePass::First) {
+    rewrite.pass = RouteServiceRewrite::Pass::ToRouteService;
+    rewrite.target = rs_url_.target;
+    rewrite.host = rs_url_.authority;
+    rewrite.forwarded_url = rs_forwarded_url_;
+    rewrite.signature = rs_signature_.signature;
+    rewrite.metadata = rs_signature_.metadata;
+    route_service = &rewrite;
+  } else if (route_service_pass_ == RouteServicePass::Return) {
+    rewrite.pass = RouteServiceRewrite::Pass::FromRouteService;
+    route_service = &rewrite;
+  }
   const ClientConnection connection{client_ip_, client_tls_,
                                     client_tls_ ? std::string_view(clientCertificate())
                                                 : std::string_view()};
   buildBackendRequestBase(req_head_, live_->rewrite, connection,
                           std::string_view(request_id_, sizeof request_id_),
-                          wall_now / kNanosPerMilli, &req_base_, &facts_);
-  const HeadRewriteOptions& rewrite = live_->rewrite;
-  if (rewrite.enable_zipkin || rewrite.enable_w3c) {
-    appendTraceHeaders(req_head_, rewrite, std::string_view(request_id_, sizeof request_id_),
-                       worker_.random64(), &req_base_);
+                          wall_now / kNanosPerMilli, &req_base_, &facts_, route_service);
+  const HeadRewriteOptions& rewrite_options = live_->rewrite;
+  if (rewrite_options.enable_zipkin || rewrite_options.enable_w3c) {
+    appendTraceHeaders(req_head_, rewrite_options,
+                       std::string_view(request_id_, sizeof request_id_), worker_.random64(),
+                       &req_base_);
   }
   req_base_len_ = req_base_.size();
   startRecord(wall_now);
+  record_.route_lookup_ns = lookup_ns;
   in_.consume(head_len);  // the head is copied into req_base_; body bytes follow in in_
   req_body_pending_ = 0;
   body_bytes_sent_ = 0;
 
-  if (!normalizeRequestHost(host_, &host_key_) || host_ == client_ip_) {
-    respondError(RouterError::EmptyHost, "");
-    return;
-  }
-  if (target_malformed) {
-    respondError(app_header ? RouterError::InvalidAppInstance
-                            : RouterError::InvalidProcessInstance,
-                 "");
-    return;
-  }
-  const int64_t lookup_start_ns = monotonicNanos();
-  pool_ = worker_.table().lookup(host_key_, lookup_path_);
-  record_.route_lookup_ns = monotonicNanos() - lookup_start_ns;
-  if (target.kind != InstanceTarget::Kind::None) {
-    // Targeted requests answer 400, not 404, whether the route or the instance is missing.
-    PoolConstSharedPtr chosen = pool_ ? targetPool(*pool_, target) : nullptr;
-    if (!chosen) {
-      respondError(RouterError::UnknownInstance, unknownInstanceMessage(target, host_));
-      return;
-    }
-    pool_ = std::move(chosen);
-    sticky_instance_.clear();
-  }
-  if (!pool_) {
-    respondError(RouterError::UnknownRoute, "");
-    return;
-  }
-  if (pool_->empty()) {
-    respondError(config().empty_pool_response_code_503 ? RouterError::NoEndpoints
-                                                               : RouterError::UnknownRoute,
-                 "");
+  if (error) {
+    respondError(*error, error_detail);
     return;
   }
   state_ = State::Proxying;
@@ -490,6 +520,117 @@ void ClientSession::handleHead(size_t head_len) {
   last_tls_failure_ = TlsFailure::None;
   last_tls_detail_.clear();
   startAttempt();
+}
+
+std::optional<RouterError> ClientSession::decideRouteService(int64_t wall_now,
+                                                             std::string* detail) {
+  const RouteServiceConfig* rs = live_->route_services.get();
+  bool have_signature = false;
+  const std::string_view signature = req_head_.find("X-CF-Proxy-Signature", &have_signature);
+  if (pool_->routeServiceUrl().empty()) {
+    // Strict validation: a signature on a route without a route service is checked too, so a
+    // client cannot pass one off as coming from a route service (gorouter's wording).
+    if (rs == nullptr || !rs->strictSignatureValidation() || !have_signature) return std::nullopt;
+    SignatureContents contents;
+    switch (rs->validate(signature, req_head_.find("X-CF-Proxy-Metadata"), wall_now, &contents,
+                         detail)) {
+      case RouteServiceConfig::Verdict::Valid: return std::nullopt;
+      case RouteServiceConfig::Verdict::Expired:
+        log::info("proxy", "route-service-signature-expired", {{"host", host_}});
+        return RouterError::ExpiredRouteServiceSignature;
+      case RouteServiceConfig::Verdict::Invalid:
+        log::info("proxy", "route-service-signature-invalid",
+                  {{"host", host_}, {"error", *detail}});
+        return RouterError::InvalidRouteServiceSignature;
+    }
+  }
+  if (rs == nullptr || !rs->enabled()) {
+    log::info("proxy", "route-service-unsupported", {{"host", host_}});
+    return RouterError::RouteServiceUnsupported;
+  }
+  if (have_signature && !signature.empty()) {
+    // The return pass: the route service sends the request back with our signature.
+    SignatureContents contents;
+    const RouteServiceConfig::Verdict verdict =
+        rs->validate(signature, req_head_.find("X-CF-Proxy-Metadata"), wall_now, &contents, detail);
+    if (verdict == RouteServiceConfig::Verdict::Valid &&
+        !forwardedUrlMatchesPool(contents, detail)) {
+      log::info("proxy", "route-service-signature-invalid", {{"host", host_}, {"error", *detail}});
+      return RouterError::RouteServiceSignatureInvalid;
+    }
+    switch (verdict) {
+      case RouteServiceConfig::Verdict::Valid:
+        route_service_pass_ = RouteServicePass::Return;
+        return std::nullopt;
+      case RouteServiceConfig::Verdict::Expired:
+        log::info("proxy", "route-service-signature-expired", {{"host", host_}});
+        return RouterError::RouteServiceSignatureExpired;
+      case RouteServiceConfig::Verdict::Invalid:
+        log::info("proxy", "route-service-signature-invalid",
+                  {{"host", host_}, {"error", *detail}});
+        return RouterError::RouteServiceSignatureInvalid;
+    }
+  }
+
+  // The first pass: off to the route service, signed.
+  std::string url_error;
+  if (!parseRouteServiceUrl(pool_->routeServiceUrl(), &rs_url_, &url_error)) {
+    log::error("proxy", "route-service-failed", {{"host", host_}, {"error", url_error}});
+    return RouterError::RouteServiceRequestFailed;
+  }
+  std::string_view request_uri = lookupPath(req_head_.target);  // origin-form: path and query
+  if (!request_uri.empty() && request_uri[0] == '?') {
+    rs_forwarded_url_ = forwardedUrl(rs->recommendHttps(), host_, "/");
+    rs_forwarded_url_.append(request_uri);
+  } else {
+    rs_forwarded_url_ = forwardedUrl(rs->recommendHttps(), host_, request_uri);
+  }
+  if (!rs->sign(rs_forwarded_url_, wall_now, &rs_signature_)) {
+    log::error("proxy", "route-service-failed", {{"host", host_}, {"error", "signing failed"}});
+    return RouterError::RouteServiceRequestFailed;
+  }
+  route_service_pass_ = RouteServicePass::First;
+  leg_ = Leg::RouteService;
+  if (rs->hairpinning()) {
+    // Hairpin: the route service is an app of this router. Its pool is used directly, in
+    // process, instead of a TLS connection to our own address (gorouter loops through a local
+    // mTLS server). Not when the route service has a route service itself: that request takes
+    // the ordinary way, so it gets its own first pass.
+    std::string rs_host;
+    if (normalizeRequestHost(rs_url_.host, &rs_host)) {
+      PoolConstSharedPtr rs_pool = worker_.table().lookup(rs_host, rs_url_.path);
+      if (rs_pool && !rs_pool->empty() && rs_pool->routeServiceUrl().empty() &&
+          rs->hairpinAllowlist().allows(rs_pool->host())) {
+        pool_ = std::move(rs_pool);
+        leg_ = Leg::Hairpin;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+bool ClientSession::forwardedUrlMatchesPool(const SignatureContents& contents,
+                                            std::string* error) {
+  std::string host;
+  std::string path;
+  std::string uri;
+  if (!splitForwardedUrl(contents.forwarded_url, &host, &path, &uri)) {
+    *error = "invalid forwarded URL " + contents.forwarded_url;
+    return false;
+  }
+  PoolConstSharedPtr signed_pool = worker_.table().lookup(host, path);
+  if (!signed_pool) {
+    *error = "original request URL " + uri + " does not exist in the routing table";
+    return false;
+  }
+  // gorouter's route.PoolsMatch: the same route (host and context path).
+  if (signed_pool->host() != pool_->host() ||
+      signed_pool->contextPath() != pool_->contextPath()) {
+    *error = "route service forwarded URL " + pool_->host() + pool_->contextPath() +
+             " does not match the original request URL " + uri;
+    return false;
+  }
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -503,9 +644,71 @@ void ClientSession::startAttempt() {
   client_head_off_ = 0;
   up_in_.clear();
 
+  endpoint_ = nullptr;
+  if (leg_ == Leg::RouteService) {
+    if (!routeServiceEndpoint()) return;  // its address is being resolved, or a 502 is on its way
+  } else if (!pickFromPool()) {
+    return;
+  }
+  ++attempts_;
+  record_.attempts = attempts_;
+  // The access log shows the app's endpoint; a route service is not one (gorouter logs "-").
+  record_.endpoint = leg_ == Leg::App ? endpoint_ : nullptr;
+  attempt_start_ns_ = monotonicNanos();
+  if (attempts_ == 1) first_attempt_ns_ = attempt_start_ns_;
+  endpoint_->in_flight.fetch_add(1, std::memory_order_relaxed);
+  in_flight_held_ = true;
+
+  req_base_.resize(req_base_len_);
+  if (leg_ == Leg::RouteService) {
+    endHeadWithoutAttemptHeaders(&req_base_);
+  } else {
+    appendAttemptHeaders(*endpoint_, &req_base_);
+  }
+  up_head_off_ = 0;
+
+  up_ = config().disable_keep_alives ? nullptr
+                                             : worker_.upstreams().takeIdle(*endpoint_);
+  if (up_ != nullptr) {
+    up_->session = this;
+    armTimer(Worker::Timeout::Endpoint);
+    return;
+  }
+  connectFresh();
+}
+
+bool ClientSession::routeServiceEndpoint() {
+  const int64_t now = monotonicNanos();
+  std::string error;
+  switch (worker_.routeServiceTargets().endpointFor(rs_url_, now, &endpoint_, &error)) {
+    case RouteServiceTargets::Status::Ready:
+      awaiting_address_ = false;
+      return true;
+    case RouteServiceTargets::Status::Pending:
+      if (!awaiting_address_) {
+        awaiting_address_ = true;
+        awaiting_since_ns_ = now;
+      }
+      if (now - awaiting_since_ns_ < config().endpoint_dial_timeout_ns) {
+        armTimer(Worker::Timeout::Poll);  // onTimeout() asks again
+        return false;
+      }
+      error = "lookup " + rs_url_.host + ": timeout";
+      break;
+    case RouteServiceTargets::Status::Failed:
+      break;
+  }
+  awaiting_address_ = false;
+  log::info("proxy", "route-service-connection-failed",
+            {{"host", host_}, {"route_service", rs_url_.authority}, {"error", error}});
+  worker_.stats().bad_gateways.fetch_add(1, std::memory_order_relaxed);
+  respondError(RouterError::EndpointFailure, error);
+  return false;
+}
+
+bool ClientSession::pickFromPool() {
   PickResult result = PickResult::Picked;
   const int64_t now = monotonicNanos();
-  endpoint_ = nullptr;
   if (attempts_ == 0 && !sticky_instance_.empty()) {
     // Sticky: the pinned instance first, unless it is gone or full (then balance normally and
     // re-pin on the response).
@@ -533,41 +736,23 @@ void ClientSession::startAttempt() {
       respondTlsFailure();
     } else if (attempts_ == 0 && allPruned(*pool_)) {
       // TLS failures pruned every endpoint: the pool is empty until they register again (5.3).
-      respondError(worker_.config().empty_pool_response_code_503 ? RouterError::NoEndpoints
-                                                                 : RouterError::UnknownRoute,
-                   "");
+      respondError(
+          config().empty_pool_response_code_503 ? RouterError::NoEndpoints : RouterError::UnknownRoute,
+          "");
     } else {
       worker_.stats().bad_gateways.fetch_add(1, std::memory_order_relaxed);
       respondError(RouterError::EndpointFailure, "No endpoints available");
     }
-    return;
+    return false;
   }
   tried_.add(endpoint_.get());
-  ++attempts_;
-  record_.attempts = attempts_;
-  record_.endpoint = endpoint_;
-  attempt_start_ns_ = monotonicNanos();
-  if (attempts_ == 1) first_attempt_ns_ = attempt_start_ns_;
-  endpoint_->in_flight.fetch_add(1, std::memory_order_relaxed);
-  in_flight_held_ = true;
-
-  req_base_.resize(req_base_len_);
-  appendAttemptHeaders(*endpoint_, &req_base_);
-  up_head_off_ = 0;
-
-  up_ = config().disable_keep_alives ? nullptr
-                                             : worker_.upstreams().takeIdle(*endpoint_);
-  if (up_ != nullptr) {
-    up_->session = this;
-    armTimer(Worker::Timeout::Endpoint);
-    return;
-  }
-  connectFresh();
+  return true;
 }
 
 void ClientSession::connectFresh() {
   int err = 0;
-  up_ = worker_.upstreams().connect(endpoint_, this, &err);
+  up_ = worker_.upstreams().connect(
+      endpoint_, this, &err, leg_ == Leg::RouteService ? TlsRole::RouteService : TlsRole::Backend);
   if (up_ == nullptr) {
     attemptFailed(err, true);
     return;
@@ -633,7 +818,10 @@ void ClientSession::attemptFailed(int err, bool before_send) {
   const int64_t retry_budget = config().max_retry_time_ns;
   const bool in_budget =
       retry_budget == 0 || monotonicNanos() - first_attempt_ns_ < retry_budget;
-  if (retriable && attempts_ < config().max_attempts && in_budget) {
+  // A route service has its own attempt limit (route_services.max_attempts).
+  const int max_attempts = leg_ == Leg::RouteService ? live_->route_services->maxAttempts()
+                                                     : config().max_attempts;
+  if (retriable && attempts_ < max_attempts && in_budget) {
     startAttempt();
     return;
   }
@@ -926,10 +1114,13 @@ bool ClientSession::handleResponseHead(size_t head_len) {
                           std::string_view(request_id_, sizeof request_id_), client_keep_alive_,
                           client_http10_, &client_head_);
   const Config& cfg = config();
-  std::string cookie = vcapIdSetCookie(resp_head_, cfg.sticky_session_cookie_names,
-                                       sticky_instance_, *endpoint_, pool_->contextPath(),
-                                       cfg.secure_cookies);
-  if (!cookie.empty()) insertHeader(&client_head_, "Set-Cookie", cookie);
+  if (leg_ == Leg::App) {
+    // Not on a route service's response: its endpoint is no app instance to pin.
+    std::string cookie = vcapIdSetCookie(resp_head_, cfg.sticky_session_cookie_names,
+                                         sticky_instance_, *endpoint_, pool_->contextPath(),
+                                         cfg.secure_cookies);
+    if (!cookie.empty()) insertHeader(&client_head_, "Set-Cookie", cookie);
+  }
   if (trace_) addTraceHeaders();
   applyResponseRewrite(&client_head_, cfg.response_headers_to_remove,
                        cfg.response_headers_to_add);

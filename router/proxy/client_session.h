@@ -20,6 +20,7 @@
 #include <netinet/in.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "router/config/live_config.h"
@@ -34,6 +35,8 @@
 #include "router/proxy/io_buffer.h"
 #include "router/proxy/worker.h"
 #include "router/route/pool.h"
+#include "router/routeservice/route_service_url.h"
+#include "router/routeservice/signature.h"
 
 namespace foundry::router {
 
@@ -99,7 +102,17 @@ class ClientSession final : public ChannelOwner {
   bool stepSplice();
 
   void handleHead(size_t head_len);
+  // After the route lookup: which leg the request takes (app, route service, hairpin), or the
+  // route-service error to answer with (ROUTER-PROTOCOL.md 7). Reads req_head_.
+  std::optional<RouterError> decideRouteService(int64_t wall_now, std::string* detail);
+  // Return pass: the signed forwarded URL names the route this request is for (else false,
+  // *error in gorouter's words).
+  bool forwardedUrlMatchesPool(const SignatureContents& contents, std::string* error);
   void startAttempt();
+  // Sets endpoint_ for the next attempt; false when the request was answered instead (or, for a
+  // route service whose address is still being resolved, the attempt will be retried).
+  bool pickFromPool();
+  bool routeServiceEndpoint();
   void connectFresh();
   void attemptFailed(int err, bool before_send);
   bool handleResponseHead(size_t head_len);
@@ -180,6 +193,17 @@ class ClientSession final : public ChannelOwner {
   bool trace_ = false;           // X-Vcap-Trace matched trace_key: add the debug headers
 
   // Routing and the current attempt.
+  // Where this request goes: the app's pool, a route service reached over the network (first
+  // pass), or a route service that is a route of ours, served from its pool in-process.
+  enum class Leg { App, RouteService, Hairpin };
+  enum class RouteServicePass { None, First, Return };
+  Leg leg_ = Leg::App;
+  RouteServicePass route_service_pass_ = RouteServicePass::None;
+  RouteServiceUrl rs_url_;            // first pass: where the route service is
+  std::string rs_forwarded_url_;      // first pass: X-CF-Forwarded-Url
+  SignatureHeaders rs_signature_;     // first pass: X-CF-Proxy-Signature / -Metadata
+  bool awaiting_address_ = false;     // the route service's host name is being resolved
+  int64_t awaiting_since_ns_ = 0;
   PoolConstSharedPtr pool_;
   EndpointSharedPtr endpoint_;
   TriedEndpoints tried_;

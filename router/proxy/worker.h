@@ -25,6 +25,9 @@
 #include "router/proxy/upstream_pool.h"
 #include "router/proxy/uring_loop.h"
 #include "router/registry/table_publisher.h"
+#include "router/routeservice/address_resolver.h"
+#include "router/routeservice/route_service_config.h"
+#include "router/routeservice/route_service_targets.h"
 
 namespace foundry::router {
 
@@ -79,6 +82,12 @@ class Worker {
 
   // Metrics / access log sink; set before start(), may stay null.
   void setObserver(RequestObserver* observer) { observer_ = observer; }
+  // Route services (ROUTER-PROTOCOL.md 7; their settings are in the live config): the resolver
+  // for their host names, owned by the caller and outliving the worker; set before start().
+  void setRouteServiceResolver(AddressResolver* resolver) {
+    route_service_targets_ = RouteServiceTargets(resolver);
+  }
+  RouteServiceTargets& routeServiceTargets() { return route_service_targets_; }
   RequestObserver* observer() const { return observer_; }
   int id() const { return id_; }
 
@@ -104,10 +113,13 @@ class Worker {
   uint64_t random64() { return rng_(); }
   // The fixed timeout durations a session uses. epoll: libevent "common timeouts" (O(1)
   // re-arming); io_uring: DeadlineTimers lists, checked once per loop turn. ProxyHeader is
-  // gorouter's fixed 100 ms for the PROXY protocol header (enable_proxy).
-  enum class Timeout { Idle = 0, Header = 1, Dial = 2, Endpoint = 3, ProxyHeader = 4 };
-  static constexpr int kTimeoutCount = 5;
+  // gorouter's fixed 100 ms for the PROXY protocol header (enable_proxy). Poll: a short tick
+  // for a session waiting on something that cannot wake it (a route service's host name being
+  // resolved on the resolver thread).
+  enum class Timeout { Idle = 0, Header = 1, Dial = 2, Endpoint = 3, ProxyHeader = 4, Poll = 5 };
+  static constexpr int kTimeoutCount = 6;
   static constexpr int64_t kProxyHeaderTimeoutNs = 100'000'000;
+  static constexpr int64_t kPollIntervalNs = 5'000'000;
   const timeval* timeoutValue(Timeout timeout) const {
     return common_timeouts_[static_cast<int>(timeout)];
   }
@@ -216,6 +228,7 @@ class Worker {
   std::unique_ptr<H2UpstreamPool> h2_upstreams_;
   std::vector<std::pair<int, int>> idle_pipes_;
   RequestObserver* observer_ = nullptr;
+  RouteServiceTargets route_service_targets_{nullptr};
   std::thread thread_;
   friend class ClientSession;
 };

@@ -180,6 +180,13 @@ int main(int argc, char** argv) {
   }
   LiveConfigPublisher live(std::move(initial));
   ConfigReloader reloader(config_path, live);
+  // Route-service host names are resolved on the resolver's own thread.
+  AddressResolver route_service_resolver;
+  const RouteServiceConfig& route_services = *live.current()->route_services;
+  log::info("router", "route-services",
+            {{"enabled", route_services.enabled() ? "true" : "false"},
+             {"key_rotation", config.route_services_secret_decrypt_only.empty() ? "false" : "true"},
+             {"hairpinning", route_services.hairpinning() ? "true" : "false"}});
 
   ControlPlane control(config);
   control.setMetricsSource([&control, &metrics, &access_log] {
@@ -217,6 +224,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     worker->setObserver(&observer);
+    worker->setRouteServiceResolver(&route_service_resolver);
     pool.push_back(std::move(worker));
   }
   for (auto& worker : pool) worker->start();

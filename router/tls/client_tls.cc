@@ -71,6 +71,16 @@ std::shared_ptr<const ClientTls> ClientTls::forBackends(const Config& config,
   return build(options, "backends", error);
 }
 
+std::shared_ptr<const ClientTls> ClientTls::forRouteServices(const Config& config,
+                                                             std::string* error) {
+  Options options;
+  options.ca_certs = config.ca_certs;
+  options.client_cert = &config.route_services_tls;
+  options.cipher_suites = config.cipher_suites;
+  options.verify = !config.skip_ssl_validation;
+  return build(options, "route_services", error);
+}
+
 ClientTls::~ClientTls() { SSL_CTX_free(ctx_); }
 
 int ClientTls::onNewSession(SSL* ssl, SSL_SESSION* session) {

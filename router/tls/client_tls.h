@@ -38,6 +38,10 @@ class ClientTls {
                                                 std::string* error);
   // Backends: ca_certs, backends.cert_chain / private_key, cipher_suites.
   static std::shared_ptr<const ClientTls> forBackends(const Config& config, std::string* error);
+  // Route services: ca_certs, route_services.cert_chain / private_key, cipher_suites; not
+  // verified when skip_ssl_validation is set (gorouter applies it to route services only).
+  static std::shared_ptr<const ClientTls> forRouteServices(const Config& config,
+                                                           std::string* error);
   ~ClientTls();
   ClientTls(const ClientTls&) = delete;
   ClientTls& operator=(const ClientTls&) = delete;

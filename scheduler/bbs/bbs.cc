@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <set>
 
 #include "common/log/log.h"
@@ -86,9 +87,19 @@ Outcome Bbs::desireLocked(const DesiredLrp& lrp, std::vector<LrpStart>* auctions
   store_->putDesired(lrp);
 
   // Routes: unregister the removed ones and register the added ones on every RUNNING instance.
+  // A route whose route service changed (bound, unbound, new URL) is registered again at once:
+  // the router takes the registration's route_service_url for the route.
   std::set<std::string> old_keys, new_keys;
-  for (const auto& r : existing->routes) old_keys.insert(routeKey(r));
+  std::map<std::string, std::string> old_route_services;
+  for (const auto& r : existing->routes) {
+    old_keys.insert(routeKey(r));
+    old_route_services[routeKey(r)] = r.route_service_url;
+  }
   for (const auto& r : lrp.routes) new_keys.insert(routeKey(r));
+  auto changed = [&](const RouteSpec& r) {
+    auto old = old_route_services.find(routeKey(r));
+    return old == old_route_services.end() || old->second != r.route_service_url;
+  };
   for (const auto& actual : store_->actuals(lrp.process_guid)) {
     if (actual.state != LrpState::kRunning) continue;
     for (const auto& r : existing->routes) {
@@ -97,7 +108,7 @@ Outcome Bbs::desireLocked(const DesiredLrp& lrp, std::vector<LrpStart>* auctions
       }
     }
     for (const auto& r : lrp.routes) {
-      if (!old_keys.count(routeKey(r)) && hooks_.register_route) {
+      if (changed(r) && hooks_.register_route) {
         hooks_.register_route(registryMessage(lrp, actual, r));
       }
     }

@@ -4,7 +4,7 @@ namespace foundry::sched {
 
 nlohmann::json registryMessage(const DesiredLrp& desired, const ActualLrp& actual,
                                const RouteSpec& route) {
-  return {
+  nlohmann::json message = {
       {"host", actual.address},
       {"port", actual.port},
       {"uris", nlohmann::json::array({route.hostname + route.path})},
@@ -22,6 +22,9 @@ nlohmann::json registryMessage(const DesiredLrp& desired, const ActualLrp& actua
         {"organization_name", desired.organization_name}}},
       {"endpoint_updated_at_ns", actual.since_ns},
   };
+  // Only when the route has a route service (route-emitter leaves the field out otherwise).
+  if (!route.route_service_url.empty()) message["route_service_url"] = route.route_service_url;
+  return message;
 }
 
 std::vector<nlohmann::json> registryMessages(const DesiredLrp& desired, const ActualLrp& actual) {

@@ -10,7 +10,8 @@ namespace foundry::sched {
 // host = the instance's address, port = its port, uris = [hostname + path], app = app_guid,
 // private_instance_id / server_cert_domain_san = instance_guid, private_instance_index = index
 // as a string, availability_zone = the cell's zone, tags {component: route-emitter, ...},
-// endpoint_updated_at_ns = when the instance became RUNNING (stable across re-registrations).
+// endpoint_updated_at_ns = when the instance became RUNNING (stable across re-registrations),
+// route_service_url when the route is bound to a route service.
 nlohmann::json registryMessage(const DesiredLrp& desired, const ActualLrp& actual,
                                const RouteSpec& route);
 

@@ -26,6 +26,9 @@ struct RouteSpec {
   std::string path;                // "" or "/segment..."
   std::string route_guid;
   int port = 8080;                 // the destination's app port (informational: one port per instance)
+  // "" = none; else the router sends the route's traffic there. (`= {}`: initializers that
+  // predate the field may leave it out without a -Wmissing-field-initializers warning.)
+  std::string route_service_url = {};
   bool operator==(const RouteSpec&) const = default;
 };
 

@@ -30,6 +30,7 @@
 
 #include "common/log/log.h"
 #include "router/config/config.h"
+#include "router/config/live_config.h"
 #include "router/http2/h2_server_connection.h"
 #include "router/proxy/worker.h"
 #include "router/registry/route_registry.h"
@@ -53,6 +54,7 @@ const bool kVerbose = std::getenv("H2_FRAMES_FUZZ_VERBOSE") != nullptr;
 struct Fixture {
   Config config;
   TablePublisher publisher;
+  std::unique_ptr<LiveConfigPublisher> live;
   std::unique_ptr<Worker> worker;
 
   Fixture() {
@@ -67,7 +69,9 @@ struct Fixture {
     fields.port = 1;
     registry.registerEndpoint(key, fields, 0);
     publisher.publish(registry.publish());
-    worker = std::make_unique<Worker>(0, config, publisher, EventBackend::Epoll);
+    std::string error;
+    live = std::make_unique<LiveConfigPublisher>(buildLiveConfig(config, 1, nullptr, &error));
+    worker = std::make_unique<Worker>(0, *live, publisher, EventBackend::Epoll);
   }
 };
 
