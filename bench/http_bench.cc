@@ -76,7 +76,7 @@ void BM_ParseAndRewriteRequest(benchmark::State& state) {
   for (auto _ : state) {
     parser.reset(MessageParser::Type::Request);
     parser.parseHead(kRequest.data(), kRequest.size(), &head);
-    buildBackendRequestBase(head, options, "127.0.0.1", request_id, 1795770000000, &out, &facts);
+    buildBackendRequestBase(head, options, ClientConnection{"127.0.0.1"}, request_id, 1795770000000, &out, &facts);
     appendAttemptHeaders(endpoint, &out);
     benchmark::DoNotOptimize(out.data());
   }

@@ -15,10 +15,12 @@ PACKAGES=(
   libevent-dev libnats-dev libssl-dev libre2-dev libjemalloc-dev liburing-dev
   libgtest-dev libgmock-dev libbenchmark-dev libhttp-parser-dev libyaml-cpp-dev
   libsimdjson-dev nlohmann-json3-dev libsqlite3-dev libarchive-dev libcli11-dev
+  libnghttp2-dev            # HTTP/2 (router/http2: h2c and h2 frontends, h2 backends)
   libcurl4-openssl-dev      # HTTP client: the CLI, cells and the scheduler
   postgresql libpq-dev      # brokers/postgres: the PostgreSQL it provisions on, and libpq
   # programs for tests, the demo and the load benchmark
   nats-server python3 wrk nginx haproxy curl iproute2 util-linux procps
+  nghttp2-client            # nghttp and h2load: HTTP/2 integration tests
   # benchmark charts (bench/charts/draw.sh) and syscall counts (bench/load/syscalls.sh)
   gnuplot-nox linux-perf strace
   # staging: the nodejs system buildpack uses the machine's node (Debian's nodejs; npm ships

@@ -413,6 +413,19 @@ class Api {
   ApiResponse getServiceBinding(Ctx& c, const std::string& guid);
   ApiResponse getServiceBindingDetails(Ctx& c, const std::string& guid);
   ApiResponse deleteServiceBinding(Ctx& c, const std::string& guid);
+  // Routes bound to route services (service_route_bindings_handlers.cc).
+  ApiResponse createServiceRouteBinding(Ctx& c);
+  ApiResponse listServiceRouteBindings(Ctx& c);
+  ApiResponse getServiceRouteBinding(Ctx& c, const std::string& guid);
+  ApiResponse deleteServiceRouteBinding(Ctx& c, const std::string& guid);
+  nlohmann::json presentServiceRouteBinding(const Ctx& c, const ServiceRouteBinding& binding);
+  ServiceRouteBinding requireServiceRouteBinding(const Ctx& c, const std::string& guid,
+                                                 Access access);
+  // The route's route service changed (bound, unbound, new URL): its apps' LRPs are sent
+  // again so the route emitter registers the route with the new route_service_url.
+  void routeServiceChanged(const std::string& route_guid);
+  // After a user-provided instance's update: its route bindings follow its route_service_url.
+  void updateRouteServiceUrl(const ServiceInstance& instance);
   nlohmann::json presentServiceInstance(const Ctx& c, const ServiceInstance& instance);
   nlohmann::json presentServiceBinding(const Ctx& c, const ServiceBinding& binding);
   // `included` for fields[space], fields[space.organization], fields[service_plan],

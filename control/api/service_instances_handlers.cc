@@ -426,8 +426,14 @@ ApiResponse Api::updateServiceInstance(Ctx& c, const std::string& guid) {
                                     {"syslog", "syslog-tls", "http", "https"});
       rebind = true;
     }
-    if (b.contains("route_service_url")) {
+    const bool new_route_service = b.contains("route_service_url");
+    if (new_route_service) {
       i.route_service_url = urlField(b, "route_service_url", "Route service url", {"https"});
+      if (!i.route_service_url &&
+          !store_.listServiceRouteBindings({{}, {}, {i.guid}, {}}).empty()) {
+        throw unprocessable(
+            "Route service url cannot be removed while the service instance is bound to routes");
+      }
     }
     i.last_operation = {"update", "succeeded", "", now, now};
     store_.atomically([&] {
@@ -442,6 +448,7 @@ ApiResponse Api::updateServiceInstance(Ctx& c, const std::string& guid) {
         }
       }
     });
+    if (new_route_service) updateRouteServiceUrl(i);
     audit(c, "audit.user_provided_service_instance.update", "user_provided_service_instance",
           i.guid, i.name, i.space_guid);
     return {200, presentServiceInstance(c, i), {}};
@@ -507,11 +514,13 @@ ApiResponse Api::deleteServiceInstance(Ctx& c, const std::string& guid) {
   const auto* purge = c.query.find("purge");
   const bool purging = purge && purge->size() == 1 && (*purge)[0] == "true";
   auto bindings = store_.listServiceBindings({{}, {}, {}, {i.guid}, {}, {}});
+  auto route_bindings = store_.listServiceRouteBindings({{}, {}, {i.guid}, {}});
   if (purging || i.type == "user-provided") {
     // No broker is asked: the rows go (purge is the operator's way out of a dead broker).
     if (purging && !c.can().isAdmin()) throw notAuthorized();
     store_.atomically([&] {
       for (const auto& b : bindings) store_.deleteServiceBinding(b.guid);
+      for (const auto& b : route_bindings) store_.deleteServiceRouteBinding(b.guid);
       for (const auto& op : store_.listServiceOperations()) {
         if (op.instance_id == i.guid) store_.deleteServiceOperation(op.guid);
       }
@@ -526,6 +535,7 @@ ApiResponse Api::deleteServiceInstance(Ctx& c, const std::string& guid) {
     for (const auto& b : bindings) {
       if (b.app_guid) desiredStateChanged(*b.app_guid);
     }
+    for (const auto& b : route_bindings) routeServiceChanged(b.route_guid);
     return {204, nullptr, {}};
   }
   refuseWhileInProgress(i);
@@ -605,6 +615,20 @@ std::optional<ApiResponse> Api::dispatchServiceInstances(Ctx& c) {
     }
     if (m == "DELETE" && is({"v3", "service_credential_bindings", "*"})) {
       return deleteServiceBinding(c, s[2]);
+    }
+  }
+  if (s[1] == "service_route_bindings") {
+    if (m == "POST" && is({"v3", "service_route_bindings"})) return createServiceRouteBinding(c);
+    if (m == "GET" && is({"v3", "service_route_bindings"})) return listServiceRouteBindings(c);
+    if (m == "GET" && is({"v3", "service_route_bindings", "*"})) {
+      return getServiceRouteBinding(c, s[2]);
+    }
+    if (m == "GET" && is({"v3", "service_route_bindings", "*", "parameters"})) {
+      requireServiceRouteBinding(c, s[2], Access::Read);
+      throw parametersNotSupported("service route binding");
+    }
+    if (m == "DELETE" && is({"v3", "service_route_bindings", "*"})) {
+      return deleteServiceRouteBinding(c, s[2]);
     }
   }
   return std::nullopt;

@@ -69,7 +69,7 @@ sched::DesiredLrp buildDesiredLrp(const LrpInputs& in) {
 
   for (const auto& r : in.routes) {
     sched::RouteSpec spec{routeHostname(r.host, r.domain_name), r.path, r.route_guid,
-                          static_cast<int>(r.port)};
+                          static_cast<int>(r.port), r.route_service_url};
     spec.weight = static_cast<int>(r.weight.value_or(0));
     spec.options = r.options.is_object() ? r.options : nlohmann::json::object();
     // Two destinations of one route to the same process are one route for the router (an

@@ -92,12 +92,15 @@ std::vector<RouteBinding> DesiredState::routesOf(const std::string& app_guid,
     auto domain = store_.getDomain(route.domain_guid);
     if (!domain) continue;
     nlohmann::json options = nlohmann::json::parse(route.options, nullptr, false);
+    std::string route_service_url;
+    for (const auto& b : store_.listServiceRouteBindings({{}, {route.guid}, {}, {}})) {
+      route_service_url = b.route_service_url;
+    }
     for (const Destination& d : store_.listDestinations(route.guid)) {
       if (d.app_guid == app_guid && d.process_type == type) {
-        RouteBinding binding{route.guid, route.host, domain->name, route.path, d.port};
-        binding.weight = d.weight;
-        if (options.is_object()) binding.options = options;
-        bindings.push_back(std::move(binding));
+        bindings.push_back({route.guid, route.host, domain->name, route.path, d.port, d.weight,
+                            options.is_object() ? options : nlohmann::json::object(),
+                            route_service_url});
       }
     }
   }

@@ -157,6 +157,23 @@ struct ServicePlanFilter {
   std::vector<std::string> guids, names, offering_guids, broker_guids;
   std::optional<PlanVisibilityScope> visible_to;
 };
+// A route bound to a route service (a user-provided instance with a route_service_url): the
+// route emitter sends route_service_url in the route's registrations, so the router passes the
+// route's traffic through it (ROUTER-PROTOCOL.md 7). One per route.
+struct ServiceRouteBinding {
+  std::string guid;
+  std::string route_guid;
+  std::string instance_guid;
+  std::string route_service_url;  // the instance's, copied at bind time and on its updates
+  LastOperation last_operation;
+  std::string created_at, updated_at;
+};
+
+struct ServiceRouteBindingFilter {
+  std::vector<std::string> guids, route_guids, instance_guids;
+  std::vector<std::string> space_guids;  // the routes' spaces
+};
+
 struct ServiceInstanceFilter {
   std::vector<std::string> guids, names, space_guids, plan_guids, types;
 };

@@ -77,6 +77,15 @@ std::vector<Column<ServiceBinding>> bindingColumns(const crypto::FieldCipher* ci
   return withTimes(std::move(c));
 }
 
+std::vector<Column<ServiceRouteBinding>> routeBindingColumns() {
+  using R = ServiceRouteBinding;
+  std::vector<Column<R>> c = {field("guid", &R::guid), field("route_guid", &R::route_guid),
+                              field("instance_guid", &R::instance_guid),
+                              field("route_service_url", &R::route_service_url)};
+  addLastOperation(c);
+  return withTimes(std::move(c));
+}
+
 }  // namespace
 
 struct ServiceTables {
@@ -129,6 +138,7 @@ struct ServiceTables {
                           field("organization_guid", &ServicePlanVisibility::organization_guid)})},
         instances{"service_instances", instanceColumns(cipher)},
         bindings{"service_bindings", bindingColumns(cipher)},
+        route_bindings{"service_route_bindings", routeBindingColumns()},
         operations{"service_operations",
                    withTimes<ServiceOperation>(
                        {field("guid", &ServiceOperation::guid),
@@ -155,6 +165,7 @@ struct ServiceTables {
   Table<ServicePlanVisibility> visibilities;
   Table<ServiceInstance> instances;
   Table<ServiceBinding> bindings;
+  Table<ServiceRouteBinding> route_bindings;
   Table<ServiceOperation> operations;
 };
 
@@ -301,6 +312,26 @@ WriteResult SqliteStore::updateServiceBinding(const ServiceBinding& b) {
 }
 WriteResult SqliteStore::deleteServiceBinding(const std::string& guid) {
   return inTransaction(db_, [&] { return services_->bindings.remove(db_, guid); });
+}
+
+WriteResult SqliteStore::createServiceRouteBinding(const ServiceRouteBinding& b) {
+  return inTransaction(db_, [&] { return services_->route_bindings.insert(db_, b); });
+}
+std::optional<ServiceRouteBinding> SqliteStore::getServiceRouteBinding(const std::string& guid) {
+  return services_->route_bindings.get(db_, guid);
+}
+std::vector<ServiceRouteBinding> SqliteStore::listServiceRouteBindings(
+    const ServiceRouteBindingFilter& f) {
+  Where w;
+  w.in("guid", f.guids).in("route_guid", f.route_guids).in("instance_guid", f.instance_guids);
+  w.inParent("route_guid", "routes", "space_guid", f.space_guids);
+  return services_->route_bindings.list(db_, w);
+}
+WriteResult SqliteStore::updateServiceRouteBinding(const ServiceRouteBinding& b) {
+  return inTransaction(db_, [&] { return services_->route_bindings.update(db_, b); });
+}
+WriteResult SqliteStore::deleteServiceRouteBinding(const std::string& guid) {
+  return inTransaction(db_, [&] { return services_->route_bindings.remove(db_, guid); });
 }
 
 // Broker calls owed.

@@ -220,7 +220,21 @@ CREATE TABLE service_operations (
   instance_id TEXT NOT NULL, binding_id TEXT NOT NULL, request TEXT NOT NULL,
   user_guid TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
 )sql",
-    // 6: weighted destinations and route options (loadbalancing, path_regex, health_check),
+    // 6: routes bound to route services (user-provided instances with a route_service_url).
+    // One per route; the binding goes with its route.
+    R"sql(
+CREATE TABLE service_route_bindings (
+  guid TEXT PRIMARY KEY,
+  route_guid TEXT NOT NULL UNIQUE REFERENCES routes(guid) ON DELETE CASCADE,
+  instance_guid TEXT NOT NULL REFERENCES service_instances(guid),
+  route_service_url TEXT NOT NULL,
+  last_operation_type TEXT NOT NULL, last_operation_state TEXT NOT NULL,
+  last_operation_description TEXT NOT NULL, last_operation_created_at TEXT NOT NULL,
+  last_operation_updated_at TEXT NOT NULL,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE INDEX service_route_bindings_instance ON service_route_bindings(instance_guid);
+)sql",
+    // 7: weighted destinations and route options (loadbalancing, path_regex, health_check),
     // the options kept as a JSON object in text like the other JSON columns.
     R"sql(
 ALTER TABLE route_destinations ADD COLUMN weight INTEGER;

@@ -148,6 +148,12 @@ class SqliteStore : public Store {
   std::vector<ServiceBinding> listServiceBindings(const ServiceBindingFilter& filter) override;
   WriteResult updateServiceBinding(const ServiceBinding& binding) override;
   WriteResult deleteServiceBinding(const std::string& guid) override;
+  WriteResult createServiceRouteBinding(const ServiceRouteBinding& binding) override;
+  std::optional<ServiceRouteBinding> getServiceRouteBinding(const std::string& guid) override;
+  std::vector<ServiceRouteBinding> listServiceRouteBindings(
+      const ServiceRouteBindingFilter& filter) override;
+  WriteResult updateServiceRouteBinding(const ServiceRouteBinding& binding) override;
+  WriteResult deleteServiceRouteBinding(const std::string& guid) override;
   WriteResult createServiceOperation(const ServiceOperation& op) override;
   std::optional<ServiceOperation> getServiceOperation(const std::string& guid) override;
   std::vector<ServiceOperation> listServiceOperations() override;

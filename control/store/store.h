@@ -475,6 +475,14 @@ class Store {
   virtual WriteResult updateServiceBinding(const ServiceBinding& binding) = 0;
   virtual WriteResult deleteServiceBinding(const std::string& guid) = 0;
 
+  // Duplicate: the route has a route service already. Removed with its route.
+  virtual WriteResult createServiceRouteBinding(const ServiceRouteBinding& binding) = 0;
+  virtual std::optional<ServiceRouteBinding> getServiceRouteBinding(const std::string& guid) = 0;
+  virtual std::vector<ServiceRouteBinding> listServiceRouteBindings(
+      const ServiceRouteBindingFilter& filter) = 0;
+  virtual WriteResult updateServiceRouteBinding(const ServiceRouteBinding& binding) = 0;
+  virtual WriteResult deleteServiceRouteBinding(const std::string& guid) = 0;
+
   // Broker calls still owed, in creation order.
   virtual WriteResult createServiceOperation(const ServiceOperation& op) = 0;
   virtual std::optional<ServiceOperation> getServiceOperation(const std::string& guid) = 0;

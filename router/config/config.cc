@@ -13,6 +13,7 @@
 #include <unordered_set>
 
 #include "common/log/log.h"
+#include "router/routeservice/hairpin_allowlist.h"
 
 namespace foundry::router {
 namespace {
@@ -284,8 +285,40 @@ const Section& backendsSection() {
                [](const YAML::Node& n, const std::string& k, Config* c) {
                  c->max_retry_time_ns = readDuration(n, k);
                }},
+              {"cert_chain", [](const YAML::Node& n, const std::string& k,
+                                Config* c) { c->backends_tls.cert_chain = readString(n, k); }},
+              {"private_key",
+               [](const YAML::Node& n, const std::string& k, Config* c) {
+                 c->backends_tls.private_key = auth::Secret(readString(n, k));
+               }},
           },
-      .ignored = {"cert_chain", "private_key", "enable_tls", "client_auth_certificate"},
+      .ignored = {"enable_tls", "client_auth_certificate"},
+  };
+  return section;
+}
+
+const Section& routeServicesSection() {
+  static const Section section{
+      .keys =
+          {
+              {"max_attempts",
+               [](const YAML::Node& n, const std::string& k, Config* c) {
+                 // The BOSH template enforces at least 1; 0 would mean no attempt at all.
+                 int64_t v = readInt(n, k, 0, std::numeric_limits<int>::max());
+                 c->route_services_max_attempts = v == 0 ? 1 : static_cast<int>(v);
+               }},
+              {"strict_signature_validation",
+               [](const YAML::Node& n, const std::string& k, Config* c) {
+                 c->route_services_strict_signature_validation = readBool(n, k);
+               }},
+              {"cert_chain", [](const YAML::Node& n, const std::string& k,
+                                Config* c) { c->route_services_tls.cert_chain = readString(n, k); }},
+              {"private_key",
+               [](const YAML::Node& n, const std::string& k, Config* c) {
+                 c->route_services_tls.private_key = auth::Secret(readString(n, k));
+               }},
+          },
+      .ignored = {"client_auth_certificate"},
   };
   return section;
 }
@@ -376,6 +409,22 @@ void readHttpRewrite(const YAML::Node& n, const std::string& k, Config* c) {
 
 const Section& tracingSection();
 
+// tls_pem: [{cert_chain, private_key}], PEM strings.
+void readTlsPem(const YAML::Node& n, const std::string& k, Config* c) {
+  if (!n.IsSequence()) fail(k, "expected a list of {cert_chain, private_key}, got " + describe(n));
+  c->tls_pem.clear();
+  for (size_t i = 0; i < n.size(); ++i) {
+    const std::string item_key = k + "[" + std::to_string(i) + "]";
+    requireMap(n[i], item_key);
+    if (!n[i]["cert_chain"] || !n[i]["private_key"]) {
+      fail(item_key, "needs both cert_chain and private_key");
+    }
+    c->tls_pem.push_back(CertKeyPair{
+        readString(n[i]["cert_chain"], item_key + ".cert_chain"),
+        auth::Secret(readString(n[i]["private_key"], item_key + ".private_key"))});
+  }
+}
+
 Setter subsection(const Section& (*section)()) {
   return [section](const YAML::Node& n, const std::string& k, Config* c) {
     requireMap(n, k);
@@ -430,6 +479,36 @@ Setter headerBytesKey() {
   };
 }
 
+const Section& http2Section() {
+  static const Section section{
+      .keys =
+          {
+              {"max_concurrent_streams",
+               [](const YAML::Node& n, const std::string& k, Config* c) {
+                 c->http2_max_concurrent_streams =
+                     static_cast<uint32_t>(readInt(n, k, 1, 1'000'000));
+               }},
+              {"max_resets_per_second",
+               [](const YAML::Node& n, const std::string& k, Config* c) {
+                 c->http2_max_resets_per_second =
+                     static_cast<uint32_t>(readInt(n, k, 1, 1'000'000));
+               }},
+          },
+      .ignored = {},
+  };
+  return section;
+}
+
+// route_services_hairpinning_allowlist: FQDNs or "*.domain"; an invalid entry stops start-up
+// (gorouter only logs it, and then serves every host in-process).
+void readHairpinAllowlist(const YAML::Node& n, const std::string& k, Config* c) {
+  std::vector<std::string> entries = readStringList(n, k);
+  HairpinAllowlist allowlist;
+  std::string error;
+  if (!HairpinAllowlist::parse(entries, &allowlist, &error)) fail(k, error);
+  c->route_services_hairpinning_allowlist = std::move(entries);
+}
+
 const Section& topSection() {
   static const Section section{
       .keys =
@@ -447,6 +526,7 @@ const Section& topSection() {
               {"workers", nonNegativeIntKey(&Config::workers)},  // ours: 0 = one per core
               // ours: how the workers wait for sockets (io_uring, or epoll through libevent).
               {"event_backend", choiceKey(&Config::event_backend, {"auto", "io_uring", "epoll"})},
+              {"enable_proxy", boolKey(&Config::enable_proxy)},
               {"status", subsection(&statusSection)},
               {"nats",
                [](const YAML::Node& n, const std::string& k, Config* c) {
@@ -500,6 +580,8 @@ const Section& topSection() {
               {"drain_wait", durationKey(&Config::drain_wait_ns)},
               {"http_rewrite", &readHttpRewrite},
               {"tracing", subsection(&tracingSection)},
+              {"enable_http2", boolKey(&Config::enable_http2)},
+              {"http2", subsection(&http2Section)},
               {"balancing_algorithm_az_preference",
                [](const YAML::Node& n, const std::string& k, Config* c) {
                  std::string v = readString(n, k);
@@ -516,6 +598,54 @@ const Section& topSection() {
               {"drain_timeout", durationKey(&Config::drain_timeout_ns)},
               {"healthcheck_user_agent", stringKey(&Config::healthcheck_user_agent)},
               {"trace_key", stringKey(&Config::trace_key)},
+              // Frontend and backend TLS (ROUTER-PROTOCOL.md 8).
+              {"enable_ssl", boolKey(&Config::enable_ssl)},
+              {"ssl_port", [](const YAML::Node& n, const std::string& k,
+                              Config* c) { c->ssl_port = readPort(n, k); }},
+              {"tls_port", [](const YAML::Node& n, const std::string& k,
+                              Config* c) { c->ssl_port = readPort(n, k); }},  // BOSH's name
+              {"disable_http", boolKey(&Config::disable_http)},
+              {"tls_pem", &readTlsPem},
+              {"min_tls_version",
+               choiceKey(&Config::min_tls_version, {"TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"})},
+              {"max_tls_version", choiceKey(&Config::max_tls_version, {"TLSv1.2", "TLSv1.3"})},
+              {"cipher_suites", stringKey(&Config::cipher_suites)},
+              {"client_cert_validation",
+               choiceKey(&Config::client_cert_validation, {"none", "request", "require"})},
+              {"client_ca_certs", stringKey(&Config::client_ca_certs)},
+              {"only_trust_client_ca_certs", boolKey(&Config::only_trust_client_ca_certs)},
+              {"forwarded_client_cert",
+               choiceKey(&Config::forwarded_client_cert,
+                         {"always_forward", "forward", "sanitize_set"})},
+              {"tls_handshake_timeout", durationKey(&Config::tls_handshake_timeout_ns)},
+              {"tls_ticket_key_rotation", durationKey(&Config::tls_ticket_key_rotation_ns)},
+              {"ca_certs",
+               [](const YAML::Node& n, const std::string& k, Config* c) {
+                 // Older gorouters take one PEM string, newer ones a list.
+                 c->ca_certs = n.IsSequence() ? readStringList(n, k)
+                                              : std::vector<std::string>{readString(n, k)};
+               }},
+              // Route services (ROUTER-PROTOCOL.md 7).
+              {"route_services_secret",
+               [](const YAML::Node& n, const std::string& k, Config* c) {
+                 c->route_services_secret = auth::Secret(readString(n, k));
+               }},
+              {"route_services_secret_decrypt_only",
+               [](const YAML::Node& n, const std::string& k, Config* c) {
+                 c->route_services_secret_decrypt_only = auth::Secret(readString(n, k));
+               }},
+              {"route_services_timeout", durationKey(&Config::route_services_timeout_ns)},
+              {"route_services_recommend_https",
+               boolKey(&Config::route_services_recommend_https)},
+              {"route_services_hairpinning", boolKey(&Config::route_services_hairpinning)},
+              {"route_services_hairpinning_allowlist", &readHairpinAllowlist},
+              // The BOSH job's names for the same two settings.
+              {"route_services_internal_lookup", boolKey(&Config::route_services_hairpinning)},
+              {"route_services_internal_lookup_allowlist", &readHairpinAllowlist},
+              {"route_services_strict_signature_validation",
+               boolKey(&Config::route_services_strict_signature_validation)},
+              {"route_services", subsection(&routeServicesSection)},
+              {"skip_ssl_validation", boolKey(&Config::skip_ssl_validation)},
               // Logging.
               {"access_log", subsection(&accessLogSection)},
               {"logging", subsection(&loggingSection)},
@@ -527,25 +657,9 @@ const Section& topSection() {
           {
               "go_max_procs",
               "debug_addr",
-              "enable_proxy",
-              "enable_ssl",
-              "ssl_port",
-              "disable_http",
-              "enable_http2",
               "enable_http1_concurrent_read_write",
-              "tls_pem",
-              "ca_certs",
-              "client_ca_certs",
-              "skip_ssl_validation",
-              "forwarded_client_cert",
               "isolation_segments",
               "routing_table_sharding_mode",
-              "cipher_suites",
-              "min_tls_version",
-              "max_tls_version",
-              "client_cert_validation",
-              "only_trust_client_ca_certs",
-              "tls_handshake_timeout",
               "enable_verify_client_certificate_metadata",
               "verify_client_certificate_metadata",
               "load_balancer_healthy_threshold",
@@ -553,18 +667,10 @@ const Section& topSection() {
               "publish_active_apps_interval",
               "websocket_dial_timeout",
               "endpoint_keep_alive_probe_interval",
-              "route_services_timeout",
               "route_latency_metric_muzzle_duration",
               "sticky_sessions_for_auth_negotiate",
               "oauth",
               "routing_api",
-              "route_services_secret",
-              "route_services_secret_decrypt_only",
-              "route_services_recommend_https",
-              "route_services_hairpinning",
-              "route_services_hairpinning_allowlist",
-              "route_services",
-              "route_services_strict_signature_validation",
               "route_services_internal_server_port",
               "nats_client_ping_interval",
               "extra_headers_to_log",
@@ -587,6 +693,29 @@ const Section& topSection() {
   return section;
 }
 
+// gorouter's Config.Process() checks on the TLS keys (the certificates themselves are checked
+// when the TLS contexts are built: router/tls/).
+bool validateTls(const Config& c, std::string* error) {
+  if (c.disable_http && !c.enable_ssl) {
+    *error = "config key 'disable_http': needs enable_ssl (no listener would be left)";
+    return false;
+  }
+  if (c.enable_ssl && c.tls_pem.empty()) {
+    *error = "config key 'tls_pem': enable_ssl needs at least one certificate and key";
+    return false;
+  }
+  if (c.enable_ssl && c.min_tls_version == "TLSv1.3" && c.max_tls_version == "TLSv1.2") {
+    *error = "config key 'min_tls_version': TLSv1.3 is above max_tls_version TLSv1.2";
+    return false;
+  }
+  if (c.forwarded_client_cert != "always_forward" && c.client_cert_validation == "none") {
+    *error = "config key 'forwarded_client_cert': " + c.forwarded_client_cert +
+             " needs client_cert_validation request or require";
+    return false;
+  }
+  return true;
+}
+
 bool applyYaml(const YAML::Node& root, Config* out, std::string* error) {
   Config config;  // starts from the defaults in config.h
   try {
@@ -604,6 +733,7 @@ bool applyYaml(const YAML::Node& root, Config* out, std::string* error) {
     *error = std::string("config: ") + e.what();
     return false;
   }
+  if (!validateTls(config, error)) return false;
   // gorouter's Config.Process(): a route must survive at least until emitters have had the
   // advertised interval to re-register.
   if (config.start_response_delay_interval_ns > config.droplet_stale_threshold_ns) {

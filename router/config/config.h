@@ -6,16 +6,26 @@
 #include <string>
 #include <vector>
 
+#include "common/auth/secret.h"
+
 namespace foundry::router {
 
 struct NatsHost {
   std::string hostname = "localhost";
   uint16_t port = 4222;
+  bool operator==(const NatsHost&) const = default;
 };
 
 struct HeaderNameValue {
   std::string name;
   std::string value;
+};
+
+// A certificate chain and its key, PEM (gorouter's {cert_chain, private_key} pairs).
+struct CertKeyPair {
+  std::string cert_chain;
+  auth::Secret private_key;
+  bool empty() const { return cert_chain.empty() && private_key.empty(); }
 };
 
 struct Config {
@@ -28,6 +38,29 @@ struct Config {
   // auto: io_uring when the kernel allows it (probed at start), else epoll. io_uring / epoll:
   // that one, or start-up fails.
   std::string event_backend = "auto";
+  // PROXY protocol v1/v2 header (from a TCP load balancer) read first on each connection,
+  // optional as in gorouter: a connection without one is plain HTTP. gorouter's enable_proxy.
+  bool enable_proxy = false;
+
+  // Frontend TLS (ROUTER-PROTOCOL.md 8.1). tls_pem: the first pair is the default certificate;
+  // SNI picks an exact name before the nearest wildcard.
+  bool enable_ssl = false;
+  uint16_t ssl_port = 443;
+  bool disable_http = false;
+  std::vector<CertKeyPair> tls_pem;
+  std::string min_tls_version = "TLSv1.2";  // TLSv1.2 or TLSv1.3
+  std::string max_tls_version = "TLSv1.2";
+  std::string cipher_suites;  // OpenSSL or RFC names, ':'-separated; "" = OpenSSL's defaults
+  std::string client_cert_validation = "request";  // none | request | require
+  std::string client_ca_certs;                     // PEM bundle, added to the system roots
+  bool only_trust_client_ca_certs = false;
+  std::string forwarded_client_cert = "always_forward";  // always_forward | forward | sanitize_set
+  int64_t tls_handshake_timeout_ns = 10'000'000'000;
+  // Ours: session-ticket keys are replaced this often (the previous key still decrypts).
+  int64_t tls_ticket_key_rotation_ns = 3'600'000'000'000;
+  // Backend TLS (8.2): roots for backends (added to the system's), our client certificate.
+  std::vector<std::string> ca_certs;  // PEM blocks
+  CertKeyPair backends_tls;
 
   // Status server.
   std::string status_host = "0.0.0.0";
@@ -86,6 +119,16 @@ struct Config {
   bool tracing_enable_w3c = false;
   std::string tracing_w3c_tenant_id;
 
+  // HTTP/2 (ROUTER-PROTOCOL.md 10). gorouter's enable_http2 offers h2 by ALPN on TLS; beyond
+  // gorouter, the plain port also takes h2c with prior knowledge (a connection that opens with
+  // the HTTP/2 preface). http2.* keys are ours.
+  bool enable_http2 = true;
+  // SETTINGS_MAX_CONCURRENT_STREAMS offered to clients (http2.max_concurrent_streams).
+  uint32_t http2_max_concurrent_streams = 100;
+  // RST_STREAM frames a client may send per second; one more ends the connection with GOAWAY
+  // ENHANCE_YOUR_CALM (rapid reset, CVE-2023-44487) (http2.max_resets_per_second).
+  uint32_t http2_max_resets_per_second = 100;
+
   // Graceful drain on SIGUSR1 (BOSH defaults): health turns 503 at once, traffic is served
   // for drain_wait, then listeners close and in-flight requests get up to drain_timeout.
   int64_t drain_wait_ns = 20'000'000'000;
@@ -97,6 +140,23 @@ struct Config {
   bool disable_log_source_ip = false;      // access log prints "-" for the client address
   std::string redact_query_params = "none";  // none | all | hash (GET queries in the access log)
   std::string logging_level = "info";
+
+  // Route services (ROUTER-PROTOCOL.md 7): on when route_services_secret is set. The secrets
+  // are typed so they never reach a log line; the keys are derived from them once at start.
+  auth::Secret route_services_secret;
+  auth::Secret route_services_secret_decrypt_only;  // the previous secret: validates only
+  int64_t route_services_timeout_ns = 60'000'000'000;
+  bool route_services_recommend_https = true;
+  // Serve a route service that is itself a route of this router in-process (BOSH
+  // route_services_internal_lookup, default false), limited to the allowlist when it is set.
+  bool route_services_hairpinning = false;
+  std::vector<std::string> route_services_hairpinning_allowlist;
+  bool route_services_strict_signature_validation = false;
+  int route_services_max_attempts = 3;
+  // The client certificate presented to route services (route_services.cert_chain/private_key).
+  CertKeyPair route_services_tls;
+  // Route services only: do not verify their certificates (backends are always verified).
+  bool skip_ssl_validation = false;
 
   // Metrics: /metrics is served on the status port and, when this is non-zero, also on this
   // port (plain HTTP; gorouter serves it with TLS here, we do not support TLS yet).

@@ -20,6 +20,12 @@ constexpr std::array<std::string_view, 6> kRouterSetRequest = {
     "X-CF-InstanceID", "X-CF-InstanceIndex", "X-CF-App-Instance",
 };
 
+// The route-service headers (ROUTER-PROTOCOL.md 7): set by the router toward a route service,
+// removed before the app once validated.
+constexpr std::array<std::string_view, 3> kRouteServiceRequest = {
+    "X-CF-Forwarded-Url", "X-CF-Proxy-Signature", "X-CF-Proxy-Metadata",
+};
+
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -88,12 +94,20 @@ bool headerHasToken(std::string_view value, std::string_view token) {
 }
 
 void buildBackendRequestBase(const MessageHead& head, const HeadRewriteOptions& options,
-                             std::string_view client_ip, std::string_view request_id,
-                             int64_t now_ms, std::string* out, RequestFacts* facts) {
+                             const ClientConnection& connection, std::string_view request_id,
+                             int64_t now_ms, std::string* out, RequestFacts* facts,
+                             const RouteServiceRewrite* route_service) {
   out->clear();
   *facts = RequestFacts{};
   std::string_view authority;
   std::string_view target = originForm(head.target, &authority);
+  const bool to_route_service =
+      route_service != nullptr && route_service->pass == RouteServiceRewrite::Pass::ToRouteService;
+  const bool from_route_service = route_service != nullptr && !to_route_service;
+  // On a validated return pass the route service relays the first pass's X-Forwarded-Proto.
+  const bool rewrite_proto = !from_route_service &&
+                             (options.force_forwarded_proto_https || options.sanitize_forwarded_proto);
+  if (to_route_service) target = route_service->target;
 
   out->append(head.method);
   out->push_back(' ');
@@ -122,9 +136,20 @@ void buildBackendRequestBase(const MessageHead& head, const HeadRewriteOptions& 
     }
     if (inList(kHopByHop, h.name) || inList(kRouterSetRequest, h.name)) continue;
     if (namedByConnection(head, h.name, &options.hop_by_hop_headers_to_filter)) continue;
+    if (route_service != nullptr && inList(kRouteServiceRequest, h.name)) continue;
+    if (to_route_service && equalsIgnoreCase(h.name, "Host")) continue;
     if (equalsIgnoreCase(h.name, "X-Forwarded-Proto")) {
-      if (options.force_forwarded_proto_https || options.sanitize_forwarded_proto) continue;
+      if (rewrite_proto) continue;
       have_proto = true;
+    }
+    if (equalsIgnoreCase(h.name, "X-Forwarded-Client-Cert")) {
+      // forward: the client's value only on a connection that proved a certificate;
+      // sanitize_set: never the client's value (ours is set below).
+      if (options.forwarded_client_cert == XfccMode::SanitizeSet) continue;
+      if (options.forwarded_client_cert == XfccMode::Forward &&
+          connection.client_cert_b64.empty()) {
+        continue;
+      }
     }
     if (options.enable_w3c &&
         (equalsIgnoreCase(h.name, "traceparent") || equalsIgnoreCase(h.name, "tracestate"))) {
@@ -134,16 +159,31 @@ void buildBackendRequestBase(const MessageHead& head, const HeadRewriteOptions& 
     if (equalsIgnoreCase(h.name, "X-Request-Start")) have_request_start = true;
     appendHeader(out, h.name, h.value);
   }
-  if (!have_host && !authority.empty()) appendHeader(out, "Host", authority);
+  if (to_route_service) {
+    appendHeader(out, "Host", route_service->host);
+  } else if (!have_host && !authority.empty()) {
+    appendHeader(out, "Host", authority);
+  }
 
   if (!xff.empty()) xff.append(", ");
-  xff.append(client_ip);
+  xff.append(connection.client_ip);
   appendHeader(out, "X-Forwarded-For", xff);
-  if (!have_proto) {
-    appendHeader(out, "X-Forwarded-Proto", options.force_forwarded_proto_https ? "https" : "http");
+  if (!have_proto && !from_route_service) {
+    // 6.2: forced https, else the connection's scheme (sanitize, or no client value).
+    const bool https = options.force_forwarded_proto_https || connection.tls;
+    appendHeader(out, "X-Forwarded-Proto", https ? "https" : "http");
+  }
+  if (options.forwarded_client_cert == XfccMode::SanitizeSet &&
+      !connection.client_cert_b64.empty()) {
+    appendHeader(out, "X-Forwarded-Client-Cert", connection.client_cert_b64);
   }
   if (!have_request_start) appendHeader(out, "X-Request-Start", std::to_string(now_ms));
   appendHeader(out, "X-Vcap-Request-Id", request_id);
+  if (to_route_service) {
+    appendHeader(out, "X-CF-Forwarded-Url", route_service->forwarded_url);
+    appendHeader(out, "X-CF-Proxy-Signature", route_service->signature);
+    appendHeader(out, "X-CF-Proxy-Metadata", route_service->metadata);
+  }
 
   if (head.upgrade && !upgrade_value.empty()) {
     facts->upgrade = true;
@@ -155,6 +195,8 @@ void buildBackendRequestBase(const MessageHead& head, const HeadRewriteOptions& 
   }
   if (head.http_major == 1 && head.http_minor == 0) facts->backend_close = true;
 }
+
+void endHeadWithoutAttemptHeaders(std::string* out) { out->append("\r\n"); }
 
 void appendAttemptHeaders(const Endpoint& endpoint, std::string* out) {
   const EndpointFields& f = endpoint.fields();

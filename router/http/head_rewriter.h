@@ -20,7 +20,11 @@
 
 namespace foundry::router {
 
+// forwarded_client_cert (ROUTER-PROTOCOL.md 6.3).
+enum class XfccMode { AlwaysForward, Forward, SanitizeSet };
+
 struct HeadRewriteOptions {
+  XfccMode forwarded_client_cert = XfccMode::AlwaysForward;
   bool force_forwarded_proto_https = false;
   bool sanitize_forwarded_proto = false;
   bool keep_alive_100_continue_requests = false;
@@ -31,18 +35,51 @@ struct HeadRewriteOptions {
   std::string w3c_tenant_id;
 };
 
+// What the client's connection says about the request: its scheme and client certificate.
+struct ClientConnection {
+  std::string_view client_ip;
+  bool tls = false;
+  // The verified client certificate (leaf), base64 DER; empty when none was presented.
+  std::string_view client_cert_b64;
+};
+
 struct RequestFacts {
   bool expect_continue = false;  // Expect: 100-continue
   bool upgrade = false;          // an Upgrade request (WebSocket...)
   bool backend_close = false;    // the backend connection must not be reused after this request
 };
 
+// How a route-service leg changes the head (ROUTER-PROTOCOL.md 7).
+struct RouteServiceRewrite {
+  enum class Pass {
+    ToRouteService,    // first pass: sent to the route service
+    FromRouteService,  // validated return pass: sent on to the app
+  };
+  Pass pass = Pass::ToRouteService;
+  // First pass: the route service URL's request-target and authority replace the request's,
+  // and the three headers below replace any the client sent.
+  std::string_view target;
+  std::string_view host;
+  std::string_view forwarded_url;  // X-CF-Forwarded-Url
+  std::string_view signature;      // X-CF-Proxy-Signature
+  std::string_view metadata;       // X-CF-Proxy-Metadata
+};
+
 // Writes the request line and every header that is the same for all attempts into *out
 // (cleared first). The head is not terminated: appendAttemptHeaders() finishes it.
 // `request_id` is the new X-Vcap-Request-Id; `now_ms` the wall-clock for X-Request-Start.
+// `route_service` (null for an ordinary request): on the first pass the request-target, Host
+// and the route-service headers are replaced; on a validated return pass the three
+// route-service headers are dropped and X-Forwarded-Proto is left as the route service sent it
+// (the first pass set it: force_forwarded_proto_https / sanitize_forwarded_proto do not apply).
 void buildBackendRequestBase(const MessageHead& head, const HeadRewriteOptions& options,
-                             std::string_view client_ip, std::string_view request_id,
-                             int64_t now_ms, std::string* out, RequestFacts* facts);
+                             const ClientConnection& connection, std::string_view request_id,
+                             int64_t now_ms, std::string* out, RequestFacts* facts,
+                             const RouteServiceRewrite* route_service = nullptr);
+
+// Appends just the blank line ending the head: the route-service leg carries no X-CF-App*
+// headers (the route service is not an app instance).
+void endHeadWithoutAttemptHeaders(std::string* out);
 
 // Tracing (ROUTER-PROTOCOL.md 6.4), appended after buildBackendRequestBase (which drops the
 // client's traceparent / tracestate when W3C is on, since they are rewritten here):

@@ -34,6 +34,24 @@ ErrorSpec specOf(RouterError error) {
     case RouterError::InvalidProcessInstance:
       return {400, "Bad Request", "invalid_cf_process_instance_header", kNoCache};
     case RouterError::UnknownInstance: return {400, "Bad Request", "unknown_route", kNoCache};
+    case RouterError::BackendTlsHandshake:
+      return {525, "SSL Handshake Failed", "endpoint_failure", ""};
+    case RouterError::BackendInvalidCert:
+      return {526, "Invalid SSL Certificate", "endpoint_failure", ""};
+    case RouterError::BackendInvalidId:
+      return {503, "Service Unavailable", "endpoint_failure", ""};
+    case RouterError::BackendCertRequired:
+      return {496, "SSL Certificate Required", "endpoint_failure", ""};
+    case RouterError::RouteServiceUnsupported:
+      return {502, "Bad Gateway", "route_service_unsupported", ""};
+    case RouterError::RouteServiceSignatureInvalid: return {502, "Bad Gateway", "", ""};
+    case RouterError::RouteServiceSignatureExpired: return {504, "Gateway Timeout", "", ""};
+    case RouterError::InvalidRouteServiceSignature:
+      return {400, "Bad Request", "invalid_route_service_signature", ""};
+    case RouterError::ExpiredRouteServiceSignature:
+      return {504, "Gateway Timeout", "expired_route_service_signature", ""};
+    case RouterError::RouteServiceRequestFailed:
+      return {500, "Internal Server Error", "", ""};
   }
   return {500, "Internal Server Error", "", ""};
 }
@@ -52,6 +70,14 @@ std::string messageOf(RouterError error, std::string_view host, std::string_view
       return "Requested route ('" + h + "') has reached the connection limit.";
     case RouterError::EndpointFailure: return "Registered endpoint failed to handle the request.";
     case RouterError::BadRequest: return "Malformed HTTP request";
+    case RouterError::RouteServiceUnsupported: return "Support for route services is disabled.";
+    case RouterError::RouteServiceSignatureInvalid:
+    case RouterError::RouteServiceSignatureExpired:
+    case RouterError::ExpiredRouteServiceSignature:
+      return "Failed to validate Route Service Signature: " + std::string(detail);
+    case RouterError::InvalidRouteServiceSignature:
+      return "invalid route service signature detected";
+    case RouterError::RouteServiceRequestFailed: return "Route service request failed.";
     default: return "";
   }
 }
@@ -79,8 +105,9 @@ std::string renderRouterError(RouterError error, std::string_view host, std::str
   const ErrorSpec spec = specOf(error);
   std::string body;
   if (error != RouterError::HeaderTooLarge) {
-    body = std::to_string(spec.status) + " " + std::string(spec.reason) + ": " +
-           messageOf(error, host, detail) + "\n";
+    const std::string message = messageOf(error, host, detail);
+    body = std::to_string(spec.status) + " " + std::string(spec.reason) +
+           (message.empty() ? "" : ": " + message) + "\n";
   }
   std::string out;
   out.reserve(256 + body.size());
@@ -95,7 +122,7 @@ std::string renderRouterError(RouterError error, std::string_view host, std::str
   out += "X-Content-Type-Options: nosniff\r\n";
   if (!spec.router_error.empty()) {
     out += "X-Cf-Routererror: " + std::string(spec.router_error);
-    if (error == RouterError::EndpointFailure && !detail.empty()) {
+    if (spec.router_error == "endpoint_failure" && !detail.empty()) {
       out += " (" + std::string(detail) + ")";
     }
     out += "\r\n";

@@ -20,11 +20,25 @@ enum class RouterError {
   InvalidAppInstance,     // 400 invalid_cf_app_instance_header
   InvalidProcessInstance, // 400 invalid_cf_process_instance_header
   UnknownInstance,        // 400 unknown_route: the targeted instance is not on the route
+  // TLS to a backend failed (5.2, 8.2); all carry endpoint_failure (<detail>).
+  BackendTlsHandshake,    // 525 SSL Handshake Failed
+  BackendInvalidCert,     // 526 Invalid SSL Certificate (untrusted chain)
+  BackendInvalidId,       // 503: the certificate is not for the registered name
+  BackendCertRequired,    // 496 SSL Certificate Required (the backend refused ours)
+  // Route services (ROUTER-PROTOCOL.md 7 and 5.4).
+  RouteServiceUnsupported,      // 502 route_service_unsupported: the route has one, RS disabled
+  RouteServiceSignatureInvalid, // 502, no header: a return pass whose signature fails
+  RouteServiceSignatureExpired, // 504, no header: a return pass signed too long ago
+  InvalidRouteServiceSignature, // 400 invalid_route_service_signature (strict validation)
+  ExpiredRouteServiceSignature, // 504 expired_route_service_signature (strict validation)
+  RouteServiceRequestFailed,    // 500, no header: the RS request could not be built
 };
 
 // Renders a complete HTTP/1.1 response. `host` is the request's Host header as received (used
-// in messages); `detail` completes endpoint_failure's header ("endpoint_failure (<detail>)") and
-// is UnknownInstance's whole message.
+// in messages); `detail` completes endpoint_failure's header ("endpoint_failure (<detail>)", the
+// backend TLS errors too), is
+// UnknownInstance's whole message and the reason after "Failed to validate Route Service
+// Signature: " for a failed return-pass signature.
 // When `close` is true the response carries "Connection: close".
 std::string renderRouterError(RouterError error, std::string_view host, std::string_view detail,
                               bool close);

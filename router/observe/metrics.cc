@@ -101,6 +101,8 @@ struct alignas(64) Metrics::WorkerBlock {
   std::atomic<uint64_t> rejected_requests{0};
   std::atomic<uint64_t> backend_exhausted_conns{0};
   std::atomic<uint64_t> websocket_upgrades{0};
+  std::atomic<uint64_t> proxy_header_invalid{0};
+  std::atomic<uint64_t> proxy_header_timeout{0};
   std::atomic<uint64_t> route_lookups{0};
   std::atomic<uint64_t> route_lookup_sum_ns{0};
   size_t used = 0;  // worker-only: slots claimed so far
@@ -162,6 +164,15 @@ void Metrics::onRequestDone(int worker_id, const RequestRecord& record) {
   bump(slot.latency_sum_ns, static_cast<uint64_t>(ns));
 }
 
+void Metrics::onConnectionRejected(int worker_id, ConnectionRejection why) {
+  if (worker_id < 0 || static_cast<size_t>(worker_id) >= blocks_.size()) return;
+  WorkerBlock& block = *blocks_[static_cast<size_t>(worker_id)];
+  switch (why) {
+    case ConnectionRejection::ProxyHeaderInvalid: bump(block.proxy_header_invalid); break;
+    case ConnectionRejection::ProxyHeaderTimeout: bump(block.proxy_header_timeout); break;
+  }
+}
+
 Metrics::Totals Metrics::totals() const {
   Totals t;
   for (const auto& block : blocks_) {
@@ -170,6 +181,8 @@ Metrics::Totals Metrics::totals() const {
     t.rejected_requests += block->rejected_requests.load(std::memory_order_relaxed);
     t.backend_exhausted_conns += block->backend_exhausted_conns.load(std::memory_order_relaxed);
     t.websocket_upgrades += block->websocket_upgrades.load(std::memory_order_relaxed);
+    t.proxy_header_invalid += block->proxy_header_invalid.load(std::memory_order_relaxed);
+    t.proxy_header_timeout += block->proxy_header_timeout.load(std::memory_order_relaxed);
     t.route_lookups += block->route_lookups.load(std::memory_order_relaxed);
     t.route_lookup_sum_ns += block->route_lookup_sum_ns.load(std::memory_order_relaxed);
     for (const ComponentSlot& slot : block->slots) {
@@ -242,6 +255,12 @@ std::string Metrics::renderPrometheus(const ControlMetrics& control,
   sample(&out, "backend_exhausted_conns", t.backend_exhausted_conns);
   header(&out, "websocket_upgrades", "websocket upgrade to websocket", "counter");
   sample(&out, "websocket_upgrades", t.websocket_upgrades);
+  header(&out, "proxy_protocol_rejected_connections",
+         "connections closed for an invalid or unfinished PROXY protocol header", "counter");
+  labelledSample(&out, "proxy_protocol_rejected_connections", "reason", "invalid",
+                 t.proxy_header_invalid);
+  labelledSample(&out, "proxy_protocol_rejected_connections", "reason", "timeout",
+                 t.proxy_header_timeout);
 
   header(&out, "route_lookup_time", "time to look up the route of a request, in ns",
          "summary");

@@ -24,6 +24,9 @@ class ObserverChain : public RequestObserver {
     for (RequestObserver* observer : observers_) observer->onRequestDone(worker_id, record);
   }
   bool wantsDetails() const override { return wants_details_; }
+  void onConnectionRejected(int worker_id, ConnectionRejection why) override {
+    for (RequestObserver* observer : observers_) observer->onConnectionRejected(worker_id, why);
+  }
 
  private:
   std::vector<RequestObserver*> observers_;

@@ -47,6 +47,12 @@ struct RequestRecord {
   uint64_t response_body_bytes = 0;
 };
 
+// Why a connection was closed before its first request.
+enum class ConnectionRejection {
+  ProxyHeaderInvalid,  // enable_proxy: the PROXY protocol header broke the spec
+  ProxyHeaderTimeout,  // enable_proxy: a PROXY signature came, the rest not within 100 ms
+};
+
 // Implemented by the observability layer (metrics, access log). Called on the worker thread
 // that served the request; must not block.
 class RequestObserver {
@@ -55,6 +61,11 @@ class RequestObserver {
   virtual void onRequestDone(int worker_id, const RequestRecord& record) = 0;
   // Whether the request's strings (host, method, headers...) are needed.
   virtual bool wantsDetails() const = 0;
+  // A connection refused before any request (no RequestRecord exists for it).
+  virtual void onConnectionRejected(int worker_id, ConnectionRejection why) {
+    (void)worker_id;
+    (void)why;
+  }
 };
 
 }  // namespace foundry::router

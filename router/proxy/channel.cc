@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "router/proxy/memory_link.h"
 #include "router/proxy/uring_loop.h"
 
 namespace foundry::router {
@@ -136,6 +137,40 @@ void Channel::openUring(UringLoop* loop, int fd, ChannelOwner* owner) {
   writable = true;
 }
 
+void Channel::openLink(MemoryLink* link, ChannelOwner* owner) {
+  link_ = link;
+  owner_ = owner;
+  link->attachChannel(this);
+  readable = link->hasInput();
+  writable = link->connectResult() >= 0;
+  connecting_ = link->connectResult() < 0;
+}
+
+void Channel::transferTo(Channel& to, ChannelOwner* owner) {
+  to.fd_ = fd_;
+  to.owner_ = owner;
+  to.readable = readable;
+  to.writable = writable;
+  to.peer_closed = peer_closed;
+  to.connecting_ = connecting_;
+  to.tls_ = std::move(tls_);  // a TLS connection stays one (ALPN chose h2)
+  if (uring_ != nullptr) {
+    to.uring_ = uring_;
+    uring_->channel = &to;
+    uring_ = nullptr;
+  } else if (ev_added_) {
+    event_base* base = event_get_base(&ev_);
+    event_del(&ev_);
+    ev_added_ = false;
+    event_assign(&to.ev_, base, fd_, EV_READ | EV_WRITE | EV_CLOSED | EV_ET | EV_PERSIST,
+                 &onEvent, &to);
+    event_add(&to.ev_, nullptr);
+    to.ev_added_ = true;
+  }
+  fd_ = -1;
+  owner_ = nullptr;
+}
+
 void Channel::onEvent(evutil_socket_t, short what, void* arg) {
   auto* self = static_cast<Channel*>(arg);
   if (what & (EV_READ | EV_CLOSED)) self->readable = true;
@@ -145,7 +180,17 @@ void Channel::onEvent(evutil_socket_t, short what, void* arg) {
 }
 
 void Channel::notify() {
-  if (owner_ != nullptr) owner_->onChannelEvent();
+  if (owner_ == nullptr) return;
+  if (tls_ != nullptr && !tls_->onEvent(*this)) return;  // the handshake is still going
+  owner_->onChannelEvent();
+}
+
+void Channel::startTls(SSL* ssl, bool server, IoBuffer* already_read) {
+  tls_ = std::make_unique<TlsStream>(ssl, server);
+  if (already_read != nullptr) tls_->adoptCiphertext(already_read);
+  // Start the handshake from the loop: a server may already have the ClientHello, a client's
+  // connect may have completed at once.
+  activateLater();
 }
 
 bool Channel::connect(const sockaddr* addr, socklen_t len) {
@@ -173,7 +218,41 @@ bool Channel::connect(const sockaddr* addr, socklen_t len) {
 }
 
 int Channel::connectResult() {
+  if (tls_ == nullptr) return rawConnectResult();
+  if (tls_->failure() != TlsFailure::None) return EPROTO;
+  return tls_->handshakeDone() ? 0 : -1;
+}
+
+Channel::Read Channel::read(IoBuffer& buf) {
+  if (tls_ != nullptr) return static_cast<Read>(tls_->read(*this, buf));
+  return rawRead(buf);
+}
+
+ssize_t Channel::send(const iovec* iov, int n) {
+  if (tls_ != nullptr) return tls_->send(*this, iov, n);
+  return rawSend(iov, n);
+}
+
+Channel::Read Channel::rawReadNow(IoBuffer& buf) {
+  if (uring_ != nullptr && (uring_->rx_ready || uring_->rx_inflight)) {
+    return uring_->rx_ready ? rawRead(buf) : Read::WouldBlock;
+  }
+  char* p = buf.writable(2048);
+  ssize_t n = ::recv(fd_, p, buf.writableSize(), MSG_DONTWAIT);
+  if (n > 0) {
+    buf.commit(static_cast<size_t>(n));
+    return Read::Progress;
+  }
+  return n == 0 ? Read::Eof : Read::Error;
+}
+
+int Channel::rawConnectResult() {
   if (!connecting_) return 0;
+  if (link_ != nullptr) {
+    const int result = link_->connectResult();
+    if (result >= 0) connecting_ = false;
+    return result;
+  }
   if (uring_ != nullptr) {
     if (uring_->connect_res < 0) return -1;
     connecting_ = false;
@@ -187,8 +266,16 @@ int Channel::connectResult() {
   return err;
 }
 
-Channel::Read Channel::read(IoBuffer& buf) {
+Channel::Read Channel::rawRead(IoBuffer& buf) {
   if (uring_ == nullptr) {
+    if (link_ != nullptr) [[unlikely]] {
+      const long n = link_->readInto(buf);
+      if (n > 0) return Read::Progress;
+      if (n == 0) return Read::Eof;
+      if (n == -1) return Read::Error;
+      readable = false;
+      return Read::WouldBlock;
+    }
     // Edge-triggered: a short read means the socket is drained (new data raises a new edge),
     // unless the peer already closed, in which case we read on until recv() returns 0.
     char* p = buf.writable(2048);
@@ -235,8 +322,15 @@ Channel::Read Channel::read(IoBuffer& buf) {
   return Read::WouldBlock;
 }
 
-ssize_t Channel::send(const iovec* iov, int n) {
+ssize_t Channel::rawSend(const iovec* iov, int n) {
   if (uring_ == nullptr) {
+    if (link_ != nullptr) [[unlikely]] {
+      const long w = link_->sendFrom(iov, n);
+      size_t total = 0;
+      for (int i = 0; i < n; ++i) total += iov[i].iov_len;
+      if (w >= 0 && static_cast<size_t>(w) < total) writable = false;
+      return w;
+    }
     msghdr msg{};
     msg.msg_iov = const_cast<iovec*>(iov);
     msg.msg_iovlen = static_cast<size_t>(n);
@@ -286,6 +380,8 @@ ssize_t Channel::send(const iovec* iov, int n) {
 }
 
 bool Channel::idleCheck() {
+  if (link_ != nullptr) return false;  // a link carries one exchange: never pooled
+  if (tls_ != nullptr && tls_->buffered()) return false;
   if (uring_ != nullptr) {
     if (uring_->rx_ready) return false;  // EOF, an error or unrequested bytes
     if (!uring_->rx_inflight) uring_->armRecv();
@@ -302,6 +398,8 @@ bool Channel::idleCheck() {
 }
 
 bool Channel::hasInput() const {
+  if (link_ != nullptr) return link_->hasInput();
+  if (tls_ != nullptr && tls_->buffered()) return true;
   return uring_ != nullptr ? uring_->rx_ready : readable;
 }
 
@@ -324,11 +422,25 @@ void Channel::waitWritable() {
 }
 
 bool Channel::quiet() const {
+  if (link_ != nullptr) return false;  // no socket to splice from or to
+  if (tls_ != nullptr) return false;  // bytes on the socket are ciphertext: never splice them
   if (uring_ == nullptr) return true;
   return !uring_->rx_inflight && !uring_->rx_ready && !uring_->tx_inflight && !uring_->tx_ready;
 }
 
+void Channel::shutdownWrite() {
+  if (link_ != nullptr) {
+    link_->shutdownWrite();
+  } else if (fd_ >= 0) {
+    ::shutdown(fd_, SHUT_WR);
+  }
+}
+
 void Channel::activateLater() {
+  if (link_ != nullptr) {
+    link_->activateChannelLater();
+    return;
+  }
   if (uring_ != nullptr) {
     ++uring_->refs;
     uring_->loop->defer(uring_);
@@ -338,6 +450,13 @@ void Channel::activateLater() {
 }
 
 void Channel::close() {
+  if (link_ != nullptr) {
+    MemoryLink* link = link_;
+    link_ = nullptr;
+    owner_ = nullptr;
+    link->detachChannel();
+    return;
+  }
   if (fd_ < 0) return;
   if (uring_ != nullptr) {
     UringSocket* u = uring_;
@@ -372,6 +491,8 @@ void Channel::close() {
   }
   fd_ = -1;
   owner_ = nullptr;
+  // After the close was submitted: a queued send of its ciphertext is done with the buffers.
+  tls_.reset();
 }
 
 }  // namespace foundry::router

@@ -12,6 +12,10 @@
 //
 // The flags keep their meaning for the caller in both: `readable` false means "don't call
 // read(), an event will come", `writable` false the same for send().
+//
+// A third kind has no socket: a channel opened on a MemoryLink (memory_link.h) exchanges bytes
+// with another part of the router on the same worker (an HTTP/2 stream); it is never quiet(),
+// so callers never splice on it, and its fd() is -1.
 
 #include <event2/event.h>
 #include <event2/event_struct.h>
@@ -19,11 +23,14 @@
 #include <sys/uio.h>
 
 #include <cstdint>
+#include <memory>
 
 #include "router/proxy/io_buffer.h"
+#include "router/proxy/tls_stream.h"
 
 namespace foundry::router {
 
+class MemoryLink;
 class UringLoop;
 struct UringSocket;
 
@@ -49,15 +56,31 @@ class Channel {
   // it; direct system calls such as splice() then never block the loop).
   void openEpoll(event_base* base, int fd, ChannelOwner* owner);
   void openUring(UringLoop* loop, int fd, ChannelOwner* owner);
+  // Takes one of the link's two references (Channel::close() gives it back).
+  void openLink(MemoryLink* link, ChannelOwner* owner);
+  bool isLink() const { return link_ != nullptr; }
   int fd() const { return fd_; }
+
+  // Hands the open socket (with its pending state and readiness flags) to `to`, a closed
+  // channel, whose owner becomes `owner`: a connection that turned out to speak HTTP/2 moves
+  // from its ClientSession to an HTTP/2 connection object. This channel is left closed.
+  void transferTo(Channel& to, ChannelOwner* owner);
 
   // Starts connecting to `addr` (the socket was just created; the address is copied). False
   // with errno on an immediate failure.
   bool connect(const sockaddr* addr, socklen_t len);
-  // After a connect: -1 while it is in progress, else its result (0, or an errno value).
+  // After a connect: -1 while it is in progress, else its result (0, or an errno value). With
+  // TLS the handshake is part of connecting: EPROTO when it failed (tls()->failure() says why).
   int connectResult();
 
-  // Appends what the socket has to `buf`. Error leaves errno set.
+  // TLS from now on (tls_stream.h): the channel takes `ssl`, configured by the caller. A server
+  // channel's owner hears nothing until the handshake is over; a client's connectResult() stays
+  // -1 until then. Splicing is impossible on a TLS channel. `already_read`: bytes read from the
+  // socket before TLS began (after a PROXY header), taken as the handshake's first ciphertext.
+  void startTls(SSL* ssl, bool server, IoBuffer* already_read = nullptr);
+  TlsStream* tls() const { return tls_.get(); }
+
+  // Appends what the socket has to `buf` (plaintext under TLS). Error leaves errno set.
   Read read(IoBuffer& buf);
   // Writes iov[0..n). Returns the bytes written, 0 when it has to wait (full socket or a send in
   // flight), -1 on error with errno set.
@@ -78,6 +101,9 @@ class Channel {
   // written directly without reordering bytes.
   bool quiet() const;
 
+  // No more bytes from us (the peer reads EOF after what was sent).
+  void shutdownWrite();
+
   // Calls the owner's onChannelEvent() again soon, from the loop (a session that yielded after
   // many steps while data was still waiting).
   void activateLater();
@@ -92,8 +118,16 @@ class Channel {
 
  private:
   friend struct UringSocket;
+  friend class TlsStream;
+  friend class MemoryLink;
   static void onEvent(evutil_socket_t fd, short what, void* arg);
   void notify();
+  // The socket itself, under TLS as well (the TLS layer moves its ciphertext with these).
+  Read rawRead(IoBuffer& buf);
+  // What already arrived, never waiting and never queueing a receive (for a failed socket).
+  Read rawReadNow(IoBuffer& buf);
+  ssize_t rawSend(const iovec* iov, int n);
+  int rawConnectResult();
 
   int fd_ = -1;
   ChannelOwner* owner_ = nullptr;
@@ -101,6 +135,8 @@ class Channel {
   event ev_{};  // epoll
   bool ev_added_ = false;
   UringSocket* uring_ = nullptr;  // io_uring
+  std::unique_ptr<TlsStream> tls_;
+  MemoryLink* link_ = nullptr;    // memory
 };
 
 }  // namespace foundry::router

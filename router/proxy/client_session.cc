@@ -11,10 +11,13 @@
 
 #include "router/common/clock.h"
 #include "common/log/log.h"
+#include "router/http2/h2_server_connection.h"
 #include "router/lb/sticky_session.h"
 #include "router/proxy/upstream_pool.h"
 #include "router/proxy/worker.h"
+#include "router/tls/pem.h"
 #include "router/route/route_key.h"
+#include "router/routeservice/route_service_url.h"
 
 namespace foundry::router {
 namespace {
@@ -57,6 +60,13 @@ size_t advancePastHead(size_t n, size_t head_size, size_t* head_off) {
   return n - from_head;
 }
 
+bool allPruned(const Pool& pool) {
+  for (const EndpointSharedPtr& e : pool.endpoints()) {
+    if (!e->pruned()) return false;
+  }
+  return !pool.endpoints().empty();
+}
+
 bool isIdempotent(std::string_view method) {
   return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "TRACE";
 }
@@ -76,8 +86,8 @@ std::string_view lookupPath(std::string_view target) {
 
 }  // namespace
 
-ClientSession::ClientSession(Worker& worker, int fd, const sockaddr* peer)
-    : worker_(worker) {
+ClientSession::ClientSession(Worker& worker, int fd, const sockaddr* peer, bool tls_listener)
+    : worker_(worker), live_(worker.liveConfig()), address_fd_(fd), client_tls_(tls_listener) {
   char ip[INET6_ADDRSTRLEN] = "";
   if (peer->sa_family == AF_INET) {
     const auto* sin = reinterpret_cast<const sockaddr_in*>(peer);
@@ -92,18 +102,39 @@ ClientSession::ClientSession(Worker& worker, int fd, const sockaddr* peer)
   if (worker_.uring() != nullptr) {
     // TCP_NODELAY came with the socket: accepted sockets inherit it from the listener.
     client_.openUring(worker_.uring(), fd, this);
-    deadline_.on_expire = &onTimer;
-    deadline_.owner = this;
   } else {
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     client_.openEpoll(worker_.base(), fd, this);
-    evtimer_assign(&timer_, worker_.base(), &onEpollTimer, this);
   }
-  // A new connection must send its first head within the header timeout.
+  setUpTimer();
+  startPreamble();
+  worker_.stats().active_sessions.fetch_add(1, std::memory_order_relaxed);
+}
+
+ClientSession::ClientSession(Worker& worker, MemoryLink* link, const StreamOrigin& origin)
+    : worker_(worker),
+      live_(worker.liveConfig()),
+      http2_stream_(true),
+      address_fd_(origin.address_fd),
+      client_tls_(origin.tls) {
+  client_ip_ = origin.client_ip;
+  client_port_ = origin.client_port;
+  client_cert_b64_ = origin.client_cert_b64;
+  client_cert_read_ = true;
+  client_.openLink(link, this);
+  setUpTimer();
   armTimer(Worker::Timeout::Header);
   header_timer_armed_ = true;
-  worker_.stats().active_sessions.fetch_add(1, std::memory_order_relaxed);
+}
+
+void ClientSession::setUpTimer() {
+  if (worker_.uring() != nullptr) {
+    deadline_.on_expire = &onTimer;
+    deadline_.owner = this;
+  } else {
+    evtimer_assign(&timer_, worker_.base(), &onEpollTimer, this);
+  }
 }
 
 ClientSession::~ClientSession() {
@@ -116,8 +147,17 @@ ClientSession::~ClientSession() {
   if (up_ != nullptr) worker_.upstreams().destroy(up_);
   cancelTimer();
   client_.close();
-  worker_.stats().active_sessions.fetch_sub(1, std::memory_order_relaxed);
-  worker_.sessionClosed(this);
+  if (!http2_stream_) {
+    worker_.stats().active_sessions.fetch_sub(1, std::memory_order_relaxed);
+    worker_.sessionClosed(this);
+  }
+}
+
+const std::string& ClientSession::clientCertificate() {
+  if (client_cert_read_ || client_.tls() == nullptr) return client_cert_b64_;
+  client_cert_read_ = true;
+  client_cert_b64_ = tls::peerCertificateBase64(client_.tls()->ssl());
+  return client_cert_b64_;
 }
 
 void ClientSession::abort() {
@@ -126,7 +166,7 @@ void ClientSession::abort() {
 }
 
 void ClientSession::closeIfIdle() {
-  if (state_ == State::ReadHead && in_.empty()) abort();
+  if ((state_ == State::ReadHead || state_ == State::Preamble) && in_.empty()) abort();
 }
 
 void ClientSession::onChannelEvent() { drive(); }
@@ -174,12 +214,19 @@ void ClientSession::cancelTimer() {
 
 void ClientSession::onTimeout() {
   switch (state_) {
+    case State::Preamble:
+      preambleTimedOut();
+      return;
     case State::ReadHead:
     case State::Flushing:
       // Idle keep-alive connection, or a client too slow to send its head: cut it off.
       state_ = State::Closed;
       return;
     case State::Proxying:
+      if (awaiting_address_) {
+        startAttempt();  // the route service's address may be known now
+        return;
+      }
       if (up_ != nullptr && !up_->connected) {
         attemptFailed(ETIMEDOUT, true);  // dial timeout: nothing sent, try another endpoint
         return;
@@ -223,7 +270,7 @@ void ClientSession::startRecord(int64_t wall_ns) {
   record_.host = host_;
   record_.method.assign(req_head_.method);
   record_.target.assign(req_head_.target);
-  record_.proto = client_http10_ ? "HTTP/1.0" : "HTTP/1.1";
+  record_.proto = http2_stream_ ? "HTTP/2.0" : client_http10_ ? "HTTP/1.0" : "HTTP/1.1";
   record_.referer.assign(req_head_.find("Referer"));
   record_.user_agent.assign(req_head_.find("User-Agent"));
   record_.client_addr = client_ip_ + ":" + std::to_string(client_port_);
@@ -252,6 +299,7 @@ void ClientSession::drive() {
   while (state_ != State::Closed) {
     bool progress = false;
     switch (state_) {
+      case State::Preamble: progress = stepPreamble(); break;
       case State::ReadHead: progress = stepReadHead(); break;
       case State::Proxying: progress = stepProxy(); break;
       case State::Tunnel: progress = stepTunnel(); break;
@@ -279,7 +327,7 @@ bool ClientSession::stepReadHead() {
       handleHead(end);
       return true;
     }
-    if (in_.size() > worker_.config().max_request_header_bytes) {
+    if (in_.size() > config().max_request_header_bytes) {
       respondError(RouterError::HeaderTooLarge, "");
       close_after_flush_ = true;
       return true;
@@ -300,29 +348,52 @@ bool ClientSession::stepReadHead() {
   return false;
 }
 
+void ClientSession::refreshLiveConfig() {
+  const LiveConfigConstSharedPtr& current = worker_.liveConfig();
+  if (live_ != current) live_ = current;  // a pointer compare: no count touched per request
+}
+
+bool ClientSession::handOverHttp2() {
+  static constexpr std::string_view kPrefaceStart = "PRI * HTTP/2.0\r\n\r\n";
+  if (served_any_ || http2_stream_ || !config().enable_http2 ||
+      std::string_view(in_.data(), in_.size()).substr(0, kPrefaceStart.size()) != kPrefaceStart) {
+    return false;
+  }
+  cancelTimer();
+  // (Over TLS: ALPN chose h2, or the client sent the preface over http/1.1 all the same.)
+  startHttp2(worker_, client_, client_ip_, client_port_, in_.data(), in_.size(), client_tls_);
+  in_.clear();
+  state_ = State::Closed;  // drive() deletes this session; the socket lives on
+  return true;
+}
+
 void ClientSession::handleHead(size_t head_len) {
+  refreshLiveConfig();
   header_timer_armed_ = false;
   scan_from_ = 0;
   req_parser_.reset(MessageParser::Type::Request);
   if (!req_parser_.parseHead(in_.data(), head_len, &req_head_)) {
+    if (handOverHttp2()) return;
     in_.clear();
     respondError(RouterError::BadRequest, "");
     close_after_flush_ = true;
     return;
   }
   if (req_head_.http_major != 1) {
+    if (handOverHttp2()) return;
     in_.clear();
     respondError(RouterError::UnsupportedProtocol, "");
     close_after_flush_ = true;
     return;
   }
-  if (head_len > worker_.config().max_request_header_bytes) {
+  if (head_len > config().max_request_header_bytes) {
     in_.clear();
     respondError(RouterError::HeaderTooLarge, "");
     close_after_flush_ = true;
     return;
   }
   worker_.stats().requests.fetch_add(1, std::memory_order_relaxed);
+  served_any_ = true;
   const int64_t wall_now = wallNanos();
   req_complete_ = req_parser_.messageComplete();
   req_has_body_ = req_head_.chunked || req_head_.content_length > 0;
@@ -336,14 +407,14 @@ void ClientSession::handleHead(size_t head_len) {
   client_keep_alive_ = req_head_.keep_alive;
   client_http10_ = req_head_.http_minor == 0;
   host_.assign(req_head_.find("Host"));
-  const Config& config = worker_.config();
-  if (req_head_.find("User-Agent") == config.healthcheck_user_agent) {
+  const Config& cfg = config();
+  if (req_head_.find("User-Agent") == cfg.healthcheck_user_agent) {
     // The deprecated load-balancer health check on the data port (gorouter's stage 13).
     in_.consume(head_len);
     respondHealth();
     return;
   }
-  trace_ = !config.trace_key.empty() && req_head_.find("X-Vcap-Trace") == config.trace_key;
+  trace_ = !cfg.trace_key.empty() && req_head_.find("X-Vcap-Trace") == cfg.trace_key;
   std::string_view path = lookupPath(req_head_.target);
   if (host_.empty() && path.data() != req_head_.target.data()) {
     // Absolute-form target without a Host header: the authority is the host (Go does this).
@@ -365,60 +436,201 @@ void ClientSession::handleHead(size_t head_len) {
     std::string_view process = req_head_.find("X-CF-Process-Instance", &found_header);
     if (found_header) target_malformed = !parseProcessInstanceHeader(process, &target);
   }
-  sticky_instance_ = stickyInstanceId(req_head_, worker_.config().sticky_session_cookie_names);
-
+  sticky_instance_ = stickyInstanceId(req_head_, config().sticky_session_cookie_names);
   worker_.newRequestId(request_id_);
-  buildBackendRequestBase(req_head_, worker_.rewriteOptions(), client_ip_,
+
+  // Routing comes before the head is rewritten: a route service changes the rewrite. Each
+  // failure is answered below, after the access-log record has started.
+  leg_ = Leg::App;
+  route_service_pass_ = RouteServicePass::None;
+  std::optional<RouterError> error;
+  std::string error_detail;
+  int64_t lookup_ns = 0;
+  const bool host_ok = normalizeRequestHost(host_, &host_key_) && host_ != client_ip_;
+  if (!host_ok) {
+    error = RouterError::EmptyHost;
+  } else if (target_malformed) {
+    error = app_header ? RouterError::InvalidAppInstance : RouterError::InvalidProcessInstance;
+  } else {
+    const int64_t lookup_start_ns = monotonicNanos();
+    pool_ = worker_.table().lookup(host_key_, lookup_path_);
+    lookup_ns = monotonicNanos() - lookup_start_ns;
+    PoolConstSharedPtr chosen;
+    if (target.kind != InstanceTarget::Kind::None && pool_) chosen = targetPool(*pool_, target);
+    if (target.kind != InstanceTarget::Kind::None && !chosen) {
+      // Targeted requests answer 400, not 404, whether the route or the instance is missing.
+      error = RouterError::UnknownInstance;
+      error_detail = unknownInstanceMessage(target, host_);
+    } else if (chosen) {
+      pool_ = std::move(chosen);
+      sticky_instance_.clear();
+    }
+    if (!error && !pool_) {
+      error = RouterError::UnknownRoute;
+    } else if (!error && pool_->empty()) {
+      error = config().empty_pool_response_code_503 ? RouterError::NoEndpoints
+                                                            : RouterError::UnknownRoute;
+    } else if (!error) {
+      error = decideRouteService(wall_now, &error_detail);
+      // The pinned instance belongs to the app: never to the route service's leg.
+      if (leg_ != Leg::App) sticky_instance_.clear();
+    }
+  }
+
+  const RouteServiceRewrite* route_service = nullptr;
+  RouteServiceRewrite rewrite;
+  if (route_service_pass_ == RouteServicePass::First) {
+    rewrite.pass = RouteServiceRewrite::Pass::ToRouteService;
+    rewrite.target = rs_url_.target;
+    rewrite.host = rs_url_.authority;
+    rewrite.forwarded_url = rs_forwarded_url_;
+    rewrite.signature = rs_signature_.signature;
+    rewrite.metadata = rs_signature_.metadata;
+    route_service = &rewrite;
+  } else if (route_service_pass_ == RouteServicePass::Return) {
+    rewrite.pass = RouteServiceRewrite::Pass::FromRouteService;
+    route_service = &rewrite;
+  }
+  const ClientConnection connection{client_ip_, client_tls_,
+                                    client_tls_ ? std::string_view(clientCertificate())
+                                                : std::string_view()};
+  buildBackendRequestBase(req_head_, live_->rewrite, connection,
                           std::string_view(request_id_, sizeof request_id_),
-                          wall_now / kNanosPerMilli, &req_base_, &facts_);
-  const HeadRewriteOptions& rewrite = worker_.rewriteOptions();
-  if (rewrite.enable_zipkin || rewrite.enable_w3c) {
-    appendTraceHeaders(req_head_, rewrite, std::string_view(request_id_, sizeof request_id_),
-                       worker_.random64(), &req_base_);
+                          wall_now / kNanosPerMilli, &req_base_, &facts_, route_service);
+  const HeadRewriteOptions& rewrite_options = live_->rewrite;
+  if (rewrite_options.enable_zipkin || rewrite_options.enable_w3c) {
+    appendTraceHeaders(req_head_, rewrite_options,
+                       std::string_view(request_id_, sizeof request_id_), worker_.random64(),
+                       &req_base_);
   }
   req_base_len_ = req_base_.size();
   startRecord(wall_now);
+  record_.route_lookup_ns = lookup_ns;
   in_.consume(head_len);  // the head is copied into req_base_; body bytes follow in in_
   req_body_pending_ = 0;
   body_bytes_sent_ = 0;
 
-  if (!normalizeRequestHost(host_, &host_key_) || host_ == client_ip_) {
-    respondError(RouterError::EmptyHost, "");
-    return;
-  }
-  if (target_malformed) {
-    respondError(app_header ? RouterError::InvalidAppInstance
-                            : RouterError::InvalidProcessInstance,
-                 "");
-    return;
-  }
-  const int64_t lookup_start_ns = monotonicNanos();
-  pool_ = worker_.table().lookup(host_key_, lookup_path_);
-  record_.route_lookup_ns = monotonicNanos() - lookup_start_ns;
-  if (target.kind != InstanceTarget::Kind::None) {
-    // Targeted requests answer 400, not 404, whether the route or the instance is missing.
-    PoolConstSharedPtr chosen = pool_ ? targetPool(*pool_, target) : nullptr;
-    if (!chosen) {
-      respondError(RouterError::UnknownInstance, unknownInstanceMessage(target, host_));
-      return;
-    }
-    pool_ = std::move(chosen);
-    sticky_instance_.clear();
-  }
-  if (!pool_) {
-    respondError(RouterError::UnknownRoute, "");
-    return;
-  }
-  if (pool_->empty()) {
-    respondError(worker_.config().empty_pool_response_code_503 ? RouterError::NoEndpoints
-                                                               : RouterError::UnknownRoute,
-                 "");
+  if (error) {
+    respondError(*error, error_detail);
     return;
   }
   state_ = State::Proxying;
   attempts_ = 0;
   tried_.count = 0;
+  last_tls_failure_ = TlsFailure::None;
+  last_tls_detail_.clear();
   startAttempt();
+}
+
+std::optional<RouterError> ClientSession::decideRouteService(int64_t wall_now,
+                                                             std::string* detail) {
+  const RouteServiceConfig* rs = live_->route_services.get();
+  bool have_signature = false;
+  const std::string_view signature = req_head_.find("X-CF-Proxy-Signature", &have_signature);
+  if (pool_->routeServiceUrl().empty()) {
+    // Strict validation: a signature on a route without a route service is checked too, so a
+    // client cannot pass one off as coming from a route service (gorouter's wording).
+    if (rs == nullptr || !rs->strictSignatureValidation() || !have_signature) return std::nullopt;
+    SignatureContents contents;
+    switch (rs->validate(signature, req_head_.find("X-CF-Proxy-Metadata"), wall_now, &contents,
+                         detail)) {
+      case RouteServiceConfig::Verdict::Valid: return std::nullopt;
+      case RouteServiceConfig::Verdict::Expired:
+        log::info("proxy", "route-service-signature-expired", {{"host", host_}});
+        return RouterError::ExpiredRouteServiceSignature;
+      case RouteServiceConfig::Verdict::Invalid:
+        log::info("proxy", "route-service-signature-invalid",
+                  {{"host", host_}, {"error", *detail}});
+        return RouterError::InvalidRouteServiceSignature;
+    }
+  }
+  if (rs == nullptr || !rs->enabled()) {
+    log::info("proxy", "route-service-unsupported", {{"host", host_}});
+    return RouterError::RouteServiceUnsupported;
+  }
+  if (have_signature && !signature.empty()) {
+    // The return pass: the route service sends the request back with our signature.
+    SignatureContents contents;
+    const RouteServiceConfig::Verdict verdict =
+        rs->validate(signature, req_head_.find("X-CF-Proxy-Metadata"), wall_now, &contents, detail);
+    if (verdict == RouteServiceConfig::Verdict::Valid &&
+        !forwardedUrlMatchesPool(contents, detail)) {
+      log::info("proxy", "route-service-signature-invalid", {{"host", host_}, {"error", *detail}});
+      return RouterError::RouteServiceSignatureInvalid;
+    }
+    switch (verdict) {
+      case RouteServiceConfig::Verdict::Valid:
+        route_service_pass_ = RouteServicePass::Return;
+        return std::nullopt;
+      case RouteServiceConfig::Verdict::Expired:
+        log::info("proxy", "route-service-signature-expired", {{"host", host_}});
+        return RouterError::RouteServiceSignatureExpired;
+      case RouteServiceConfig::Verdict::Invalid:
+        log::info("proxy", "route-service-signature-invalid",
+                  {{"host", host_}, {"error", *detail}});
+        return RouterError::RouteServiceSignatureInvalid;
+    }
+  }
+
+  // The first pass: off to the route service, signed.
+  std::string url_error;
+  if (!parseRouteServiceUrl(pool_->routeServiceUrl(), &rs_url_, &url_error)) {
+    log::error("proxy", "route-service-failed", {{"host", host_}, {"error", url_error}});
+    return RouterError::RouteServiceRequestFailed;
+  }
+  std::string_view request_uri = lookupPath(req_head_.target);  // origin-form: path and query
+  if (!request_uri.empty() && request_uri[0] == '?') {
+    rs_forwarded_url_ = forwardedUrl(rs->recommendHttps(), host_, "/");
+    rs_forwarded_url_.append(request_uri);
+  } else {
+    rs_forwarded_url_ = forwardedUrl(rs->recommendHttps(), host_, request_uri);
+  }
+  if (!rs->sign(rs_forwarded_url_, wall_now, &rs_signature_)) {
+    log::error("proxy", "route-service-failed", {{"host", host_}, {"error", "signing failed"}});
+    return RouterError::RouteServiceRequestFailed;
+  }
+  route_service_pass_ = RouteServicePass::First;
+  leg_ = Leg::RouteService;
+  if (rs->hairpinning()) {
+    // Hairpin: the route service is an app of this router. Its pool is used directly, in
+    // process, instead of a TLS connection to our own address (gorouter loops through a local
+    // mTLS server). Not when the route service has a route service itself: that request takes
+    // the ordinary way, so it gets its own first pass.
+    std::string rs_host;
+    if (normalizeRequestHost(rs_url_.host, &rs_host)) {
+      PoolConstSharedPtr rs_pool = worker_.table().lookup(rs_host, rs_url_.path);
+      if (rs_pool && !rs_pool->empty() && rs_pool->routeServiceUrl().empty() &&
+          rs->hairpinAllowlist().allows(rs_pool->host())) {
+        pool_ = std::move(rs_pool);
+        leg_ = Leg::Hairpin;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+bool ClientSession::forwardedUrlMatchesPool(const SignatureContents& contents,
+                                            std::string* error) {
+  std::string host;
+  std::string path;
+  std::string uri;
+  if (!splitForwardedUrl(contents.forwarded_url, &host, &path, &uri)) {
+    *error = "invalid forwarded URL " + contents.forwarded_url;
+    return false;
+  }
+  PoolConstSharedPtr signed_pool = worker_.table().lookup(host, path);
+  if (!signed_pool) {
+    *error = "original request URL " + uri + " does not exist in the routing table";
+    return false;
+  }
+  // gorouter's route.PoolsMatch: the same route (host and context path).
+  if (signed_pool->host() != pool_->host() ||
+      signed_pool->contextPath() != pool_->contextPath()) {
+    *error = "route service forwarded URL " + pool_->host() + pool_->contextPath() +
+             " does not match the original request URL " + uri;
+    return false;
+  }
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -432,52 +644,30 @@ void ClientSession::startAttempt() {
   client_head_off_ = 0;
   up_in_.clear();
 
-  PickResult result = PickResult::Picked;
-  const int64_t now = monotonicNanos();
   endpoint_ = nullptr;
-  if (attempts_ == 0 && !sticky_instance_.empty()) {
-    // Sticky: the pinned instance first, unless it is gone or full (then balance normally and
-    // re-pin on the response).
-    for (const EndpointSharedPtr& e : pool_->endpoints()) {
-      if (e->fields().private_instance_id == sticky_instance_ &&
-          (worker_.config().max_conns == 0 ||
-           e->in_flight.load(std::memory_order_relaxed) < worker_.config().max_conns)) {
-        endpoint_ = e;
-        break;
-      }
-    }
-  }
-  const Config& config = worker_.config();
-  if (!endpoint_ && attempts_ == 0 && !config.zone.empty() &&
-      config.balancing_algorithm_az_preference == "locally-optimistic") {
-    endpoint_ = pickEndpoint(*pool_, tried_, now, config.max_conns, &result, config.zone);
-  }
-  if (!endpoint_) {
-    endpoint_ = pickEndpoint(*pool_, tried_, now, config.max_conns, &result);
-  }
-  if (!endpoint_) {
-    if (attempts_ == 0 && result == PickResult::AllOverloaded) {
-      respondError(RouterError::ConnectionLimit, "");
-    } else {
-      worker_.stats().bad_gateways.fetch_add(1, std::memory_order_relaxed);
-      respondError(RouterError::EndpointFailure, "No endpoints available");
-    }
+  if (leg_ == Leg::RouteService) {
+    if (!routeServiceEndpoint()) return;  // its address is being resolved, or a 502 is on its way
+  } else if (!pickFromPool()) {
     return;
   }
-  tried_.add(endpoint_.get());
   ++attempts_;
   record_.attempts = attempts_;
-  record_.endpoint = endpoint_;
+  // The access log shows the app's endpoint; a route service is not one (gorouter logs "-").
+  record_.endpoint = leg_ == Leg::App ? endpoint_ : nullptr;
   attempt_start_ns_ = monotonicNanos();
   if (attempts_ == 1) first_attempt_ns_ = attempt_start_ns_;
   endpoint_->in_flight.fetch_add(1, std::memory_order_relaxed);
   in_flight_held_ = true;
 
   req_base_.resize(req_base_len_);
-  appendAttemptHeaders(*endpoint_, &req_base_);
+  if (leg_ == Leg::RouteService) {
+    endHeadWithoutAttemptHeaders(&req_base_);
+  } else {
+    appendAttemptHeaders(*endpoint_, &req_base_);
+  }
   up_head_off_ = 0;
 
-  up_ = worker_.config().disable_keep_alives ? nullptr
+  up_ = config().disable_keep_alives ? nullptr
                                              : worker_.upstreams().takeIdle(*endpoint_);
   if (up_ != nullptr) {
     up_->session = this;
@@ -487,9 +677,82 @@ void ClientSession::startAttempt() {
   connectFresh();
 }
 
+bool ClientSession::routeServiceEndpoint() {
+  const int64_t now = monotonicNanos();
+  std::string error;
+  switch (worker_.routeServiceTargets().endpointFor(rs_url_, now, &endpoint_, &error)) {
+    case RouteServiceTargets::Status::Ready:
+      awaiting_address_ = false;
+      return true;
+    case RouteServiceTargets::Status::Pending:
+      if (!awaiting_address_) {
+        awaiting_address_ = true;
+        awaiting_since_ns_ = now;
+      }
+      if (now - awaiting_since_ns_ < config().endpoint_dial_timeout_ns) {
+        armTimer(Worker::Timeout::Poll);  // onTimeout() asks again
+        return false;
+      }
+      error = "lookup " + rs_url_.host + ": timeout";
+      break;
+    case RouteServiceTargets::Status::Failed:
+      break;
+  }
+  awaiting_address_ = false;
+  log::info("proxy", "route-service-connection-failed",
+            {{"host", host_}, {"route_service", rs_url_.authority}, {"error", error}});
+  worker_.stats().bad_gateways.fetch_add(1, std::memory_order_relaxed);
+  respondError(RouterError::EndpointFailure, error);
+  return false;
+}
+
+bool ClientSession::pickFromPool() {
+  PickResult result = PickResult::Picked;
+  const int64_t now = monotonicNanos();
+  if (attempts_ == 0 && !sticky_instance_.empty()) {
+    // Sticky: the pinned instance first, unless it is gone or full (then balance normally and
+    // re-pin on the response).
+    for (const EndpointSharedPtr& e : pool_->endpoints()) {
+      if (e->fields().private_instance_id == sticky_instance_ &&
+          (config().max_conns == 0 ||
+           e->in_flight.load(std::memory_order_relaxed) < config().max_conns)) {
+        endpoint_ = e;
+        break;
+      }
+    }
+  }
+  const Config& cfg = config();
+  if (!endpoint_ && attempts_ == 0 && !cfg.zone.empty() &&
+      cfg.balancing_algorithm_az_preference == "locally-optimistic") {
+    endpoint_ = pickEndpoint(*pool_, tried_, now, cfg.max_conns, &result, cfg.zone);
+  }
+  if (!endpoint_) {
+    endpoint_ = pickEndpoint(*pool_, tried_, now, cfg.max_conns, &result);
+  }
+  if (!endpoint_) {
+    if (attempts_ == 0 && result == PickResult::AllOverloaded) {
+      respondError(RouterError::ConnectionLimit, "");
+    } else if (last_tls_failure_ != TlsFailure::None) {
+      respondTlsFailure();
+    } else if (attempts_ == 0 && allPruned(*pool_)) {
+      // TLS failures pruned every endpoint: the pool is empty until they register again (5.3).
+      respondError(
+          config().empty_pool_response_code_503 ? RouterError::NoEndpoints : RouterError::UnknownRoute,
+          "");
+    } else {
+      worker_.stats().bad_gateways.fetch_add(1, std::memory_order_relaxed);
+      respondError(RouterError::EndpointFailure, "No endpoints available");
+    }
+    return false;
+  }
+  tried_.add(endpoint_.get());
+  return true;
+}
+
 void ClientSession::connectFresh() {
   int err = 0;
-  up_ = worker_.upstreams().connect(endpoint_, this, &err);
+  up_ = worker_.upstreams().connect(
+      endpoint_, this, &err, leg_ == Leg::RouteService ? TlsRole::RouteService : TlsRole::Backend);
   if (up_ == nullptr) {
     attemptFailed(err, true);
     return;
@@ -498,10 +761,38 @@ void ClientSession::connectFresh() {
   armTimer(up_->connected ? Worker::Timeout::Endpoint : Worker::Timeout::Dial);
 }
 
+void ClientSession::respondTlsFailure() {
+  const RouterError error =
+      last_tls_failure_ == TlsFailure::UntrustedCert        ? RouterError::BackendInvalidCert
+      : last_tls_failure_ == TlsFailure::NameMismatch       ? RouterError::BackendInvalidId
+      : last_tls_failure_ == TlsFailure::ClientCertRejected ? RouterError::BackendCertRequired
+                                                            : RouterError::BackendTlsHandshake;
+  respondError(error, last_tls_detail_.empty() ? std::string(tlsFailureName(last_tls_failure_))
+                                               : last_tls_detail_);
+}
+
 void ClientSession::attemptFailed(int err, bool before_send) {
   record_.backend_ns += monotonicNanos() - attempt_start_ns_;
   attempt_start_ns_ = monotonicNanos();
-  const bool reused = up_ != nullptr && up_->reused;
+  // A TLS failure (8.2) other than a lost connection says the endpoint is not who it claims
+  // to be, or cannot talk to us: prune it now (until its next register) and forget its session.
+  TlsFailure tls_failure = TlsFailure::None;
+  std::string tls_detail;
+  if (up_ != nullptr && up_->ch.tls() != nullptr) {
+    tls_failure = up_->ch.tls()->probeAlert(up_->ch);
+    tls_detail = up_->ch.tls()->failureDetail();
+    if (tls_failure == TlsFailure::Io) tls_failure = TlsFailure::None;
+  }
+  if (tls_failure != TlsFailure::None) {
+    last_tls_failure_ = tls_failure;
+    last_tls_detail_ = tls_detail;
+    endpoint_->pruned_at_ns.store(monotonicNanos(), std::memory_order_relaxed);
+    worker_.upstreams().forgetTlsSession(endpoint_->address());
+    log::warn("proxy", "backend-tls-failed",
+              {{"host", host_}, {"endpoint", endpoint_->address()},
+               {"error", tlsFailureName(tls_failure)}, {"detail", tls_detail}});
+  }
+  const bool reused = up_ != nullptr && up_->reused && tls_failure == TlsFailure::None;
   releaseUpstream(false);
   const bool nothing_sent_to_client = !resp_sent_any_;
   const bool body_untouched = body_bytes_sent_ == 0;
@@ -524,14 +815,20 @@ void ClientSession::attemptFailed(int err, bool before_send) {
 
   const bool retriable = nothing_sent_to_client && !resp_head_done_ && body_untouched &&
                          (before_send || req_idempotent_);
-  const int64_t retry_budget = worker_.config().max_retry_time_ns;
+  const int64_t retry_budget = config().max_retry_time_ns;
   const bool in_budget =
       retry_budget == 0 || monotonicNanos() - first_attempt_ns_ < retry_budget;
-  if (retriable && attempts_ < worker_.config().max_attempts && in_budget) {
+  // A route service has its own attempt limit (route_services.max_attempts).
+  const int max_attempts = leg_ == Leg::RouteService ? live_->route_services->maxAttempts()
+                                                     : config().max_attempts;
+  if (retriable && attempts_ < max_attempts && in_budget) {
     startAttempt();
     return;
   }
-  if (nothing_sent_to_client) {
+  if (nothing_sent_to_client && tls_failure != TlsFailure::None) {
+    respondTlsFailure();
+    if (!req_complete_ || body_bytes_sent_ > 0) close_after_flush_ = true;
+  } else if (nothing_sent_to_client) {
     worker_.stats().bad_gateways.fetch_add(1, std::memory_order_relaxed);
     respondError(RouterError::EndpointFailure, strerror(err));
     if (!req_complete_ || body_bytes_sent_ > 0) close_after_flush_ = true;
@@ -579,7 +876,7 @@ ClientSession::Io ClientSession::writeToClient() {
   if (w == 0) {
     // io_uring: the bytes are queued and may reach the client any moment, so from here on the
     // response counts as started (a timeout now cuts it instead of answering 502).
-    if (worker_.uring() != nullptr) resp_sent_any_ = true;
+    if (worker_.uring() != nullptr && !client_.isLink()) resp_sent_any_ = true;
     return Io::WouldBlock;
   }
   size_t from_body =
@@ -652,8 +949,8 @@ bool ClientSession::stepProxy() {
   if (!resp_head_done_) {
     if (!up_in_.empty()) {
       size_t end = findHeadEnd(up_in_.data(), up_in_.size(), 0);
-      const size_t limit = worker_.config().max_response_header_bytes > 0
-                               ? worker_.config().max_response_header_bytes
+      const size_t limit = config().max_response_header_bytes > 0
+                               ? config().max_response_header_bytes
                                : kMaxResponseHeadBytes;
       if (end != 0 && end <= limit) return handleResponseHead(end) || true;
       if (end > limit || up_in_.size() > limit) {
@@ -812,18 +1109,21 @@ bool ClientSession::handleResponseHead(size_t head_len) {
   client_keep_alive_ =
       client_keep_alive_ && !until_eof && !client_.peer_closed && !worker_.draining();
   upstream_reusable_ = resp_head_.keep_alive && !facts_.backend_close && !until_eof &&
-                       !worker_.config().disable_keep_alives;
+                       !config().disable_keep_alives;
   buildClientResponseHead(resp_head_, first_line,
                           std::string_view(request_id_, sizeof request_id_), client_keep_alive_,
                           client_http10_, &client_head_);
-  const Config& config = worker_.config();
-  std::string cookie = vcapIdSetCookie(resp_head_, config.sticky_session_cookie_names,
-                                       sticky_instance_, *endpoint_, pool_->contextPath(),
-                                       config.secure_cookies);
-  if (!cookie.empty()) insertHeader(&client_head_, "Set-Cookie", cookie);
+  const Config& cfg = config();
+  if (leg_ == Leg::App) {
+    // Not on a route service's response: its endpoint is no app instance to pin.
+    std::string cookie = vcapIdSetCookie(resp_head_, cfg.sticky_session_cookie_names,
+                                         sticky_instance_, *endpoint_, pool_->contextPath(),
+                                         cfg.secure_cookies);
+    if (!cookie.empty()) insertHeader(&client_head_, "Set-Cookie", cookie);
+  }
   if (trace_) addTraceHeaders();
-  applyResponseRewrite(&client_head_, config.response_headers_to_remove,
-                       config.response_headers_to_add);
+  applyResponseRewrite(&client_head_, cfg.response_headers_to_remove,
+                       cfg.response_headers_to_add);
   client_head_off_ = 0;
   up_in_.consume(head_len);
   resp_body_pending_ = 0;
@@ -862,11 +1162,11 @@ void ClientSession::respondError(RouterError error, const std::string& detail) {
     close_after_flush_ = true;
   }
   client_head_ = renderRouterError(error, host_, detail, close_after_flush_);
-  applyResponseRewrite(&client_head_, worker_.config().response_headers_to_remove,
-                       worker_.config().response_headers_to_add);
+  applyResponseRewrite(&client_head_, config().response_headers_to_remove,
+                       config().response_headers_to_add);
   record_.status = routerErrorStatus(error);
   record_.router_error = std::string(routerErrorName(error));
-  if (error == RouterError::EndpointFailure && !detail.empty()) {
+  if (routerErrorName(error) == "endpoint_failure" && !detail.empty()) {
     record_.router_error += " (" + detail + ")";  // as in the X-Cf-Routererror header
   }
   const size_t head_end = client_head_.find("\r\n\r\n");
@@ -900,7 +1200,7 @@ void ClientSession::addTraceHeaders() {
   sockaddr_storage local{};
   socklen_t len = sizeof local;
   char ip[INET6_ADDRSTRLEN] = "";
-  if (getsockname(client_.fd(), reinterpret_cast<sockaddr*>(&local), &len) == 0) {
+  if (getsockname(address_fd_, reinterpret_cast<sockaddr*>(&local), &len) == 0) {
     if (local.ss_family == AF_INET) {
       inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&local)->sin_addr, ip, sizeof ip);
     } else if (local.ss_family == AF_INET6) {
@@ -926,7 +1226,7 @@ bool ClientSession::stepFlush() {
   finishRecord();
   if (close_after_flush_) {
     // Half-close so the client reads the whole error before the connection goes.
-    ::shutdown(client_.fd(), SHUT_WR);
+    client_.shutdownWrite();
     state_ = State::Closed;
     return true;
   }

@@ -8,14 +8,22 @@
 // and the body with one write) until it has to wait. Bodies are never buffered whole: a
 // direction reads only when everything it read before was written, so a slow reader throttles
 // the sender (backpressure) and memory per connection stays at one buffer per direction.
+//
+// A session also serves one HTTP/2 stream: then its client channel is a MemoryLink whose peer
+// is the stream (router/http2/h2_server_connection.h), which writes the stream's request as
+// HTTP/1.1 and turns the session's HTTP/1.1 response into frames. Such a session handles one
+// request (the head says Connection: close), is not in the worker's session list and does not
+// count as a connection.
 
 #include <event2/event.h>
 #include <event2/event_struct.h>
 #include <netinet/in.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
+#include "router/config/live_config.h"
 #include "router/http/head_rewriter.h"
 #include "router/http/message_parser.h"
 #include "router/http/router_error.h"
@@ -27,6 +35,8 @@
 #include "router/proxy/io_buffer.h"
 #include "router/proxy/worker.h"
 #include "router/route/pool.h"
+#include "router/routeservice/route_service_url.h"
+#include "router/routeservice/signature.h"
 
 namespace foundry::router {
 
@@ -34,7 +44,19 @@ struct UpstreamConn;
 
 class ClientSession final : public ChannelOwner {
  public:
-  ClientSession(Worker& worker, int fd, const sockaddr* peer);
+  // `tls_listener`: the connection came to the TLS listener (its handshake runs after the
+  // preamble, with the frontend TLS of the settings in force).
+  ClientSession(Worker& worker, int fd, const sockaddr* peer, bool tls_listener);
+  // For one HTTP/2 stream: `link` carries its request and response; the rest is the HTTP/2
+  // connection's.
+  struct StreamOrigin {
+    std::string client_ip;
+    uint16_t client_port = 0;
+    int address_fd = -1;  // the connection's socket (for the router's own address)
+    bool tls = false;
+    std::string_view client_cert_b64;  // the TLS client certificate (XFCC's form), or ""
+  };
+  ClientSession(Worker& worker, MemoryLink* link, const StreamOrigin& origin);
   ~ClientSession();
   ClientSession(const ClientSession&) = delete;
   ClientSession& operator=(const ClientSession&) = delete;
@@ -53,13 +75,26 @@ class ClientSession final : public ChannelOwner {
   ClientSession* next_ = nullptr;
 
  private:
-  enum class State { ReadHead, Proxying, Tunnel, Flushing, Closed };
+  // Preamble: what comes before the first request (client_session_preamble.cc).
+  enum class State { Preamble, ReadHead, Proxying, Tunnel, Flushing, Closed };
   enum class Io { Progress, WouldBlock, Eof, Error };
 
+  void setUpTimer();
+  // The connection turned out to speak HTTP/2 with prior knowledge (its first bytes are the
+  // connection preface): hands the socket to an HTTP/2 connection. False when it is not one.
+  bool handOverHttp2();
   static void onTimer(void* arg);
   static void onEpollTimer(evutil_socket_t fd, short what, void* arg);
 
   void drive();
+  // The connection's preamble (client_session_preamble.cc): the PROXY protocol header when
+  // enable_proxy is on. It ends in onPreambleDone(), which starts reading the first request;
+  // a step that must come before HTTP (a TLS handshake) goes between the two.
+  void startPreamble();
+  bool stepPreamble();
+  void preambleTimedOut();
+  void rejectPreamble(ConnectionRejection why, const char* error);
+  void onPreambleDone();
   bool stepReadHead();
   bool stepProxy();
   bool stepTunnel();
@@ -67,13 +102,25 @@ class ClientSession final : public ChannelOwner {
   bool stepSplice();
 
   void handleHead(size_t head_len);
+  // After the route lookup: which leg the request takes (app, route service, hairpin), or the
+  // route-service error to answer with (ROUTER-PROTOCOL.md 7). Reads req_head_.
+  std::optional<RouterError> decideRouteService(int64_t wall_now, std::string* detail);
+  // Return pass: the signed forwarded URL names the route this request is for (else false,
+  // *error in gorouter's words).
+  bool forwardedUrlMatchesPool(const SignatureContents& contents, std::string* error);
   void startAttempt();
+  // Sets endpoint_ for the next attempt; false when the request was answered instead (or, for a
+  // route service whose address is still being resolved, the attempt will be retried).
+  bool pickFromPool();
+  bool routeServiceEndpoint();
   void connectFresh();
   void attemptFailed(int err, bool before_send);
   bool handleResponseHead(size_t head_len);
   void finishExchange();
   void respondError(RouterError error, const std::string& detail);
   void respondHealth();
+  void respondTlsFailure();
+  const std::string& clientCertificate();
   void addTraceHeaders();
   void releaseUpstream(bool reusable);
   void releaseInFlight();
@@ -92,13 +139,28 @@ class ClientSession final : public ChannelOwner {
   Io writeToUpstream();
   Io writeToClient();
 
+  // The settings this session runs with: pinned when a request head arrives (so a reload
+  // never changes them under a request), refreshed from the worker at the next one.
+  const Config& config() const { return live_->config; }
+  void refreshLiveConfig();
+
   Worker& worker_;
+  LiveConfigConstSharedPtr live_;
   Channel client_;
+  const bool http2_stream_ = false;  // serves one HTTP/2 stream through a memory link
+  bool served_any_ = false;          // a request was read on this connection
+  int address_fd_ = -1;              // the client socket, for getsockname()
   event timer_{};       // epoll
   TimerNode deadline_;  // io_uring
   State state_ = State::ReadHead;
   std::string client_ip_;
   uint16_t client_port_ = 0;
+  bool client_tls_ = false;
+  // The frontend TLS this connection's handshake used: kept for the connection's life (its
+  // SNI and ticket callbacks point into it) even when a reload replaced it.
+  std::shared_ptr<const tls::ServerTls> server_tls_;
+  bool client_cert_read_ = false;
+  std::string client_cert_b64_;  // the verified client certificate, for X-Forwarded-Client-Cert
 
   // The request being served, for metrics and the access log.
   RequestRecord record_;
@@ -131,6 +193,17 @@ class ClientSession final : public ChannelOwner {
   bool trace_ = false;           // X-Vcap-Trace matched trace_key: add the debug headers
 
   // Routing and the current attempt.
+  // Where this request goes: the app's pool, a route service reached over the network (first
+  // pass), or a route service that is a route of ours, served from its pool in-process.
+  enum class Leg { App, RouteService, Hairpin };
+  enum class RouteServicePass { None, First, Return };
+  Leg leg_ = Leg::App;
+  RouteServicePass route_service_pass_ = RouteServicePass::None;
+  RouteServiceUrl rs_url_;            // first pass: where the route service is
+  std::string rs_forwarded_url_;      // first pass: X-CF-Forwarded-Url
+  SignatureHeaders rs_signature_;     // first pass: X-CF-Proxy-Signature / -Metadata
+  bool awaiting_address_ = false;     // the route service's host name is being resolved
+  int64_t awaiting_since_ns_ = 0;
   PoolConstSharedPtr pool_;
   EndpointSharedPtr endpoint_;
   TriedEndpoints tried_;
@@ -138,6 +211,10 @@ class ClientSession final : public ChannelOwner {
   int64_t first_attempt_ns_ = 0;
   bool in_flight_held_ = false;
   UpstreamConn* up_ = nullptr;
+  // The request's latest backend TLS failure: when it pruned the last endpoint, the answer is
+  // that failure's status (525/526/496/503), not "no endpoints".
+  TlsFailure last_tls_failure_ = TlsFailure::None;
+  std::string last_tls_detail_;
 
   // Response side.
   IoBuffer up_in_;

@@ -2,10 +2,16 @@
 // Per-connection timeouts for the io_uring loop, without a heap and without a system call.
 //
 // Every timeout a session uses has one of a few fixed durations (idle, read header, dial,
-// endpoint), so each duration keeps an intrusive FIFO list: arming appends at the tail (its
-// deadline is the latest in that list), re-arming unlinks first, and the loop expires entries
-// from the heads. Arm, cancel and expiry are O(1) and allocate nothing. The loop reads the
-// clock once per turn, so deadlines are coarse by one turn, as gorouter's (Go's) are.
+// endpoint, PROXY header), so each duration keeps an intrusive FIFO list: arming appends at the
+// tail (its deadline is the latest in that list), re-arming unlinks first, and the loop expires
+// entries from the heads. Arm, cancel and expiry are O(1) and allocate nothing. The loop reads
+// the clock once per turn, so deadlines are coarse by one turn, as gorouter's (Go's) are.
+//
+// A config reload can change a duration: the worker then acquires a list for the new one and
+// releases the old, which keeps the timers already armed in it and is reused once empty. Only
+// if every list is taken does a list change its duration while still holding timers; arm()
+// then inserts in deadline order (walking back from the tail), so expiry stays correct and only
+// costs more until the old timers are gone.
 
 #include <array>
 #include <cstddef>
@@ -41,6 +47,7 @@ struct TimerList {
   TimerNode* head = nullptr;
   TimerNode* tail = nullptr;
   int64_t duration_ns = 0;
+  int holders = 0;  // acquire() minus release()
 };
 
 inline void TimerNode::cancel() {
@@ -61,12 +68,27 @@ inline void TimerNode::cancel() {
 
 class DeadlineTimers {
  public:
-  static constexpr size_t kMaxDurations = 4;
+  static constexpr size_t kMaxLists = 16;
 
-  // Registers a duration; returns its index for arm(). At most kMaxDurations.
-  size_t addDuration(int64_t duration_ns) {
-    lists_[count_].duration_ns = duration_ns;
-    return count_++;
+  // A list for `duration_ns`: one already of that duration if there is one, else an empty list
+  // nobody holds, else a new one, else (all kMaxLists in use) a list nobody holds, which takes
+  // the new duration. Returns its index for arm(); pair with release().
+  size_t acquire(int64_t duration_ns) {
+    for (size_t i = 0; i < count_; ++i) {
+      if (lists_[i].duration_ns == duration_ns) return hold(i, duration_ns);
+    }
+    for (size_t i = 0; i < count_; ++i) {
+      if (lists_[i].holders == 0 && lists_[i].head == nullptr) return hold(i, duration_ns);
+    }
+    if (count_ < kMaxLists) return hold(count_++, duration_ns);
+    for (size_t i = 0; i < count_; ++i) {
+      if (lists_[i].holders == 0) return hold(i, duration_ns);
+    }
+    return hold(0, duration_ns);  // more holders than lists: a caller bug; order still holds
+  }
+  // The caller no longer arms new timers in `list`; those armed stay until they fire.
+  void release(size_t list) {
+    if (lists_[list].holders > 0) --lists_[list].holders;
   }
 
   void arm(TimerNode* node, size_t duration, int64_t now_ns) {
@@ -74,14 +96,21 @@ class DeadlineTimers {
     TimerList& list = lists_[duration];
     node->list_ = &list;
     node->deadline_ns_ = now_ns + (list.duration_ns > 0 ? list.duration_ns : 1);
-    node->prev_ = list.tail;
-    node->next_ = nullptr;
-    if (list.tail != nullptr) {
-      list.tail->next_ = node;
+    // Normally the latest deadline in its list, so `after` is the tail at once.
+    TimerNode* after = list.tail;
+    while (after != nullptr && after->deadline_ns_ > node->deadline_ns_) after = after->prev_;
+    node->prev_ = after;
+    node->next_ = after != nullptr ? after->next_ : list.head;
+    if (node->next_ != nullptr) {
+      node->next_->prev_ = node;
+    } else {
+      list.tail = node;
+    }
+    if (after != nullptr) {
+      after->next_ = node;
     } else {
       list.head = node;
     }
-    list.tail = node;
   }
 
   // Nanoseconds until the earliest deadline (0 if one passed), or `cap_ns` when none is sooner.
@@ -110,8 +139,16 @@ class DeadlineTimers {
     }
   }
 
+  size_t listsForTest() const { return count_; }
+
  private:
-  std::array<TimerList, kMaxDurations> lists_{};
+  size_t hold(size_t i, int64_t duration_ns) {
+    lists_[i].duration_ns = duration_ns;
+    ++lists_[i].holders;
+    return i;
+  }
+
+  std::array<TimerList, kMaxLists> lists_{};
   size_t count_ = 0;
 };
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "router/common/clock.h"
+#include "router/http2/h2_upstream.h"
 #include "router/proxy/client_session.h"
 
 namespace foundry::router {
@@ -19,7 +20,35 @@ UpstreamPool::UpstreamPool(event_base* base, UringLoop* uring, int max_idle_per_
       max_idle_total_(max_idle_total),
       idle_timeout_ns_(idle_timeout_ns) {}
 
-UpstreamPool::~UpstreamPool() { closeAll(); }
+UpstreamPool::~UpstreamPool() {
+  closeAll();
+  for (auto& [address, session] : tls_sessions_) SSL_SESSION_free(session);
+}
+
+void UpstreamPool::setTls(std::shared_ptr<const tls::ClientTls> backends,
+                          std::shared_ptr<const tls::ClientTls> route_services) {
+  backend_tls_ = std::move(backends);
+  route_service_tls_ = std::move(route_services);
+}
+
+void UpstreamPool::storeTlsSession(const std::string& address, SSL_SESSION* session) {
+  auto [it, inserted] = tls_sessions_.try_emplace(address, session);
+  if (!inserted) {
+    SSL_SESSION_free(it->second);
+    it->second = session;
+  }
+}
+
+void UpstreamPool::forgetTlsSession(const std::string& address) {
+  auto it = tls_sessions_.find(address);
+  if (it == tls_sessions_.end()) return;
+  SSL_SESSION_free(it->second);
+  tls_sessions_.erase(it);
+}
+
+void UpstreamConn::storeTlsSession(SSL_SESSION* session) {
+  pool->storeTlsSession(endpoint->address(), session);
+}
 
 void UpstreamPool::closeAll() {
   for (auto& [address, list] : idle_) {
@@ -42,7 +71,20 @@ UpstreamConn* UpstreamPool::takeIdle(const Endpoint& endpoint) {
 }
 
 UpstreamConn* UpstreamPool::connect(const EndpointSharedPtr& endpoint, ClientSession* session,
-                                    int* err) {
+                                    int* err, TlsRole role) {
+  // HTTP/2 over TLS waits for the TLS layer: such endpoints are dialled as before until then.
+  if (h2_ != nullptr && !endpoint->fields().tls && endpoint->fields().protocol == "http2") {
+    auto* conn = new UpstreamConn;
+    conn->endpoint = endpoint;
+    conn->session = session;
+    conn->pool = this;
+    if (!h2_->openStream(conn, err)) {
+      delete conn;
+      return nullptr;
+    }
+    conn->connected = conn->ch.connectResult() == 0;
+    return conn;
+  }
   const sockaddr_storage& sa = endpoint->sockaddr();
   if (sa.ss_family == AF_UNSPEC) {
     *err = EHOSTUNREACH;
@@ -69,12 +111,32 @@ UpstreamConn* UpstreamPool::connect(const EndpointSharedPtr& endpoint, ClientSes
     delete conn;
     return nullptr;
   }
+  if (endpoint->fields().tls) {
+    const tls::ClientTls* tls =
+        role == TlsRole::RouteService ? route_service_tls_.get() : backend_tls_.get();
+    auto cached = tls_sessions_.find(endpoint->address());
+    SSL* ssl = tls == nullptr ? nullptr
+                              : tls->newConnection(*endpoint,
+                                                   cached == tls_sessions_.end() ? nullptr
+                                                                                 : cached->second,
+                                                   conn);
+    if (ssl == nullptr) {
+      *err = EPROTO;
+      delete conn;
+      return nullptr;
+    }
+    conn->ch.startTls(ssl, /*server=*/false);
+  }
   conn->connected = conn->ch.connectResult() == 0;
   return conn;
 }
 
 void UpstreamPool::release(UpstreamConn* conn) {
   conn->session = nullptr;
+  if (conn->ch.isLink()) {
+    destroy(conn);  // one stream per exchange; the HTTP/2 connection is what is reused
+    return;
+  }
   IdleList& list = idle_[conn->endpoint->address()];  // allocates once per address
   if (static_cast<int>(list.size) >= max_idle_per_host_ ||
       static_cast<int>(idle_total_) >= max_idle_total_) {

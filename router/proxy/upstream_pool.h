@@ -9,15 +9,18 @@
 #include <event2/event_struct.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <unordered_map>
 
 #include "router/proxy/channel.h"
 #include "router/route/endpoint.h"
+#include "router/tls/client_tls.h"
 
 namespace foundry::router {
 
 class ClientSession;
+class H2UpstreamPool;
 class UpstreamPool;
 struct UpstreamConn;
 
@@ -32,9 +35,15 @@ struct IdleList {
 
 class UringLoop;
 
-struct UpstreamConn final : ChannelOwner {
+// Which client TLS configuration a connection uses: backends (route integrity) or route
+// services (their own client certificate, skip_ssl_validation).
+enum class TlsRole { Backend, RouteService };
+
+struct UpstreamConn final : ChannelOwner, tls::TlsSessionStore {
   // In use: the session's; idle: input means the backend closed it, so it is dropped.
   void onChannelEvent() override;
+  // A session the backend issued, kept for the next connection to this address.
+  void storeTlsSession(SSL_SESSION* session) override;
 
   Channel ch;
   EndpointSharedPtr endpoint;
@@ -55,11 +64,23 @@ class UpstreamPool {
                int64_t idle_timeout_ns);
   ~UpstreamPool();
 
+  // Endpoints registered with protocol http2 are reached through `h2` (h2_upstream.h): their
+  // connections are memory links to streams, never pooled here.
+  void setHttp2(H2UpstreamPool* h2) { h2_ = h2; }
+
   // An idle connection to `endpoint`'s address, or nullptr.
   UpstreamConn* takeIdle(const Endpoint& endpoint);
-  // Starts a non-blocking connect. Returns nullptr with *err set to errno on an immediate
-  // failure (refused, unresolvable).
-  UpstreamConn* connect(const EndpointSharedPtr& endpoint, ClientSession* session, int* err);
+  // Starts a non-blocking connect, with a TLS handshake after it for TLS endpoints (the
+  // connection reports connected once the handshake is done). Returns nullptr with *err set
+  // to errno on an immediate failure (refused, unresolvable).
+  UpstreamConn* connect(const EndpointSharedPtr& endpoint, ClientSession* session, int* err,
+                        TlsRole role = TlsRole::Backend);
+  // The client TLS contexts (set by the worker; replaced on reload).
+  void setTls(std::shared_ptr<const tls::ClientTls> backends,
+              std::shared_ptr<const tls::ClientTls> route_services);
+  // Forgets the TLS session for `address` (its last handshake failed).
+  void forgetTlsSession(const std::string& address);
+  void storeTlsSession(const std::string& address, SSL_SESSION* session);
   // Returns a healthy connection for reuse (closes it when the pool is full).
   void release(UpstreamConn* conn);
   // Closes and frees a connection (in use or idle).
@@ -77,12 +98,17 @@ class UpstreamPool {
 
   event_base* base_;
   UringLoop* uring_;
+  H2UpstreamPool* h2_ = nullptr;
   int max_idle_per_host_;
   int max_idle_total_;
   int64_t idle_timeout_ns_;
   size_t idle_total_ = 0;
   // Most recently released at the front: reuse the warmest connection.
   std::unordered_map<std::string, IdleList> idle_;
+  std::shared_ptr<const tls::ClientTls> backend_tls_;
+  std::shared_ptr<const tls::ClientTls> route_service_tls_;
+  // The newest TLS session per backend address, offered by the next handshake there.
+  std::unordered_map<std::string, SSL_SESSION*> tls_sessions_;
 };
 
 }  // namespace foundry::router

@@ -11,7 +11,10 @@
 
 #include "router/common/clock.h"
 #include "common/log/log.h"
+#include "router/http2/h2_server_connection.h"
+#include "router/http2/h2_upstream.h"
 #include "router/proxy/client_session.h"
+#include "router/proxy/listen_socket.h"
 #include "router/proxy/worker_uring.h"
 
 namespace foundry::router {
@@ -50,65 +53,91 @@ bool chooseEventBackend(const std::string& setting, EventBackend* backend, std::
   return true;
 }
 
-Worker::Worker(int id, const Config& config, const TablePublisher& publisher,
+Worker::Worker(int id, const LiveConfigPublisher& live, const TablePublisher& publisher,
                EventBackend backend)
     : id_(id),
-      config_(config),
+      live_publisher_(live),
       publisher_(publisher),
       backend_(backend),
       rng_(std::random_device{}()) {
-  rewrite_options_.force_forwarded_proto_https = config.force_forwarded_proto_https;
-  rewrite_options_.sanitize_forwarded_proto = config.sanitize_forwarded_proto;
-  rewrite_options_.keep_alive_100_continue_requests = config.keep_alive_100_continue_requests;
-  rewrite_options_.hop_by_hop_headers_to_filter = config.hop_by_hop_headers_to_filter;
-  rewrite_options_.enable_zipkin = config.tracing_enable_zipkin;
-  rewrite_options_.enable_w3c = config.tracing_enable_w3c;
-  rewrite_options_.w3c_tenant_id = config.tracing_w3c_tenant_id;
-
-  // In Timeout's order.
-  const int64_t durations[] = {config.frontend_idle_timeout_ns, config.read_header_timeout_ns,
-                               config.endpoint_dial_timeout_ns, config.endpoint_timeout_ns};
+  live_publisher_.refresh(&live_generation_, &live_shared_);
+  const Config& config = live_shared_->config;
   stop_fd_ = eventfd(0, EFD_CLOEXEC | (backend == EventBackend::Epoll ? EFD_NONBLOCK : 0));
   if (backend == EventBackend::IoUring) {
     uring_ = std::make_unique<UringLoop>();  // set up by listen(), which can report failure
-    for (int64_t ns : durations) deadlines_.addDuration(ns);
+    local_tasks_ = std::make_unique<LocalTasks>(nullptr, uring_.get());
     upstreams_ = std::make_unique<UpstreamPool>(nullptr, uring_.get(),
                                                 config.max_idle_conns_per_host,
                                                 config.max_idle_conns * 64,
                                                 config.backend_idle_timeout_ns);
-    return;
+  } else {
+    event_config* cfg = event_config_new();
+    // Workers never share their base with another thread.
+    event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
+    event_config_require_features(cfg, EV_FEATURE_ET | EV_FEATURE_EARLY_CLOSE);
+    base_ = event_base_new_with_config(cfg);
+    event_config_free(cfg);
+    if (base_ == nullptr) base_ = event_base_new();
+    local_tasks_ = std::make_unique<LocalTasks>(base_, nullptr);
+    upstreams_ = std::make_unique<UpstreamPool>(base_, nullptr, config.max_idle_conns_per_host,
+                                                config.max_idle_conns * 64,
+                                                config.backend_idle_timeout_ns);
+    stop_event_ = event_new(base_, stop_fd_, EV_READ | EV_PERSIST, &onStop, this);
+    event_add(stop_event_, nullptr);
+    sweep_timer_ = event_new(base_, -1, EV_PERSIST, &onSweep, this);
+    timeval sweep = toTimeval(kSweepIntervalNs);
+    event_add(sweep_timer_, &sweep);
   }
+  h2_upstreams_ = std::make_unique<H2UpstreamPool>(*this);
+  upstreams_->setHttp2(h2_upstreams_.get());
+  adoptLiveConfig();
+}
 
-  event_config* cfg = event_config_new();
-  // Workers never share their base with another thread.
-  event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
-  event_config_require_features(cfg, EV_FEATURE_ET | EV_FEATURE_EARLY_CLOSE);
-  base_ = event_base_new_with_config(cfg);
-  event_config_free(cfg);
-  if (base_ == nullptr) base_ = event_base_new();
+void Worker::adoptLiveConfig() {
+  // Every session copies live_ (per connection, and per request after a reload): an alias with
+  // a control block of this worker's own keeps those reference counts off a cache line that
+  // the other workers write too.
+  auto holder = std::make_shared<LiveConfigConstSharedPtr>(live_shared_);
+  live_ = LiveConfigConstSharedPtr(holder, holder->get());
+  // Connections made from now on use the snapshot's TLS (pooled ones keep theirs).
+  upstreams_->setTls(live_->backend_tls, live_->route_service_tls);
 
-  for (int i = 0; i < 4; ++i) {
-    timeval tv = toTimeval(durations[i]);
-    common_timeouts_[i] = event_base_init_common_timeout(base_, &tv);
+  // The timeout durations, in Timeout's order. A changed one gets its own epoll common timeout
+  // / io_uring deadline list; timers armed with the old duration keep it.
+  const Config& c = live_->config;
+  const int64_t durations[kTimeoutCount] = {c.frontend_idle_timeout_ns, c.read_header_timeout_ns,
+                                            c.endpoint_dial_timeout_ns, c.endpoint_timeout_ns,
+                                            kProxyHeaderTimeoutNs, kPollIntervalNs};
+  for (int i = 0; i < kTimeoutCount; ++i) {
+    if (timeouts_set_ && durations[i] == timeout_ns_[i]) continue;
+    if (uring_ != nullptr) {
+      const size_t list = deadlines_.acquire(durations[i]);
+      if (timeouts_set_) deadlines_.release(deadline_lists_[i]);
+      deadline_lists_[i] = list;
+    } else {
+      plain_timeouts_[i] = toTimeval(durations[i]);
+      // libevent keeps up to 256 distinct common durations per loop; past that (hundreds of
+      // reloads changing timeouts) a timeout is an ordinary heap one.
+      const timeval* common = event_base_init_common_timeout(base_, &plain_timeouts_[i]);
+      common_timeouts_[i] = common != nullptr ? common : &plain_timeouts_[i];
+    }
+    timeout_ns_[i] = durations[i];
   }
-  upstreams_ = std::make_unique<UpstreamPool>(base_, nullptr, config.max_idle_conns_per_host,
-                                              config.max_idle_conns * 64,
-                                              config.backend_idle_timeout_ns);
-  stop_event_ = event_new(base_, stop_fd_, EV_READ | EV_PERSIST, &onStop, this);
-  event_add(stop_event_, nullptr);
-  sweep_timer_ = event_new(base_, -1, EV_PERSIST, &onSweep, this);
-  timeval sweep = toTimeval(kSweepIntervalNs);
-  event_add(sweep_timer_, &sweep);
+  timeouts_set_ = true;
 }
 
 Worker::~Worker() {
   stop();
-  while (sessions_ != nullptr) sessions_->abort();
-  if (listener_ != nullptr) evconnlistener_free(listener_);
-  upstreams_.reset();
+  abortConnections();
+  h2_upstreams_.reset();
   // io_uring: the worker thread already closed everything (shutdownUring); a worker that never
-  // ran has only its listener.
-  if (uring_listen_fd_ >= 0) ::close(uring_listen_fd_);
+  // ran has only its listeners.
+  listeners_.clear();
+  for (int fd : pending_listen_fds_) {
+    if (fd >= 0) ::close(fd);
+  }
+  upstreams_.reset();
+  local_tasks_.reset();  // its libevent event goes before the base
   uring_.reset();
   if (sweep_timer_ != nullptr) event_free(sweep_timer_);
   if (stop_event_ != nullptr) event_free(stop_event_);
@@ -120,35 +149,59 @@ Worker::~Worker() {
   if (base_ != nullptr) event_base_free(base_);
 }
 
+Worker::Listener::~Listener() {
+  if (ev != nullptr) evconnlistener_free(ev);
+  if (fd >= 0) ::close(fd);
+}
+
 bool Worker::listen(std::string* error) {
-  sockaddr_storage ss{};
-  socklen_t len = 0;
-  auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
-  auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
-  if (inet_pton(AF_INET, config_.ip.c_str(), &sin->sin_addr) == 1) {
-    sin->sin_family = AF_INET;
-    sin->sin_port = htons(config_.port);
-    len = sizeof *sin;
-  } else if (inet_pton(AF_INET6, config_.ip.c_str(), &sin6->sin6_addr) == 1) {
-    sin6->sin6_family = AF_INET6;
-    sin6->sin6_port = htons(config_.port);
-    len = sizeof *sin6;
-  } else {
-    *error = "invalid listen address '" + config_.ip + "'";
-    return false;
+  if (uring_ != nullptr && !uring_->init(error)) return false;
+  const Config& c = config();
+  if (!c.disable_http && !listenOn(c.port, false, error)) return false;
+  if (c.enable_ssl) {
+    if (live_->server_tls == nullptr) {
+      *error = "enable_ssl is set but no TLS configuration was built";
+      return false;
+    }
+    if (!listenOn(c.ssl_port, true, error)) return false;
   }
-  if (uring_ != nullptr) return listenUring(reinterpret_cast<sockaddr*>(&ss), len, error);
-  listener_ = evconnlistener_new_bind(
-      base_, &onAccept, this,
-      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE |
-          LEV_OPT_REUSEABLE_PORT,
-      4096, reinterpret_cast<sockaddr*>(&ss), static_cast<int>(len));
-  if (listener_ == nullptr) {
-    *error = "cannot listen on " + config_.ip + ":" + std::to_string(config_.port) + ": " +
-             strerror(errno);
+  return true;
+}
+
+bool Worker::listenOn(uint16_t port, bool tls, std::string* error) {
+  const int fd = openReplacementListener(config().ip, port, error);
+  if (fd < 0) return false;
+  auto listener = std::make_unique<Listener>();
+  listener->worker = this;
+  listener->tls = tls;
+  listener->port = port;
+  if (!attach(listener.get(), fd, error)) return false;
+  listeners_.push_back(std::move(listener));
+  return true;
+}
+
+bool Worker::attach(Listener* listener, int fd, std::string* error) {
+  if (uring_ != nullptr) {
+    listenUring(listener, fd);
+    return true;
+  }
+  listener->ev = evconnlistener_new(base_, &onAccept, listener, LEV_OPT_CLOSE_ON_FREE, 0, fd);
+  if (listener->ev == nullptr) {
+    *error = "cannot accept on " + config().ip + ":" + std::to_string(listener->port);
+    ::close(fd);
     return false;
   }
   return true;
+}
+
+void Worker::closeListeners() {
+  for (auto& listener : listeners_) {
+    if (listener->ev != nullptr) {
+      evconnlistener_free(listener->ev);
+      listener->ev = nullptr;
+    }
+    if (uring_ != nullptr) closeUringListener(listener.get());
+  }
 }
 
 void Worker::start() {
@@ -188,8 +241,9 @@ void Worker::onStop(evutil_socket_t fd, short, void* arg) {
 }
 
 void Worker::onWake(uint64_t value) {
-  // eventfd adds up what was written: 1 (stop) or 2 (drain), or 3 for both.
+  // eventfd adds up what was written: 1 (stop), 2 (drain), 4 per listener handed over.
   if (value & 2) drainNow();
+  if (value & ~uint64_t{3}) adoptPendingListener();
   if (value & 1) {
     if (uring_ != nullptr) {
       stop_requested_ = true;
@@ -202,11 +256,7 @@ void Worker::onWake(uint64_t value) {
 void Worker::drainNow() {
   if (draining_) return;
   draining_ = true;
-  if (listener_ != nullptr) {
-    evconnlistener_free(listener_);
-    listener_ = nullptr;
-  }
-  if (uring_ != nullptr) closeUringListener();
+  closeListeners();
   // Idle connections go now; the others close when their current request is done.
   ClientSession* s = sessions_;
   while (s != nullptr) {
@@ -214,14 +264,43 @@ void Worker::drainNow() {
     s->closeIfIdle();
     s = next;
   }
+  // HTTP/2: GOAWAY; each connection closes once its streams are done.
+  H2ServerConnection* h = h2_connections_;
+  while (h != nullptr) {
+    H2ServerConnection* next = h->next_;
+    h->beginDrain();
+    h = next;
+  }
+}
+
+void Worker::abortConnections() {
+  while (h2_connections_ != nullptr) h2_connections_->abort();
+  while (sessions_ != nullptr) sessions_->abort();
+}
+
+void Worker::addHttp2Connection(H2ServerConnection* connection) {
+  connection->next_ = h2_connections_;
+  if (h2_connections_ != nullptr) h2_connections_->prev_ = connection;
+  h2_connections_ = connection;
+}
+
+void Worker::http2ConnectionClosed(H2ServerConnection* connection) {
+  if (connection->prev_ != nullptr) {
+    connection->prev_->next_ = connection->next_;
+  } else if (h2_connections_ == connection) {
+    h2_connections_ = connection->next_;
+  }
+  if (connection->next_ != nullptr) connection->next_->prev_ = connection->prev_;
+  connection->prev_ = connection->next_ = nullptr;
 }
 
 void Worker::onAccept(evconnlistener*, evutil_socket_t fd, sockaddr* addr, int, void* arg) {
-  static_cast<Worker*>(arg)->addSession(fd, addr);
+  auto* listener = static_cast<Listener*>(arg);
+  listener->worker->addSession(fd, addr, listener->tls);
 }
 
-void Worker::addSession(int fd, const sockaddr* peer) {
-  auto* session = new ClientSession(*this, fd, peer);
+void Worker::addSession(int fd, const sockaddr* peer, bool tls) {
+  auto* session = new ClientSession(*this, fd, peer, tls);
   session->next_ = sessions_;
   if (sessions_ != nullptr) sessions_->prev_ = session;
   sessions_ = session;
@@ -243,8 +322,10 @@ void Worker::onSweep(evutil_socket_t, short, void* arg) { static_cast<Worker*>(a
 
 void Worker::sweep() {
   upstreams_->sweep(monotonicNanos());
-  // Keep the table reference fresh even when idle, so old generations are freed.
+  h2_upstreams_->sweep(monotonicNanos());
+  // Keep the table and settings fresh even when idle, so old generations are freed.
   publisher_.refresh(&table_generation_, &table_);
+  liveConfig();
 }
 
 bool Worker::takePipe(int fds[2]) {

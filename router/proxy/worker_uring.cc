@@ -10,7 +10,9 @@
 
 #include "common/log/log.h"
 #include "router/common/clock.h"
+#include "router/http2/h2_upstream.h"
 #include "router/proxy/client_session.h"
+#include "router/proxy/listen_socket.h"
 #include "router/proxy/worker.h"
 #include "router/proxy/worker_uring.h"
 
@@ -25,49 +27,34 @@ constexpr int64_t kShutdownWaitNs = 2 * kNanosPerSecond;
 
 }  // namespace
 
-bool Worker::listenUring(const sockaddr* addr, socklen_t len, std::string* error) {
-  if (!uring_->init(error)) return false;
-  // Blocking, unlike the connection sockets: nothing but io_uring's accept ever reads it.
-  int fd = ::socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    *error = std::string("socket: ") + strerror(errno);
-    return false;
-  }
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-  // Accepted sockets inherit TCP_NODELAY from the listener: no setsockopt per connection.
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  if (::bind(fd, addr, len) != 0 || ::listen(fd, 4096) != 0) {
-    *error = "cannot listen on " + config_.ip + ":" + std::to_string(config_.port) + ": " +
-             strerror(errno);
-    ::close(fd);
-    return false;
-  }
-  uring_listen_fd_ = fd;
+void Worker::listenUring(Listener* listener, int fd) {
+  listener->fd = fd;
   for (int i = 0; i < kAcceptSlots; ++i) {
-    accept_slots_.push_back(std::make_unique<AcceptSlot>(this));
+    listener->slots.push_back(std::make_unique<AcceptSlot>(listener));
   }
-  wake_reader_ = std::make_unique<WakeReader>(this);
-  return true;
+  if (wake_reader_ == nullptr) wake_reader_ = std::make_unique<WakeReader>(this);
 }
 
-void Worker::armAccept(AcceptSlot* slot) {
-  if (uring_listen_fd_ < 0 || draining_ || stop_requested_) return;
-  slot->arm(uring_.get(), uring_listen_fd_);
+void Worker::armAccept(Listener* listener, AcceptSlot* slot) {
+  if (listener->fd < 0 || draining_ || stop_requested_) return;
+  slot->arm(uring_.get(), listener->fd);
 }
 
-void Worker::closeUringListener() {
-  if (uring_listen_fd_ < 0) return;
+void Worker::closeUringListener(Listener* listener) {
+  if (listener->fd < 0) return;
+  queueListenerClose(listener->fd);
+  listener->fd = -1;
+}
+
+void Worker::queueListenerClose(int fd) {
   // Cancel the queued accepts, then close (hard link: the close runs whatever the cancel found).
   io_uring_sqe* cancel = uring_->sqe();
-  io_uring_prep_cancel_fd(cancel, uring_listen_fd_, IORING_ASYNC_CANCEL_ALL);
+  io_uring_prep_cancel_fd(cancel, fd, IORING_ASYNC_CANCEL_ALL);
   io_uring_sqe_set_data64(cancel, 0);
   cancel->flags |= IOSQE_IO_HARDLINK;
   io_uring_sqe* close = uring_->sqe();
-  io_uring_prep_close(close, uring_listen_fd_);
+  io_uring_prep_close(close, fd);
   io_uring_sqe_set_data64(close, 0);
-  uring_listen_fd_ = -1;
 }
 
 void Worker::runUring() {
@@ -78,7 +65,9 @@ void Worker::runUring() {
   }
   loop_now_ns_ = monotonicNanos();
   next_sweep_ns_ = loop_now_ns_ + kSweepIntervalNs;
-  for (auto& slot : accept_slots_) armAccept(slot.get());
+  for (auto& listener : listeners_) {
+    for (auto& slot : listener->slots) armAccept(listener.get(), slot.get());
+  }
   wake_reader_->arm(uring_.get(), stop_fd_);
   while (!stop_requested_) {
     const int64_t wait = deadlines_.nextIn(loop_now_ns_, next_sweep_ns_ - loop_now_ns_);
@@ -95,15 +84,18 @@ void Worker::runUring() {
 void Worker::shutdownUring() {
   // On the worker thread, the ring's only submitter: close every connection (their cancels and
   // closes are queued), then run the loop until the kernel has given every request back.
-  while (sessions_ != nullptr) sessions_->abort();
+  abortConnections();
+  h2_upstreams_->closeAll();
   upstreams_->closeAll();
-  closeUringListener();
+  closeListeners();
   const int64_t give_up = monotonicNanos() + kShutdownWaitNs;
   int64_t now = monotonicNanos();
   auto busy = [this] {
     if (uring_->liveSockets() > 0 || wake_reader_->armed()) return true;
-    for (auto& slot : accept_slots_) {
-      if (slot->armed()) return true;
+    for (auto& listener : listeners_) {
+      for (auto& slot : listener->slots) {
+        if (slot->armed()) return true;
+      }
     }
     return false;
   };

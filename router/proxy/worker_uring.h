@@ -16,7 +16,7 @@ namespace foundry::router {
 // One queued accept and the address it fills.
 class Worker::AcceptSlot final : public UringHandler {
  public:
-  explicit AcceptSlot(Worker* worker) : worker_(worker) {}
+  explicit AcceptSlot(Listener* listener) : listener_(listener), worker_(listener->worker) {}
 
   void arm(UringLoop* loop, int listen_fd) {
     addr_len_ = sizeof addr_;
@@ -33,15 +33,17 @@ class Worker::AcceptSlot final : public UringHandler {
     if (res >= 0 && worker_->stop_requested_) {
       ::close(res);  // shutting down: nobody would serve it
     } else if (res >= 0) {
-      worker_->addSession(res, reinterpret_cast<const sockaddr*>(&addr_));
-    } else if (res != -ECANCELED && res != -EBADF && res != -EINVAL) {
+      worker_->addSession(res, reinterpret_cast<const sockaddr*>(&addr_), listener_->tls);
+    } else if (res != -ECANCELED && res != -EBADF && res != -EINVAL && res != -EAGAIN) {
+      // (EAGAIN: a listener being moved was made non-blocking to take its queue.)
       // EMFILE and friends: the connection waits in the backlog; try again next turn.
       log::warn("worker", "accept-failed", {{"error", strerror(-res)}});
     }
-    worker_->armAccept(this);
+    worker_->armAccept(listener_, this);
   }
 
  private:
+  Listener* listener_;
   Worker* worker_;
   sockaddr_storage addr_{};
   socklen_t addr_len_ = 0;

@@ -60,6 +60,13 @@ class Endpoint {
   std::atomic<int64_t> last_seen_ns{0};
   // Monotonic time of the last failure, 0 if none; used to skip it for 30 s.
   std::atomic<int64_t> failed_at_ns{0};
+  // Monotonic time a TLS failure pruned it (ROUTER-PROTOCOL.md 8.2), 0 if never: it is out of
+  // rotation until a register newer than that brings it back, as gorouter's prune + re-add.
+  std::atomic<int64_t> pruned_at_ns{0};
+  bool pruned() const {
+    const int64_t pruned = pruned_at_ns.load(std::memory_order_relaxed);
+    return pruned != 0 && pruned >= last_seen_ns.load(std::memory_order_relaxed);
+  }
   // In-flight attempts (least-connection and max_conns).
   std::atomic<int32_t> in_flight{0};
   // Set by the registry when this object is created for an add or a change (never for a

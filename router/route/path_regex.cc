@@ -16,6 +16,10 @@ PathRegexConstSharedPtr PathRegex::compile(std::string_view pattern, std::string
   RE2::Options options;
   options.set_case_sensitive(false);  // paths match case-insensitively, as gorouter's routes
   options.set_log_errors(false);      // the caller logs, once, with the route
+  // Bounds the compiled program and the DFA caches of each pattern (RE2's default is 8 MiB):
+  // a pattern whose program does not fit is refused ("pattern too large"); one whose DFA
+  // cache fills up still matches, through RE2's NFA.
+  options.set_max_mem(kMaxProgramBytes);
   std::shared_ptr<PathRegex> regex(new PathRegex());
   regex->pattern_.assign(pattern);
   regex->re_ = std::make_unique<RE2>(regex->pattern_, options);

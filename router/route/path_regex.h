@@ -8,6 +8,7 @@
 // path as every route sees it: escaped as received, query cut, one trailing '/' trimmed
 // (ROUTER-PROTOCOL.md 2).
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -26,6 +27,8 @@ class PathRegex {
   // Longer patterns are refused (the controller refuses them too): they cost compile time and
   // memory on the control thread and are never what a route needs.
   static constexpr size_t kMaxPatternLength = 1024;
+  // RE2's memory budget per pattern (program plus DFA caches).
+  static constexpr int64_t kMaxProgramBytes = 1 << 20;
 
   // nullptr with *error set when the pattern is empty, too long or not valid RE2 syntax.
   static PathRegexConstSharedPtr compile(std::string_view pattern, std::string* error);

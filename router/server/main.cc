@@ -3,7 +3,8 @@
 // Start-up follows gorouter (ROUTER-PROTOCOL.md 9.2): connect to NATS (exit on failure), start
 // the status listener (health 503), publish router.start and subscribe, wait
 // start_response_delay_interval so emitters can re-register everything, then open the data
-// port on every worker and turn health to 200.
+// port on every worker and turn health to 200. SIGHUP reopens the access log and reloads the
+// config (config_reloader.h); SIGUSR1 drains; SIGTERM / SIGINT stop.
 
 #include <event2/thread.h>
 #include <signal.h>
@@ -23,7 +24,9 @@
 #include "router/observe/access_log.h"
 #include "router/observe/metrics.h"
 #include "router/observe/observer_chain.h"
+#include "router/config/live_config.h"
 #include "router/proxy/worker.h"
+#include "router/server/config_reloader.h"
 #include "router/server/control_plane.h"
 
 using namespace foundry;
@@ -53,7 +56,8 @@ int waitSignal(const sigset_t& set, int64_t timeout_ns) {
 
 // Graceful drain (ROUTER-PROTOCOL.md 9.3): health 503 at once (and for good), keep serving for
 // drain_wait so load balancers notice, then close listeners and idle connections and give
-// in-flight requests up to drain_timeout. SIGTERM / SIGINT cut any phase short.
+// in-flight requests up to drain_timeout (both as the last reload set them). SIGTERM / SIGINT
+// cut any phase short.
 void drain(ControlPlane& control, std::vector<std::unique_ptr<Worker>>& workers,
            const Config& config, const sigset_t& signals) {
   control.setHealthy(false);
@@ -164,6 +168,26 @@ int main(int argc, char** argv) {
   }
   ObserverChain observer({&metrics, access_log.get()});
 
+  // What the data plane runs with: this config now, a new snapshot after each accepted SIGHUP
+  // reload. `config` itself stays as loaded: the control plane keeps reading it. TLS is built
+  // here, before anything listens: a bad certificate or key stops start-up with a message
+  // naming the config key.
+  LiveConfigConstSharedPtr initial = buildLiveConfig(config, 1, nullptr, &error);
+  if (initial == nullptr) {
+    log::error("router", "config-error", {{"error", error}});
+    std::fprintf(stderr, "router: %s\n", error.c_str());
+    return 1;
+  }
+  LiveConfigPublisher live(std::move(initial));
+  ConfigReloader reloader(config_path, live);
+  // Route-service host names are resolved on the resolver's own thread.
+  AddressResolver route_service_resolver;
+  const RouteServiceConfig& route_services = *live.current()->route_services;
+  log::info("router", "route-services",
+            {{"enabled", route_services.enabled() ? "true" : "false"},
+             {"key_rotation", config.route_services_secret_decrypt_only.empty() ? "false" : "true"},
+             {"hairpinning", route_services.hairpinning() ? "true" : "false"}});
+
   ControlPlane control(config);
   control.setMetricsSource([&control, &metrics, &access_log] {
     return metrics.renderPrometheus(control.controlMetrics(), access_log.get());
@@ -178,9 +202,10 @@ int main(int argc, char** argv) {
   if (config.start_response_delay_interval_ns > 0) {
     const int64_t deadline = monotonicNanos() + config.start_response_delay_interval_ns;
     int sig = waitSignal(signals, config.start_response_delay_interval_ns);
-    // SIGHUP (log rotation) reopens the access log and keeps waiting.
+    // SIGHUP reopens the access log (log rotation), reloads the config and keeps waiting.
     while (sig == SIGHUP && monotonicNanos() < deadline) {
       if (access_log) access_log->reopen();
+      reloader.reload();
       sig = waitSignal(signals, deadline - monotonicNanos());
     }
     if (sig == SIGTERM || sig == SIGINT) {
@@ -191,7 +216,7 @@ int main(int argc, char** argv) {
 
   std::vector<std::unique_ptr<Worker>> pool;
   for (int i = 0; i < workers; ++i) {
-    auto worker = std::make_unique<Worker>(i, config, control.publisher(), backend);
+    auto worker = std::make_unique<Worker>(i, live, control.publisher(), backend);
     if (!worker->listen(&error)) {
       log::error("router", "listen-failed", {{"error", error}});
       std::fprintf(stderr, "router: %s\n", error.c_str());
@@ -199,23 +224,34 @@ int main(int argc, char** argv) {
       return 1;
     }
     worker->setObserver(&observer);
+    worker->setRouteServiceResolver(&route_service_resolver);
     pool.push_back(std::move(worker));
   }
   for (auto& worker : pool) worker->start();
+  std::vector<Worker*> worker_list;
+  for (auto& worker : pool) worker_list.push_back(worker.get());
+  reloader.setWorkers(std::move(worker_list));
   control.setHealthy(true);
   log::info("router", "router-started",
-            {{"port", std::to_string(config.port)}, {"workers", std::to_string(workers)},
+            {{"port", live.current()->config.disable_http
+                          ? std::string("-")
+                          : std::to_string(live.current()->config.port)},
+             {"tls_port", live.current()->config.enable_ssl
+                              ? std::to_string(live.current()->config.ssl_port)
+                              : std::string("-")},
+             {"workers", std::to_string(workers)},
              {"event_backend", eventBackendName(backend)}});
 
   while (true) {
     int sig = waitSignal(signals, -1);
     if (sig == SIGTERM || sig == SIGINT) break;
-    if (sig == SIGHUP && access_log) {
-      access_log->reopen();  // logrotate moved the file
+    if (sig == SIGHUP) {
+      if (access_log) access_log->reopen();  // logrotate moved the file
+      reloader.reload();
       continue;
     }
     if (sig == SIGUSR1) {
-      drain(control, pool, config, signals);
+      drain(control, pool, live.current()->config, signals);
       break;
     }
   }

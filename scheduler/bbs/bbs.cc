@@ -94,9 +94,10 @@ Outcome Bbs::desireLocked(const DesiredLrp& lrp, std::vector<LrpStart>* auctions
   store_->putDesired(lrp);
 
   // Routes on every RUNNING instance: the removed ones unregistered, the added ones
-  // registered, and the changed ones (weight, options) registered again so the router takes
-  // the change now rather than at the next heartbeat. A changed path_regex makes another
-  // route for the router, so the old one is unregistered first.
+  // registered, and the changed ones registered again so that the router takes the change now
+  // rather than at the next heartbeat (a new weight or options; a route service bound, unbound
+  // or moved: the router takes the registration's route_service_url). A changed path_regex
+  // makes another route for the router, so the old one is unregistered first.
   std::map<std::string, const RouteSpec*> old_routes, new_routes;
   for (const auto& r : existing->routes) old_routes.emplace(routeKey(r), &r);
   for (const auto& r : lrp.routes) new_routes.emplace(routeKey(r), &r);

@@ -11,6 +11,7 @@ namespace foundry::sched {
 // private_instance_id / server_cert_domain_san = instance_guid, private_instance_index = index
 // as a string, availability_zone = the cell's zone, tags {component: route-emitter, ...},
 // endpoint_updated_at_ns = when the instance became RUNNING (stable across re-registrations),
+// route_service_url when the route is bound to a route service.
 // options = the route's options (loadbalancing, path_regex, health_check) plus the
 // destination's weight, left out when there are none.
 nlohmann::json registryMessage(const DesiredLrp& desired, const ActualLrp& actual,

@@ -113,8 +113,9 @@ TEST_P(HotPathAllocationTest, KeepAliveRequestsAllocateNothing) {
   Config config;
   config.ip = "127.0.0.1";
   config.port = foundry::test::freeTcpPort();
-  auto worker = std::make_unique<Worker>(0, config, publisher, GetParam());
   std::string error;
+  LiveConfigPublisher live(buildLiveConfig(config, 1, nullptr, &error));
+  auto worker = std::make_unique<Worker>(0, live, publisher, GetParam());
   ASSERT_TRUE(worker->listen(&error)) << error;
   worker->start();
 

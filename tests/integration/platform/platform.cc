@@ -86,7 +86,7 @@ CliResult runCommand(const std::vector<std::string>& argv_in,
 
 }  // namespace
 
-Platform::Platform() {
+Platform::Platform(std::string router_yaml) : router_yaml_(std::move(router_yaml)) {
   char tmpl[] = "/tmp/foundry-platform.XXXXXX";
   dir_ = mkdtemp(tmpl);
 }
@@ -105,12 +105,17 @@ Platform::~Platform() {
   }
 }
 
+std::string Platform::natsUrl() const {
+  return "nats://127.0.0.1:" + std::to_string(nats_.port());
+}
+
 bool Platform::start() {
   if (!nats_.start()) return false;
   const std::string nats_url = "nats://127.0.0.1:" + std::to_string(nats_.port());
 
   RouterOptions router_options;
   router_options.nats_port = nats_.port();
+  router_options.extra_yaml = router_yaml_;
   router_ = std::make_unique<RouterProcess>(router_options);
   if (!router_->start() || !router_->waitHealthy()) return false;
 

@@ -36,7 +36,8 @@ class Platform {
  public:
   static constexpr const char* kDomain = "apps.internal";
 
-  Platform();
+  // `router_yaml` is merged over the router's test config (RouterOptions::extra_yaml).
+  explicit Platform(std::string router_yaml = "");
   ~Platform();
 
   bool start();
@@ -74,12 +75,15 @@ class Platform {
                    std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
   uint16_t routerPort() const { return router_->port(); }
+  // The NATS the router and the route emitter use ("nats://127.0.0.1:<port>").
+  std::string natsUrl() const;
   const std::string& controllerUrl() const { return controller_url_; }
   const std::string& dir() const { return dir_; }
   RouterProcess& router() { return *router_; }
   ChildProcess& cell(int i) { return *cells_[i]; }
 
  private:
+  std::string router_yaml_;
   std::string dir_;
   std::string controller_url_, scheduler_url_;
   std::string bearer_;  // the admin's, for api()

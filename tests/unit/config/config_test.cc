@@ -253,6 +253,13 @@ TEST(ConfigTest, EventBackendDefaultsToAutoAndTakesTheThreeValues) {
   EXPECT_NE(error.find("auto, io_uring or epoll"), std::string::npos) << error;
 }
 
+TEST(ConfigTest, EnableProxyDefaultsOffAndIsABoolean) {
+  EXPECT_FALSE(load("").enable_proxy);
+  EXPECT_TRUE(load("enable_proxy: true\n").enable_proxy);
+  std::string error = loadError("enable_proxy: maybe\n");
+  EXPECT_NE(error.find("'enable_proxy'"), std::string::npos) << error;
+}
+
 TEST(ConfigTest, Durations) {
   Config c = load(R"(
 droplet_stale_threshold: 2m

@@ -23,7 +23,7 @@ std::string backendHead(const std::string& request, const HeadRewriteOptions& op
   Parsed p(request);
   std::string out;
   RequestFacts facts;
-  buildBackendRequestBase(p.head, options, "192.0.2.1", "rid", 1700000000123, &out, &facts);
+  buildBackendRequestBase(p.head, options, ClientConnection{"192.0.2.1"}, "rid", 1700000000123, &out, &facts);
   EndpointFields f;
   f.host = "10.0.0.1";
   f.port = 8080;
@@ -154,7 +154,7 @@ std::string traced(const std::string& request, const HeadRewriteOptions& options
   std::string out;
   RequestFacts facts;
   const std::string id = "6f1d2c3b-4a59-4687-9a0b-1c2d3e4f5a6b";
-  buildBackendRequestBase(p.head, options, "192.0.2.1", id, 1, &out, &facts);
+  buildBackendRequestBase(p.head, options, ClientConnection{"192.0.2.1"}, id, 1, &out, &facts);
   appendTraceHeaders(p.head, options, id, 0x1122334455667788ULL, &out);
   return out;
 }

@@ -215,6 +215,19 @@ TEST(MetricsTest, ZeroCountersAreStillExposed) {
   EXPECT_EQ(s["routes_pruned"], "0");
 }
 
+TEST(MetricsTest, RejectedProxyHeadersAreCountedByReason) {
+  Metrics m(2);
+  m.onConnectionRejected(0, ConnectionRejection::ProxyHeaderInvalid);
+  m.onConnectionRejected(1, ConnectionRejection::ProxyHeaderInvalid);
+  m.onConnectionRejected(1, ConnectionRejection::ProxyHeaderTimeout);
+  m.onConnectionRejected(7, ConnectionRejection::ProxyHeaderTimeout);  // no such worker
+  EXPECT_EQ(m.totals().proxy_header_invalid, 2u);
+  EXPECT_EQ(m.totals().proxy_header_timeout, 1u);
+  auto s = samples(m.renderPrometheus(ControlMetrics{}));
+  EXPECT_EQ(s["proxy_protocol_rejected_connections{reason=\"invalid\"}"], "2");
+  EXPECT_EQ(s["proxy_protocol_rejected_connections{reason=\"timeout\"}"], "1");
+}
+
 TEST(MetricsTest, LabelValuesAreEscaped) {
   Metrics m(1);
   m.onRequestDone(0, record(200, endpointWithComponent("a\"b\\c\nd")));

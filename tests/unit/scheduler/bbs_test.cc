@@ -250,6 +250,33 @@ TEST_F(BbsTest, ChangedRouteWeightsAndOptionsAreRegisteredAgain) {
   EXPECT_EQ(registers[0]["options"]["path_regex"], "/v[0-9]+/.*");
 }
 
+TEST_F(BbsTest, RouteServiceChangesReRegisterTheRoute) {
+  // Binding a route service keeps the route (same host and path) but changes its
+  // registration: every running instance registers it again at once, with route_service_url.
+  runAll(lrp("p", 2));
+  ASSERT_EQ(registers.size(), 2u);
+  EXPECT_FALSE(registers[0].contains("route_service_url"));
+  registers.clear();
+  DesiredLrp bound = lrp("p", 2);
+  bound.routes[0].route_service_url = "https://rs.example.com/check";
+  EXPECT_EQ(bbs->desire(bound).status, 200);
+  ASSERT_EQ(registers.size(), 2u);
+  for (const auto& m : registers) {
+    EXPECT_EQ(m["uris"][0], "demo.apps.internal");
+    EXPECT_EQ(m["route_service_url"], "https://rs.example.com/check");
+  }
+  EXPECT_TRUE(unregisters.empty());  // the route never leaves the router
+  // The same desire again: nothing to re-register.
+  registers.clear();
+  EXPECT_EQ(bbs->desire(bound).status, 200);
+  EXPECT_TRUE(registers.empty());
+  // Unbound: registered again without the field, so the router drops the route service.
+  EXPECT_EQ(bbs->desire(lrp("p", 2)).status, 200);
+  ASSERT_EQ(registers.size(), 2u);
+  EXPECT_FALSE(registers[0].contains("route_service_url"));
+  EXPECT_TRUE(unregisters.empty());
+}
+
 TEST_F(BbsTest, DeleteUnregistersAndStopsEverything) {
   runAll(lrp("p", 2));
   bbs->removeDesired("p");

@@ -261,6 +261,47 @@ TEST_F(SchedulingHooksTest, WeightsAndRouteOptionsReachTheRouteSpecs) {
   EXPECT_EQ(desired_->forApp(b).at(0).routes.at(0).weight, 10);
 }
 
+TEST_F(SchedulingHooksTest, RouteServiceBindingsReachTheDesiredRoutes) {
+  std::string a = createApp("a");
+  call("POST", "/v3/apps/" + a + "/actions/start");
+  std::string route = createRoute("demo");
+  call("POST", "/v3/routes/" + route + "/destinations",
+       {{"destinations", {{{"app", {{"guid", a}}}}}}});
+  auto upsi = call("POST", "/v3/service_instances",
+                   {{"type", "user-provided"},
+                    {"name", "gate"},
+                    {"route_service_url", "https://gate.example.com/check"},
+                    {"relationships", {{"space", {{"data", {{"guid", api_->defaultSpaceGuid()}}}}}}}});
+  ASSERT_EQ(upsi.status, 201) << upsi.body;
+  const std::string instance = upsi.body["guid"];
+  changes_.clear();
+
+  auto bound = call("POST", "/v3/service_route_bindings",
+                    {{"relationships",
+                      {{"route", {{"data", {{"guid", route}}}}},
+                       {"service_instance", {{"data", {{"guid", instance}}}}}}}});
+  ASSERT_EQ(bound.status, 201) << bound.body;
+  EXPECT_EQ(changedApps(), std::vector<std::string>{a});
+  auto routes = desired_->forApp(a).at(0).routes;
+  ASSERT_EQ(routes.size(), 1u);
+  EXPECT_EQ(routes[0].route_service_url, "https://gate.example.com/check");
+
+  // A new URL on the instance follows to the route.
+  ASSERT_EQ(call("PATCH", "/v3/service_instances/" + instance,
+                 {{"route_service_url", "https://gate2.example.com/"}})
+                .status,
+            200);
+  EXPECT_EQ(changedApps(), std::vector<std::string>{a});
+  EXPECT_EQ(desired_->forApp(a).at(0).routes.at(0).route_service_url,
+            "https://gate2.example.com/");
+
+  ASSERT_EQ(call("DELETE", "/v3/service_route_bindings/" + bound.body["guid"].get<std::string>())
+                .status,
+            204);
+  EXPECT_EQ(changedApps(), std::vector<std::string>{a});
+  EXPECT_EQ(desired_->forApp(a).at(0).routes.at(0).route_service_url, "");
+}
+
 TEST_F(SchedulingHooksTest, OnlyDestinationsOfTheProcessTypeCount) {
   std::string a = createApp("a");
   call("POST", "/v3/apps/" + a + "/actions/start");
