@@ -142,10 +142,11 @@ void decodeWeight(element value, uint8_t* weight) {
 }
 
 // options.loadbalancing (current gorouter) or options.lb_algo (older emitters), and our
-// options.weight. A wrong JSON type drops the message like any other field; an unknown
-// algorithm name is only logged, because gorouter keeps the route and falls back to the pool's
-// algorithm.
-bool decodeOptions(element value, EndpointFields* f, std::string* error) {
+// options.weight and options.path_regex. A wrong JSON type drops the message like any other
+// field; an unknown algorithm name is only logged, because gorouter keeps the route and falls
+// back to the pool's algorithm.
+bool decodeOptions(element value, EndpointFields* f, std::string* path_regex,
+                   std::string* error) {
   if (value.is_null()) {
     return true;
   }
@@ -167,6 +168,10 @@ bool decodeOptions(element value, EndpointFields* f, std::string* error) {
     } else if (field.key == "weight") {
       f->weight = 0;  // a repeated key replaces, as in Go
       decodeWeight(field.value, &f->weight);
+    } else if (field.key == "path_regex") {
+      if (!decodeString("options.path_regex", field.value, path_regex, error)) {
+        return false;
+      }
     }
   }
   for (const std::string* candidate : {&loadbalancing, &legacy}) {
@@ -257,7 +262,7 @@ bool decodeRegistryMessage(std::string_view json, RegistryMessage* out, std::str
       ok = decodeInt(key, value, std::numeric_limits<int64_t>::min(),
                      std::numeric_limits<int64_t>::max(), &f.updated_at_ns, &present, error);
     } else if (key == "options") {
-      ok = decodeOptions(value, &f, error);
+      ok = decodeOptions(value, &f, &msg.path_regex, error);
     }
     // Anything else (dea, modification_tag, ...) is ignored, as gorouter does.
     if (!ok) {

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "router/registry/expiry_list.h"
+#include "router/route/path_regex.h"
 
 namespace foundry::router {
 namespace {
@@ -58,6 +59,8 @@ struct RouteRegistry::State {
     HostState* host = nullptr;
     std::string path;                // lower case
     std::string path_original_case;  // as first registered
+    std::string regex_pattern;       // a regex route's pattern, "" for a path route
+    PathRegexConstSharedPtr regex;   // compiled once when the route appeared
     std::vector<EndpointSharedPtr> endpoints;
     std::vector<std::unique_ptr<Entry>> entries;  // parallel to endpoints
     // address -> position in endpoints, keys view Endpoint::address(); only for large pools.
@@ -81,6 +84,7 @@ struct RouteRegistry::State {
   struct EmptyMark {
     std::string host;
     std::string path;
+    std::string regex_pattern;
     int64_t since_ns;
   };
 
@@ -119,6 +123,16 @@ struct RouteRegistry::State {
     auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), port);
     address.append(digits, end);
     return address;
+  }
+
+  // The route `key` names (path and regex pattern alike), or nullptr.
+  static PathState* findPath(const HostState& host, const RouteKey& key) {
+    for (const std::unique_ptr<PathState>& candidate : host.paths) {
+      if (candidate->path == key.path && candidate->regex_pattern == key.path_regex) {
+        return candidate.get();
+      }
+    }
+    return nullptr;
   }
 
   // Position of the endpoint host:port in the path's pool, or -1.
@@ -233,7 +247,7 @@ struct RouteRegistry::State {
   bool deleteWhenEmptied(PathState* path, int64_t now_ns) {
     if (options.empty_pool_timeout_ns > 0) {
       path->empty_since_ns = now_ns;
-      emptied.push_back(EmptyMark{*path->host->name, path->path, now_ns});
+      emptied.push_back(EmptyMark{*path->host->name, path->path, path->regex_pattern, now_ns});
       return false;
     }
     return true;
@@ -295,7 +309,8 @@ struct RouteRegistry::State {
       HostState* host = &it->second;
       for (const std::unique_ptr<PathState>& path : host->paths) {
         // Repopulated (or emptied again later, with its own mark) since: not this mark's.
-        if (path->path == mark.path && path->endpoints.empty() &&
+        if (path->path == mark.path && path->regex_pattern == mark.regex_pattern &&
+            path->endpoints.empty() &&
             path->empty_since_ns == mark.since_ns) {
           markDirty(host, nullptr);
           erasePath(host, path.get());
@@ -313,14 +328,20 @@ struct RouteRegistry::State {
 
   HostRoutesConstSharedPtr buildRoutes(const std::string& name, HostState* host) const {
     std::vector<HostRoutes::PathPool> pools;
+    std::vector<HostRoutes::RegexPool> regexes;
     pools.reserve(host->paths.size());
     for (const std::unique_ptr<PathState>& path : host->paths) {
       if (path->pool == nullptr) {
         path->pool = buildPool(name, *path);
       }
-      pools.push_back(HostRoutes::PathPool{path->path, path->pool});
+      if (path->regex != nullptr) {
+        regexes.push_back(HostRoutes::RegexPool{
+            path->regex, HostRoutes::PathPool{path->regex_pattern, path->pool}});
+      } else {
+        pools.push_back(HostRoutes::PathPool{path->path, path->pool});
+      }
     }
-    return HostRoutes::create(name, std::move(pools));
+    return HostRoutes::create(name, std::move(pools), std::move(regexes));
   }
 
   RouteTable::ShardConstSharedPtr buildShard(uint32_t shard, const RouteTable& previous);
@@ -373,11 +394,25 @@ RouteRegistry::RouteRegistry(Options options) : state_(std::make_unique<State>(o
 RouteRegistry::~RouteRegistry() = default;
 
 RegisterResult RouteRegistry::registerEndpoint(const RouteKey& key, const EndpointFields& fields,
-                                               int64_t now_ns) {
+                                               int64_t now_ns, std::string* error) {
   State& s = *state_;
   size_t shard = RouteTable::shardOf(key.host);
   State::HostMap& map = s.hosts[shard];
   auto host_it = map.find(key.host);
+  State::PathState* path = host_it == map.end() ? nullptr : State::findPath(host_it->second, key);
+  PathRegexConstSharedPtr regex;
+  if (path == nullptr && !key.path_regex.empty()) {
+    // A new regex route: compiled here, once, before anything is created, so that a bad
+    // pattern leaves no trace. Heartbeats find the route above and never compile.
+    std::string why;
+    regex = PathRegex::compile(key.path_regex, &why);
+    if (regex == nullptr) {
+      if (error != nullptr) {
+        *error = std::move(why);
+      }
+      return RegisterResult::Rejected;
+    }
+  }
   if (host_it == map.end()) {
     host_it = map.emplace(key.host, State::HostState{}).first;
     host_it->second.name = &host_it->first;
@@ -389,18 +424,13 @@ RegisterResult RouteRegistry::registerEndpoint(const RouteKey& key, const Endpoi
   }
   State::HostState& host = host_it->second;
 
-  State::PathState* path = nullptr;
-  for (const std::unique_ptr<State::PathState>& candidate : host.paths) {
-    if (candidate->path == key.path) {
-      path = candidate.get();
-      break;
-    }
-  }
   if (path == nullptr) {
     path = host.paths.emplace_back(std::make_unique<State::PathState>()).get();
     path->host = &host;
     path->path = key.path;
     path->path_original_case = key.path_original_case;
+    path->regex_pattern = key.path_regex;
+    path->regex = std::move(regex);
     path->lb_algorithm = s.options.default_lb;
     ++s.route_count;
   }
@@ -458,7 +488,7 @@ UnregisterResult RouteRegistry::unregisterEndpoint(const RouteKey& key, const st
   State::HostState& host_state = host_it->second;
   for (const std::unique_ptr<State::PathState>& candidate : host_state.paths) {
     State::PathState* path = candidate.get();
-    if (path->path != key.path) {
+    if (path->path != key.path || path->regex_pattern != key.path_regex) {
       continue;
     }
     ptrdiff_t pos = State::findEndpoint(*path, host, port);
@@ -540,7 +570,12 @@ void RouteRegistry::forEachRoute(
     for (const auto& [name, host] : map) {
       for (const std::unique_ptr<State::PathState>& path : host.paths) {
         uri.assign(name);
-        uri.append(path->path);
+        if (path->regex != nullptr) {
+          uri.push_back('~');
+          uri.append(path->regex_pattern);
+        } else {
+          uri.append(path->path);
+        }
         if (path->pool != nullptr) {
           visit(uri, *path->pool);
         } else {
