@@ -15,6 +15,9 @@ namespace {
 
 // The router refuses longer patterns too (router/route/path_regex.h keeps them bounded).
 constexpr size_t kMaxPathRegexLength = 1024;
+// And compiles with the same memory budget (PathRegex::kMaxProgramBytes), so that a pattern
+// accepted here is never refused there.
+constexpr int64_t kPathRegexMaxMem = 1 << 20;
 
 void checkLoadbalancing(const json& value) {
   if (!value.is_string() ||
@@ -38,6 +41,7 @@ void checkPathRegex(const json& value, bool route_has_path) {
   }
   RE2::Options options;
   options.set_log_errors(false);
+  options.set_max_mem(kPathRegexMaxMem);
   RE2 re(pattern, options);
   if (!re.ok()) {
     throw unprocessable("Options Path regex is not a valid RE2 pattern: " + re.error());

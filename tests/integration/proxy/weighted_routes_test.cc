@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "tests/integration/proxy/router_fixture.h"
 
@@ -80,6 +81,29 @@ TEST_F(WeightedRoutesTest, OneToThreeSplitIsProportionalAndSmooth) {
   // never two.
   EXPECT_LE(longestRunOf(names, "new"), 4u);
   EXPECT_EQ(longestRunOf(names, "old"), 1u);
+}
+
+// Issue 13's acceptance figure: weights 20/80 over 10,000 requests give 2000 +- 200 to the
+// light app (2 %), within a bounded time.
+TEST_F(WeightedRoutesTest, TwentyToEightyOverTenThousandRequestsIsWithinTwoPercent) {
+  FakeBackend light("light"), heavy("heavy");
+  addWeighted("twenty.example.com", light, "app-light", 20, 1);
+  addWeighted("twenty.example.com", heavy, "app-heavy", 80, 2);
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::string> names = send("twenty.example.com", 10'000);
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(names.size(), 10'000u);
+  const auto light_count = std::count(names.begin(), names.end(), "light");
+  const auto heavy_count = std::count(names.begin(), names.end(), "heavy");
+  RecordProperty("light", static_cast<int>(light_count));
+  RecordProperty("heavy", static_cast<int>(heavy_count));
+  std::printf("20/80 split over 10000 requests: light %ld, heavy %ld, %lld ms\n",
+              static_cast<long>(light_count), static_cast<long>(heavy_count),
+              static_cast<long long>(
+                  std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()));
+  EXPECT_NEAR(static_cast<double>(light_count), 2000.0, 200.0);
+  EXPECT_NEAR(static_cast<double>(heavy_count), 8000.0, 200.0);
+  EXPECT_LT(elapsed, 60s);  // sequential keep-alive requests on loopback: seconds, not minutes
 }
 
 TEST_F(WeightedRoutesTest, TenToNinetySplitAcrossSeveralInstances) {
