@@ -7,6 +7,7 @@
 #include "cli/commands/commands.h"
 #include "cli/commands/lookups.h"
 #include "cli/commands/traffic_shift.h"
+#include "cli/manifest/manifest.h"
 
 namespace foundry::cli {
 
@@ -60,8 +61,9 @@ int shiftTraffic(Context& context, const ShiftOptions& o) {
   if (!domains) return ui.failed(domains.error());
   std::vector<std::string> names;
   for (const auto& [guid, name] : domainNames(*domains)) names.push_back(name);
-  auto address = splitRouteUrl(o.route, names);
+  auto address = splitRoute(o.route, names);  // as push's manifest routes are split
   if (!address) return ui.failed(address.error());
+  while (address->path.size() > 1 && address->path.back() == '/') address->path.pop_back();
   const std::string text = routeText(address->host, address->domain, address->path);
   auto domain = findDomain(*client, address->domain);
   if (!domain) return ui.failed(domain.error());

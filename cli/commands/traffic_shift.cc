@@ -43,31 +43,4 @@ Result<std::chrono::milliseconds> parseInterval(std::string_view text) {
   return Result<Ms>::ok(Ms(ms));
 }
 
-Result<RouteAddress> splitRouteUrl(std::string_view url, const std::vector<std::string>& domains) {
-  size_t slash = url.find('/');
-  std::string_view authority = url.substr(0, slash);
-  RouteAddress out;
-  if (slash != std::string_view::npos) {
-    out.path = std::string(url.substr(slash));
-    while (out.path.size() > 1 && out.path.back() == '/') out.path.pop_back();
-    if (out.path == "/") out.path.clear();
-  }
-  const std::string* best = nullptr;
-  for (const std::string& domain : domains) {
-    bool bare = authority == domain;
-    bool under = authority.size() > domain.size() + 1 &&
-                 authority.substr(authority.size() - domain.size()) == domain &&
-                 authority[authority.size() - domain.size() - 1] == '.';
-    if ((bare || under) && (best == nullptr || domain.size() > best->size())) best = &domain;
-  }
-  if (best == nullptr) {
-    return Result<RouteAddress>::fail("No domain found for route '" + std::string(url) + "'");
-  }
-  out.domain = *best;
-  if (authority.size() > best->size()) {
-    out.host = std::string(authority.substr(0, authority.size() - best->size() - 1));
-  }
-  return Result<RouteAddress>::ok(out);
-}
-
 }  // namespace foundry::cli

@@ -16,6 +16,13 @@ class RegexRoutesTest : public RouterFixture {
     return "\"options\":{\"path_regex\":\"" + pattern + "\"}";
   }
 
+  // Registers `be` under `host` with the regex `pattern` and waits for the workers to have it.
+  void addRegexRoute(const std::string& host, const FakeBackend& be, const std::string& pattern) {
+    ASSERT_TRUE(emitter_->registerRoute(host, "127.0.0.1", be.port(), regexJson(pattern)));
+    ASSERT_TRUE(router_->waitForRoute(host + "~" + pattern)) << router_->logs();
+    std::this_thread::sleep_for(20ms);  // /routes reads the registry; the table follows
+  }
+
   // The body of GET host+path ("backend <name>"), or the status with the router error.
   std::string get(const std::string& host, const std::string& path) {
     HttpClient client(port());
@@ -30,10 +37,7 @@ class RegexRoutesTest : public RouterFixture {
 
 TEST_F(RegexRoutesTest, MatchesNoMatchAndPathRoutesWin) {
   FakeBackend versioned("versioned"), catch_all("catch-all"), assets("assets");
-  ASSERT_TRUE(emitter_->registerRoute("regex.example.com", "127.0.0.1", versioned.port(),
-                                      regexJson("/v[0-9]+/.*")));
-  ASSERT_TRUE(router_->waitForRoute("regex.example.com~/v[0-9]+/.*")) << router_->logs();
-  std::this_thread::sleep_for(20ms);
+  addRegexRoute("regex.example.com", versioned, "/v[0-9]+/.*");
 
   EXPECT_EQ(get("regex.example.com", "/v1/users"), "backend versioned");
   EXPECT_EQ(get("regex.example.com", "/V22/users/7?q=1"), "backend versioned");
@@ -46,10 +50,7 @@ TEST_F(RegexRoutesTest, MatchesNoMatchAndPathRoutesWin) {
   EXPECT_EQ(get("regex.example.com", "/v1/users"), "backend versioned");
 
   // A second, shorter pattern: tried after the longer one.
-  ASSERT_TRUE(emitter_->registerRoute("regex.example.com", "127.0.0.1", catch_all.port(),
-                                      regexJson("/.*")));
-  ASSERT_TRUE(router_->waitForRoute("regex.example.com~/.*")) << router_->logs();
-  std::this_thread::sleep_for(20ms);
+  addRegexRoute("regex.example.com", catch_all, "/.*");
   EXPECT_EQ(get("regex.example.com", "/users"), "backend catch-all");
   EXPECT_EQ(get("regex.example.com", "/v3/x"), "backend versioned");
 

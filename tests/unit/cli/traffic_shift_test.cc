@@ -37,25 +37,5 @@ TEST(TrafficShiftTest, IntervalsTakeMsSecondsOrMinutes) {
   }
 }
 
-TEST(TrafficShiftTest, RouteUrlsSplitOnTheLongestKnownDomain) {
-  std::vector<std::string> domains = {"internal", "apps.internal", "example.com"};
-  auto r = splitRouteUrl("demo.apps.internal", domains);
-  ASSERT_TRUE(r) << r.error();
-  EXPECT_EQ(r->host, "demo");
-  EXPECT_EQ(r->domain, "apps.internal");
-  EXPECT_EQ(r->path, "");
-  r = splitRouteUrl("a.b.example.com/api/v1/", domains);
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->host, "a.b");
-  EXPECT_EQ(r->domain, "example.com");
-  EXPECT_EQ(r->path, "/api/v1");
-  r = splitRouteUrl("apps.internal", domains);  // a route on the bare domain
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->host, "");
-  EXPECT_EQ(r->domain, "apps.internal");
-  EXPECT_FALSE(splitRouteUrl("demo.example.org", domains));
-  EXPECT_FALSE(splitRouteUrl("xexample.com", domains));
-}
-
 }  // namespace
 }  // namespace foundry::cli
