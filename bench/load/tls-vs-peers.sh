@@ -72,6 +72,7 @@ ROUTER_EXTRA_YAML="enable_ssl: true
 ssl_port: @TLS_PORT@
 min_tls_version: TLSv1.2
 max_tls_version: TLSv1.3
+client_cert_validation: none   # as the peers: no CertificateRequest
 tls_pem:
   - cert_chain: |
 $(indent "$RUN/cert.pem")
