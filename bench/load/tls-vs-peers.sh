@@ -95,19 +95,10 @@ for p in "${BACKEND_PORTS[@]}"; do pin 0 $(pids_on_port "$p"); done
 
 # --- the tests -----------------------------------------------------------------------------
 # Each prints "COUNT" (work done) on stdout; the caller measures the proxy's CPU around it.
-run_full() { # PORT
+run_stime() { # PORT MODE (-new: full handshakes, -reuse: resumed ones)
   local i
   for i in 1 2; do
-    taskset -c 0 openssl s_time -connect "127.0.0.1:$1" -new -tls1_2 -time "$SECS" \
-      > "$RUN/stime-$i.out" 2>&1 &
-  done
-  wait
-  cat "$RUN"/stime-*.out | awk '/connections in [0-9.]+ real/ {n += $1} END {print n + 0}'
-}
-run_resumed() { # PORT
-  local i
-  for i in 1 2; do
-    taskset -c 0 openssl s_time -connect "127.0.0.1:$1" -reuse -tls1_2 -time "$SECS" \
+    taskset -c 0 openssl s_time -connect "127.0.0.1:$1" "$2" -tls1_2 -time "$SECS" \
       > "$RUN/stime-$i.out" 2>&1 &
   done
   wait
@@ -129,8 +120,8 @@ run_h2() { # PORT
 TESTS=(full resumed ka-100 ka-64k h2)
 run_test() { # TEST PORT
   case $1 in
-    full) run_full "$2";;
-    resumed) run_resumed "$2";;
+    full) run_stime "$2" -new;;
+    resumed) run_stime "$2" -reuse;;
     ka-100) run_wrk "$2" /;;
     ka-64k) run_wrk "$2" /64k;;
     h2) run_h2 "$2";;

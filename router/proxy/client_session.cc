@@ -338,6 +338,10 @@ bool ClientSession::stepReadHead() {
       header_timer_armed_ = true;
     }
   }
+  return readClientInput();
+}
+
+bool ClientSession::readClientInput() {
   if (!client_.readable) return false;
   switch (client_.read(in_)) {
     case Channel::Read::Progress: return true;

@@ -143,6 +143,9 @@ class ClientSession final : public ChannelOwner {
   // never changes them under a request), refreshed from the worker at the next one.
   const Config& config() const { return live_->config; }
   void refreshLiveConfig();
+  // Reads what the client sent into in_ (while waiting for a head or the preamble): true when
+  // something happened (bytes, or the connection ended: state_ is Closed then).
+  bool readClientInput();
 
   Worker& worker_;
   LiveConfigConstSharedPtr live_;

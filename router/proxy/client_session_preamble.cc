@@ -51,14 +51,7 @@ bool ClientSession::stepPreamble() {
     case ProxyHeaderStatus::NeedMore:
       break;
   }
-  if (!client_.readable) return false;
-  switch (client_.read(in_)) {
-    case Channel::Read::Progress: return true;
-    case Channel::Read::WouldBlock: return false;
-    case Channel::Read::Eof:
-    case Channel::Read::Error: state_ = State::Closed; return true;
-  }
-  return false;
+  return readClientInput();
 }
 
 void ClientSession::preambleTimedOut() {
