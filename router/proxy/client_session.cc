@@ -169,7 +169,15 @@ void ClientSession::closeIfIdle() {
   if ((state_ == State::ReadHead || state_ == State::Preamble) && in_.empty()) abort();
 }
 
-void ClientSession::onChannelEvent() { drive(); }
+void ClientSession::onChannelEvent() {
+  // A TLS channel reports nothing before its handshake is over (or failed: the read says so).
+  if (handshake_pending_ && client_.tls()->handshakeDone()) {
+    handshake_pending_ = false;
+    armTimer(Worker::Timeout::Header);
+    header_timer_armed_ = true;
+  }
+  drive();
+}
 
 void ClientSession::onUpstreamEvent() {
   if (up_ != nullptr && !up_->connected) {

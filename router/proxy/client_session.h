@@ -159,6 +159,7 @@ class ClientSession final : public ChannelOwner {
   std::string client_ip_;
   uint16_t client_port_ = 0;
   bool client_tls_ = false;
+  bool handshake_pending_ = false;  // the TLS handshake's timer runs
   // The frontend TLS this connection's handshake used: kept for the connection's life (its
   // SNI and ticket callbacks point into it) even when a reload replaced it.
   std::shared_ptr<const tls::ServerTls> server_tls_;

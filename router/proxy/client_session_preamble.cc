@@ -84,6 +84,11 @@ void ClientSession::onPreambleDone() {
       return;
     }
     client_.startTls(ssl, /*server=*/true, &in_);
+    // The handshake has tls_handshake_timeout; the first head's timeout starts after it.
+    state_ = State::ReadHead;
+    handshake_pending_ = true;
+    armTimer(Worker::Timeout::Handshake);
+    return;
   }
   // A new connection must send its first head within the header timeout.
   state_ = State::ReadHead;
