@@ -798,6 +798,13 @@ void ClientSession::attemptFailed(int err, bool before_send) {
   if (tls_failure != TlsFailure::None) {
     last_tls_failure_ = tls_failure;
     last_tls_detail_ = tls_detail;
+    if (tls_failure == TlsFailure::UntrustedCert) {
+      ++record_.backend_invalid_tls_cert;
+    } else if (tls_failure == TlsFailure::NameMismatch) {
+      ++record_.backend_invalid_id;
+    } else {
+      ++record_.backend_tls_handshake_failed;
+    }
     endpoint_->pruned_at_ns.store(monotonicNanos(), std::memory_order_relaxed);
     worker_.upstreams().forgetTlsSession(endpoint_->address());
     log::warn("proxy", "backend-tls-failed",
