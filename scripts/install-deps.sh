@@ -20,7 +20,8 @@ PACKAGES=(
   postgresql libpq-dev      # brokers/postgres: the PostgreSQL it provisions on, and libpq
   # programs for tests, the demo and the load benchmark
   nats-server python3 wrk nginx haproxy curl iproute2 util-linux procps
-  nghttp2-client            # nghttp and h2load: HTTP/2 integration tests
+  nghttp2-client            # nghttp and h2load: HTTP/2 integration tests and benchmarks
+  openssl                   # s_time: the TLS handshake benchmark (bench/load/tls-vs-peers.sh)
   # benchmark charts (bench/charts/draw.sh) and syscall counts (bench/load/syscalls.sh)
   gnuplot-nox linux-perf strace
   # staging: the nodejs system buildpack uses the machine's node (Debian's nodejs; npm ships

@@ -62,6 +62,11 @@ start_routers() { # BINARY HOST BACKEND...
     R_PORT=$port R_STATUS_PORT=$(free_port) R_ROUTES_PORT=$(free_port) R_NATS_PORT=$nats_port
     # shellcheck disable=SC2034
     R_DELAY=0s R_LEVEL=warn R_WORKERS=${WORKERS:-1} R_EXTRA_YAML=${b:+"event_backend: $b"}
+    # ROUTER_EXTRA_YAML (optional): more keys for every router; @TLS_PORT@ in it becomes this
+    # router's data port + 1000 (tls-vs-peers.sh).
+    if [ -n "${ROUTER_EXTRA_YAML:-}" ]; then
+      R_EXTRA_YAML+=$'\n'${ROUTER_EXTRA_YAML//@TLS_PORT@/$((port + 1000))}
+    fi
     router_write_config "$RUN/$name.yml"
     router_start "$bin" "$RUN/$name.yml" "$RUN/$name.log"
     router_wait_healthy "$R_STATUS_PORT" 30

@@ -100,6 +100,9 @@ struct alignas(64) Metrics::WorkerBlock {
   std::atomic<uint64_t> bad_gateways{0};
   std::atomic<uint64_t> rejected_requests{0};
   std::atomic<uint64_t> backend_exhausted_conns{0};
+  std::atomic<uint64_t> backend_tls_handshake_failed{0};
+  std::atomic<uint64_t> backend_invalid_tls_cert{0};
+  std::atomic<uint64_t> backend_invalid_id{0};
   std::atomic<uint64_t> websocket_upgrades{0};
   std::atomic<uint64_t> proxy_header_invalid{0};
   std::atomic<uint64_t> proxy_header_timeout{0};
@@ -146,6 +149,13 @@ void Metrics::onRequestDone(int worker_id, const RequestRecord& record) {
     }
   }
   if (status == 101) bump(block.websocket_upgrades);
+  if (record.backend_tls_handshake_failed > 0) {
+    bump(block.backend_tls_handshake_failed, record.backend_tls_handshake_failed);
+  }
+  if (record.backend_invalid_tls_cert > 0) {
+    bump(block.backend_invalid_tls_cert, record.backend_invalid_tls_cert);
+  }
+  if (record.backend_invalid_id > 0) bump(block.backend_invalid_id, record.backend_invalid_id);
   if (record.route_lookup_ns > 0) {
     bump(block.route_lookups);
     bump(block.route_lookup_sum_ns, static_cast<uint64_t>(record.route_lookup_ns));
@@ -180,6 +190,10 @@ Metrics::Totals Metrics::totals() const {
     t.bad_gateways += block->bad_gateways.load(std::memory_order_relaxed);
     t.rejected_requests += block->rejected_requests.load(std::memory_order_relaxed);
     t.backend_exhausted_conns += block->backend_exhausted_conns.load(std::memory_order_relaxed);
+    t.backend_tls_handshake_failed +=
+        block->backend_tls_handshake_failed.load(std::memory_order_relaxed);
+    t.backend_invalid_tls_cert += block->backend_invalid_tls_cert.load(std::memory_order_relaxed);
+    t.backend_invalid_id += block->backend_invalid_id.load(std::memory_order_relaxed);
     t.websocket_upgrades += block->websocket_upgrades.load(std::memory_order_relaxed);
     t.proxy_header_invalid += block->proxy_header_invalid.load(std::memory_order_relaxed);
     t.proxy_header_timeout += block->proxy_header_timeout.load(std::memory_order_relaxed);
@@ -253,6 +267,14 @@ std::string Metrics::renderPrometheus(const ControlMetrics& control,
   header(&out, "backend_exhausted_conns",
          "number of errors related to backend connection limit reached", "counter");
   sample(&out, "backend_exhausted_conns", t.backend_exhausted_conns);
+  header(&out, "backend_tls_handshake_failed", "TLS handshakes with backends that failed",
+         "counter");
+  sample(&out, "backend_tls_handshake_failed", t.backend_tls_handshake_failed);
+  header(&out, "backend_invalid_tls_cert", "backend certificates that did not verify", "counter");
+  sample(&out, "backend_invalid_tls_cert", t.backend_invalid_tls_cert);
+  header(&out, "backend_invalid_id", "backend certificates for another name than registered",
+         "counter");
+  sample(&out, "backend_invalid_id", t.backend_invalid_id);
   header(&out, "websocket_upgrades", "websocket upgrade to websocket", "counter");
   sample(&out, "websocket_upgrades", t.websocket_upgrades);
   header(&out, "proxy_protocol_rejected_connections",

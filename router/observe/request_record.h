@@ -41,6 +41,11 @@ struct RequestRecord {
   std::string router_error;  // X-Cf-Routererror value, "" when none
   int status = 0;            // 0: no response was sent (client gone, truncated before head)
   int attempts = 0;
+  // Attempts that failed TLS to the endpoint (ROUTER-PROTOCOL.md 9.4): handshake failures,
+  // untrusted certificates, certificates for another name.
+  uint16_t backend_tls_handshake_failed = 0;
+  uint16_t backend_invalid_tls_cert = 0;
+  uint16_t backend_invalid_id = 0;
   bool truncated = false;  // the response was cut (backend died, timeout mid-body)
 
   uint64_t request_body_bytes = 0;

@@ -169,7 +169,15 @@ void ClientSession::closeIfIdle() {
   if ((state_ == State::ReadHead || state_ == State::Preamble) && in_.empty()) abort();
 }
 
-void ClientSession::onChannelEvent() { drive(); }
+void ClientSession::onChannelEvent() {
+  // A TLS channel reports nothing before its handshake is over (or failed: the read says so).
+  if (handshake_pending_ && client_.tls()->handshakeDone()) {
+    handshake_pending_ = false;
+    armTimer(Worker::Timeout::Header);
+    header_timer_armed_ = true;
+  }
+  drive();
+}
 
 void ClientSession::onUpstreamEvent() {
   if (up_ != nullptr && !up_->connected) {
@@ -338,6 +346,10 @@ bool ClientSession::stepReadHead() {
       header_timer_armed_ = true;
     }
   }
+  return readClientInput();
+}
+
+bool ClientSession::readClientInput() {
   if (!client_.readable) return false;
   switch (client_.read(in_)) {
     case Channel::Read::Progress: return true;
@@ -786,6 +798,13 @@ void ClientSession::attemptFailed(int err, bool before_send) {
   if (tls_failure != TlsFailure::None) {
     last_tls_failure_ = tls_failure;
     last_tls_detail_ = tls_detail;
+    if (tls_failure == TlsFailure::UntrustedCert) {
+      ++record_.backend_invalid_tls_cert;
+    } else if (tls_failure == TlsFailure::NameMismatch) {
+      ++record_.backend_invalid_id;
+    } else {
+      ++record_.backend_tls_handshake_failed;
+    }
     endpoint_->pruned_at_ns.store(monotonicNanos(), std::memory_order_relaxed);
     worker_.upstreams().forgetTlsSession(endpoint_->address());
     log::warn("proxy", "backend-tls-failed",

@@ -143,6 +143,9 @@ class ClientSession final : public ChannelOwner {
   // never changes them under a request), refreshed from the worker at the next one.
   const Config& config() const { return live_->config; }
   void refreshLiveConfig();
+  // Reads what the client sent into in_ (while waiting for a head or the preamble): true when
+  // something happened (bytes, or the connection ended: state_ is Closed then).
+  bool readClientInput();
 
   Worker& worker_;
   LiveConfigConstSharedPtr live_;
@@ -156,6 +159,7 @@ class ClientSession final : public ChannelOwner {
   std::string client_ip_;
   uint16_t client_port_ = 0;
   bool client_tls_ = false;
+  bool handshake_pending_ = false;  // the TLS handshake's timer runs
   // The frontend TLS this connection's handshake used: kept for the connection's life (its
   // SNI and ticket callbacks point into it) even when a reload replaced it.
   std::shared_ptr<const tls::ServerTls> server_tls_;

@@ -51,14 +51,7 @@ bool ClientSession::stepPreamble() {
     case ProxyHeaderStatus::NeedMore:
       break;
   }
-  if (!client_.readable) return false;
-  switch (client_.read(in_)) {
-    case Channel::Read::Progress: return true;
-    case Channel::Read::WouldBlock: return false;
-    case Channel::Read::Eof:
-    case Channel::Read::Error: state_ = State::Closed; return true;
-  }
-  return false;
+  return readClientInput();
 }
 
 void ClientSession::preambleTimedOut() {
@@ -91,6 +84,11 @@ void ClientSession::onPreambleDone() {
       return;
     }
     client_.startTls(ssl, /*server=*/true, &in_);
+    // The handshake has tls_handshake_timeout; the first head's timeout starts after it.
+    state_ = State::ReadHead;
+    handshake_pending_ = true;
+    armTimer(Worker::Timeout::Handshake);
+    return;
   }
   // A new connection must send its first head within the header timeout.
   state_ = State::ReadHead;

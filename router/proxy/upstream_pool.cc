@@ -72,8 +72,9 @@ UpstreamConn* UpstreamPool::takeIdle(const Endpoint& endpoint) {
 
 UpstreamConn* UpstreamPool::connect(const EndpointSharedPtr& endpoint, ClientSession* session,
                                     int* err, TlsRole role) {
-  // HTTP/2 over TLS waits for the TLS layer: such endpoints are dialled as before until then.
-  if (h2_ != nullptr && !endpoint->fields().tls && endpoint->fields().protocol == "http2") {
+  // HTTP/2 backends (h2c, or h2 over TLS chosen by ALPN): a stream on the address's shared
+  // connection.
+  if (h2_ != nullptr && endpoint->fields().protocol == "http2") {
     auto* conn = new UpstreamConn;
     conn->endpoint = endpoint;
     conn->session = session;

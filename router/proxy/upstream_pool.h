@@ -78,6 +78,8 @@ class UpstreamPool {
   // The client TLS contexts (set by the worker; replaced on reload).
   void setTls(std::shared_ptr<const tls::ClientTls> backends,
               std::shared_ptr<const tls::ClientTls> route_services);
+  // The backends' client TLS (HTTP/2 backends over TLS dial with it too); null before setTls.
+  const std::shared_ptr<const tls::ClientTls>& backendTls() const { return backend_tls_; }
   // Forgets the TLS session for `address` (its last handshake failed).
   void forgetTlsSession(const std::string& address);
   void storeTlsSession(const std::string& address, SSL_SESSION* session);

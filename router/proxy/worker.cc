@@ -107,7 +107,10 @@ void Worker::adoptLiveConfig() {
   const Config& c = live_->config;
   const int64_t durations[kTimeoutCount] = {c.frontend_idle_timeout_ns, c.read_header_timeout_ns,
                                             c.endpoint_dial_timeout_ns, c.endpoint_timeout_ns,
-                                            kProxyHeaderTimeoutNs, kPollIntervalNs};
+                                            kProxyHeaderTimeoutNs, kPollIntervalNs,
+                                            c.tls_handshake_timeout_ns > 0
+                                                ? c.tls_handshake_timeout_ns
+                                                : c.read_header_timeout_ns};
   for (int i = 0; i < kTimeoutCount; ++i) {
     if (timeouts_set_ && durations[i] == timeout_ns_[i]) continue;
     if (uring_ != nullptr) {

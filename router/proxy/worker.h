@@ -116,8 +116,12 @@ class Worker {
   // gorouter's fixed 100 ms for the PROXY protocol header (enable_proxy). Poll: a short tick
   // for a session waiting on something that cannot wake it (a route service's host name being
   // resolved on the resolver thread).
-  enum class Timeout { Idle = 0, Header = 1, Dial = 2, Endpoint = 3, ProxyHeader = 4, Poll = 5 };
-  static constexpr int kTimeoutCount = 6;
+  // Handshake: tls_handshake_timeout, from the end of the preamble to the end of a TLS
+  // handshake on the TLS port (then Header runs for the first request head).
+  enum class Timeout {
+    Idle = 0, Header = 1, Dial = 2, Endpoint = 3, ProxyHeader = 4, Poll = 5, Handshake = 6
+  };
+  static constexpr int kTimeoutCount = 7;
   static constexpr int64_t kProxyHeaderTimeoutNs = 100'000'000;
   static constexpr int64_t kPollIntervalNs = 5'000'000;
   const timeval* timeoutValue(Timeout timeout) const {

@@ -11,6 +11,8 @@
 #include "tests/test_common/h2_backend.h"
 #include "tests/test_common/h2_client.h"
 #include "tests/test_common/ports.h"
+#include "tests/test_common/test_certs.h"
+#include "tests/test_common/tls_relay.h"
 
 namespace foundry::test {
 namespace {
@@ -276,6 +278,69 @@ TEST_F(GrpcTest, UnreachableHttp2EndpointIsRetriedElsewhere) {
     EXPECT_EQ(r->trailer("grpc-status").value_or(""), "0");
   }
   EXPECT_EQ(be.requestCount(), 4u);
+}
+
+// HTTP/2 backends over TLS (tls_port + protocol http2): the router dials TLS with the SAN
+// checked and ALPN h2; a backend that does not agree to h2 fails the stream, never the router.
+class GrpcTlsBackendTest : public RouterFixture {
+ protected:
+  GrpcTlsBackendTest()
+      : ca_("gRPC backend CA"), cert_(ca_.issue({.common_name = "g", .dns = {"grpc.internal"}})) {}
+  void configure(RouterOptions& options) override {
+    options.extra_yaml = "endpoint_dial_timeout: 1s\nca_certs: " + yamlBlock(ca_.cert_pem(), 2);
+  }
+  std::string tlsHttp2Fields(uint16_t tls_port) const {
+    return std::string(kHttp2) + ",\"tls_port\":" + std::to_string(tls_port) +
+           ",\"server_cert_domain_san\":\"grpc.internal\"";
+  }
+  TestCa ca_;
+  TestCert cert_;
+};
+
+TEST_F(GrpcTlsBackendTest, UnaryAndStreamingCallsOverTlsWithAlpnH2) {
+  H2Backend be("g");
+  be.setHandler(grpcService);
+  TlsServerRelay tls(be.port(), {.cert = cert_, .alpn = {"h2"}});
+  addRoute("grpc.example.com", tls.port(), tlsHttp2Fields(tls.port()));
+  H2Client client(port());
+  ASSERT_TRUE(client.connect());
+  for (int i = 0; i < 3; ++i) {  // three calls share one TLS connection to the backend
+    auto r = client.request(grpcCall("Unary", grpcMessage("m" + std::to_string(i))));
+    ASSERT_TRUE(r) << client.lastError();
+    EXPECT_EQ(r->status, 200);
+    std::string body = r->body;
+    EXPECT_EQ(takeGrpcMessages(&body), std::vector<std::string>{"echo:m" + std::to_string(i)});
+    EXPECT_EQ(r->trailer("grpc-status").value_or("missing"), "0");
+  }
+  auto stream = client.request(grpcCall("ServerStream", grpcMessage("x")));
+  ASSERT_TRUE(stream) << client.lastError();
+  std::string body = stream->body;
+  EXPECT_EQ(takeGrpcMessages(&body).size(), 5u);
+  EXPECT_EQ(tls.handshakeCount(), 1u);
+  EXPECT_EQ(tls.handshakes()[0].alpn, "h2");
+}
+
+TEST_F(GrpcTlsBackendTest, BackendWithoutH2OrWithTheWrongNameFailsTheCall) {
+  H2Backend be("g");
+  be.setHandler(grpcService);
+  TlsServerRelay no_h2(be.port(), {.cert = cert_, .alpn = {"http/1.1"}});
+  addRoute("grpc.example.com", no_h2.port(), tlsHttp2Fields(no_h2.port()));
+  H2Client client(port());
+  ASSERT_TRUE(client.connect());
+  auto r = client.request(grpcCall("Unary", grpcMessage("hello")));
+  ASSERT_TRUE(r) << client.lastError();
+  EXPECT_EQ(r->status, 502);
+  EXPECT_TRUE(router_->waitForLog("did not agree to h2")) << router_->logs();
+
+  TestCert wrong = ca_.issue({.common_name = "w", .dns = {"other.internal"}});
+  TlsServerRelay wrong_name(be.port(), {.cert = wrong, .alpn = {"h2"}});
+  addRoute("grpc2.example.com", wrong_name.port(), tlsHttp2Fields(wrong_name.port()));
+  H2Request req = grpcCall("Unary", grpcMessage("hello"));
+  req.authority = "grpc2.example.com";
+  auto r2 = client.request(req);
+  ASSERT_TRUE(r2) << client.lastError();
+  EXPECT_GE(r2->status, 500);
+  EXPECT_EQ(be.requestCount(), 0u);
 }
 
 }  // namespace

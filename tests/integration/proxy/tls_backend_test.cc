@@ -119,6 +119,11 @@ TEST_F(TlsBackendTest, UntrustedOrExpiredCertificateIs526) {
   ASSERT_TRUE(e);
   EXPECT_EQ(e->status, 526);
   EXPECT_EQ(app.requestCount(), 0u);
+  // gorouter's counter, one per failed attempt (each route had one endpoint: one attempt).
+  auto m = httpGet(router_->statusPort(), "localhost", "/metrics");
+  ASSERT_TRUE(m);
+  EXPECT_NE(m->body.find("\nbackend_invalid_tls_cert 2\n"), std::string::npos) << m->body;
+  EXPECT_NE(m->body.find("\nbackend_invalid_id 0\n"), std::string::npos) << m->body;
 }
 
 TEST_F(TlsBackendTest, PlainBackendRegisteredAsTlsIs525) {
@@ -127,6 +132,9 @@ TEST_F(TlsBackendTest, PlainBackendRegisteredAsTlsIs525) {
   auto r = httpGet(port(), "app.example.com", "/");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 525);
+  auto m = httpGet(router_->statusPort(), "localhost", "/metrics");
+  ASSERT_TRUE(m);
+  EXPECT_NE(m->body.find("\nbackend_tls_handshake_failed 1\n"), std::string::npos) << m->body;
   EXPECT_EQ(r->body, "525 SSL Handshake Failed\n");
 }
 

@@ -1,6 +1,15 @@
 // The router's TLS listener (ROUTER-PROTOCOL.md 6.2, 6.3, 8.1) with certificates made by the
 // test: SNI, versions, client certificates, X-Forwarded-Client-Cert, resumption, ALPN.
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
 #include "tests/integration/proxy/router_fixture.h"
 #include "tests/test_common/ports.h"
 #include "tests/test_common/test_certs.h"
@@ -310,6 +319,43 @@ TEST(TlsConfigTest, BadCertificateOrKeyStopsStartUpNamingTheKey) {
     // The private key never reaches the log.
     EXPECT_EQ(router.logs().find("PRIVATE KEY"), std::string::npos);
   }
+}
+
+// tls_handshake_timeout: a connection that does not finish its handshake in time is closed;
+// once the handshake is done, the first head has the (longer) read_header_timeout.
+class TlsHandshakeTimeoutTest : public TlsFrontendTest {
+ protected:
+  TlsHandshakeTimeoutTest() { extra_yaml_ = "tls_handshake_timeout: 300ms\n"; }
+};
+
+TEST_F(TlsHandshakeTimeoutTest, StalledHandshakeIsCutAndAFinishedOneWaitsForItsHead) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(tls_port_);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_EQ(::send(fd, "\x16\x03\x01", 3, MSG_NOSIGNAL), 3);  // a ClientHello's first bytes
+  pollfd p{fd, POLLIN, 0};
+  ASSERT_EQ(::poll(&p, 1, 5000), 1);
+  char byte;
+  EXPECT_EQ(::recv(fd, &byte, 1, 0), 0);  // closed by the router
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(waited, std::chrono::milliseconds(250));
+  EXPECT_LT(waited, std::chrono::milliseconds(3000));
+  ::close(fd);
+
+  FakeBackend a("a");
+  addRoute("app.apps.test", a.port());
+  TlsClientRelay tls(tls_port_, client("app.apps.test"));
+  HttpClient http(tls.port());
+  ASSERT_TRUE(http.connect(std::chrono::milliseconds(1000)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));  // past the handshake timeout
+  auto r = http.get("app.apps.test");
+  ASSERT_TRUE(r) << http.lastError() << " " << tls.last().error;
+  EXPECT_EQ(r->status, 200);
 }
 
 }  // namespace

@@ -21,18 +21,8 @@ namespace {
 using foundry::test::CertOptions;
 using foundry::test::TestCa;
 using foundry::test::TestCert;
+using foundry::test::yamlBlock;
 
-std::string indented(const std::string& pem, int indent) {
-  std::string out = "|\n";
-  size_t start = 0;
-  while (start < pem.size()) {
-    size_t end = pem.find('\n', start);
-    if (end == std::string::npos) end = pem.size();
-    out += std::string(static_cast<size_t>(indent), ' ') + pem.substr(start, end - start) + "\n";
-    start = end + 1;
-  }
-  return out;
-}
 
 TEST(TlsConfigKeysTest, GorouterKeysAreReadWithDefaults) {
   Config c;
@@ -47,12 +37,12 @@ TEST(TlsConfigKeysTest, GorouterKeysAreReadWithDefaults) {
   TestCa ca("CA");
   TestCert cert = ca.issue(CertOptions{});
   const std::string yaml = "enable_ssl: true\ntls_port: 8443\nmax_tls_version: TLSv1.3\n"
-                           "tls_pem:\n  - cert_chain: " + indented(cert.cert_pem, 6) +
-                           "    private_key: " + indented(cert.key_pem, 6) +
-                           "ca_certs: " + indented(ca.cert_pem(), 2) +
+                           "tls_pem:\n  - cert_chain: " + yamlBlock(cert.cert_pem, 6) +
+                           "    private_key: " + yamlBlock(cert.key_pem, 6) +
+                           "ca_certs: " + yamlBlock(ca.cert_pem(), 2) +
                            "forwarded_client_cert: sanitize_set\n"
-                           "backends:\n  cert_chain: " + indented(cert.cert_pem, 4) +
-                           "  private_key: " + indented(cert.key_pem, 4);
+                           "backends:\n  cert_chain: " + yamlBlock(cert.cert_pem, 4) +
+                           "  private_key: " + yamlBlock(cert.key_pem, 4);
   ASSERT_TRUE(loadConfigString(yaml, &c, &error)) << error;
   EXPECT_TRUE(c.enable_ssl);
   EXPECT_EQ(c.ssl_port, 8443);
