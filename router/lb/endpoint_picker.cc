@@ -40,7 +40,7 @@ void walkRoundRobin(std::span<const EndpointSharedPtr> eps, size_t start,
   const size_t n = eps.size();
   for (size_t i = 0; i < n; ++i) {
     const EndpointSharedPtr& e = eps[(start + i) % n];
-    if (tried.contains(e.get()) || e->pruned() || outsideZone(*e, zone)) continue;
+    if (tried.contains(e.get()) || e->outOfRotation() || outsideZone(*e, zone)) continue;
     if (overloaded(*e, max_conns)) {
       ++walk->overloaded;
       continue;
@@ -62,7 +62,7 @@ void walkLeastConnection(std::span<const EndpointSharedPtr> eps, const TriedEndp
   int32_t best_load = 0;
   for (size_t i = 0; i < n; ++i) {
     const EndpointSharedPtr& e = eps[(start + i) % n];
-    if (tried.contains(e.get()) || e->pruned() || outsideZone(*e, zone)) continue;
+    if (tried.contains(e.get()) || e->outOfRotation() || outsideZone(*e, zone)) continue;
     if (overloaded(*e, max_conns)) {
       ++walk->overloaded;
       continue;

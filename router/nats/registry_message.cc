@@ -141,8 +141,56 @@ void decodeWeight(element value, uint8_t* weight) {
   log::warn("nats", "invalid-weight", {{"weight", simdjson::minify(value)}});
 }
 
+// One options.health_check field: an integer in [min, max].
+bool healthCheckInt(element value, int64_t min, int64_t max, int64_t* out) {
+  if (value.type() != element_type::INT64) return false;
+  int64_t v = value.get_int64().value_unsafe();
+  if (v < min || v > max) return false;
+  *out = v;
+  return true;
+}
+
+// options.health_check {path, interval_ms, timeout_ms, healthy_threshold, unhealthy_threshold}
+// (missing fields keep HealthCheckSpec's defaults). Anything invalid is logged and the whole
+// check ignored, as an invalid weight is: a bad check must not take a route down, and the
+// route stays served without it. The path goes into a request line, so it must be a plain
+// absolute path.
+void decodeHealthCheck(element value, HealthCheckSpec* out) {
+  *out = HealthCheckSpec{};
+  if (value.is_null()) return;
+  HealthCheckSpec spec;
+  spec.path = "/";
+  simdjson::dom::object object;
+  bool ok = value.get_object().get(object) == simdjson::SUCCESS;
+  if (ok) {
+    for (auto field : object) {
+      if (field.key == "path") {
+        std::string_view path;
+        ok = field.value.get_string().get(path) == simdjson::SUCCESS && !path.empty() &&
+             path[0] == '/' && path.size() <= 1024 &&
+             path.find_first_of(" \t\r\n") == std::string_view::npos;
+        if (ok) spec.path.assign(path);
+      } else if (field.key == "interval_ms") {
+        ok = healthCheckInt(field.value, 100, 3'600'000, &spec.interval_ms);
+      } else if (field.key == "timeout_ms") {
+        ok = healthCheckInt(field.value, 1, 3'600'000, &spec.timeout_ms);
+      } else if (field.key == "healthy_threshold") {
+        ok = healthCheckInt(field.value, 1, 100, &spec.healthy_threshold);
+      } else if (field.key == "unhealthy_threshold") {
+        ok = healthCheckInt(field.value, 1, 100, &spec.unhealthy_threshold);
+      }
+      if (!ok) break;
+    }
+  }
+  if (!ok || spec.timeout_ms > spec.interval_ms) {
+    log::warn("nats", "invalid-health-check", {{"health_check", simdjson::minify(value)}});
+    return;
+  }
+  *out = std::move(spec);
+}
+
 // options.loadbalancing (current gorouter) or options.lb_algo (older emitters), and our
-// options.weight and options.path_regex. A wrong JSON type drops the message like any other
+// options.weight, options.path_regex and options.health_check. A wrong JSON type drops the message like any other
 // field; an unknown algorithm name is only logged, because gorouter keeps the route and falls
 // back to the pool's algorithm.
 bool decodeOptions(element value, EndpointFields* f, std::string* path_regex,
@@ -168,6 +216,8 @@ bool decodeOptions(element value, EndpointFields* f, std::string* path_regex,
     } else if (field.key == "weight") {
       f->weight = 0;  // a repeated key replaces, as in Go
       decodeWeight(field.value, &f->weight);
+    } else if (field.key == "health_check") {
+      decodeHealthCheck(field.value, &f->health_check);
     } else if (field.key == "path_regex") {
       if (!decodeString("options.path_regex", field.value, path_regex, error)) {
         return false;

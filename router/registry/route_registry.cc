@@ -394,7 +394,8 @@ RouteRegistry::RouteRegistry(Options options) : state_(std::make_unique<State>(o
 RouteRegistry::~RouteRegistry() = default;
 
 RegisterResult RouteRegistry::registerEndpoint(const RouteKey& key, const EndpointFields& fields,
-                                               int64_t now_ns, std::string* error) {
+                                               int64_t now_ns, std::string* error,
+                                               EndpointSharedPtr* registered) {
   State& s = *state_;
   size_t shard = RouteTable::shardOf(key.host);
   State::HostMap& map = s.hosts[shard];
@@ -448,6 +449,9 @@ RegisterResult RouteRegistry::registerEndpoint(const RouteKey& key, const Endpoi
       if (entry->list != nullptr) {
         entry->list->touch(entry, now_ns);
       }
+      if (registered != nullptr) {
+        *registered = existing;
+      }
       return RegisterResult::Heartbeat;
     }
     // Any changed field (a new instance id included) replaces the endpoint in place. The
@@ -458,12 +462,20 @@ RegisterResult RouteRegistry::registerEndpoint(const RouteKey& key, const Endpoi
     replacement->last_seen_ns.store(now_ns, std::memory_order_relaxed);
     replacement->failed_at_ns.store(existing->failed_at_ns.load(std::memory_order_relaxed),
                                     std::memory_order_relaxed);
+    replacement->health_down.store(existing->health_down.load(std::memory_order_relaxed),
+                                   std::memory_order_relaxed);
+    if (registered != nullptr) {
+      *registered = replacement;
+    }
     s.replaceEndpoint(path, static_cast<size_t>(pos), std::move(replacement), now_ns);
     result = RegisterResult::Updated;
   } else {
     auto endpoint = std::make_shared<Endpoint>(fields);
     endpoint->change_seq = ++s.change_seq;
     endpoint->last_seen_ns.store(now_ns, std::memory_order_relaxed);
+    if (registered != nullptr) {
+      *registered = endpoint;
+    }
     s.appendEndpoint(path, std::move(endpoint), now_ns);
     ++s.endpoint_count;
     result = RegisterResult::Added;

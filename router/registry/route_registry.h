@@ -44,9 +44,11 @@ class RouteRegistry {
   ~RouteRegistry();
 
   // Rejected (with *error set when `error` is not null) only for a key.path_regex that does
-  // not compile (path_regex.h).
+  // not compile (path_regex.h). Otherwise *registered (when not null) is set to the endpoint
+  // object now in the pool (for the health checker).
   RegisterResult registerEndpoint(const RouteKey& key, const EndpointFields& fields,
-                                  int64_t now_ns, std::string* error = nullptr);
+                                  int64_t now_ns, std::string* error = nullptr,
+                                  EndpointSharedPtr* registered = nullptr);
   UnregisterResult unregisterEndpoint(const RouteKey& key, const std::string& host,
                                       uint16_t port, int64_t now_ns);
 

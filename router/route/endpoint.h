@@ -18,6 +18,17 @@ namespace foundry::router {
 
 enum class LbAlgorithm { RoundRobin, LeastConnection };
 
+// options.health_check: the router's own active check of the endpoint (health/health_checker.h).
+// An empty path means none.
+struct HealthCheckSpec {
+  std::string path;
+  int64_t interval_ms = 2000;
+  int64_t timeout_ms = 1000;
+  int64_t healthy_threshold = 2;    // passes in a row that bring a down endpoint back
+  int64_t unhealthy_threshold = 2;  // failures in a row that take it out of rotation
+  bool operator==(const HealthCheckSpec&) const = default;
+};
+
 struct EndpointFields {
   std::string host;
   uint16_t port = 0;  // effective port: tls_port when non-zero, else port
@@ -37,6 +48,7 @@ struct EndpointFields {
   std::string availability_zone;
   int64_t updated_at_ns = 0;
   std::string lb_algo;  // "", "round-robin" or "least-connection" (options.loadbalancing)
+  HealthCheckSpec health_check;
 
   bool operator==(const EndpointFields&) const = default;
 };
@@ -67,6 +79,10 @@ class Endpoint {
     const int64_t pruned = pruned_at_ns.load(std::memory_order_relaxed);
     return pruned != 0 && pruned >= last_seen_ns.load(std::memory_order_relaxed);
   }
+  // Set by the health checker (control thread) while the endpoint fails its active checks:
+  // out of rotation like a pruned one. Carried over when a register replaces the object.
+  std::atomic<bool> health_down{false};
+  bool outOfRotation() const { return pruned() || health_down.load(std::memory_order_relaxed); }
   // In-flight attempts (least-connection and max_conns).
   std::atomic<int32_t> in_flight{0};
   // Set by the registry when this object is created for an add or a change (never for a

@@ -62,12 +62,14 @@ ControlPlane::ControlPlane(const Config& config)
   stop_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   stop_event_ = event_new(base_, stop_fd_, EV_READ | EV_PERSIST, &onStop, this);
   event_add(stop_event_, nullptr);
+  health_ = std::make_unique<HealthChecker>(base_);
 }
 
 ControlPlane::~ControlPlane() {
   stop();
   status_.reset();
   nats_.reset();
+  health_.reset();
   event_free(publish_timer_);
   event_free(prune_timer_);
   event_free(stop_event_);
@@ -135,12 +137,14 @@ void ControlPlane::applyRegister(const RegistryMessage& message) {
     }
     if (!regexRouteKey(message, uri, &key)) continue;
     std::string why;
-    RegisterResult result = registry_.registerEndpoint(key, message.fields, now, &why);
+    EndpointSharedPtr endpoint;
+    RegisterResult result = registry_.registerEndpoint(key, message.fields, now, &why, &endpoint);
     if (result == RegisterResult::Rejected) {
       log::warn("control", "invalid-path-regex",
                 {{"uri", uri}, {"path_regex", message.path_regex}, {"error", why}});
       continue;
     }
+    if (!message.fields.health_check.path.empty()) health_->watch(endpoint);
     // gorouter counts one registry_message per URI, action added/updated/unmodified.
     ++(result == RegisterResult::Added     ? counts.added
        : result == RegisterResult::Updated ? counts.updated
