@@ -297,6 +297,37 @@ TEST(RegistryMessageTest, FailureLeavesOutputUntouched) {
   EXPECT_EQ(msg.fields.host, "before");
 }
 
+TEST(RegistryMessageTest, PathRegexIsAStringOrTheMessageIsDropped) {
+  EXPECT_EQ(decodeOk(withField("options", R"({"path_regex":"/v[0-9]+/.*"})")).path_regex,
+            "/v[0-9]+/.*");
+  EXPECT_EQ(decodeOk(withField("options", R"({"path_regex":null})")).path_regex, "");
+  EXPECT_NE(decodeFails(withField("options", R"({"path_regex":42})")).find("options.path_regex"),
+            std::string::npos);
+}
+
+TEST(RegistryMessageTest, HealthCheckDefaultsAndInvalidChecksIgnored) {
+  HealthCheckSpec check =
+      decodeOk(withField("options", R"({"health_check":{"path":"/up","interval_ms":500,)"
+                                    R"("timeout_ms":200,"unhealthy_threshold":3}})"))
+          .fields.health_check;
+  EXPECT_EQ(check.path, "/up");
+  EXPECT_EQ(check.interval_ms, 500);
+  EXPECT_EQ(check.timeout_ms, 200);
+  EXPECT_EQ(check.unhealthy_threshold, 3);
+  EXPECT_EQ(check.healthy_threshold, 2);  // default
+  EXPECT_EQ(decodeOk(withField("options", R"({"health_check":{}})")).fields.health_check.path,
+            "/");
+  // Each of these is logged and ignored: the endpoint is kept, unchecked.
+  for (const char* bad : {R"("yes")", R"({"path":"up"})", R"({"path":"/a b"})",
+                          R"({"interval_ms":10})", R"({"timeout_ms":"1s"})",
+                          R"({"interval_ms":1000,"timeout_ms":2000})",
+                          R"({"healthy_threshold":0})", R"({"unhealthy_threshold":101})"}) {
+    RegistryMessage msg =
+        decodeOk(withField("options", std::string(R"({"health_check":)") + bad + "}"));
+    EXPECT_EQ(msg.fields.health_check, HealthCheckSpec{}) << bad;
+  }
+}
+
 TEST(RegistryMessageTest, RouterStartPayload) {
   std::string payload = routerStartPayload("0-abc", "10.0.0.5", 20, 120);
   EXPECT_EQ(payload, R"({"id":"0-abc","hosts":["10.0.0.5"],"minimumRegisterIntervalInSeconds":20,)"
