@@ -24,7 +24,8 @@ const std::vector<HelpSection> kSections = {
     {"Apps",
      {"apps", "app", "push", "scale", "delete", "start", "stop", "restart", "restage", "logs",
       "env"}},
-    {"Routes", {"routes", "create-route", "delete-route", "map-route", "unmap-route"}},
+    {"Routes",
+     {"routes", "create-route", "delete-route", "map-route", "unmap-route", "shift-traffic"}},
     {"Domains", {"domains"}},
     {"Orgs", {"orgs", "org", "create-org", "delete-org", "set-org-quota"}},
     {"Spaces", {"spaces", "space", "create-space", "delete-space", "set-space-quota"}},
@@ -119,6 +120,7 @@ int runFoundry(int argc, char** argv, std::ostream& out, std::ostream& err) {
   addPushCommand(table);
   addLogsCommand(table);
   addRouteCommands(table);
+  addShiftTrafficCommand(table);
   addServiceBrokerCommands(table);
   addServiceAccessCommands(table);
   addMarketplaceCommand(table);

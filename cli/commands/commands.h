@@ -22,6 +22,7 @@ void addPushCommand(CommandTable& table);    // push
 void addLogsCommand(CommandTable& table);    // logs
 void addRouteCommands(CommandTable& table);  // routes, create-route, delete-route, map-route,
                                              // unmap-route, domains
+void addShiftTrafficCommand(CommandTable& table);  // shift-traffic
 void addServiceBrokerCommands(CommandTable& table);  // create/update/delete/rename-service-broker,
                                                      // service-brokers
 void addServiceAccessCommands(CommandTable& table);  // enable/disable-service-access,

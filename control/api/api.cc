@@ -439,6 +439,7 @@ ApiResponse Api::dispatch(Ctx& c) {
     if (m == "POST" && is({"v3", "routes"})) return createRoute(c);
     if (m == "GET" && is({"v3", "routes"})) return listRoutes(c, "");
     if (m == "GET" && is({"v3", "routes", "*"})) return getRoute(c, s[2]);
+    if (m == "PATCH" && is({"v3", "routes", "*"})) return updateRoute(c, s[2]);
     if (m == "DELETE" && is({"v3", "routes", "*"})) return deleteRoute(c, s[2]);
     if (m == "GET" && is({"v3", "routes", "*", "destinations"})) return listDestinations(c, s[2]);
     if (m == "POST" && is({"v3", "routes", "*", "destinations"})) {

@@ -232,6 +232,7 @@ class Api {
   // With app_guid: GET /v3/apps/:guid/routes (the routes with a destination to that app).
   ApiResponse listRoutes(Ctx& c, const std::string& app_guid);
   ApiResponse getRoute(Ctx& c, const std::string& guid);
+  ApiResponse updateRoute(Ctx& c, const std::string& guid);
   ApiResponse deleteRoute(Ctx& c, const std::string& guid);
   ApiResponse listDestinations(Ctx& c, const std::string& route_guid);
   ApiResponse addDestinations(Ctx& c, const std::string& route_guid, bool replace);

@@ -149,7 +149,7 @@ json presentProcess(const std::string& base, const Process& p, const std::string
 json presentDestination(const Destination& d) {
   return {{"guid", d.guid},
           {"app", {{"guid", d.app_guid}, {"process", {{"type", d.process_type}}}}},
-          {"weight", nullptr},
+          {"weight", d.weight ? json(*d.weight) : json(nullptr)},
           {"port", d.port},
           {"protocol", d.protocol},
           {"created_at", d.created_at},

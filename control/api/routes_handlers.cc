@@ -5,6 +5,7 @@
 #include "control/api/api.h"
 #include "control/api/body.h"
 #include "control/api/presenters.h"
+#include "control/api/route_options.h"
 
 namespace foundry::control {
 
@@ -42,6 +43,28 @@ std::string lower(std::string s) {
   return s;
 }
 
+json storedOptions(const Route& r) {
+  json options = json::parse(r.options, nullptr, false);
+  return options.is_object() ? options : json::object();
+}
+
+// Cloud Controller's rule from when destinations had weights: all of a route's destinations
+// have one, or none has.
+void checkWeightsAllOrNone(const std::vector<Destination>& existing,
+                           const std::vector<Destination>& added) {
+  size_t weighted = 0;
+  size_t total = 0;
+  for (const auto* list : {&existing, &added}) {
+    for (const Destination& d : *list) {
+      ++total;
+      weighted += d.weight.has_value() ? 1 : 0;
+    }
+  }
+  if (weighted != 0 && weighted != total) {
+    throw unprocessable("Destinations cannot contain both weighted and unweighted destinations.");
+  }
+}
+
 }  // namespace
 
 json Api::presentRoute(const Ctx& c, const Route& r) {
@@ -62,7 +85,7 @@ json Api::presentRoute(const Ctx& c, const Route& r) {
           {"port", nullptr},
           {"url", (r.host.empty() ? "" : r.host + ".") + domain_name + r.path},
           {"destinations", std::move(destinations)},
-          {"options", json::object()},
+          {"options", storedOptions(r)},
           {"metadata", {{"labels", json::object()}, {"annotations", json::object()}}},
           {"relationships",
            {{"space", {{"data", {{"guid", r.space_guid}}}}},
@@ -87,11 +110,14 @@ json Api::presentDestinations(const Ctx& c, const Route& route,
 
 ApiResponse Api::createRoute(Ctx& c) {
   json b = c.body();
-  body::allowOnly(b, {"host", "path", "relationships"});
+  body::allowOnly(b, {"host", "path", "relationships", "options"});
   Route r;
   r.guid = newGuid();
   r.host = lower(body::optString(b, "host", "Host").value_or(""));
   r.path = body::optString(b, "path", "Path").value_or("");
+  if (b.contains("options") && !b["options"].is_null()) {
+    r.options = mergeRouteOptions(json::object(), b["options"], !r.path.empty()).dump();
+  }
   auto space_guid = body::relationshipGuid(b, "space");
   auto domain_guid = body::relationshipGuid(b, "domain");
   if (!space_guid) throw unprocessable("Relationships space can't be blank");
@@ -167,6 +193,22 @@ ApiResponse Api::getRoute(Ctx& c, const std::string& guid) {
   return {200, presentRoute(c, requireRoute(c, guid, Access::Read)), {}};
 }
 
+// PATCH /v3/routes/:guid: the options (merged key by key, null removes one). The apps routed
+// by it get their LRP routes re-sent, so the router sees the change within a register.
+ApiResponse Api::updateRoute(Ctx& c, const std::string& guid) {
+  Route r = requireRoute(c, guid, Access::Write);
+  json b = c.body();
+  body::allowOnly(b, {"options"});
+  if (b.contains("options") && !b["options"].is_null()) {
+    r.options = mergeRouteOptions(storedOptions(r), b["options"], !r.path.empty()).dump();
+  }
+  r.updated_at = nowIso8601();
+  if (store_.updateRoute(r) != WriteResult::Ok) throw notFound("Route");
+  audit(c, "audit.route.update", "route", r.guid, r.host, r.space_guid);
+  for (const auto& app_guid : appsRoutedBy(guid)) desiredStateChanged(app_guid);
+  return {200, presentRoute(c, r), {}};
+}
+
 ApiResponse Api::deleteRoute(Ctx& c, const std::string& guid) {
   Route r = requireRoute(c, guid, Access::Write);
   audit(c, "audit.route.delete-request", "route", r.guid, r.host, r.space_guid);
@@ -234,7 +276,12 @@ ApiResponse Api::addDestinations(Ctx& c, const std::string& route_guid, bool rep
       dest.protocol = *protocol;
     }
     if (d.contains("weight") && !d["weight"].is_null()) {
-      throw unprocessable(at + "weighted destinations are not supported");
+      const json& weight = d["weight"];
+      if (!weight.is_number_integer() || weight.get<int64_t>() < 1 ||
+          weight.get<int64_t>() > 100) {
+        throw unprocessable(at + "weight must be an integer between 1 and 100");
+      }
+      dest.weight = weight.get<int64_t>();
     }
     auto app = store_.getApp(dest.app_guid);
     auto app_space = app ? store_.getSpace(app->space_guid) : std::nullopt;
@@ -268,6 +315,7 @@ ApiResponse Api::addDestinations(Ctx& c, const std::string& route_guid, bool rep
       fresh.push_back(std::move(d));
     }
   }
+  checkWeightsAllOrNone(existing, fresh);
   std::vector<std::string> previous_apps =
       replace ? appsRoutedBy(route_guid) : std::vector<std::string>{};
   WriteResult r = replace ? store_.replaceDestinations(route_guid, fresh)

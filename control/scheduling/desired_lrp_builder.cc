@@ -70,8 +70,14 @@ sched::DesiredLrp buildDesiredLrp(const LrpInputs& in) {
   for (const auto& r : in.routes) {
     sched::RouteSpec spec{routeHostname(r.host, r.domain_name), r.path, r.route_guid,
                           static_cast<int>(r.port), r.route_service_url};
-    // Two destinations of one route to the same process and port are one route for the router.
-    if (std::find(lrp.routes.begin(), lrp.routes.end(), spec) == lrp.routes.end()) {
+    spec.weight = static_cast<int>(r.weight.value_or(0));
+    spec.options = r.options.is_object() ? r.options : nlohmann::json::object();
+    // Two destinations of one route to the same process are one route for the router (an
+    // instance has one port): the first one counts.
+    auto same_route = [&](const sched::RouteSpec& s) {
+      return s.hostname == spec.hostname && s.path == spec.path;
+    };
+    if (std::none_of(lrp.routes.begin(), lrp.routes.end(), same_route)) {
       lrp.routes.push_back(std::move(spec));
     }
   }

@@ -29,6 +29,8 @@ struct RouteBinding {
   std::string domain_name;  // "apps.internal"
   std::string path;         // "" or "/..."
   int64_t port = 8080;      // the destination's app port
+  std::optional<int64_t> weight;  // the destination's weight 1..100, if it has one
+  nlohmann::json options = nlohmann::json::object();  // the route's options (route_options.h)
   std::string route_service_url = {};  // the route's bound route service, "" for none
 };
 

@@ -91,14 +91,16 @@ std::vector<RouteBinding> DesiredState::routesOf(const std::string& app_guid,
   for (const Route& route : store_.listRoutes(filter)) {
     auto domain = store_.getDomain(route.domain_guid);
     if (!domain) continue;
+    nlohmann::json options = nlohmann::json::parse(route.options, nullptr, false);
     std::string route_service_url;
     for (const auto& b : store_.listServiceRouteBindings({{}, {route.guid}, {}, {}})) {
       route_service_url = b.route_service_url;
     }
     for (const Destination& d : store_.listDestinations(route.guid)) {
       if (d.app_guid == app_guid && d.process_type == type) {
-        bindings.push_back(
-            {route.guid, route.host, domain->name, route.path, d.port, route_service_url});
+        bindings.push_back({route.guid, route.host, domain->name, route.path, d.port, d.weight,
+                            options.is_object() ? options : nlohmann::json::object(),
+                            route_service_url});
       }
     }
   }

@@ -234,6 +234,12 @@ CREATE TABLE service_route_bindings (
   created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
 CREATE INDEX service_route_bindings_instance ON service_route_bindings(instance_guid);
 )sql",
+    // 7: weighted destinations and route options (loadbalancing, path_regex, health_check),
+    // the options kept as a JSON object in text like the other JSON columns.
+    R"sql(
+ALTER TABLE route_destinations ADD COLUMN weight INTEGER;
+ALTER TABLE routes ADD COLUMN options TEXT NOT NULL DEFAULT '{}';
+)sql",
 };
 
 const char* const kAppColumns =
@@ -277,15 +283,6 @@ Process readProcess(const Stmt& s) {
   p.created_at = s.text(14);
   p.updated_at = s.text(15);
   return p;
-}
-const char* const kRouteColumns = "guid, host, path, domain_guid, space_guid, created_at, updated_at";
-Route readRoute(const Stmt& s) {
-  return {s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6)};
-}
-const char* const kDestColumns =
-    "guid, route_guid, app_guid, process_type, port, protocol, created_at, updated_at";
-Destination readDest(const Stmt& s) {
-  return {s.text(0), s.text(1), s.text(2), s.text(3), s.integer(4), s.text(5), s.text(6), s.text(7)};
 }
 const char* const kJobColumns =
     "guid, operation, state, resource_type, resource_guid, errors, warnings, created_at, "
@@ -382,14 +379,6 @@ WriteResult insertProcess(sqlite3* db, const Process& p) {
   s.bind(p.health_check_type).bind(p.health_check_endpoint).bind(p.health_check_timeout);
   s.bind(p.health_check_invocation_timeout).bind(p.health_check_interval).bind(p.version);
   s.bind(p.created_at).bind(p.updated_at);
-  return s.exec();
-}
-
-WriteResult insertDestination(sqlite3* db, const Destination& d) {
-  Stmt s(db, std::string("INSERT INTO route_destinations (") + kDestColumns +
-                 ") VALUES (?,?,?,?,?,?,?,?)");
-  s.bind(d.guid).bind(d.route_guid).bind(d.app_guid).bind(d.process_type).bind(d.port);
-  s.bind(d.protocol).bind(d.created_at).bind(d.updated_at);
   return s.exec();
 }
 
@@ -523,83 +512,6 @@ WriteResult SqliteStore::updateProcess(const Process& p) {
   s.bind(p.health_check_endpoint).bind(p.health_check_timeout);
   s.bind(p.health_check_invocation_timeout).bind(p.health_check_interval).bind(p.version);
   s.bind(p.updated_at).bind(p.guid);
-  return s.exec();
-}
-
-WriteResult SqliteStore::createRoute(const Route& r) {
-  Stmt s(db_, std::string("INSERT INTO routes (") + kRouteColumns + ") VALUES (?,?,?,?,?,?,?)");
-  s.bind(r.guid).bind(r.host).bind(r.path).bind(r.domain_guid).bind(r.space_guid);
-  s.bind(r.created_at).bind(r.updated_at);
-  return s.exec();
-}
-std::optional<Route> SqliteStore::getRoute(const std::string& guid) {
-  return getOne<Route>(db_, kRouteColumns, "routes", guid, readRoute);
-}
-std::vector<Route> SqliteStore::listRoutes(const RouteFilter& f) {
-  Where w;
-  w.in("guid", f.guids).in("host", f.hosts).in("path", f.paths);
-  w.in("domain_guid", f.domain_guids).in("space_guid", f.space_guids);
-  if (!f.app_guids.empty()) {
-    Where inner;
-    inner.in("app_guid", f.app_guids);
-    // A route matches when one of its destinations points at one of the apps.
-    std::vector<std::string> route_guids;
-    Stmt s(db_, "SELECT DISTINCT route_guid FROM route_destinations" + inner.sql());
-    s.bindAll(inner.args());
-    while (s.step()) {
-      route_guids.push_back(s.text(0));
-    }
-    if (route_guids.empty()) {
-      return {};
-    }
-    w.in("guid", route_guids);
-  }
-  return getMany<Route>(db_, kRouteColumns, "routes", w, readRoute);
-}
-WriteResult SqliteStore::deleteRoute(const std::string& guid) {
-  Transaction tx(db_);
-  Stmt s(db_, "DELETE FROM routes WHERE guid=?");
-  s.bind(guid);
-  return tx.finish(s.exec());
-}
-std::vector<Destination> SqliteStore::listDestinations(const std::string& route_guid) {
-  Where w;
-  w.in("route_guid", {route_guid});
-  return getMany<Destination>(db_, kDestColumns, "route_destinations", w, readDest);
-}
-WriteResult SqliteStore::addDestinations(const std::vector<Destination>& ds) {
-  Transaction tx(db_);
-  WriteResult r = WriteResult::Ok;
-  for (const auto& d : ds) {
-    if (r != WriteResult::Ok) {
-      break;
-    }
-    r = insertDestination(db_, d);
-  }
-  return tx.finish(r);
-}
-WriteResult SqliteStore::replaceDestinations(const std::string& route_guid,
-                                             const std::vector<Destination>& ds) {
-  Transaction tx(db_);
-  if (!getRoute(route_guid)) {
-    return tx.finish(WriteResult::NotFound);
-  }
-  Stmt del(db_, "DELETE FROM route_destinations WHERE route_guid=?");
-  del.bind(route_guid);
-  del.exec();
-  WriteResult r = WriteResult::Ok;
-  for (const auto& d : ds) {
-    if (r != WriteResult::Ok) {
-      break;
-    }
-    r = insertDestination(db_, d);
-  }
-  return tx.finish(r);
-}
-WriteResult SqliteStore::deleteDestination(const std::string& route_guid,
-                                           const std::string& destination_guid) {
-  Stmt s(db_, "DELETE FROM route_destinations WHERE route_guid=? AND guid=?");
-  s.bind(route_guid).bind(destination_guid);
   return s.exec();
 }
 

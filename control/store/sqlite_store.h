@@ -83,6 +83,7 @@ class SqliteStore : public Store {
   WriteResult createRoute(const Route& route) override;
   std::optional<Route> getRoute(const std::string& guid) override;
   std::vector<Route> listRoutes(const RouteFilter& filter) override;
+  WriteResult updateRoute(const Route& route) override;
   WriteResult deleteRoute(const std::string& guid) override;
   std::vector<Destination> listDestinations(const std::string& route_guid) override;
   WriteResult addDestinations(const std::vector<Destination>& destinations) override;

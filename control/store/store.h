@@ -160,6 +160,9 @@ struct Route {
   std::string domain_guid;
   std::string space_guid;
   std::string created_at, updated_at;
+  // The route's options as a JSON object kept as text (control/api/route_options.h):
+  // loadbalancing, path_regex, health_check. "{}" when none.
+  std::string options = "{}";
 };
 
 struct Destination {
@@ -170,6 +173,7 @@ struct Destination {
   int64_t port = 8080;
   std::string protocol = "http1";
   std::string created_at, updated_at;
+  std::optional<int64_t> weight;  // 1..100: the app's share of the route's traffic; unset: none
 };
 
 struct Job {
@@ -371,6 +375,8 @@ class Store {
   virtual WriteResult createRoute(const Route& route) = 0;
   virtual std::optional<Route> getRoute(const std::string& guid) = 0;
   virtual std::vector<Route> listRoutes(const RouteFilter& filter) = 0;
+  // Writes every column but guid and created_at (NotFound when the route is gone).
+  virtual WriteResult updateRoute(const Route& route) = 0;
   virtual WriteResult deleteRoute(const std::string& guid) = 0;
   virtual std::vector<Destination> listDestinations(const std::string& route_guid) = 0;
   // Adds all of them or none (MissingParent if the route or an app is gone).

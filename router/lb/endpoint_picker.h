@@ -4,7 +4,11 @@
 // request, endpoints at max_conns, and endpoints that failed within the last 30 s; when every
 // endpoint was skipped only for failures, the failure marks are ignored (gorouter clears them)
 // so "all failed" degrades to trying them again. Least-connection picks the fewest in-flight
-// attempts from a random start, ignoring failure marks. Runs on workers; touches only atomics.
+// attempts from a random start, ignoring failure marks.
+// A weighted pool (route/weighted_apps.h) first chooses the app whose turn it is in the smooth
+// weighted cycle, then the endpoint within that app by the same rules; an app with nothing
+// usable passes to the next app, and a recently failed endpoint is the fallback only when no
+// app has a better one. Runs on workers; touches only atomics.
 
 #include <cstdint>
 #include <string_view>

@@ -124,10 +124,77 @@ bool validLbAlgorithm(std::string_view lb) {
   return lb == "round-robin" || lb == "least-connection";
 }
 
-// options.loadbalancing (current gorouter) or options.lb_algo (older emitters). A wrong JSON
-// type drops the message like any other field; an unknown algorithm name is only logged,
-// because gorouter keeps the route and falls back to the pool's algorithm.
-bool decodeOptions(element value, std::string* lb_algo, std::string* error) {
+// options.weight: an integer 1..100. Anything else is logged and ignored, keeping the
+// endpoint unweighted: a typo in a canary's weight must not take its route down.
+void decodeWeight(element value, uint8_t* weight) {
+  if (value.is_null()) {
+    return;
+  }
+  int64_t v = 0;
+  if (value.type() == element_type::INT64) {
+    v = value.get_int64().value_unsafe();
+    if (v >= 1 && v <= 100) {
+      *weight = static_cast<uint8_t>(v);
+      return;
+    }
+  }
+  log::warn("nats", "invalid-weight", {{"weight", simdjson::minify(value)}});
+}
+
+// One options.health_check field: an integer in [min, max].
+bool healthCheckInt(element value, int64_t min, int64_t max, int64_t* out) {
+  if (value.type() != element_type::INT64) return false;
+  int64_t v = value.get_int64().value_unsafe();
+  if (v < min || v > max) return false;
+  *out = v;
+  return true;
+}
+
+// options.health_check {path, interval_ms, timeout_ms, healthy_threshold, unhealthy_threshold}
+// (missing fields keep HealthCheckSpec's defaults). Anything invalid is logged and the whole
+// check ignored, as an invalid weight is: a bad check must not take a route down, and the
+// route stays served without it. The path goes into a request line, so it must be a plain
+// absolute path.
+void decodeHealthCheck(element value, HealthCheckSpec* out) {
+  *out = HealthCheckSpec{};
+  if (value.is_null()) return;
+  HealthCheckSpec spec;
+  spec.path = "/";
+  simdjson::dom::object object;
+  bool ok = value.get_object().get(object) == simdjson::SUCCESS;
+  if (ok) {
+    for (auto field : object) {
+      if (field.key == "path") {
+        std::string_view path;
+        ok = field.value.get_string().get(path) == simdjson::SUCCESS && !path.empty() &&
+             path[0] == '/' && path.size() <= 1024 &&
+             path.find_first_of(" \t\r\n") == std::string_view::npos;
+        if (ok) spec.path.assign(path);
+      } else if (field.key == "interval_ms") {
+        ok = healthCheckInt(field.value, 100, 3'600'000, &spec.interval_ms);
+      } else if (field.key == "timeout_ms") {
+        ok = healthCheckInt(field.value, 1, 3'600'000, &spec.timeout_ms);
+      } else if (field.key == "healthy_threshold") {
+        ok = healthCheckInt(field.value, 1, 100, &spec.healthy_threshold);
+      } else if (field.key == "unhealthy_threshold") {
+        ok = healthCheckInt(field.value, 1, 100, &spec.unhealthy_threshold);
+      }
+      if (!ok) break;
+    }
+  }
+  if (!ok || spec.timeout_ms > spec.interval_ms) {
+    log::warn("nats", "invalid-health-check", {{"health_check", simdjson::minify(value)}});
+    return;
+  }
+  *out = std::move(spec);
+}
+
+// options.loadbalancing (current gorouter) or options.lb_algo (older emitters), and our
+// options.weight, options.path_regex and options.health_check. A wrong JSON type drops the message like any other
+// field; an unknown algorithm name is only logged, because gorouter keeps the route and falls
+// back to the pool's algorithm.
+bool decodeOptions(element value, EndpointFields* f, std::string* path_regex,
+                   std::string* error) {
   if (value.is_null()) {
     return true;
   }
@@ -146,6 +213,15 @@ bool decodeOptions(element value, std::string* lb_algo, std::string* error) {
       if (!decodeString("options.lb_algo", field.value, &legacy, error)) {
         return false;
       }
+    } else if (field.key == "weight") {
+      f->weight = 0;  // a repeated key replaces, as in Go
+      decodeWeight(field.value, &f->weight);
+    } else if (field.key == "health_check") {
+      decodeHealthCheck(field.value, &f->health_check);
+    } else if (field.key == "path_regex") {
+      if (!decodeString("options.path_regex", field.value, path_regex, error)) {
+        return false;
+      }
     }
   }
   for (const std::string* candidate : {&loadbalancing, &legacy}) {
@@ -153,14 +229,13 @@ bool decodeOptions(element value, std::string* lb_algo, std::string* error) {
       continue;
     }
     if (validLbAlgorithm(*candidate)) {
-      *lb_algo = *candidate;
+      f->lb_algo = *candidate;
       return true;
     }
     log::warn("nats", "invalid-lb-algorithm", {{"lb_algo", *candidate}});
   }
   return true;
 }
-
 
 }  // namespace
 
@@ -237,7 +312,7 @@ bool decodeRegistryMessage(std::string_view json, RegistryMessage* out, std::str
       ok = decodeInt(key, value, std::numeric_limits<int64_t>::min(),
                      std::numeric_limits<int64_t>::max(), &f.updated_at_ns, &present, error);
     } else if (key == "options") {
-      ok = decodeOptions(value, &f.lb_algo, error);
+      ok = decodeOptions(value, &f, &msg.path_regex, error);
     }
     // Anything else (dea, modification_tag, ...) is ignored, as gorouter does.
     if (!ok) {

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "router/registry/expiry_list.h"
+#include "router/route/path_regex.h"
 
 namespace foundry::router {
 namespace {
@@ -58,6 +59,8 @@ struct RouteRegistry::State {
     HostState* host = nullptr;
     std::string path;                // lower case
     std::string path_original_case;  // as first registered
+    std::string regex_pattern;       // a regex route's pattern, "" for a path route
+    PathRegexConstSharedPtr regex;   // compiled once when the route appeared
     std::vector<EndpointSharedPtr> endpoints;
     std::vector<std::unique_ptr<Entry>> entries;  // parallel to endpoints
     // address -> position in endpoints, keys view Endpoint::address(); only for large pools.
@@ -81,6 +84,7 @@ struct RouteRegistry::State {
   struct EmptyMark {
     std::string host;
     std::string path;
+    std::string regex_pattern;
     int64_t since_ns;
   };
 
@@ -108,6 +112,7 @@ struct RouteRegistry::State {
   size_t wildcard_host_count = 0;
   size_t route_count = 0;
   size_t endpoint_count = 0;
+  uint64_t change_seq = 0;  // stamped on every Endpoint created for an add or a change
 
   static std::string addressOf(std::string_view host, uint16_t port) {
     std::string address;
@@ -118,6 +123,16 @@ struct RouteRegistry::State {
     auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), port);
     address.append(digits, end);
     return address;
+  }
+
+  // The route `key` names (path and regex pattern alike), or nullptr.
+  static PathState* findPath(const HostState& host, const RouteKey& key) {
+    for (const std::unique_ptr<PathState>& candidate : host.paths) {
+      if (candidate->path == key.path && candidate->regex_pattern == key.path_regex) {
+        return candidate.get();
+      }
+    }
+    return nullptr;
   }
 
   // Position of the endpoint host:port in the path's pool, or -1.
@@ -232,7 +247,7 @@ struct RouteRegistry::State {
   bool deleteWhenEmptied(PathState* path, int64_t now_ns) {
     if (options.empty_pool_timeout_ns > 0) {
       path->empty_since_ns = now_ns;
-      emptied.push_back(EmptyMark{*path->host->name, path->path, now_ns});
+      emptied.push_back(EmptyMark{*path->host->name, path->path, path->regex_pattern, now_ns});
       return false;
     }
     return true;
@@ -294,7 +309,8 @@ struct RouteRegistry::State {
       HostState* host = &it->second;
       for (const std::unique_ptr<PathState>& path : host->paths) {
         // Repopulated (or emptied again later, with its own mark) since: not this mark's.
-        if (path->path == mark.path && path->endpoints.empty() &&
+        if (path->path == mark.path && path->regex_pattern == mark.regex_pattern &&
+            path->endpoints.empty() &&
             path->empty_since_ns == mark.since_ns) {
           markDirty(host, nullptr);
           erasePath(host, path.get());
@@ -312,14 +328,20 @@ struct RouteRegistry::State {
 
   HostRoutesConstSharedPtr buildRoutes(const std::string& name, HostState* host) const {
     std::vector<HostRoutes::PathPool> pools;
+    std::vector<HostRoutes::RegexPool> regexes;
     pools.reserve(host->paths.size());
     for (const std::unique_ptr<PathState>& path : host->paths) {
       if (path->pool == nullptr) {
         path->pool = buildPool(name, *path);
       }
-      pools.push_back(HostRoutes::PathPool{path->path, path->pool});
+      if (path->regex != nullptr) {
+        regexes.push_back(HostRoutes::RegexPool{
+            path->regex, HostRoutes::PathPool{path->regex_pattern, path->pool}});
+      } else {
+        pools.push_back(HostRoutes::PathPool{path->path, path->pool});
+      }
     }
-    return HostRoutes::create(name, std::move(pools));
+    return HostRoutes::create(name, std::move(pools), std::move(regexes));
   }
 
   RouteTable::ShardConstSharedPtr buildShard(uint32_t shard, const RouteTable& previous);
@@ -372,11 +394,26 @@ RouteRegistry::RouteRegistry(Options options) : state_(std::make_unique<State>(o
 RouteRegistry::~RouteRegistry() = default;
 
 RegisterResult RouteRegistry::registerEndpoint(const RouteKey& key, const EndpointFields& fields,
-                                               int64_t now_ns) {
+                                               int64_t now_ns, std::string* error,
+                                               EndpointSharedPtr* registered) {
   State& s = *state_;
   size_t shard = RouteTable::shardOf(key.host);
   State::HostMap& map = s.hosts[shard];
   auto host_it = map.find(key.host);
+  State::PathState* path = host_it == map.end() ? nullptr : State::findPath(host_it->second, key);
+  PathRegexConstSharedPtr regex;
+  if (path == nullptr && !key.path_regex.empty()) {
+    // A new regex route: compiled here, once, before anything is created, so that a bad
+    // pattern leaves no trace. Heartbeats find the route above and never compile.
+    std::string why;
+    regex = PathRegex::compile(key.path_regex, &why);
+    if (regex == nullptr) {
+      if (error != nullptr) {
+        *error = std::move(why);
+      }
+      return RegisterResult::Rejected;
+    }
+  }
   if (host_it == map.end()) {
     host_it = map.emplace(key.host, State::HostState{}).first;
     host_it->second.name = &host_it->first;
@@ -388,18 +425,13 @@ RegisterResult RouteRegistry::registerEndpoint(const RouteKey& key, const Endpoi
   }
   State::HostState& host = host_it->second;
 
-  State::PathState* path = nullptr;
-  for (const std::unique_ptr<State::PathState>& candidate : host.paths) {
-    if (candidate->path == key.path) {
-      path = candidate.get();
-      break;
-    }
-  }
   if (path == nullptr) {
     path = host.paths.emplace_back(std::make_unique<State::PathState>()).get();
     path->host = &host;
     path->path = key.path;
     path->path_original_case = key.path_original_case;
+    path->regex_pattern = key.path_regex;
+    path->regex = std::move(regex);
     path->lb_algorithm = s.options.default_lb;
     ++s.route_count;
   }
@@ -417,20 +449,33 @@ RegisterResult RouteRegistry::registerEndpoint(const RouteKey& key, const Endpoi
       if (entry->list != nullptr) {
         entry->list->touch(entry, now_ns);
       }
+      if (registered != nullptr) {
+        *registered = existing;
+      }
       return RegisterResult::Heartbeat;
     }
     // Any changed field (a new instance id included) replaces the endpoint in place. The
     // failure back-off belongs to the address, so it carries over (gorouter keeps it on the
     // pool element); in-flight counts stay with the old object, whose requests decrement it.
     auto replacement = std::make_shared<Endpoint>(fields);
+    replacement->change_seq = ++s.change_seq;
     replacement->last_seen_ns.store(now_ns, std::memory_order_relaxed);
     replacement->failed_at_ns.store(existing->failed_at_ns.load(std::memory_order_relaxed),
                                     std::memory_order_relaxed);
+    replacement->health_down.store(existing->health_down.load(std::memory_order_relaxed),
+                                   std::memory_order_relaxed);
+    if (registered != nullptr) {
+      *registered = replacement;
+    }
     s.replaceEndpoint(path, static_cast<size_t>(pos), std::move(replacement), now_ns);
     result = RegisterResult::Updated;
   } else {
     auto endpoint = std::make_shared<Endpoint>(fields);
+    endpoint->change_seq = ++s.change_seq;
     endpoint->last_seen_ns.store(now_ns, std::memory_order_relaxed);
+    if (registered != nullptr) {
+      *registered = endpoint;
+    }
     s.appendEndpoint(path, std::move(endpoint), now_ns);
     ++s.endpoint_count;
     result = RegisterResult::Added;
@@ -455,7 +500,7 @@ UnregisterResult RouteRegistry::unregisterEndpoint(const RouteKey& key, const st
   State::HostState& host_state = host_it->second;
   for (const std::unique_ptr<State::PathState>& candidate : host_state.paths) {
     State::PathState* path = candidate.get();
-    if (path->path != key.path) {
+    if (path->path != key.path || path->regex_pattern != key.path_regex) {
       continue;
     }
     ptrdiff_t pos = State::findEndpoint(*path, host, port);
@@ -537,7 +582,12 @@ void RouteRegistry::forEachRoute(
     for (const auto& [name, host] : map) {
       for (const std::unique_ptr<State::PathState>& path : host.paths) {
         uri.assign(name);
-        uri.append(path->path);
+        if (path->regex != nullptr) {
+          uri.push_back('~');
+          uri.append(path->regex_pattern);
+        } else {
+          uri.append(path->path);
+        }
         if (path->pool != nullptr) {
           visit(uri, *path->pool);
         } else {

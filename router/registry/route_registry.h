@@ -11,6 +11,9 @@
 //  - unregister removes by host:port; a pool that becomes empty is deleted (unless
 //    empty_pool_timeout > 0, then it is kept that long after its last change).
 //  - pruning removes non-TLS endpoints not heartbeated within their threshold.
+//  - a key with a path_regex is a regex route: its pattern is compiled (RE2) here, once, when
+//    the route appears; heartbeats and new endpoints reuse it, and the published tables share
+//    it. An invalid pattern refuses the register (Rejected), nothing is created.
 
 #include <cstdint>
 #include <functional>
@@ -27,7 +30,7 @@
 
 namespace foundry::router {
 
-enum class RegisterResult { Added, Updated, Heartbeat };
+enum class RegisterResult { Added, Updated, Heartbeat, Rejected };
 enum class UnregisterResult { Removed, NotFound };
 
 class RouteRegistry {
@@ -40,8 +43,12 @@ class RouteRegistry {
   explicit RouteRegistry(Options options);
   ~RouteRegistry();
 
+  // Rejected (with *error set when `error` is not null) only for a key.path_regex that does
+  // not compile (path_regex.h). Otherwise *registered (when not null) is set to the endpoint
+  // object now in the pool (for the health checker).
   RegisterResult registerEndpoint(const RouteKey& key, const EndpointFields& fields,
-                                  int64_t now_ns);
+                                  int64_t now_ns, std::string* error = nullptr,
+                                  EndpointSharedPtr* registered = nullptr);
   UnregisterResult unregisterEndpoint(const RouteKey& key, const std::string& host,
                                       uint16_t port, int64_t now_ns);
 
@@ -62,7 +69,8 @@ class RouteRegistry {
   size_t routeCount() const;     // route keys (host + path) with a pool
   size_t endpointCount() const;  // sum of pool sizes
 
-  // Visits every route key: (uri as "host/path", pool). For /routes.
+  // Visits every route key: (uri as "host/path", or "host~pattern" for a regex route, pool).
+  // For /routes.
   void forEachRoute(const std::function<void(const std::string&, const Pool&)>& visit) const;
 
  private:

@@ -18,10 +18,24 @@ namespace foundry::router {
 
 enum class LbAlgorithm { RoundRobin, LeastConnection };
 
+// options.health_check: the router's own active check of the endpoint (health/health_checker.h).
+// An empty path means none.
+struct HealthCheckSpec {
+  std::string path;
+  int64_t interval_ms = 2000;
+  int64_t timeout_ms = 1000;
+  int64_t healthy_threshold = 2;    // passes in a row that bring a down endpoint back
+  int64_t unhealthy_threshold = 2;  // failures in a row that take it out of rotation
+  bool operator==(const HealthCheckSpec&) const = default;
+};
+
 struct EndpointFields {
   std::string host;
   uint16_t port = 0;  // effective port: tls_port when non-zero, else port
   bool tls = false;
+  // options.weight: the share of the route's traffic for this endpoint's app, 1..100; 0 when
+  // the register message had none (no weighting). Fits in the padding after `tls`.
+  uint8_t weight = 0;
   std::string app_id;
   std::string private_instance_id;
   std::string private_instance_index;
@@ -34,6 +48,7 @@ struct EndpointFields {
   std::string availability_zone;
   int64_t updated_at_ns = 0;
   std::string lb_algo;  // "", "round-robin" or "least-connection" (options.loadbalancing)
+  HealthCheckSpec health_check;
 
   bool operator==(const EndpointFields&) const = default;
 };
@@ -64,8 +79,16 @@ class Endpoint {
     const int64_t pruned = pruned_at_ns.load(std::memory_order_relaxed);
     return pruned != 0 && pruned >= last_seen_ns.load(std::memory_order_relaxed);
   }
+  // Set by the health checker (control thread) while the endpoint fails its active checks:
+  // out of rotation like a pruned one. Carried over when a register replaces the object.
+  std::atomic<bool> health_down{false};
+  bool outOfRotation() const { return pruned() || health_down.load(std::memory_order_relaxed); }
   // In-flight attempts (least-connection and max_conns).
   std::atomic<int32_t> in_flight{0};
+  // Set by the registry when this object is created for an add or a change (never for a
+  // heartbeat), from one increasing counter: the newest of an app's endpoints carries the
+  // app's weight (weighted_apps.h). Written before the object is published, then read-only.
+  uint64_t change_seq = 0;
 
  private:
   EndpointFields fields_;

@@ -21,6 +21,7 @@ Pool::Pool(std::string host, std::string context_path, std::vector<EndpointShare
       endpoints_(std::move(endpoints)),
       lb_algorithm_(lb_algorithm),
       route_service_url_(std::move(route_service_url)),
+      weighted_(WeightedApps::build(endpoints_)),
       // A random start, so that after a table update every router (and every new pool) does not
       // send its first request to the same, first-registered instance.
       cursor_(randomCursor()) {}

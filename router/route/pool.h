@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "router/route/endpoint.h"
+#include "router/route/weighted_apps.h"
 
 namespace foundry::router {
 
@@ -32,12 +33,17 @@ class Pool {
   // fetch_add), so traffic is spread evenly across the pool whichever worker serves it.
   size_t nextIndex() const { return cursor_.fetch_add(1, std::memory_order_relaxed); }
 
+  // The endpoints grouped by app with their weights, when any endpoint carries one
+  // (options.weight); nullptr for an unweighted pool, which balances over all endpoints.
+  const WeightedApps* weighted() const { return weighted_.get(); }
+
  private:
   std::string host_;
   std::string context_path_;
   std::vector<EndpointSharedPtr> endpoints_;
   LbAlgorithm lb_algorithm_;
   std::string route_service_url_;
+  std::unique_ptr<const WeightedApps> weighted_;
   mutable std::atomic<size_t> cursor_;
 };
 

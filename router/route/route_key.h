@@ -11,6 +11,10 @@ struct RouteKey {
   std::string host;  // lower case, no port, may start with "*."
   std::string path;  // lower case, "" or "/seg[/seg...]", no query, no trailing '/'
   std::string path_original_case;  // the registered case of `path` (for cookie paths, /routes)
+  // options.path_regex of a regex route (route/path_regex.h), exactly as registered: case is
+  // kept because it changes a pattern's meaning (\D is not \d). "" for a path route. A regex
+  // route is another route than the host's path routes, keyed by (host, pattern).
+  std::string path_regex;
 };
 
 // Splits a registered URI ("Host.Com/Foo/?q=1") into a key: host and path lower-cased, query

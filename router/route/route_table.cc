@@ -127,7 +127,8 @@ struct HostRoutes::Deleter {
   }
 };
 
-HostRoutesConstSharedPtr HostRoutes::create(std::string_view host, std::vector<PathPool> pools) {
+HostRoutesConstSharedPtr HostRoutes::create(std::string_view host, std::vector<PathPool> pools,
+                                             std::vector<RegexPool> regexes) {
   // Longest first: the matching prefixes of one request path are nested, so the first
   // match in this order is the deepest.
   std::sort(pools.begin(), pools.end(),
@@ -185,6 +186,16 @@ HostRoutesConstSharedPtr HostRoutes::create(std::string_view host, std::vector<P
   }
   routes->host_ = cursor;
   routes->host_len_ = static_cast<uint32_t>(host.size());
+  // A fixed order, so that which of two matching patterns wins does not depend on the order
+  // they were registered in: the longer (usually the more specific) first.
+  std::sort(regexes.begin(), regexes.end(), [](const RegexPool& a, const RegexPool& b) {
+    return a.entry.path.size() != b.entry.path.size() ? a.entry.path.size() > b.entry.path.size()
+                                                      : a.entry.path < b.entry.path;
+  });
+  for (RegexPool& regex : regexes) {
+    regex.entry.has_endpoints = regex.entry.pool != nullptr && !regex.entry.pool->empty();
+  }
+  routes->regexes_ = std::move(regexes);
   return owner;
 }
 
@@ -195,9 +206,33 @@ HostRoutes::~HostRoutes() {
 }
 
 const HostRoutes::PathPool* HostRoutes::match(std::string_view path) const {
-  if (index_ != nullptr) {
-    return matchIndexed(path);
+  const PathPool* found = index_ != nullptr ? matchIndexed(path) : matchScan(path);
+  if (regexes_.empty() || (found != nullptr && found->has_endpoints)) {
+    return found;
   }
+  return matchRegex(path, found);
+}
+
+const HostRoutes::PathPool* HostRoutes::matchRegex(std::string_view path,
+                                                   const PathPool* empty_path_pool) const {
+  // The root arrives as "" (its '/' trimmed like any trailing one); patterns see it as "/".
+  std::string_view subject = path.empty() ? std::string_view("/") : path;
+  const PathPool* first_empty = nullptr;
+  for (const RegexPool& regex : regexes_) {
+    if (!regex.regex->matches(subject)) {
+      continue;
+    }
+    if (regex.entry.has_endpoints) {
+      return &regex.entry;
+    }
+    if (first_empty == nullptr) {
+      first_empty = &regex.entry;
+    }
+  }
+  return empty_path_pool != nullptr ? empty_path_pool : first_empty;
+}
+
+const HostRoutes::PathPool* HostRoutes::matchScan(std::string_view path) const {
   const PathPool* deepest_empty = nullptr;
   for (uint32_t i = 0; i < pool_count_; ++i) {
     // Length and boundary first, from the compact array; the entry itself only for candidates.
@@ -307,7 +342,7 @@ void HostShard::place(const HostRoutesConstSharedPtr& routes, uint64_t hash) {
   slot.hash = hash;
   slot.routes = routes.get();
   std::span<const HostRoutes::PathPool> pools = routes->pools();
-  if (pools.size() == 1 && pools[0].path.empty()) {
+  if (pools.size() == 1 && pools[0].path.empty() && !routes->hasRegexes()) {
     slot.root_pool = pools[0].pool.get();
   }
   slot.host_len = static_cast<uint16_t>(clampedLength(host.size()));
@@ -378,7 +413,9 @@ std::shared_ptr<const HostShard> HostShard::patched(const HostShard& parent,
       Slot& slot = shard->slots_[index];
       std::span<const HostRoutes::PathPool> pools = change.routes->pools();
       slot.routes = change.routes.get();
-      slot.root_pool = pools.size() == 1 && pools[0].path.empty() ? pools[0].pool.get() : nullptr;
+      slot.root_pool = pools.size() == 1 && pools[0].path.empty() && !change.routes->hasRegexes()
+                           ? pools[0].pool.get()
+                           : nullptr;
     } else {
       shard->place(change.routes, change.hash);
     }

@@ -34,6 +34,7 @@
 #include <string_view>
 #include <vector>
 
+#include "router/route/path_regex.h"
 #include "router/route/pool.h"
 
 namespace foundry::router {
@@ -52,18 +53,33 @@ class HostRoutes {
     bool has_endpoints = false;  // set by create(), saves touching the Pool when matching
   };
 
-  // `host` lower case. `pools` in any order, each path unique.
-  static HostRoutesConstSharedPtr create(std::string_view host, std::vector<PathPool> pools);
+  // A regex route of the host (options.path_regex): tried only when no path route has
+  // endpoints for the request (see match()).
+  struct RegexPool {
+    PathRegexConstSharedPtr regex;
+    PathPool entry;  // entry.path is the pattern (for display; never prefix-matched)
+  };
+
+  // `host` lower case. `pools` in any order, each path unique; `regexes` each pattern unique.
+  static HostRoutesConstSharedPtr create(std::string_view host, std::vector<PathPool> pools,
+                                         std::vector<RegexPool> regexes = {});
 
   HostRoutes(const HostRoutes&) = delete;
   HostRoutes& operator=(const HostRoutes&) = delete;
 
   std::string_view host() const { return {host_, host_len_}; }
   std::span<const PathPool> pools() const { return {pools_, pool_count_}; }
+  // Longest pattern first (then by pattern), the order they are tried in.
+  std::span<const RegexPool> regexPools() const { return regexes_; }
+  bool hasRegexes() const { return !regexes_.empty(); }
 
   // `path`: the request path with the query already cut and one trailing '/' trimmed, any
-  // case. Returns the deepest segment-wise prefix whose pool has endpoints, else the deepest
-  // matching empty pool, else nullptr. Worker threads; no allocation.
+  // case. Returns the deepest segment-wise prefix whose pool has endpoints; failing that, the
+  // first regex route (longest pattern first) that matches the whole path ("/" for the root)
+  // and has endpoints; failing that, the deepest matching empty path pool, else the first
+  // matching empty regex pool, else nullptr. So a path route with endpoints always wins over
+  // a regex route. Worker threads; no allocation (RE2 matching allocates nothing once its
+  // DFA cache is warm).
   const PathPool* match(std::string_view path) const;
 
  private:
@@ -81,7 +97,9 @@ class HostRoutes {
 
   HostRoutes() = default;
   ~HostRoutes();
+  const PathPool* matchScan(std::string_view path) const;
   const PathPool* matchIndexed(std::string_view path) const;
+  const PathPool* matchRegex(std::string_view path, const PathPool* empty_path_pool) const;
   const PathPool* findIndexed(std::string_view lower_path) const;
 
   // All four arrays live in this object's own allocation, right after it.
@@ -93,6 +111,8 @@ class HostRoutes {
   uint32_t index_mask_ = 0;  // index size - 1 (a power of two)
   uint32_t host_len_ = 0;
   uint32_t max_path_len_ = 0;
+  // Regex routes are rare and few per host: a plain vector beside the packed arrays.
+  std::vector<RegexPool> regexes_;
 };
 
 // One shard: an immutable open-addressing (linear probing) table of the hosts whose hash falls
@@ -113,7 +133,8 @@ class HostShard {
   struct alignas(64) Slot {
     uint64_t hash = 0;
     const HostRoutes* routes = nullptr;  // nullptr: empty slot
-    // Set when the host's only route is its root: it matches every path, so lookup is done.
+    // Set when the host's only route is its root (and it has no regex routes): it matches
+    // every path, so lookup is done.
     const Pool* root_pool = nullptr;
     uint16_t host_len = 0;  // clamped at 0xffff
     // The first bytes of the host. Hosts up to kInlineHost bytes are compared here;

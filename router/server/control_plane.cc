@@ -31,6 +31,22 @@ std::string componentTag(const RegistryMessage& message) {
   return it == message.fields.tags.end() ? std::string() : std::string(it->second);
 }
 
+// A message with options.path_regex names regex routes: `key` becomes one. The pattern is the
+// route's whole path, so a uri with a context path beside it is refused (logged, skipped)
+// rather than guessed at.
+bool regexRouteKey(const RegistryMessage& message, const std::string& uri, RouteKey* key) {
+  if (message.path_regex.empty()) return true;
+  if (!key->path.empty()) {
+    log::warn("control", "invalid-path-regex",
+              {{"uri", uri},
+               {"path_regex", message.path_regex},
+               {"error", "a regex route's uri must not have a path"}});
+    return false;
+  }
+  key->path_regex = message.path_regex;
+  return true;
+}
+
 timeval toTimeval(int64_t ns) {
   return timeval{static_cast<time_t>(ns / kNanosPerSecond),
                  static_cast<suseconds_t>((ns % kNanosPerSecond) / 1000)};
@@ -46,12 +62,14 @@ ControlPlane::ControlPlane(const Config& config)
   stop_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   stop_event_ = event_new(base_, stop_fd_, EV_READ | EV_PERSIST, &onStop, this);
   event_add(stop_event_, nullptr);
+  health_ = std::make_unique<HealthChecker>(base_);
 }
 
 ControlPlane::~ControlPlane() {
   stop();
   status_.reset();
   nats_.reset();
+  health_.reset();
   event_free(publish_timer_);
   event_free(prune_timer_);
   event_free(stop_event_);
@@ -117,7 +135,16 @@ void ControlPlane::applyRegister(const RegistryMessage& message) {
       log::warn("control", "invalid-route-uri", {{"uri", uri}});
       continue;
     }
-    RegisterResult result = registry_.registerEndpoint(key, message.fields, now);
+    if (!regexRouteKey(message, uri, &key)) continue;
+    std::string why;
+    EndpointSharedPtr endpoint;
+    RegisterResult result = registry_.registerEndpoint(key, message.fields, now, &why, &endpoint);
+    if (result == RegisterResult::Rejected) {
+      log::warn("control", "invalid-path-regex",
+                {{"uri", uri}, {"path_regex", message.path_regex}, {"error", why}});
+      continue;
+    }
+    if (!message.fields.health_check.path.empty()) health_->watch(endpoint);
     // gorouter counts one registry_message per URI, action added/updated/unmodified.
     ++(result == RegisterResult::Added     ? counts.added
        : result == RegisterResult::Updated ? counts.updated
@@ -137,7 +164,7 @@ void ControlPlane::applyUnregister(const RegistryMessage& message) {
   uint64_t& unregistered = metrics_.unregistry_messages[componentTag(message)];
   for (const std::string& uri : message.uris) {
     RouteKey key;
-    if (!parseRegisteredUri(uri, &key)) continue;
+    if (!parseRegisteredUri(uri, &key) || !regexRouteKey(message, uri, &key)) continue;
     ++unregistered;
     if (registry_.unregisterEndpoint(key, message.fields.host, message.fields.port, now) ==
         UnregisterResult::Removed) {

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "router/config/config.h"
+#include "router/health/health_checker.h"
 #include "router/nats/nats_subscriber.h"
 #include "router/observe/metrics.h"
 #include "router/registry/route_registry.h"
@@ -59,6 +60,7 @@ class ControlPlane {
   TablePublisher publisher_;
   std::unique_ptr<NatsSubscriber> nats_;
   std::unique_ptr<StatusServer> status_;
+  std::unique_ptr<HealthChecker> health_;  // options.health_check, on this loop
   event* publish_timer_ = nullptr;
   event* prune_timer_ = nullptr;
   bool publish_pending_ = false;

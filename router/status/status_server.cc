@@ -283,6 +283,10 @@ struct StatusServer::Impl {
         optional("private_instance_id", f.private_instance_id);
         optional("server_cert_domain_san", f.server_cert_domain_san);
         optional("load_balancing_algorithm", f.lb_algo);
+        if (f.weight != 0) {
+          out.append(",\"weight\":");
+          out.append(std::to_string(f.weight));
+        }
         out.push_back('}');
       }
       out.push_back(']');

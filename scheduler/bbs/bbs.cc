@@ -25,6 +25,13 @@ int64_t wallNowNs() {
 
 std::string routeKey(const RouteSpec& route) { return route.hostname + route.path; }
 
+// The router keys a regex route by its pattern too.
+std::string pathRegexOf(const RouteSpec& route) {
+  if (!route.options.is_object()) return "";
+  auto it = route.options.find("path_regex");
+  return it != route.options.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
 std::string instanceName(const std::string& process_guid, int index) {
   return process_guid + "/" + std::to_string(index);
 }
@@ -86,29 +93,26 @@ Outcome Bbs::desireLocked(const DesiredLrp& lrp, std::vector<LrpStart>* auctions
   }
   store_->putDesired(lrp);
 
-  // Routes: unregister the removed ones and register the added ones on every RUNNING instance.
-  // A route whose route service changed (bound, unbound, new URL) is registered again at once:
-  // the router takes the registration's route_service_url for the route.
-  std::set<std::string> old_keys, new_keys;
-  std::map<std::string, std::string> old_route_services;
-  for (const auto& r : existing->routes) {
-    old_keys.insert(routeKey(r));
-    old_route_services[routeKey(r)] = r.route_service_url;
-  }
-  for (const auto& r : lrp.routes) new_keys.insert(routeKey(r));
-  auto changed = [&](const RouteSpec& r) {
-    auto old = old_route_services.find(routeKey(r));
-    return old == old_route_services.end() || old->second != r.route_service_url;
-  };
+  // Routes on every RUNNING instance: the removed ones unregistered, the added ones
+  // registered, and the changed ones registered again so that the router takes the change now
+  // rather than at the next heartbeat (a new weight or options; a route service bound, unbound
+  // or moved: the router takes the registration's route_service_url). A changed path_regex
+  // makes another route for the router, so the old one is unregistered first.
+  std::map<std::string, const RouteSpec*> old_routes, new_routes;
+  for (const auto& r : existing->routes) old_routes.emplace(routeKey(r), &r);
+  for (const auto& r : lrp.routes) new_routes.emplace(routeKey(r), &r);
   for (const auto& actual : store_->actuals(lrp.process_guid)) {
     if (actual.state != LrpState::kRunning) continue;
     for (const auto& r : existing->routes) {
-      if (!new_keys.count(routeKey(r)) && hooks_.unregister_route) {
+      auto now = new_routes.find(routeKey(r));
+      if ((now == new_routes.end() || pathRegexOf(*now->second) != pathRegexOf(r)) &&
+          hooks_.unregister_route) {
         hooks_.unregister_route(registryMessage(*existing, actual, r));
       }
     }
     for (const auto& r : lrp.routes) {
-      if (changed(r) && hooks_.register_route) {
+      auto before = old_routes.find(routeKey(r));
+      if ((before == old_routes.end() || !(*before->second == r)) && hooks_.register_route) {
         hooks_.register_route(registryMessage(lrp, actual, r));
       }
     }

@@ -22,6 +22,9 @@ nlohmann::json registryMessage(const DesiredLrp& desired, const ActualLrp& actua
         {"organization_name", desired.organization_name}}},
       {"endpoint_updated_at_ns", actual.since_ns},
   };
+  nlohmann::json options = route.options.is_object() ? route.options : nlohmann::json::object();
+  if (route.weight > 0) options["weight"] = route.weight;
+  if (!options.empty()) message["options"] = std::move(options);
   // Only when the route has a route service (route-emitter leaves the field out otherwise).
   if (!route.route_service_url.empty()) message["route_service_url"] = route.route_service_url;
   return message;

@@ -12,6 +12,8 @@ namespace foundry::sched {
 // as a string, availability_zone = the cell's zone, tags {component: route-emitter, ...},
 // endpoint_updated_at_ns = when the instance became RUNNING (stable across re-registrations),
 // route_service_url when the route is bound to a route service.
+// options = the route's options (loadbalancing, path_regex, health_check) plus the
+// destination's weight, left out when there are none.
 nlohmann::json registryMessage(const DesiredLrp& desired, const ActualLrp& actual,
                                const RouteSpec& route);
 

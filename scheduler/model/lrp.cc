@@ -32,7 +32,7 @@ namespace codec {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(HealthCheck, type, endpoint, timeout_s,
                                                 invocation_timeout_s, interval_s)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RouteSpec, hostname, path, route_guid, port,
-                                                route_service_url)
+                                                route_service_url, weight, options)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DesiredLrp, process_guid, app_guid, process_type,
                                                 app_name, space_guid, space_name, organization_guid,
                                                 organization_name, instances, memory_mb, disk_mb,

@@ -29,6 +29,10 @@ struct RouteSpec {
   // "" = none; else the router sends the route's traffic there. (`= {}`: initializers that
   // predate the field may leave it out without a -Wmissing-field-initializers warning.)
   std::string route_service_url = {};
+  int weight = 0;                  // the destination's weight 1..100; 0: unweighted
+  // The route's options for the router (loadbalancing, path_regex, health_check), sent as the
+  // register message's "options" with "weight" added.
+  nlohmann::json options = nlohmann::json::object();
   bool operator==(const RouteSpec&) const = default;
 };
 

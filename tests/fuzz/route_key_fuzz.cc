@@ -5,14 +5,17 @@
 //   line 0: the request's Host header     line 1: the request path (may carry a query)
 //   lines 2..: registered URIs (at most 16); a line starting with '-' registers the rest and
 //              unregisters it again, leaving an empty pool (empty_pool_timeout is set)
-// The first byte of line 0, if it is one of '0'..'3', is a flag set and not part of the host:
+// The first byte of line 0, if it is one of '0'..'7', is a flag set and not part of the host:
 // bit 0 adds the fixed wildcard routes, bit 1 the fixed host with 70 context paths (which
-// switches HostRoutes to its hash index).
+// switches HostRoutes to its hash index), bit 2 the fixed regex routes (options.path_regex)
+// beside path routes of the same hosts.
 //
 // Checks: parseRegisteredUri / normalizeRequestHost postconditions; then a table built by a
 // real RouteRegistry from fixed routes plus the fuzzed URIs answers every lookup exactly like a
 // naive reference matcher written from the spec (exact host first, deepest segment-wise
-// context path with endpoints, else the deepest empty one; then the nearest "*." parent):
+// context path with endpoints, else a matching regex route with endpoints (longest pattern
+// first, std::regex as the reference engine), else the deepest empty path, else a matching
+// empty regex route; then the nearest "*." parent):
 // the fuzzed request, and every registered key by its own host and path.
 // Inputs without registrations are looked up in a table built once per flag set (a fresh
 // registry costs milliseconds under ASan, which would slow the fuzzer down a lot).
@@ -24,6 +27,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <regex>
 #include <string_view>
 #include <vector>
 
@@ -64,6 +68,19 @@ bool hasUpper(std::string_view s) {
 // The reference model: host -> path -> number of endpoints.
 using Model = std::map<std::string, std::map<std::string, int>>;
 
+// Regex routes of the model: host -> its patterns, in the order the router tries them.
+struct RegexRef {
+  std::string pattern;
+  int count;
+};
+using RegexModel = std::map<std::string, std::vector<RegexRef>>;
+
+// The fixed patterns use only syntax on which RE2 and ECMAScript agree.
+bool regexMatchesRef(const std::string& pattern, const std::string& path) {
+  return std::regex_match(path.empty() ? std::string("/") : path,
+                          std::regex(pattern, std::regex::ECMAScript | std::regex::icase));
+}
+
 // The spec's segment-wise prefix: the root matches everything, "/foo" matches "/foo" and
 // "/foo/..." but not "/foobar". `request` is already lower case.
 bool segmentPrefixRef(const std::string& registered, const std::string& request) {
@@ -90,9 +107,23 @@ struct RefResult {
   bool found = false;
   std::string host;
   std::string path;
+  const RegexRef* regex = nullptr;  // set when a regex route is the answer
 };
 
-RefResult lookupRef(const Model& model, const std::string& host, std::string_view raw_path) {
+// The host's first regex route matching `path` with (or, `with_endpoints` false, without)
+// endpoints.
+const RegexRef* matchRegexRef(const RegexModel& regexes, const std::string& host,
+                              const std::string& path, bool with_endpoints) {
+  auto it = regexes.find(host);
+  if (it == regexes.end()) return nullptr;
+  for (const RegexRef& r : it->second) {
+    if ((r.count > 0) == with_endpoints && regexMatchesRef(r.pattern, path)) return &r;
+  }
+  return nullptr;
+}
+
+RefResult lookupRef(const Model& model, const RegexModel& regexes, const std::string& host,
+                    std::string_view raw_path) {
   std::string path = lower(raw_path.substr(0, raw_path.find('?')));
   if (!path.empty() && path.back() == '/') path.pop_back();
   std::vector<std::string> candidates{host};
@@ -101,10 +132,16 @@ RefResult lookupRef(const Model& model, const std::string& host, std::string_vie
   }
   for (const std::string& candidate : candidates) {
     auto it = model.find(candidate);
-    if (it == model.end()) continue;
     bool has_endpoints = false;
-    if (const std::string* p = matchPathRef(it->second, path, &has_endpoints)) {
-      return {true, candidate, *p};
+    const std::string* p =
+        it == model.end() ? nullptr : matchPathRef(it->second, path, &has_endpoints);
+    if (p != nullptr && has_endpoints) return {true, candidate, *p};
+    if (const RegexRef* r = matchRegexRef(regexes, candidate, path, true)) {
+      return {true, candidate, "", r};
+    }
+    if (p != nullptr) return {true, candidate, *p};
+    if (const RegexRef* r = matchRegexRef(regexes, candidate, path, false)) {
+      return {true, candidate, "", r};
     }
   }
   return {};
@@ -163,16 +200,41 @@ struct World {
     }
   }
 
+  // Registers a regex route of `count` endpoints (0: one, then unregistered). The fixed
+  // regex routes are added longest pattern first, the order the router tries them in.
+  void addRegex(const std::string& host, const std::string& pattern, int count) {
+    RouteKey key;
+    if (!parseRegisteredUri(host, &key)) fail("fixed regex host", host);
+    key.path_regex = pattern;
+    for (int i = 0; i < std::max(count, 1); ++i) {
+      EndpointFields f = endpoint(next_endpoint++);
+      if (registry.registerEndpoint(key, f, 0) == foundry::router::RegisterResult::Rejected) {
+        fail("fixed regex refused", pattern);
+      }
+      if (count == 0) registry.unregisterEndpoint(key, f.host, f.port, 0);
+    }
+    regexes[key.host].push_back(RegexRef{pattern, count});
+  }
+
   // The table's answer for (host, path) must be the reference's, pool size included.
   void check(const std::string& h, std::string_view p) const {
     PoolConstSharedPtr pool = table->lookup(h, p);
-    RefResult want = lookupRef(model, h, p);
+    RefResult want = lookupRef(model, regexes, h, p);
     if (want.found != (pool != nullptr)) {
       fail(want.found ? "lookup found nothing, reference found a route"
                       : "lookup found a route, reference found nothing",
            h + " " + std::string(p) + (pool ? " -> " + pool->host() + pool->contextPath() : ""));
     }
     if (pool == nullptr) return;
+    if (want.regex != nullptr) {
+      // Regex pools have no context path; the fixed ones differ in size.
+      if (pool->host() != want.host || !pool->contextPath().empty() ||
+          static_cast<int>(pool->endpoints().size()) != want.regex->count) {
+        fail("lookup and reference disagree on a regex route",
+             h + " " + std::string(p) + " (want " + want.regex->pattern + ")");
+      }
+      return;
+    }
     if (pool->host() != want.host || lower(pool->contextPath()) != want.path) {
       fail("lookup and reference disagree", h + " " + std::string(p) + " -> " + pool->host() +
                                                 pool->contextPath() + " (want " + want.host +
@@ -198,6 +260,7 @@ struct World {
   RouteRegistry registry;
   foundry::router::RouteTableConstSharedPtr table;
   Model model;
+  RegexModel regexes;
   int next_endpoint = 0;
 };
 
@@ -220,6 +283,18 @@ void addFixedRoutes(World& w, int flags) {
     w.add("many.example.com/s1/deep/er", false);
     w.add("many.example.com", false);
   }
+  if (flags & 4) {
+    // Beside path routes (which win where they have endpoints), one empty; on a wildcard host
+    // too. Sizes differ so that the check can tell the patterns apart.
+    w.addRegex("re.example.com", "/items/[a-z]+(/.*)?", 3);
+    w.addRegex("re.example.com", "/v[0-9]+(/.*)?", 2);
+    w.addRegex("re.example.com", "/empty/.*", 0);
+    w.addRegex("re.example.com", "/.*", 1);
+    w.add("re.example.com/static", false);
+    w.add("re.example.com/v1/gone", true);
+    w.addRegex("*.re.example.com", "/api/v[0-9]+", 4);
+    w.addRegex("app.example.com", "/x[0-9]+", 5);
+  }
 }
 
 }  // namespace
@@ -230,11 +305,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       splitLines(std::string_view(reinterpret_cast<const char*>(data), size));
   std::string_view request_host = lines[0];
   int flags = 0;
-  if (!request_host.empty() && request_host[0] >= '0' && request_host[0] <= '3') {
+  if (!request_host.empty() && request_host[0] >= '0' && request_host[0] <= '7') {
     flags = request_host[0] - '0';
     request_host.remove_prefix(1);
   }
   std::string_view request_path = lines.size() > 1 ? lines[1] : std::string_view("/");
+  // std::regex, the reference engine, recurses per character: keep it off long paths.
+  if ((flags & 4) != 0 && request_path.size() > 512) request_path = request_path.substr(0, 512);
 
   // normalizeRequestHost: lower case, cut at the first ':'.
   std::string host;
@@ -254,7 +331,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::unique_ptr<World> fresh;
   World* world = nullptr;
   if (!registers) {
-    static std::unique_ptr<World> cached[4];
+    static std::unique_ptr<World> cached[8];
     if (!cached[flags]) {
       cached[flags] = std::make_unique<World>();
       addFixedRoutes(*cached[flags], flags);
@@ -283,6 +360,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (host_ok) world->check(host, request_path);
   // The fuzzed path under every registered host (and a name under each wildcard).
   for (const auto& [h, paths] : world->model) {
+    world->check(h, request_path);
+    if (h.starts_with("*.")) world->check("x" + h.substr(1), request_path);
+  }
+  for (const auto& [h, patterns] : world->regexes) {
     world->check(h, request_path);
     if (h.starts_with("*.")) world->check("x" + h.substr(1), request_path);
   }

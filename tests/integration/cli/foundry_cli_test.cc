@@ -413,6 +413,49 @@ TEST_F(FoundryCliTest, RouteCommandsChangeTheControllersRoutes) {
   EXPECT_NE(gone.err.find("not found"), std::string::npos) << gone.all();
 }
 
+TEST_F(FoundryCliTest, ShiftTrafficStepsTheWeightsThenUnmapsTheOldApp) {
+  targetApi();
+  std::string blue = createApp("blue");
+  std::string green = createApp("green");
+  createApp("other");
+  ASSERT_EQ(foundry({"map-route", "blue", "apps.internal", "-n", "demo"}).code, 0);
+  const std::string route = routesFor("demo")[0]["guid"];
+  EXPECT_EQ(get("/v3/routes/" + route + "/destinations")["destinations"][0]["app"]["guid"], blue);
+
+  CliRun missing = foundry({"shift-traffic", "demo.apps.internal", "--from", "green", "--to",
+                            "blue", "--interval", "0"});
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_NE(missing.all().find("App 'green' is not mapped to route 'demo.apps.internal'"),
+            std::string::npos)
+      << missing.all();
+  CliRun bad_steps = foundry({"shift-traffic", "demo.apps.internal", "--from", "blue", "--to",
+                              "green", "--steps", "0"});
+  EXPECT_EQ(bad_steps.code, 1);
+  EXPECT_NE(bad_steps.all().find("--steps must be between 1 and 100"), std::string::npos);
+
+  CliRun shift = foundry({"shift-traffic", "demo.apps.internal", "--from", "blue", "--to",
+                          "green", "--steps", "4", "--interval", "10ms"});
+  ASSERT_EQ(shift.code, 0) << shift.all();
+  for (const char* step : {"Step 1/4: blue 75%, green 25%", "Step 2/4: blue 50%, green 50%",
+                           "Step 3/4: blue 25%, green 75%", "Step 4/4: green 100%, blue unmapped"}) {
+    EXPECT_NE(shift.out.find(step), std::string::npos) << step << "\n" << shift.out;
+  }
+  json destinations = get("/v3/routes/" + route + "/destinations")["destinations"];
+  ASSERT_EQ(destinations.size(), 1u) << destinations;
+  EXPECT_EQ(destinations[0]["app"]["guid"], green);
+  EXPECT_EQ(destinations[0]["weight"], 100);
+
+  // A route with a third app is refused (two apps only), and nothing changes.
+  ASSERT_EQ(foundry({"map-route", "blue", "apps.internal", "-n", "three"}).code, 0);
+  const std::string three = routesFor("three")[0]["guid"];
+  ASSERT_EQ(foundry({"map-route", "other", "apps.internal", "-n", "three"}).code, 0);
+  CliRun crowded = foundry({"shift-traffic", "three.apps.internal", "--from", "blue", "--to",
+                            "green", "--interval", "0"});
+  EXPECT_EQ(crowded.code, 1);
+  EXPECT_NE(crowded.all().find("two apps only"), std::string::npos) << crowded.all();
+  EXPECT_EQ(get("/v3/routes/" + three + "/destinations")["destinations"].size(), 2u);
+}
+
 TEST_F(FoundryCliTest, ErrorsPrintFailedAndTheV3Detail) {
   targetApi();
   CliRun no_app = foundry({"map-route", "nope", "apps.internal", "-n", "x"});

@@ -190,6 +190,25 @@ TEST(RegistryMessageTest, InvalidLbAlgorithmIgnored) {
   EXPECT_EQ(msg.fields.lb_algo, "");
 }
 
+TEST(RegistryMessageTest, WeightIsAnIntegerFromOneToHundred) {
+  EXPECT_EQ(decodeOk(withField("options", R"({"weight":1})")).fields.weight, 1);
+  EXPECT_EQ(decodeOk(withField("options", R"({"weight":100})")).fields.weight, 100);
+  EXPECT_EQ(decodeOk(withField("options", R"({"weight":null})")).fields.weight, 0);
+  EXPECT_EQ(decodeOk(withField("options", R"({"loadbalancing":"round-robin"})")).fields.weight, 0);
+  // Anything else is logged and ignored; the endpoint stays, unweighted.
+  for (const char* bad : {"0", "101", "-5", "2.5", "50.0", "\"50\"", "true", "[1]", "{}",
+                          "18446744073709551615"}) {
+    RegistryMessage msg = decodeOk(withField("options", std::string("{\"weight\":") + bad + "}"));
+    EXPECT_EQ(msg.fields.weight, 0) << bad;
+    EXPECT_EQ(msg.fields.host, "10.0.0.1") << bad;
+  }
+  // Weight and algorithm together.
+  RegistryMessage both =
+      decodeOk(withField("options", R"({"weight":30,"loadbalancing":"least-connection"})"));
+  EXPECT_EQ(both.fields.weight, 30);
+  EXPECT_EQ(both.fields.lb_algo, "least-connection");
+}
+
 TEST(RegistryMessageTest, NullMeansAbsent) {
   RegistryMessage msg = decodeOk(R"({
     "host": "h", "port": 80, "tls_port": null, "uris": null, "app": null,
@@ -276,6 +295,37 @@ TEST(RegistryMessageTest, FailureLeavesOutputUntouched) {
   std::string error;
   EXPECT_FALSE(decode(R"({"host":"h","port":"x"})", &msg, &error));
   EXPECT_EQ(msg.fields.host, "before");
+}
+
+TEST(RegistryMessageTest, PathRegexIsAStringOrTheMessageIsDropped) {
+  EXPECT_EQ(decodeOk(withField("options", R"({"path_regex":"/v[0-9]+/.*"})")).path_regex,
+            "/v[0-9]+/.*");
+  EXPECT_EQ(decodeOk(withField("options", R"({"path_regex":null})")).path_regex, "");
+  EXPECT_NE(decodeFails(withField("options", R"({"path_regex":42})")).find("options.path_regex"),
+            std::string::npos);
+}
+
+TEST(RegistryMessageTest, HealthCheckDefaultsAndInvalidChecksIgnored) {
+  HealthCheckSpec check =
+      decodeOk(withField("options", R"({"health_check":{"path":"/up","interval_ms":500,)"
+                                    R"("timeout_ms":200,"unhealthy_threshold":3}})"))
+          .fields.health_check;
+  EXPECT_EQ(check.path, "/up");
+  EXPECT_EQ(check.interval_ms, 500);
+  EXPECT_EQ(check.timeout_ms, 200);
+  EXPECT_EQ(check.unhealthy_threshold, 3);
+  EXPECT_EQ(check.healthy_threshold, 2);  // default
+  EXPECT_EQ(decodeOk(withField("options", R"({"health_check":{}})")).fields.health_check.path,
+            "/");
+  // Each of these is logged and ignored: the endpoint is kept, unchecked.
+  for (const char* bad : {R"("yes")", R"({"path":"up"})", R"({"path":"/a b"})",
+                          R"({"interval_ms":10})", R"({"timeout_ms":"1s"})",
+                          R"({"interval_ms":1000,"timeout_ms":2000})",
+                          R"({"healthy_threshold":0})", R"({"unhealthy_threshold":101})"}) {
+    RegistryMessage msg =
+        decodeOk(withField("options", std::string(R"({"health_check":)") + bad + "}"));
+    EXPECT_EQ(msg.fields.health_check, HealthCheckSpec{}) << bad;
+  }
 }
 
 TEST(RegistryMessageTest, RouterStartPayload) {

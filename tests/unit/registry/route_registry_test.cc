@@ -157,6 +157,7 @@ TEST_F(RouteRegistryTest, EveryFieldTakesPartInEquality) {
       [](EndpointFields* f) { f->availability_zone = "z1"; },
       [](EndpointFields* f) { f->updated_at_ns = 77; },
       [](EndpointFields* f) { f->lb_algo = "least-connection"; },
+      [](EndpointFields* f) { f->weight = 40; },
   };
   for (auto& change : changes) {
     EndpointFields f = base;
@@ -166,6 +167,41 @@ TEST_F(RouteRegistryTest, EveryFieldTakesPartInEquality) {
     EXPECT_EQ(add("foo.com", base), RegisterResult::Updated);
   }
   EXPECT_EQ(registry_.endpointCount(), 1u);
+}
+
+// A weight change is an update, so the pool (and its weighted cycle) is rebuilt at once; the
+// app's weight follows its most recently changed endpoint.
+TEST_F(RouteRegistryTest, WeightsGroupThePoolByAppAndFollowTheNewestChange) {
+  auto weighted = [this](const std::string& host, const std::string& app, int weight) {
+    EndpointFields f = fields(host, 1);
+    f.app_id = app;
+    f.weight = static_cast<uint8_t>(weight);
+    return add("foo.com", f);
+  };
+  weighted("10.0.0.1", "old", 80);
+  weighted("10.0.0.2", "old", 80);
+  weighted("10.0.0.3", "new", 20);
+  PoolConstSharedPtr pool = lookup("foo.com");
+  ASSERT_NE(pool->weighted(), nullptr);
+  ASSERT_EQ(pool->weighted()->apps().size(), 2u);
+  EXPECT_EQ(pool->weighted()->apps()[0].weight, 80);
+  EXPECT_EQ(pool->weighted()->apps()[0].endpoints.size(), 2u);
+  EXPECT_EQ(pool->weighted()->apps()[1].weight, 20);
+  EXPECT_EQ(pool->weighted()->order().size(), 5u);  // 80:20 cycles as 4:1
+
+  // One instance of "old" re-registers with the next step's weight: the app takes it.
+  EXPECT_EQ(weighted("10.0.0.2", "old", 60), RegisterResult::Updated);
+  EXPECT_EQ(weighted("10.0.0.3", "new", 40), RegisterResult::Updated);
+  pool = lookup("foo.com");
+  EXPECT_EQ(pool->weighted()->apps()[0].weight, 60);
+  EXPECT_EQ(pool->weighted()->apps()[1].weight, 40);
+  // A heartbeat of the other, older instance does not change it back.
+  EXPECT_EQ(weighted("10.0.0.1", "old", 80), RegisterResult::Heartbeat);
+  EXPECT_FALSE(registry_.dirty());
+
+  // No weight anywhere: an ordinary pool again.
+  for (const char* host : {"10.0.0.1", "10.0.0.2", "10.0.0.3"}) weighted(host, "old", 0);
+  EXPECT_EQ(lookup("foo.com")->weighted(), nullptr);
 }
 
 TEST_F(RouteRegistryTest, NewInstanceIdOnSameAddressOverwrites) {

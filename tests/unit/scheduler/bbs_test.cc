@@ -217,6 +217,39 @@ TEST_F(BbsTest, RouteChangesOnUpdate) {
   EXPECT_EQ(unregisters[0]["uris"][0], "demo.apps.internal");
 }
 
+// A new weight or new options on the same route are registered again at once (the router
+// would otherwise see them only at the next heartbeat); a new path_regex is another route to
+// the router, so the old one is unregistered first.
+TEST_F(BbsTest, ChangedRouteWeightsAndOptionsAreRegisteredAgain) {
+  DesiredLrp first = lrp("p", 2);
+  first.routes[0].weight = 80;
+  runAll(first);
+  ASSERT_EQ(registers.size(), 2u);
+  EXPECT_EQ(registers[0]["options"], nlohmann::json({{"weight", 80}}));
+  registers.clear();
+
+  EXPECT_EQ(bbs->desire(first).status, 200);  // nothing changed: nothing sent
+  EXPECT_TRUE(registers.empty());
+
+  DesiredLrp step = first;
+  step.routes[0].weight = 60;
+  step.routes[0].options = {{"loadbalancing", "least-connection"}};
+  EXPECT_EQ(bbs->desire(step).status, 200);
+  ASSERT_EQ(registers.size(), 2u);  // both instances
+  EXPECT_EQ(registers[0]["options"],
+            nlohmann::json({{"weight", 60}, {"loadbalancing", "least-connection"}}));
+  EXPECT_TRUE(unregisters.empty());
+  registers.clear();
+
+  DesiredLrp regex = step;
+  regex.routes[0].options["path_regex"] = "/v[0-9]+/.*";
+  EXPECT_EQ(bbs->desire(regex).status, 200);
+  ASSERT_EQ(unregisters.size(), 2u);
+  EXPECT_FALSE(unregisters[0]["options"].contains("path_regex"));
+  ASSERT_EQ(registers.size(), 2u);
+  EXPECT_EQ(registers[0]["options"]["path_regex"], "/v[0-9]+/.*");
+}
+
 TEST_F(BbsTest, RouteServiceChangesReRegisterTheRoute) {
   // Binding a route service keeps the route (same host and path) but changes its
   // registration: every running instance registers it again at once, with route_service_url.

@@ -236,6 +236,31 @@ TEST_F(SchedulingHooksTest, RouteDestinationsReconcileTheAppsInvolved) {
   EXPECT_TRUE(desired_->forApp(a).at(0).routes.empty());
 }
 
+TEST_F(SchedulingHooksTest, WeightsAndRouteOptionsReachTheRouteSpecs) {
+  std::string a = createApp("a"), b = createApp("b");
+  call("POST", "/v3/apps/" + a + "/actions/start");
+  call("POST", "/v3/apps/" + b + "/actions/start");
+  std::string route = createRoute("canary", "");
+  ASSERT_EQ(call("POST", "/v3/routes/" + route + "/destinations",
+                 {{"destinations",
+                   {{{"app", {{"guid", a}}}, {"weight", 90}}, {{"app", {{"guid", b}}}, {"weight", 10}}}}})
+                .status,
+            200);
+  changes_.clear();
+  auto patched = call("PATCH", "/v3/routes/" + route,
+                      {{"options", {{"loadbalancing", "least-connection"},
+                                    {"health_check", {{"path", "/up"}}}}}});
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  // Changing the route's options reconciles every app it routes to.
+  EXPECT_EQ(changedApps(), (std::vector<std::string>{a, b}));
+  auto routes = desired_->forApp(a).at(0).routes;
+  ASSERT_EQ(routes.size(), 1u);
+  EXPECT_EQ(routes[0].weight, 90);
+  EXPECT_EQ(routes[0].options["loadbalancing"], "least-connection");
+  EXPECT_EQ(routes[0].options["health_check"]["path"], "/up");
+  EXPECT_EQ(desired_->forApp(b).at(0).routes.at(0).weight, 10);
+}
+
 TEST_F(SchedulingHooksTest, RouteServiceBindingsReachTheDesiredRoutes) {
   std::string a = createApp("a");
   call("POST", "/v3/apps/" + a + "/actions/start");

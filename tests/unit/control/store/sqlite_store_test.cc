@@ -68,9 +68,9 @@ class SqliteStoreTest : public ::testing::Test {
 };
 
 TEST_F(SqliteStoreTest, MigratesOnceAndUsesWal) {
-  EXPECT_EQ(store_->schemaVersion(), 6);
+  EXPECT_EQ(store_->schemaVersion(), 7);
   reopen();
-  EXPECT_EQ(store_->schemaVersion(), 6);
+  EXPECT_EQ(store_->schemaVersion(), 7);
   EXPECT_TRUE(fs::exists(path_ + "-wal"));
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
@@ -213,6 +213,30 @@ TEST_F(SqliteStoreTest, RoutesAndDestinations) {
   EXPECT_EQ(store_->deleteDestination("r1", "x3"), WriteResult::Ok);
   EXPECT_EQ(store_->deleteRoute("r1"), WriteResult::Ok);
   EXPECT_TRUE(store_->listDestinations("r1").empty());
+}
+
+TEST_F(SqliteStoreTest, RouteOptionsAndDestinationWeightsRoundTrip) {
+  ASSERT_EQ(store_->createApp(app("a1", "web"), {}), WriteResult::Ok);
+  Route r = route("r1", "web");
+  EXPECT_EQ(r.options, "{}");
+  r.options = R"({"path_regex":"/v[0-9]+/.*"})";
+  ASSERT_EQ(store_->createRoute(r), WriteResult::Ok);
+  EXPECT_EQ(store_->getRoute("r1")->options, r.options);
+  r.options = R"({"loadbalancing":"least-connection"})";
+  r.updated_at = "later";
+  ASSERT_EQ(store_->updateRoute(r), WriteResult::Ok);
+  EXPECT_EQ(store_->getRoute("r1")->options, r.options);
+  EXPECT_EQ(store_->getRoute("r1")->updated_at, "later");
+  Route gone = route("r9", "gone");
+  EXPECT_EQ(store_->updateRoute(gone), WriteResult::NotFound);
+
+  Destination weighted = dest("x1", "r1", "a1");
+  weighted.weight = 30;
+  ASSERT_EQ(store_->addDestinations({weighted, dest("x2", "r1", "a1")}), WriteResult::Ok);
+  auto list = store_->listDestinations("r1");
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].weight, 30);
+  EXPECT_FALSE(list[1].weight.has_value());
 }
 
 TEST_F(SqliteStoreTest, JobsByState) {
