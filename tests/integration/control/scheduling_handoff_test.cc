@@ -337,7 +337,8 @@ TEST_F(SchedulingHandoffTest, ChangesBecomeLrpCallsAndStatsReadActualLrps) {
   ASSERT_EQ(put.method, "PUT");
   EXPECT_EQ(put.body["routes"],
             json::parse(R"([{"hostname":"demo.apps.internal","path":"/api","route_guid":")" +
-                        route_guid + R"(","port":8080,"route_service_url":""}])"));
+                        route_guid +
+                        R"(","port":8080,"route_service_url":"","options":{},"weight":0}])"));
   const std::string dest = json::parse(mapped.body)["destinations"][0]["guid"];
   ASSERT_EQ(call("DELETE", "/v3/routes/" + route_guid + "/destinations/" + dest).status, 204);
   put = scheduler.waitWrite(3);
