@@ -73,10 +73,12 @@ void BM_ParseAndRewriteRequest(benchmark::State& state) {
   std::string out;
   RequestFacts facts;
   const std::string request_id = "6f1d2c3b-4a59-4687-9a0b-1c2d3e4f5a6b";
+  ClientConnection connection;
+  connection.client_ip = "127.0.0.1";
   for (auto _ : state) {
     parser.reset(MessageParser::Type::Request);
     parser.parseHead(kRequest.data(), kRequest.size(), &head);
-    buildBackendRequestBase(head, options, ClientConnection{"127.0.0.1"}, request_id, 1795770000000, &out, &facts);
+    buildBackendRequestBase(head, options, connection, request_id, 1795770000000, &out, &facts);
     appendAttemptHeaders(endpoint, &out);
     benchmark::DoNotOptimize(out.data());
   }
