@@ -2,24 +2,14 @@
 
 #include <algorithm>
 
+#include "control/api/json_shapes.h"
+
 namespace foundry::control {
 namespace {
 
 using nlohmann::json;
 
-json href(const std::string& url) { return {{"href", url}}; }
-json href(const std::string& url, const std::string& method) {
-  return {{"href", url}, {"method", method}};
-}
-json metadata() {
-  return {{"labels", json::object()}, {"annotations", json::object()}};
-}
-json toOne(const std::string& guid) { return {{"data", {{"guid", guid}}}}; }
-json toOneNull() { return {{"data", nullptr}}; }
-template <typename T>
-json orNull(const std::optional<T>& v) {
-  return v ? json(*v) : json(nullptr);
-}
+using namespace shapes;
 
 }  // namespace
 

@@ -1,26 +1,14 @@
 // JSON shapes of packages, builds and droplets (PLATFORM-APIS.md B.3).
 #include "control/api/presenters.h"
 
+#include "control/api/json_shapes.h"
+
 namespace foundry::control {
 namespace {
 
 using nlohmann::json;
 
-json href(const std::string& url) { return {{"href", url}}; }
-json href(const std::string& url, const std::string& method) {
-  return {{"href", url}, {"method", method}};
-}
-json metadata() { return {{"labels", json::object()}, {"annotations", json::object()}}; }
-json toOne(const std::string& guid) { return {{"data", {{"guid", guid}}}}; }
-template <typename T>
-json orNull(const std::optional<T>& v) {
-  return v ? json(*v) : json(nullptr);
-}
-// A JSON column (kept as text) back to JSON; `fallback` if it does not parse.
-json parsed(const std::string& text, json fallback) {
-  json j = json::parse(text, nullptr, false);
-  return j.is_discarded() ? fallback : j;
-}
+using namespace shapes;
 
 }  // namespace
 
@@ -75,9 +63,9 @@ json presentDroplet(const std::string& base, const Droplet& d) {
           {"error", nullptr},
           {"lifecycle", {{"type", "buildpack"}, {"data", json::object()}}},
           {"execution_metadata", ""},
-          {"process_types", parsed(d.process_types, json::object())},
+          {"process_types", parsedOr(d.process_types, json::object())},
           {"checksum", {{"type", "sha256"}, {"value", d.sha256}}},
-          {"buildpacks", parsed(d.buildpacks, json::array())},
+          {"buildpacks", parsedOr(d.buildpacks, json::array())},
           {"stack", d.stack},
           {"image", nullptr},
           {"relationships", {{"app", toOne(d.app_guid)}}},

@@ -1,22 +1,20 @@
 // JSON shapes of users, roles, quotas and audit events (CC V3, PLATFORM-APIS.md B.3).
 #include "control/api/presenters.h"
 
+#include "control/api/json_shapes.h"
+
 namespace foundry::control {
 
 using nlohmann::json;
 
 namespace {
-json href(const std::string& url) { return {{"href", url}}; }
-json metadata() { return {{"labels", json::object()}, {"annotations", json::object()}}; }
-json toOne(const std::optional<std::string>& guid) {
-  return guid ? json{{"data", {{"guid", *guid}}}} : json{{"data", nullptr}};
-}
+using namespace shapes;
+
 json toMany(const std::vector<std::string>& guids) {
   json data = json::array();
   for (const auto& g : guids) data.push_back({{"guid", g}});
   return {{"data", data}};
 }
-json orNull(const std::optional<int64_t>& v) { return v ? json(*v) : json(nullptr); }
 
 json limits(const QuotaLimits& l, bool with_domains) {
   json q = {{"apps",

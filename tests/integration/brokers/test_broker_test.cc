@@ -12,19 +12,19 @@
 namespace foundry::test {
 namespace {
 
-constexpr const char* kService = "f2a1c0de-0000-4000-8000-000000000db0";
+constexpr const char* kTestService = "f2a1c0de-0000-4000-8000-000000000db0";
 constexpr const char* kSync = "f2a1c0de-0000-4000-8000-00000000595c";
-constexpr const char* kAsync = "f2a1c0de-0000-4000-8000-00000000a5c0";
+constexpr const char* kTestAsync = "f2a1c0de-0000-4000-8000-00000000a5c0";
 
-nlohmann::json provisionBody(const char* plan) {
-  return {{"service_id", kService}, {"plan_id", plan}, {"organization_guid", "o"},
+nlohmann::json testProvisionBody(const char* plan) {
+  return {{"service_id", kTestService}, {"plan_id", plan}, {"organization_guid", "o"},
           {"space_guid", "s"}};
 }
-nlohmann::json bindBody(const char* plan) {
-  return {{"service_id", kService}, {"plan_id", plan}, {"app_guid", "app"}};
+nlohmann::json testBindBody(const char* plan) {
+  return {{"service_id", kTestService}, {"plan_id", plan}, {"app_guid", "app"}};
 }
 std::string del(const char* plan) {
-  return std::string("?service_id=") + kService + "&plan_id=" + plan;
+  return std::string("?service_id=") + kTestService + "&plan_id=" + plan;
 }
 
 class TestBrokerTest : public ::testing::Test {
@@ -45,20 +45,20 @@ TEST_F(TestBrokerTest, WellBehavedByDefault) {
   EXPECT_EQ(r.body["services"][0]["name"], "fake-db");
   EXPECT_EQ(r.body["services"][0]["plans"].size(), 2u);
 
-  EXPECT_EQ(osb().call("PUT", "/v2/service_instances/i1", provisionBody(kSync)).status, 201);
-  EXPECT_EQ(osb().call("PUT", "/v2/service_instances/i1", provisionBody(kSync)).status, 200);
-  nlohmann::json other = provisionBody(kSync);
+  EXPECT_EQ(osb().call("PUT", "/v2/service_instances/i1", testProvisionBody(kSync)).status, 201);
+  EXPECT_EQ(osb().call("PUT", "/v2/service_instances/i1", testProvisionBody(kSync)).status, 200);
+  nlohmann::json other = testProvisionBody(kSync);
   other["space_guid"] = "elsewhere";
   EXPECT_EQ(osb().call("PUT", "/v2/service_instances/i1", other).status, 409);
 
-  r = osb().call("PUT", "/v2/service_instances/i1/service_bindings/b1", bindBody(kSync));
+  r = osb().call("PUT", "/v2/service_instances/i1/service_bindings/b1", testBindBody(kSync));
   ASSERT_EQ(r.status, 201);
   nlohmann::json creds = r.body["credentials"];
   EXPECT_TRUE(creds.contains("username") && creds.contains("password") && creds.contains("uri"));
-  r = osb().call("PUT", "/v2/service_instances/i1/service_bindings/b1", bindBody(kSync));
+  r = osb().call("PUT", "/v2/service_instances/i1/service_bindings/b1", testBindBody(kSync));
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body["credentials"], creds);
-  r = osb().call("PUT", "/v2/service_instances/i1/service_bindings/b2", bindBody(kSync));
+  r = osb().call("PUT", "/v2/service_instances/i1/service_bindings/b2", testBindBody(kSync));
   EXPECT_NE(r.body["credentials"]["password"], creds["password"]);  // random per binding
 
   EXPECT_EQ(osb().call("DELETE", "/v2/service_instances/i1/service_bindings/b1" + del(kSync)).status, 200);
@@ -71,16 +71,16 @@ TEST_F(TestBrokerTest, WellBehavedByDefault) {
 }
 
 TEST_F(TestBrokerTest, AsyncPlanIsInProgressForTheConfiguredPolls) {
-  OsbReply r = osb().call("PUT", "/v2/service_instances/a1", provisionBody(kAsync));
+  OsbReply r = osb().call("PUT", "/v2/service_instances/a1", testProvisionBody(kTestAsync));
   EXPECT_EQ(r.status, 422);
   EXPECT_EQ(r.body["error"], "AsyncRequired");
-  r = osb().call("PUT", "/v2/service_instances/a1?accepts_incomplete=true", provisionBody(kAsync));
+  r = osb().call("PUT", "/v2/service_instances/a1?accepts_incomplete=true", testProvisionBody(kTestAsync));
   ASSERT_EQ(r.status, 202);
   std::string op = r.body["operation"];
-  r = osb().call("PUT", "/v2/service_instances/a1?accepts_incomplete=true", provisionBody(kAsync));
+  r = osb().call("PUT", "/v2/service_instances/a1?accepts_incomplete=true", testProvisionBody(kTestAsync));
   EXPECT_EQ(r.status, 202);
   EXPECT_EQ(r.body["operation"], op);
-  EXPECT_EQ(osb().call("PUT", "/v2/service_instances/a1/service_bindings/b", bindBody(kAsync)).body["error"],
+  EXPECT_EQ(osb().call("PUT", "/v2/service_instances/a1/service_bindings/b", testBindBody(kTestAsync)).body["error"],
             "ConcurrencyError");
   const std::string last = "/v2/service_instances/a1/last_operation?operation=" + op;
   EXPECT_EQ(osb().call("GET", last).body["state"], "in progress");
@@ -89,7 +89,7 @@ TEST_F(TestBrokerTest, AsyncPlanIsInProgressForTheConfiguredPolls) {
 
   // Polls are counted from the start of each operation: 0 from now on.
   ASSERT_EQ(admin("PUT", "/admin/config", R"({"async_polls":0})").status, 200);
-  r = osb().call("DELETE", "/v2/service_instances/a1" + del(kAsync) + "&accepts_incomplete=true");
+  r = osb().call("DELETE", "/v2/service_instances/a1" + del(kTestAsync) + "&accepts_incomplete=true");
   ASSERT_EQ(r.status, 202);
   EXPECT_EQ(osb().call("GET", "/v2/service_instances/a1/last_operation").body["state"], "succeeded");
   EXPECT_EQ(osb().call("GET", "/v2/service_instances/a1/last_operation").status, 410);
@@ -100,18 +100,18 @@ TEST_F(TestBrokerTest, BehaviorsAnswerTheNextCallsThenStop) {
                   R"({"endpoint":"provision","status":500,"body":"{\"error\":\"Boom\"}","times":2})")
                 .status,
             201);
-  OsbReply r = osb().call("PUT", "/v2/service_instances/x", provisionBody(kSync));
+  OsbReply r = osb().call("PUT", "/v2/service_instances/x", testProvisionBody(kSync));
   EXPECT_EQ(r.status, 500);
   EXPECT_EQ(r.body["error"], "Boom");
-  EXPECT_EQ(osb().call("PUT", "/v2/service_instances/x", provisionBody(kSync)).status, 500);
-  EXPECT_EQ(osb().call("PUT", "/v2/service_instances/x", provisionBody(kSync)).status, 201);
+  EXPECT_EQ(osb().call("PUT", "/v2/service_instances/x", testProvisionBody(kSync)).status, 500);
+  EXPECT_EQ(osb().call("PUT", "/v2/service_instances/x", testProvisionBody(kSync)).status, 201);
 
   // Malformed bodies are served as-is; Retry-After is set when asked.
   ASSERT_EQ(admin("POST", "/admin/behaviors",
                   R"({"endpoint":"bind","status":201,"body":"{not json","retry_after":7})")
                 .status,
             201);
-  r = osb().call("PUT", "/v2/service_instances/x/service_bindings/b", bindBody(kSync));
+  r = osb().call("PUT", "/v2/service_instances/x/service_bindings/b", testBindBody(kSync));
   EXPECT_EQ(r.status, 201);
   EXPECT_EQ(r.raw, "{not json");
   EXPECT_EQ(r.http.header("retry-after"), "7");
@@ -145,7 +145,7 @@ TEST_F(TestBrokerTest, DelayLongerThanTheCallersTimeoutLooksLikeATimeout) {
                 .status,
             201);
   auto start = std::chrono::steady_clock::now();
-  OsbReply r = osb().call("PUT", "/v2/service_instances/slow", provisionBody(kSync).dump(), {},
+  OsbReply r = osb().call("PUT", "/v2/service_instances/slow", testProvisionBody(kSync).dump(), {},
                           "2.17", /*timeout_ms=*/300);
   EXPECT_EQ(r.status, 0) << "expected a client timeout, got " << r.status;
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1400));
@@ -160,7 +160,7 @@ TEST_F(TestBrokerTest, DelayLongerThanTheCallersTimeoutLooksLikeATimeout) {
   ASSERT_EQ(admin("POST", "/admin/behaviors", R"({"endpoint":"provision","delay_ms":300})").status,
             201);
   start = std::chrono::steady_clock::now();
-  r = osb().call("PUT", "/v2/service_instances/late", provisionBody(kSync));
+  r = osb().call("PUT", "/v2/service_instances/late", testProvisionBody(kSync));
   EXPECT_EQ(r.status, 201);
   EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(300));
 }
@@ -170,7 +170,7 @@ TEST_F(TestBrokerTest, RequestLogRecordsEveryOsbRequestInOrder) {
   osb().call("GET", "/v2/catalog", "",
              {{"X-Broker-API-Originating-Identity", "cloudfoundry eyJ1c2VyX2lkIjoidSJ9"},
               {"X-Broker-API-Request-Identity", "rid-1"}});
-  osb().call("PUT", "/v2/service_instances/i?accepts_incomplete=true", provisionBody(kSync));
+  osb().call("PUT", "/v2/service_instances/i?accepts_incomplete=true", testProvisionBody(kSync));
   osb().callAs("broker", "wrong", "GET", "/v2/catalog");
   admin("GET", "/admin/state");  // not OSB: not logged
 
@@ -212,8 +212,8 @@ TEST_F(TestBrokerTest, CatalogCanBeReplacedEvenWithGarbage) {
 }
 
 TEST_F(TestBrokerTest, StateShowsWhatTheBrokerHolds) {
-  ASSERT_EQ(osb().call("PUT", "/v2/service_instances/s1", provisionBody(kSync)).status, 201);
-  ASSERT_EQ(osb().call("PUT", "/v2/service_instances/s1/service_bindings/sb", bindBody(kSync)).status,
+  ASSERT_EQ(osb().call("PUT", "/v2/service_instances/s1", testProvisionBody(kSync)).status, 201);
+  ASSERT_EQ(osb().call("PUT", "/v2/service_instances/s1/service_bindings/sb", testBindBody(kSync)).status,
             201);
   OsbReply r = admin("GET", "/admin/state");
   ASSERT_EQ(r.status, 200);

@@ -37,6 +37,7 @@
 
 #include <nats/nats.h>
 #include "tests/test_common/ports.h"
+#include "tests/test_common/files.h"
 
 namespace foundry::test {
 
@@ -192,6 +193,7 @@ void FakeScheduler::onRequest(evhttp_request* req, void* arg) {
 
 namespace foundry::cell {
 namespace {
+using test::readFile;
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -199,11 +201,6 @@ using test::FakeScheduler;
 
 // The system python starts in a fraction of the time a version-manager shim takes.
 std::string python() { return access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3"; }
-
-std::string readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 class CellTest : public ::testing::Test {
  protected:

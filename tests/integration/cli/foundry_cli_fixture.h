@@ -21,19 +21,13 @@
 #include "common/net/http_client.h"
 #include "tests/test_common/controller_login.h"
 #include "tests/test_common/ports.h"
+#include "tests/test_common/files.h"
 
 namespace foundry::test {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace std::chrono_literals;
-
-inline std::string readFile(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // Runs `binary args...` with `env` added, in `cwd`, stdin from /dev/null, killed after
 // `timeout`; returns the exit code (-1 on a signal or timeout).

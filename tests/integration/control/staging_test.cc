@@ -22,6 +22,7 @@
 #include "tests/test_common/nats_server.h"
 #include "tests/test_common/ports.h"
 #include "tests/unit/control/staging/zip_builder.h"
+#include "tests/test_common/files.h"
 
 namespace foundry::test {
 namespace {
@@ -29,13 +30,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace std::chrono_literals;
-
-std::string readFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // The zip of a directory's files, plus their resource_matches entries.
 struct AppFiles {

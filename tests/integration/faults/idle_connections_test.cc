@@ -22,6 +22,7 @@
 
 #include "tests/integration/faults/load_generator.h"
 #include "tests/integration/proxy/router_fixture.h"
+#include "tests/test_common/files.h"
 
 namespace foundry::test {
 namespace {
@@ -42,15 +43,6 @@ size_t openFdCount(pid_t pid) {
     ++n;
   }
   return n;
-}
-
-long rssKib(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return -1;
 }
 
 // A blocking connect to 127.0.0.1:port with a bounded wait; -1 on failure.

@@ -16,6 +16,7 @@
 
 #include "tests/integration/proxy/router_fixture.h"
 #include "tests/test_common/ports.h"
+#include "tests/test_common/files.h"
 
 namespace foundry::test {
 namespace {
@@ -26,13 +27,6 @@ constexpr char kAppId[] = "0a1b2c3d-0000-4000-8000-000000000001";
 constexpr char kTimestamp[] = R"(\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z\])";
 constexpr char kUuid[] = "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}";
 constexpr char kSeconds[] = R"(\d+\.\d{6})";
-
-std::string readFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::vector<std::string> lines(const std::string& text) {
   std::vector<std::string> out;

@@ -15,6 +15,7 @@
 #include "tests/integration/faults/load_generator.h"
 #include "tests/integration/platform/platform.h"
 #include "tests/unit/control/staging/zip_builder.h"
+#include "tests/test_common/files.h"
 
 #if defined(SCHEDULER_BINARY) && defined(CELL_BINARY) && defined(FOUNDRY_CLI_BINARY) && \
     defined(CONTROLLER_BINARY)
@@ -47,13 +48,6 @@ pid_t listenerPid(int port) {
   std::smatch m;
   if (std::regex_search(out, m, std::regex("pid=([0-9]+)"))) return std::stoi(m[1]);
   return 0;
-}
-
-std::string readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream out;
-  out << in.rdbuf();
-  return out.str();
 }
 
 class PushTest : public ::testing::Test {

@@ -18,6 +18,7 @@
 
 #include "tests/integration/proxy/router_fixture.h"
 #include "tests/test_common/h2_client.h"
+#include "tests/test_common/files.h"
 
 namespace foundry::test {
 namespace {
@@ -32,15 +33,6 @@ constexpr char kPreface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 std::string u32(uint32_t v) {
   return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16),
                      static_cast<char>(v >> 8), static_cast<char>(v)};
-}
-
-long rssKib(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return -1;
 }
 
 // A client that writes frames by hand and reads the server's frames raw.

@@ -24,27 +24,12 @@
 #include "tests/test_common/shell.h"
 #include "tests/test_common/h2_client.h"
 #include "tests/test_common/ports.h"
+#include "tests/test_common/files.h"
 
 namespace foundry::test {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string readFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-long rssKib(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return -1;
-}
 
 class Http2Test : public RouterFixture {
  protected:

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "tests/integration/proxy/router_fixture.h"
+#include "tests/test_common/files.h"
 
 namespace foundry::test {
 namespace {
@@ -17,16 +18,6 @@ class ProxyStreamingTest : public RouterFixture {
     options.extra_yaml = "read_header_timeout: 1s\nmax_request_header_bytes: 8192\n";
   }
 };
-
-// Resident memory of a process in KiB, from /proc.
-long rssKib(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return -1;
-}
 
 TEST_F(ProxyStreamingTest, KeepAliveOnBothSidesReusesBackendConnections) {
   FakeBackend a("a");
@@ -99,7 +90,14 @@ TEST_F(ProxyStreamingTest, ChunkedBodiesPassThroughBothWays) {
 }
 
 TEST_F(ProxyStreamingTest, LargeResponseIsStreamedNotBuffered) {
-  // 256 MiB through the router: its memory must stay far below the body size.
+  // 256 MiB through the router: its memory must stay far below the body size. Under
+  // AddressSanitizer the router also carries shadow memory and a quarantine of freed buffers
+  // (about 75 MiB seen in CI), still well under what buffering the body would take.
+#if defined(__SANITIZE_ADDRESS__)
+  constexpr long kRssLimitKib = 128 * 1024;
+#else
+  constexpr long kRssLimitKib = 64 * 1024;
+#endif
   FakeBackend a("a");
   const size_t size = 256u * 1024 * 1024;
   a.setHandler([size](const BackendRequest&) {
@@ -123,7 +121,7 @@ TEST_F(ProxyStreamingTest, LargeResponseIsStreamedNotBuffered) {
   }
   rss_kib = std::max(rss_kib, rssKib(router_->pid()));
   EXPECT_GT(rss_kib, 0);
-  EXPECT_LT(rss_kib, 64 * 1024) << "router RSS while streaming 256 MiB: " << rss_kib << " KiB";
+  EXPECT_LT(rss_kib, kRssLimitKib) << "router RSS while streaming 256 MiB: " << rss_kib << " KiB";
 }
 
 TEST_F(ProxyStreamingTest, ExpectContinueIsRelayed) {

@@ -15,6 +15,7 @@
 #include "tests/test_common/child_process.h"
 #include "tests/test_common/controller_login.h"
 #include "tests/test_common/ports.h"
+#include "tests/test_common/files.h"
 
 namespace foundry::test {
 namespace {
@@ -24,13 +25,6 @@ using nlohmann::json;
 using namespace std::chrono_literals;
 
 constexpr const char* kBrokerPassword = "broker-pw-never-logged-7f3a";
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 class ControllerServicesTest : public ::testing::Test {
  protected:
@@ -222,7 +216,7 @@ TEST_F(ControllerServicesTest, SecretsNeverReachALogFile) {
     if (!entry.is_regular_file()) continue;
     const std::string name = entry.path().filename().string();
     if (name == "broker-password" || name == "admin-password.txt") continue;  // the inputs
-    const std::string text = slurp(entry.path().string());
+    const std::string text = readFile(entry.path().string());
     ++files;
     EXPECT_EQ(text.find(kBrokerPassword), std::string::npos) << entry.path();
     EXPECT_EQ(text.find(password), std::string::npos) << entry.path();

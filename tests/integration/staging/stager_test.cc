@@ -5,6 +5,7 @@
 #include "staging/droplet/staging_info.h"
 #include "tests/test_common/http_client.h"
 #include "tests/test_common/ports.h"
+#include "tests/test_common/files.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -23,15 +24,9 @@ using namespace std::chrono_literals;
 
 namespace foundry::staging {
 namespace {
+using test::readFile;
 
 const fs::path kSource = FOUNDRY_SOURCE_DIR;
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 void spit(const fs::path& p, const std::string& text, bool executable = false) {
   fs::create_directories(p.parent_path());
@@ -86,7 +81,7 @@ class StagerTest : public ::testing::Test {
   }
 
   StagingInfo info(const fs::path& unpacked) {
-    auto parsed = parseStagingInfo(slurp(unpacked / "staging_info.yml"));
+    auto parsed = parseStagingInfo(readFile(unpacked / "staging_info.yml"));
     EXPECT_TRUE(parsed.has_value());
     return parsed.value_or(StagingInfo{});
   }
@@ -132,7 +127,7 @@ TEST_F(StagerTest, NodeHelloIsDetectedAndStagedByTheNodejsBuildpack) {
   ASSERT_EQ(si.buildpacks.size(), 1u);
   EXPECT_EQ(si.buildpacks[0].key, "nodejs");
   EXPECT_EQ(si.buildpacks[0].version, "1.0.0");
-  std::string result = slurp(dir_ / "result.json");
+  std::string result = readFile(dir_ / "result.json");
   EXPECT_NE(result.find("\"process_types\":{\"web\":\"node server.js\"}"), std::string::npos)
       << result;
   // The app dir itself is left alone.
@@ -147,7 +142,7 @@ TEST_F(StagerTest, StaticSiteIsStagedByTheStaticfileBuildpackWithAnNginxConfig) 
   fs::path d = unpack(droplet, "static");
   EXPECT_TRUE(fs::exists(d / "app/index.html"));
   EXPECT_TRUE(fs::exists(d / "app/nginx/boot.sh"));
-  std::string conf = slurp(d / "app/nginx/conf/nginx.conf.template");
+  std::string conf = readFile(d / "app/nginx/conf/nginx.conf.template");
   EXPECT_NE(conf.find("listen {{PORT}};"), std::string::npos) << conf;
   StagingInfo si = info(d);
   EXPECT_EQ(si.detected_buildpack, "staticfile");
@@ -175,7 +170,7 @@ TEST_F(StagerTest, CustomLegacyBuildpackFolderWithProcfileOverride) {
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("compiling "), std::string::npos);
   fs::path d = unpack(droplet, "legacy");
-  EXPECT_EQ(slurp(d / "app/built.txt"), "built\n");
+  EXPECT_EQ(readFile(d / "app/built.txt"), "built\n");
   EXPECT_FALSE(fs::exists(d / "deps/0"));  // compile path deletes deps/IDX
   EXPECT_EQ(info(d).start_command, "./procfile-start");
 
@@ -252,7 +247,7 @@ TEST_F(StagerTest, ResultJsonNamesTheBuildpackEvenWhenTheBuildFails) {
   auto run = stager({"--app", app("a", {{"f", "x"}}).string(), "--droplet",
                      (dir_ / "d.tgz").string(), "-b", bp.string(), "--result", result.string()});
   ASSERT_EQ(run.exit_code, 223) << run.output;
-  std::string text = slurp(result);
+  std::string text = readFile(result);
   EXPECT_NE(text.find("\"exit_code\":223"), std::string::npos) << text;
   EXPECT_NE(text.find("\"buildpack_key\":\"" + bp.string() + "\""), std::string::npos) << text;
   EXPECT_NE(text.find("Failed to compile droplet"), std::string::npos) << text;
@@ -611,7 +606,7 @@ TEST_F(StagerTest, CacheTravelsAsAnArchiveBetweenStagings) {
   ASSERT_EQ(second.exit_code, 0) << second.output;
   EXPECT_NE(second.output.find("cache count 2"), std::string::npos) << second.output;
   fs::path c2 = unpack(dir_ / "cache2.tgz", "c2");
-  EXPECT_EQ(slurp(c2 / "final/count"), "2\n");
+  EXPECT_EQ(readFile(c2 / "final/count"), "2\n");
 }
 
 }  // namespace

@@ -17,9 +17,11 @@
 #include <vector>
 
 #include "common/net/http_client.h"
+#include "tests/test_common/files.h"
 
 namespace foundry::auth {
 namespace {
+using test::readFile;
 
 namespace fs = std::filesystem;
 
@@ -29,13 +31,6 @@ mode_t modeOf(const std::string& path) {
   struct stat st {};
   EXPECT_EQ(stat(path.c_str(), &st), 0) << path;
   return st.st_mode & 07777;
-}
-
-std::string readFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 // What two credentials agree on iff they hold the same key.

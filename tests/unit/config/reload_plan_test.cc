@@ -10,7 +10,7 @@
 namespace foundry::router {
 namespace {
 
-Config load(const std::string& yaml) {
+Config loadPlanConfig(const std::string& yaml) {
   Config config;
   std::string error;
   EXPECT_TRUE(loadConfigString(yaml, &config, &error)) << error;
@@ -18,15 +18,15 @@ Config load(const std::string& yaml) {
 }
 
 TEST(ReloadPlanTest, SameConfigChangesNothing) {
-  const Config running = load("port: 8081\nworkers: 2\n");
+  const Config running = loadPlanConfig("port: 8081\nworkers: 2\n");
   ReloadPlan plan = planReload(running, running);
   EXPECT_TRUE(plan.needs_restart.empty());
   EXPECT_FALSE(plan.listener_moved);
 }
 
 TEST(ReloadPlanTest, LiveKeysApply) {
-  const Config running = load("endpoint_timeout: 60s\n");
-  ReloadPlan plan = planReload(running, load(R"(
+  const Config running = loadPlanConfig("endpoint_timeout: 60s\n");
+  ReloadPlan plan = planReload(running, loadPlanConfig(R"(
 endpoint_timeout: 5s
 frontend_idle_timeout: 30s
 enable_proxy: true
@@ -48,7 +48,7 @@ http_rewrite:
 }
 
 TEST(ReloadPlanTest, RestartOnlyKeysAreNamedAndKeepTheirRunningValues) {
-  const Config running = load(R"(
+  const Config running = loadPlanConfig(R"(
 workers: 2
 status:
   port: 8080
@@ -61,7 +61,7 @@ droplet_stale_threshold: 120s
 access_log:
   file: /tmp/a.log
 )");
-  ReloadPlan plan = planReload(running, load(R"(
+  ReloadPlan plan = planReload(running, loadPlanConfig(R"(
 workers: 4
 status:
   port: 9090
@@ -90,15 +90,15 @@ endpoint_timeout: 7s
 }
 
 TEST(ReloadPlanTest, ListenerMovesOnPortOrAddress) {
-  const Config running = load("port: 8081\nip: 127.0.0.1\n");
-  EXPECT_TRUE(planReload(running, load("port: 8082\nip: 127.0.0.1\n")).listener_moved);
-  EXPECT_TRUE(planReload(running, load("port: 8081\nip: 0.0.0.0\n")).listener_moved);
-  EXPECT_FALSE(planReload(running, load("port: 8081\nip: 127.0.0.1\n")).listener_moved);
+  const Config running = loadPlanConfig("port: 8081\nip: 127.0.0.1\n");
+  EXPECT_TRUE(planReload(running, loadPlanConfig("port: 8082\nip: 127.0.0.1\n")).listener_moved);
+  EXPECT_TRUE(planReload(running, loadPlanConfig("port: 8081\nip: 0.0.0.0\n")).listener_moved);
+  EXPECT_FALSE(planReload(running, loadPlanConfig("port: 8081\nip: 127.0.0.1\n")).listener_moved);
 }
 
 TEST(LiveConfigTest, DerivesRewriteOptionsAndCarriesTheGeneration) {
   std::string error;
-  auto live = buildLiveConfig(load(R"(
+  auto live = buildLiveConfig(loadPlanConfig(R"(
 force_forwarded_proto_https: true
 hop_by_hop_headers_to_filter: [X-Secret]
 tracing:

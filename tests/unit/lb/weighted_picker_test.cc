@@ -11,7 +11,7 @@
 namespace foundry::router {
 namespace {
 
-constexpr int64_t kNow = 1'000'000'000'000;
+constexpr int64_t kPickNow = 1'000'000'000'000;
 
 struct Spec {
   std::string app;
@@ -41,7 +41,7 @@ std::vector<std::string> pickApps(const Pool& pool, int n, std::string_view zone
   std::vector<std::string> apps;
   for (int i = 0; i < n; ++i) {
     PickResult r;
-    EndpointSharedPtr e = pickEndpoint(pool, TriedEndpoints{}, kNow, 0, &r, zone);
+    EndpointSharedPtr e = pickEndpoint(pool, TriedEndpoints{}, kPickNow, 0, &r, zone);
     EXPECT_TRUE(e);
     if (!e) break;
     apps.push_back(e->fields().app_id);
@@ -98,7 +98,7 @@ TEST(WeightedPickerTest, SplitsOneToThreeSmoothlyAndRoundRobinsWithinTheApp) {
   std::vector<std::string> apps;
   for (int i = 0; i < 4000; ++i) {
     PickResult r;
-    EndpointSharedPtr e = pickEndpoint(pool, TriedEndpoints{}, kNow, 0, &r);
+    EndpointSharedPtr e = pickEndpoint(pool, TriedEndpoints{}, kPickNow, 0, &r);
     ASSERT_TRUE(e);
     ++hits[e.get()];
     apps.push_back(e->fields().app_id);
@@ -134,20 +134,20 @@ TEST(WeightedPickerTest, AnAppWithNothingUsablePassesItsTurn) {
   tried.add(eps[0].get());
   for (int i = 0; i < 10; ++i) {
     PickResult r;
-    EXPECT_EQ(pickEndpoint(pool, tried, kNow, 0, &r), eps[1]);
+    EXPECT_EQ(pickEndpoint(pool, tried, kPickNow, 0, &r), eps[1]);
   }
   // A recently failed heavy app loses its turns to the healthy one...
-  eps[0]->failed_at_ns = kNow - 1'000'000'000;
+  eps[0]->failed_at_ns = kPickNow - 1'000'000'000;
   auto apps = pickApps(pool, 50);
   EXPECT_EQ(std::count(apps.begin(), apps.end(), "b"), 50);
   // ...and is still the fallback when everything else is gone.
   TriedEndpoints b_tried;
   b_tried.add(eps[1].get());
   PickResult r;
-  EXPECT_EQ(pickEndpoint(pool, b_tried, kNow, 0, &r), eps[0]);
+  EXPECT_EQ(pickEndpoint(pool, b_tried, kPickNow, 0, &r), eps[0]);
   EXPECT_EQ(r, PickResult::Picked);
   b_tried.add(eps[0].get());
-  EXPECT_FALSE(pickEndpoint(pool, b_tried, kNow, 0, &r));
+  EXPECT_FALSE(pickEndpoint(pool, b_tried, kPickNow, 0, &r));
   EXPECT_EQ(r, PickResult::NoneLeft);
 }
 
@@ -156,9 +156,9 @@ TEST(WeightedPickerTest, AllOverloadedAcrossTheApps) {
   Pool pool("a", "", eps, LbAlgorithm::RoundRobin);
   eps[0]->in_flight = 2;
   PickResult r;
-  for (int i = 0; i < 6; ++i) EXPECT_EQ(pickEndpoint(pool, TriedEndpoints{}, kNow, 2, &r), eps[1]);
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(pickEndpoint(pool, TriedEndpoints{}, kPickNow, 2, &r), eps[1]);
   eps[1]->in_flight = 2;
-  EXPECT_FALSE(pickEndpoint(pool, TriedEndpoints{}, kNow, 2, &r));
+  EXPECT_FALSE(pickEndpoint(pool, TriedEndpoints{}, kPickNow, 2, &r));
   EXPECT_EQ(r, PickResult::AllOverloaded);
 }
 
@@ -170,7 +170,7 @@ TEST(WeightedPickerTest, LeastConnectionWithinTheApp) {
   std::map<const Endpoint*, int> hits;
   for (int i = 0; i < 100; ++i) {
     PickResult r;
-    ++hits[pickEndpoint(pool, TriedEndpoints{}, kNow, 0, &r).get()];
+    ++hits[pickEndpoint(pool, TriedEndpoints{}, kPickNow, 0, &r).get()];
   }
   EXPECT_EQ(hits[eps[0].get()], 0);
   EXPECT_EQ(hits[eps[1].get()], 50);
@@ -188,7 +188,7 @@ TEST(WeightedPickerTest, WeightsWinOverZoneLocality) {
   Pool local_pool("a", "", local, LbAlgorithm::RoundRobin);
   for (int i = 0; i < 10; ++i) {
     PickResult r;
-    EXPECT_EQ(pickEndpoint(local_pool, TriedEndpoints{}, kNow, 0, &r, "z1"), local[1]);
+    EXPECT_EQ(pickEndpoint(local_pool, TriedEndpoints{}, kPickNow, 0, &r, "z1"), local[1]);
   }
 }
 

@@ -12,7 +12,7 @@
 namespace foundry::router {
 namespace {
 
-struct Owner : ChannelOwner {
+struct LinkOwner : ChannelOwner {
   void onChannelEvent() override { ++events; }
   int events = 0;
 };
@@ -44,7 +44,7 @@ ssize_t sendText(Channel& ch, const std::string& text) {
 }
 
 TEST_F(MemoryLinkTest, BytesFlowBothWaysAndEventsComeFromTheLoop) {
-  Owner owner;
+  LinkOwner owner;
   Peer peer;
   MemoryLink* link = MemoryLink::create(*tasks_, &peer, 8);
   Channel ch;
@@ -93,7 +93,7 @@ TEST_F(MemoryLinkTest, BytesFlowBothWaysAndEventsComeFromTheLoop) {
 }
 
 TEST_F(MemoryLinkTest, APeerThatLetsGoFailsTheChannel) {
-  Owner owner;
+  LinkOwner owner;
   Peer peer;
   MemoryLink* link = MemoryLink::create(*tasks_, &peer, 64);
   Channel ch;
@@ -110,7 +110,7 @@ TEST_F(MemoryLinkTest, APeerThatLetsGoFailsTheChannel) {
 }
 
 TEST_F(MemoryLinkTest, ConnectResultIsReportedLater) {
-  Owner owner;
+  LinkOwner owner;
   Peer peer;
   MemoryLink* link = MemoryLink::create(*tasks_, &peer, 64, /*connected=*/false);
   Channel ch;
@@ -127,7 +127,7 @@ TEST_F(MemoryLinkTest, ConnectResultIsReportedLater) {
 }
 
 TEST_F(MemoryLinkTest, ClosingWhileQueuedIsSafe) {
-  Owner owner;
+  LinkOwner owner;
   Peer peer;
   MemoryLink* link = MemoryLink::create(*tasks_, &peer, 64);
   {

@@ -24,7 +24,7 @@ RouteKey key(std::string_view uri) {
   return k;
 }
 
-EndpointFields fields(const std::string& host, uint16_t port) {
+EndpointFields endpointFields(const std::string& host, uint16_t port) {
   EndpointFields f;
   f.host = host;
   f.port = port;
@@ -61,8 +61,8 @@ class RouteRegistryTest : public ::testing::Test {
 };
 
 TEST_F(RouteRegistryTest, AddThenLookup) {
-  EXPECT_EQ(add("foo.com", fields("10.0.0.1", 8080)), RegisterResult::Added);
-  EXPECT_EQ(add("foo.com", fields("10.0.0.2", 8080)), RegisterResult::Added);
+  EXPECT_EQ(add("foo.com", endpointFields("10.0.0.1", 8080)), RegisterResult::Added);
+  EXPECT_EQ(add("foo.com", endpointFields("10.0.0.2", 8080)), RegisterResult::Added);
   EXPECT_TRUE(registry_.dirty());
   EXPECT_EQ(registry_.routeCount(), 1u);
   EXPECT_EQ(registry_.endpointCount(), 2u);
@@ -76,8 +76,8 @@ TEST_F(RouteRegistryTest, AddThenLookup) {
 }
 
 TEST_F(RouteRegistryTest, CaseFoldedAndQueryStrippedUrisShareAPool) {
-  add("Foo.COM/Bar?x=1", fields("10.0.0.1", 1));
-  add("foo.com/bar/", fields("10.0.0.2", 2));
+  add("Foo.COM/Bar?x=1", endpointFields("10.0.0.1", 1));
+  add("foo.com/bar/", endpointFields("10.0.0.2", 2));
   EXPECT_EQ(registry_.routeCount(), 1u);
   PoolConstSharedPtr pool = lookup("foo.com", "/BAR/baz");
   ASSERT_NE(pool, nullptr);
@@ -86,22 +86,22 @@ TEST_F(RouteRegistryTest, CaseFoldedAndQueryStrippedUrisShareAPool) {
 }
 
 TEST_F(RouteRegistryTest, SameEndpointUnderDifferentUrisIsCountedPerRoute) {
-  add("a.com", fields("10.0.0.1", 1));
-  add("b.com", fields("10.0.0.1", 1));
-  add("a.com/path", fields("10.0.0.1", 1));
+  add("a.com", endpointFields("10.0.0.1", 1));
+  add("b.com", endpointFields("10.0.0.1", 1));
+  add("a.com/path", endpointFields("10.0.0.1", 1));
   EXPECT_EQ(registry_.routeCount(), 3u);
   EXPECT_EQ(registry_.endpointCount(), 3u);
   EXPECT_NE(lookup("a.com"), lookup("b.com"));
 }
 
 TEST_F(RouteRegistryTest, HeartbeatOnlyRefreshesTimestamp) {
-  add("foo.com", fields("10.0.0.1", 1), 10);
+  add("foo.com", endpointFields("10.0.0.1", 1), 10);
   PoolConstSharedPtr before = lookup("foo.com");
   EndpointSharedPtr endpoint = before->endpoints()[0];
   EXPECT_EQ(endpoint->last_seen_ns.load(), 10);
   uint64_t generation = table_->generation();
 
-  EXPECT_EQ(add("foo.com", fields("10.0.0.1", 1), 99), RegisterResult::Heartbeat);
+  EXPECT_EQ(add("foo.com", endpointFields("10.0.0.1", 1), 99), RegisterResult::Heartbeat);
   EXPECT_FALSE(registry_.dirty());
   EXPECT_EQ(endpoint->last_seen_ns.load(), 99);
   EXPECT_EQ(registry_.endpointCount(), 1u);
@@ -112,14 +112,14 @@ TEST_F(RouteRegistryTest, HeartbeatOnlyRefreshesTimestamp) {
 }
 
 TEST_F(RouteRegistryTest, ChangedFieldsReplaceInPlace) {
-  add("foo.com", fields("10.0.0.1", 1));
-  add("foo.com", fields("10.0.0.2", 2));
-  add("foo.com", fields("10.0.0.3", 3));
+  add("foo.com", endpointFields("10.0.0.1", 1));
+  add("foo.com", endpointFields("10.0.0.2", 2));
+  add("foo.com", endpointFields("10.0.0.3", 3));
   PoolConstSharedPtr before = lookup("foo.com");
   EndpointSharedPtr old_endpoint = before->endpoints()[1];
   old_endpoint->failed_at_ns.store(1234);
 
-  EndpointFields changed = fields("10.0.0.2", 2);
+  EndpointFields changed = endpointFields("10.0.0.2", 2);
   changed.app_id = "other-app";
   changed.tags.set("component", "x");
   EXPECT_EQ(add("foo.com", changed, 50), RegisterResult::Updated);
@@ -142,7 +142,7 @@ TEST_F(RouteRegistryTest, ChangedFieldsReplaceInPlace) {
 }
 
 TEST_F(RouteRegistryTest, EveryFieldTakesPartInEquality) {
-  EndpointFields base = fields("10.0.0.1", 1);
+  EndpointFields base = endpointFields("10.0.0.1", 1);
   add("foo.com", base);
   std::vector<std::function<void(EndpointFields*)>> changes = {
       [](EndpointFields* f) { f->tls = true; },
@@ -173,7 +173,7 @@ TEST_F(RouteRegistryTest, EveryFieldTakesPartInEquality) {
 // app's weight follows its most recently changed endpoint.
 TEST_F(RouteRegistryTest, WeightsGroupThePoolByAppAndFollowTheNewestChange) {
   auto weighted = [this](const std::string& host, const std::string& app, int weight) {
-    EndpointFields f = fields(host, 1);
+    EndpointFields f = endpointFields(host, 1);
     f.app_id = app;
     f.weight = static_cast<uint8_t>(weight);
     return add("foo.com", f);
@@ -205,7 +205,7 @@ TEST_F(RouteRegistryTest, WeightsGroupThePoolByAppAndFollowTheNewestChange) {
 }
 
 TEST_F(RouteRegistryTest, NewInstanceIdOnSameAddressOverwrites) {
-  EndpointFields first = fields("10.0.0.1", 1);
+  EndpointFields first = endpointFields("10.0.0.1", 1);
   first.private_instance_id = "instance-a";
   add("foo.com", first);
   EndpointFields second = first;
@@ -218,7 +218,7 @@ TEST_F(RouteRegistryTest, NewInstanceIdOnSameAddressOverwrites) {
 }
 
 TEST_F(RouteRegistryTest, SameInstanceIdOnNewAddressIsANewEndpoint) {
-  EndpointFields first = fields("10.0.0.1", 1);
+  EndpointFields first = endpointFields("10.0.0.1", 1);
   first.private_instance_id = "instance-a";
   EndpointFields moved = first;
   moved.port = 2;
@@ -228,9 +228,9 @@ TEST_F(RouteRegistryTest, SameInstanceIdOnNewAddressIsANewEndpoint) {
 }
 
 TEST_F(RouteRegistryTest, UnregisterRemovesByAddress) {
-  add("foo.com", fields("10.0.0.1", 1));
-  add("foo.com", fields("10.0.0.2", 2));
-  add("foo.com", fields("10.0.0.3", 3));
+  add("foo.com", endpointFields("10.0.0.1", 1));
+  add("foo.com", endpointFields("10.0.0.2", 2));
+  add("foo.com", endpointFields("10.0.0.3", 3));
   lookup("foo.com");
   EXPECT_EQ(registry_.unregisterEndpoint(key("FOO.com/"), "10.0.0.1", 1, 0),
             UnregisterResult::Removed);
@@ -241,7 +241,7 @@ TEST_F(RouteRegistryTest, UnregisterRemovesByAddress) {
 }
 
 TEST_F(RouteRegistryTest, UnregisterNotFound) {
-  add("foo.com", fields("10.0.0.1", 1));
+  add("foo.com", endpointFields("10.0.0.1", 1));
   lookup("foo.com");
   EXPECT_EQ(registry_.unregisterEndpoint(key("bar.com"), "10.0.0.1", 1, 0),
             UnregisterResult::NotFound);
@@ -256,8 +256,8 @@ TEST_F(RouteRegistryTest, UnregisterNotFound) {
 }
 
 TEST_F(RouteRegistryTest, LastUnregisterDeletesPoolAndHost) {
-  add("foo.com", fields("10.0.0.1", 1));
-  add("*.foo.com", fields("10.0.0.1", 1));
+  add("foo.com", endpointFields("10.0.0.1", 1));
+  add("*.foo.com", endpointFields("10.0.0.1", 1));
   ASSERT_NE(lookup("foo.com"), nullptr);
   registry_.unregisterEndpoint(key("foo.com"), "10.0.0.1", 1, 0);
   EXPECT_EQ(lookup("foo.com"), nullptr);  // 404, not an empty pool
@@ -272,8 +272,8 @@ TEST_F(RouteRegistryTest, LastUnregisterDeletesPoolAndHost) {
 }
 
 TEST_F(RouteRegistryTest, UnregisterOnePathKeepsOthers) {
-  add("foo.com", fields("10.0.0.1", 1));
-  add("foo.com/api", fields("10.0.0.2", 2));
+  add("foo.com", endpointFields("10.0.0.1", 1));
+  add("foo.com/api", endpointFields("10.0.0.2", 2));
   ASSERT_EQ(lookup("foo.com", "/api/x")->contextPath(), "/api");
   registry_.unregisterEndpoint(key("foo.com/api"), "10.0.0.2", 2, 0);
   EXPECT_EQ(lookup("foo.com", "/api/x")->contextPath(), "");
@@ -281,23 +281,23 @@ TEST_F(RouteRegistryTest, UnregisterOnePathKeepsOthers) {
 }
 
 TEST_F(RouteRegistryTest, ReRegisterAfterDeleteStartsWithDefaults) {
-  EndpointFields f = fields("10.0.0.1", 1);
+  EndpointFields f = endpointFields("10.0.0.1", 1);
   f.lb_algo = "least-connection";
   add("foo.com", f);
   registry_.unregisterEndpoint(key("foo.com"), "10.0.0.1", 1, 0);
-  add("foo.com", fields("10.0.0.1", 1));
+  add("foo.com", endpointFields("10.0.0.1", 1));
   EXPECT_EQ(lookup("foo.com")->lbAlgorithm(), LbAlgorithm::RoundRobin);
 }
 
 TEST_F(RouteRegistryTest, LbAlgorithmLastValidValueWinsAndIsNeverReset) {
-  add("foo.com", fields("10.0.0.1", 1));
+  add("foo.com", endpointFields("10.0.0.1", 1));
   EXPECT_EQ(lookup("foo.com")->lbAlgorithm(), LbAlgorithm::RoundRobin);
-  EndpointFields b = fields("10.0.0.2", 2);
+  EndpointFields b = endpointFields("10.0.0.2", 2);
   b.lb_algo = "least-connection";
   add("foo.com", b);
   EXPECT_EQ(lookup("foo.com")->lbAlgorithm(), LbAlgorithm::LeastConnection);
   // Empty and invalid values keep the pool's algorithm.
-  EndpointFields c = fields("10.0.0.3", 3);
+  EndpointFields c = endpointFields("10.0.0.3", 3);
   add("foo.com", c);
   c.lb_algo = "bogus";
   add("foo.com", c);
@@ -305,7 +305,7 @@ TEST_F(RouteRegistryTest, LbAlgorithmLastValidValueWinsAndIsNeverReset) {
   // Removing the endpoint that set it does not reset it either.
   registry_.unregisterEndpoint(key("foo.com"), "10.0.0.2", 2, 0);
   EXPECT_EQ(lookup("foo.com")->lbAlgorithm(), LbAlgorithm::LeastConnection);
-  EndpointFields d = fields("10.0.0.4", 4);
+  EndpointFields d = endpointFields("10.0.0.4", 4);
   d.lb_algo = "round-robin";
   add("foo.com", d);
   EXPECT_EQ(lookup("foo.com")->lbAlgorithm(), LbAlgorithm::RoundRobin);
@@ -319,17 +319,17 @@ TEST(RouteRegistryOptionsTest, DefaultLbAlgorithmFromOptions) {
   RouteRegistry::Options options;
   options.default_lb = LbAlgorithm::LeastConnection;
   RouteRegistry registry(options);
-  registry.registerEndpoint(key("foo.com"), fields("10.0.0.1", 1), 0);
+  registry.registerEndpoint(key("foo.com"), endpointFields("10.0.0.1", 1), 0);
   EXPECT_EQ(registry.publish()->lookup("foo.com", "/")->lbAlgorithm(),
             LbAlgorithm::LeastConnection);
 }
 
 TEST_F(RouteRegistryTest, RouteServiceUrlLastWriterWins) {
-  EndpointFields a = fields("10.0.0.1", 1);
+  EndpointFields a = endpointFields("10.0.0.1", 1);
   a.route_service_url = "https://rs-a";
   add("foo.com", a);
   EXPECT_EQ(lookup("foo.com")->routeServiceUrl(), "https://rs-a");
-  EndpointFields b = fields("10.0.0.2", 2);
+  EndpointFields b = endpointFields("10.0.0.2", 2);
   b.route_service_url = "https://rs-b";
   add("foo.com", b);
   EXPECT_EQ(lookup("foo.com")->routeServiceUrl(), "https://rs-b");
@@ -340,11 +340,11 @@ TEST_F(RouteRegistryTest, RouteServiceUrlLastWriterWins) {
 
 TEST_F(RouteRegistryTest, PruneRemovesOnlyStaleNonTlsEndpoints) {
   const int64_t t0 = 1000 * kSecond;
-  add("foo.com", fields("10.0.0.1", 1), t0);
-  EndpointFields tls = fields("10.0.0.2", 2);
+  add("foo.com", endpointFields("10.0.0.1", 1), t0);
+  EndpointFields tls = endpointFields("10.0.0.2", 2);
   tls.tls = true;
   add("foo.com", tls, t0);
-  add("foo.com", fields("10.0.0.3", 3), t0 + 60 * kSecond);
+  add("foo.com", endpointFields("10.0.0.3", 3), t0 + 60 * kSecond);
   lookup("foo.com");
 
   // Exactly at the threshold is not stale yet (strictly older is).
@@ -363,8 +363,8 @@ TEST_F(RouteRegistryTest, PruneRemovesOnlyStaleNonTlsEndpoints) {
 }
 
 TEST_F(RouteRegistryTest, HeartbeatKeepsEndpointAlive) {
-  add("foo.com", fields("10.0.0.1", 1), 0);
-  add("foo.com", fields("10.0.0.1", 1), 100 * kSecond);
+  add("foo.com", endpointFields("10.0.0.1", 1), 0);
+  add("foo.com", endpointFields("10.0.0.1", 1), 100 * kSecond);
   EXPECT_EQ(registry_.pruneStale(200 * kSecond), 0u);
   EXPECT_EQ(registry_.pruneStale(221 * kSecond), 1u);
   EXPECT_EQ(lookup("foo.com"), nullptr);
@@ -372,11 +372,11 @@ TEST_F(RouteRegistryTest, HeartbeatKeepsEndpointAlive) {
 }
 
 TEST_F(RouteRegistryTest, PerEndpointThresholdCanOnlyShorten) {
-  EndpointFields shorter = fields("10.0.0.1", 1);
+  EndpointFields shorter = endpointFields("10.0.0.1", 1);
   shorter.stale_threshold_s = 10;
-  EndpointFields longer = fields("10.0.0.2", 2);
+  EndpointFields longer = endpointFields("10.0.0.2", 2);
   longer.stale_threshold_s = 500;
-  EndpointFields zero = fields("10.0.0.3", 3);
+  EndpointFields zero = endpointFields("10.0.0.3", 3);
   zero.stale_threshold_s = 0;
   add("foo.com", shorter, 0);
   add("foo.com", longer, 0);
@@ -389,8 +389,8 @@ TEST_F(RouteRegistryTest, PerEndpointThresholdCanOnlyShorten) {
 }
 
 TEST_F(RouteRegistryTest, ResetTimestampsGivesAFullTtl) {
-  add("foo.com", fields("10.0.0.1", 1), 0);
-  add("bar.com/x", fields("10.0.0.2", 2), 0);
+  add("foo.com", endpointFields("10.0.0.1", 1), 0);
+  add("bar.com/x", endpointFields("10.0.0.2", 2), 0);
   lookup("foo.com");
   registry_.resetTimestamps(500 * kSecond);
   EXPECT_FALSE(registry_.dirty());
@@ -399,11 +399,11 @@ TEST_F(RouteRegistryTest, ResetTimestampsGivesAFullTtl) {
 }
 
 TEST_F(RouteRegistryTest, ForEachRouteVisitsEveryRouteWithCurrentState) {
-  add("foo.com", fields("10.0.0.1", 1));
-  add("foo.com/Api", fields("10.0.0.2", 2));
-  add("*.bar.com", fields("10.0.0.3", 3));
+  add("foo.com", endpointFields("10.0.0.1", 1));
+  add("foo.com/Api", endpointFields("10.0.0.2", 2));
+  add("*.bar.com", endpointFields("10.0.0.3", 3));
   registry_.publish();
-  add("foo.com", fields("10.0.0.4", 4));  // not yet published
+  add("foo.com", endpointFields("10.0.0.4", 4));  // not yet published
   std::map<std::string, size_t> seen;
   registry_.forEachRoute(
       [&](const std::string& uri, const Pool& pool) { seen[uri] = pool.endpoints().size(); });
@@ -413,7 +413,7 @@ TEST_F(RouteRegistryTest, ForEachRouteVisitsEveryRouteWithCurrentState) {
 
 TEST_F(RouteRegistryTest, PublishSharesUnchangedShards) {
   for (int i = 0; i < 2000; ++i) {
-    add("app-" + std::to_string(i) + ".com", fields("10.0.0.1", 1));
+    add("app-" + std::to_string(i) + ".com", endpointFields("10.0.0.1", 1));
   }
   RouteTableConstSharedPtr first = registry_.publish();
   EXPECT_EQ(first->hostCount(), 2000u);
@@ -428,7 +428,7 @@ TEST_F(RouteRegistryTest, PublishSharesUnchangedShards) {
 
   // One change copies exactly the shard of that host; unchanged hosts in it keep their
   // HostRoutes, and the pool of the untouched hosts is the same object.
-  add("app-7.com", fields("10.0.0.2", 2));
+  add("app-7.com", endpointFields("10.0.0.2", 2));
   RouteTableConstSharedPtr third = registry_.publish();
   size_t changed_shard = RouteTable::shardOf("app-7.com");
   for (size_t s = 0; s < RouteTable::kShards; ++s) {
@@ -452,7 +452,7 @@ TEST_F(RouteRegistryTest, PublishSharesUnchangedShards) {
   EXPECT_EQ(third->lookup("app-8.com", "/"), second->lookup("app-8.com", "/"));
 
   // A heartbeat changes nothing at all.
-  add("app-9.com", fields("10.0.0.1", 1), 5);
+  add("app-9.com", endpointFields("10.0.0.1", 1), 5);
   EXPECT_FALSE(registry_.dirty());
   RouteTableConstSharedPtr fourth = registry_.publish();
   for (size_t s = 0; s < RouteTable::kShards; ++s) {
@@ -461,11 +461,11 @@ TEST_F(RouteRegistryTest, PublishSharesUnchangedShards) {
 }
 
 TEST_F(RouteRegistryTest, OnlyChangedPoolIsRebuiltWithinAHost) {
-  add("foo.com", fields("10.0.0.1", 1));
-  add("foo.com/a", fields("10.0.0.2", 2));
+  add("foo.com", endpointFields("10.0.0.1", 1));
+  add("foo.com/a", endpointFields("10.0.0.2", 2));
   PoolConstSharedPtr root = lookup("foo.com", "/");
   PoolConstSharedPtr a = lookup("foo.com", "/a");
-  add("foo.com/a", fields("10.0.0.3", 3));
+  add("foo.com/a", endpointFields("10.0.0.3", 3));
   EXPECT_EQ(lookup("foo.com", "/"), root);
   EXPECT_NE(lookup("foo.com", "/a"), a);
 }
@@ -474,7 +474,7 @@ TEST_F(RouteRegistryTest, LargePoolIndexStaysConsistent) {
   // Past the linear-search threshold the registry keeps an address index; exercise add,
   // update, swap-removal and pruning through it.
   for (int i = 0; i < 100; ++i) {
-    add("big.com", fields("10.0.1." + std::to_string(i), 8080), i * kSecond);
+    add("big.com", endpointFields("10.0.1." + std::to_string(i), 8080), i * kSecond);
   }
   EXPECT_EQ(registry_.endpointCount(), 100u);
   for (int i = 0; i < 100; i += 3) {
@@ -483,10 +483,10 @@ TEST_F(RouteRegistryTest, LargePoolIndexStaysConsistent) {
   }
   for (int i = 0; i < 100; ++i) {
     RegisterResult expected = i % 3 == 0 ? RegisterResult::Added : RegisterResult::Heartbeat;
-    EXPECT_EQ(add("big.com", fields("10.0.1." + std::to_string(i), 8080), i * kSecond), expected)
+    EXPECT_EQ(add("big.com", endpointFields("10.0.1." + std::to_string(i), 8080), i * kSecond), expected)
         << i;
   }
-  EndpointFields changed = fields("10.0.1.50", 8080);
+  EndpointFields changed = endpointFields("10.0.1.50", 8080);
   changed.app_id = "new";
   EXPECT_EQ(add("big.com", changed, 50 * kSecond), RegisterResult::Updated);
   // Endpoints 0..9 were last seen at i s; at 129.5 s those with i < 9.5 are stale.
@@ -513,8 +513,8 @@ class EmptyPoolTimeoutTest : public RouteRegistryTest {
 };
 
 TEST_F(EmptyPoolTimeoutTest, EmptyPoolKeptUntilTimeout) {
-  add("foo.com", fields("10.0.0.1", 1), 0);
-  add("*.com", fields("10.0.0.9", 9), 0);
+  add("foo.com", endpointFields("10.0.0.1", 1), 0);
+  add("*.com", endpointFields("10.0.0.9", 9), 0);
   registry_.unregisterEndpoint(key("foo.com"), "10.0.0.1", 1, 100 * kSecond);
   PoolConstSharedPtr pool = lookup("foo.com");
   ASSERT_NE(pool, nullptr);
@@ -534,19 +534,19 @@ TEST_F(EmptyPoolTimeoutTest, EmptyPoolKeptUntilTimeout) {
 }
 
 TEST_F(EmptyPoolTimeoutTest, PrunedToEmptyThenRepopulated) {
-  add("foo.com", fields("10.0.0.1", 1), 0);
+  add("foo.com", endpointFields("10.0.0.1", 1), 0);
   EXPECT_EQ(registry_.pruneStale(121 * kSecond), 1u);
   ASSERT_NE(lookup("foo.com"), nullptr);
   EXPECT_TRUE(lookup("foo.com")->empty());
-  EXPECT_EQ(add("foo.com", fields("10.0.0.2", 2), 125 * kSecond), RegisterResult::Added);
+  EXPECT_EQ(add("foo.com", endpointFields("10.0.0.2", 2), 125 * kSecond), RegisterResult::Added);
   // Repopulated: the old emptiness no longer counts toward the timeout.
   EXPECT_EQ(registry_.pruneStale(140 * kSecond), 0u);
   EXPECT_EQ(lookup("foo.com")->endpoints().size(), 1u);
 }
 
 TEST_F(EmptyPoolTimeoutTest, EmptyDeeperPathFallsBackToPopulatedRoot) {
-  add("foo.com", fields("10.0.0.1", 1), 0);
-  add("foo.com/a", fields("10.0.0.2", 2), 0);
+  add("foo.com", endpointFields("10.0.0.1", 1), 0);
+  add("foo.com/a", endpointFields("10.0.0.2", 2), 0);
   registry_.unregisterEndpoint(key("foo.com/a"), "10.0.0.2", 2, 0);
   EXPECT_EQ(lookup("foo.com", "/a/b")->contextPath(), "");
 }
@@ -568,7 +568,7 @@ TEST_F(RouteRegistryTest, IncrementalPublishesMatchModel) {
         model[host].erase(port);
         if (model[host].empty()) model.erase(host);
       } else {
-        add(host, fields("10.0.0.1", port));
+        add(host, endpointFields("10.0.0.1", port));
         model[host].insert(port);
       }
     }
@@ -609,7 +609,7 @@ TEST_F(RouteRegistryTest, PruneFindsExactlyTheStaleEndpoints) {
     std::string host = "h" + std::to_string(n % 100) + ".com";
     auto port = static_cast<uint16_t>(n / 100 + 1);
     std::string id = host + ":" + std::to_string(port);
-    EndpointFields f = fields("10.0.0.1", port);
+    EndpointFields f = endpointFields("10.0.0.1", port);
     int kind = static_cast<int>(rng() % 10);
     if (kind == 0) {
       registry_.unregisterEndpoint(key(host), "10.0.0.1", port, now);
@@ -644,17 +644,17 @@ TEST_F(RouteRegistryTest, PruneFindsExactlyTheStaleEndpoints) {
 // Many changes to one host between two publishes (endpoints added and removed, the host erased
 // and registered again) reach the next table as its final state.
 TEST_F(RouteRegistryTest, ManyChangesToOneHostInOneWindow) {
-  add("other.com", fields("10.0.0.9", 9));
+  add("other.com", endpointFields("10.0.0.9", 9));
   lookup("other.com");
   for (uint16_t port = 1; port <= 50; ++port) {
-    add("busy.com", fields("10.0.0.1", port));
+    add("busy.com", endpointFields("10.0.0.1", port));
   }
   EXPECT_EQ(lookup("busy.com")->endpoints().size(), 50u);
   for (uint16_t port = 1; port <= 50; ++port) {
     registry_.unregisterEndpoint(key("busy.com"), "10.0.0.1", port, 0);
   }
-  add("busy.com", fields("10.0.0.2", 7));  // the host was erased and comes back
-  add("busy.com/api", fields("10.0.0.3", 8));
+  add("busy.com", endpointFields("10.0.0.2", 7));  // the host was erased and comes back
+  add("busy.com/api", endpointFields("10.0.0.3", 8));
   PoolConstSharedPtr root = lookup("busy.com");
   ASSERT_NE(root, nullptr);
   EXPECT_EQ(addresses(root), (std::vector<std::string>{"10.0.0.2:7"}));
@@ -665,9 +665,9 @@ TEST_F(RouteRegistryTest, ManyChangesToOneHostInOneWindow) {
 }
 
 TEST_F(EmptyPoolTimeoutTest, EmptiedTwiceCountsFromTheLastTime) {
-  add("foo.com", fields("10.0.0.1", 1), 0);
+  add("foo.com", endpointFields("10.0.0.1", 1), 0);
   registry_.unregisterEndpoint(key("foo.com"), "10.0.0.1", 1, 100 * kSecond);
-  add("foo.com", fields("10.0.0.1", 1), 101 * kSecond);
+  add("foo.com", endpointFields("10.0.0.1", 1), 101 * kSecond);
   registry_.unregisterEndpoint(key("foo.com"), "10.0.0.1", 1, 105 * kSecond);
   // 10 s after the first emptying, but only 6 s after the second: kept.
   EXPECT_EQ(registry_.pruneStale(111 * kSecond), 0u);
