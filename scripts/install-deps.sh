@@ -27,6 +27,8 @@ PACKAGES=(
   # staging: the nodejs system buildpack uses the machine's node (Debian's nodejs; npm ships
   # with it from NodeSource, Debian 12 packages it separately as npm)
   nodejs
+  # cells: every instance runs in an OCI container started by runc (scheduler/cell/README.md)
+  runc
 )
 
 missing() { # prints every package of PACKAGES that is not fully installed (one dpkg-query call)

@@ -2,9 +2,11 @@
 
 #include <chrono>
 #include <filesystem>
+#include <stdexcept>
 #include <system_error>
 
 #include "common/log/log.h"
+#include "scheduler/cell/instance_disk.h"
 
 namespace foundry::cell {
 namespace fs = std::filesystem;
@@ -18,10 +20,26 @@ Cell::Cell(CellConfig config)
       logs_(config_.nats_url),
       capacity_(config_.total) {
   std::error_code ec;
+  const std::string instances = config_.work_dir + "/instances";
+  if (config_.isolation == Isolation::kContainer) {
+    // A previous run's containers and disks go first (a cell that crashed leaves them).
+    fs::create_directories(config_.work_dir + "/runc", ec);
+    oci_ = std::make_unique<OciRuntime>(config_.oci_runtime, config_.work_dir + "/runc");
+    oci_->removeAll();
+    unmountAllBelow(instances);
+    std::string error;
+    if (!prepareStackRootfs(config_.work_dir + "/stack", &stack_, &error)) {
+      throw std::runtime_error("cannot build the stack: " + error);
+    }
+  }
   // Instances of a previous run are gone with it (their processes were stopped, or are
   // orphans the scheduler replaced): start from an empty instances dir.
-  fs::remove_all(config_.work_dir + "/instances", ec);
+  fs::remove_all(instances, ec);
   fs::create_directories(config_.work_dir + "/instances", ec);
+  if (config_.isolation == Isolation::kContainer) {
+    // runc walks to each instance's disk as the container's (unprivileged) user: search only.
+    fs::permissions(instances, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec, ec);
+  }
   fs::create_directories(config_.work_dir + "/droplets", ec);
 }
 

@@ -15,17 +15,22 @@
 
 #include "scheduler/cell/capacity.h"
 #include "scheduler/cell/config.h"
+#include "scheduler/cell/container_ids.h"
 #include "scheduler/cell/droplet_cache.h"
 #include "scheduler/cell/instance.h"
 #include "scheduler/cell/log_emitter.h"
 #include "scheduler/cell/memory_limit.h"
+#include "scheduler/cell/oci_runtime.h"
 #include "scheduler/cell/port_allocator.h"
 #include "scheduler/cell/scheduler_client.h"
+#include "scheduler/cell/stack_rootfs.h"
 
 namespace foundry::cell {
 
 class Cell {
  public:
+  // With Isolation::kContainer it builds the stack and removes what a previous run left
+  // (containers, mounts); throws std::runtime_error when the stack cannot be built.
   explicit Cell(CellConfig config);
   ~Cell();  // shutdown() if not done
   Cell(const Cell&) = delete;
@@ -67,6 +72,10 @@ class Cell {
   PortAllocator ports_;
   MemoryLimiter memory_;
   LogEmitter logs_;
+  // Containers only (Isolation::kContainer):
+  std::unique_ptr<OciRuntime> oci_;
+  StackRootfs stack_;
+  ContainerIds container_ids_;
 
   std::mutex mutex_;
   std::condition_variable changed_;
@@ -77,6 +86,8 @@ class Cell {
   std::thread presence_thread_;
 
   friend class InstanceRunner;
+  friend class ProcessSandbox;
+  friend class ContainerSandbox;
 };
 
 }  // namespace foundry::cell

@@ -9,6 +9,10 @@
 
 namespace foundry::cell {
 
+// How instances run: in an OCI container (runc; README.md "Containers"), or as bare process
+// groups on the host with no isolation (--isolation none, only when asked for).
+enum class Isolation { kContainer, kNone };
+
 struct CellConfig {
   std::string listen_host = "127.0.0.1";
   uint16_t listen_port = 9100;
@@ -27,6 +31,9 @@ struct CellConfig {
   int presence_interval_ms = 5000;
   bool use_cgroup = true;                       // false: always the RSS watchdog
   std::string secrets_dir;                      // --secrets (required by main)
+  Isolation isolation = Isolation::kContainer;
+  std::string oci_runtime = "runc";             // --oci-runtime: the binary (resolved by main)
+  int pids_limit = 1024;                        // processes per container (Garden's default)
   net::Authorizer authorize;                    // signs calls to the scheduler and downloads
 
   std::string repUrl() const;                   // http://<listen host or address>:<port>

@@ -1,12 +1,13 @@
 // Cell::runLifecycle: one instance from claim to its final report (PROTOCOL.md, B4/B5).
 //
-//   claim (409 or no answer: drop it) -> droplet (cached per droplet_guid) -> unpack ->
-//   port -> launcher as a process group leader -> startup checks every
+//   claim (409 or no answer: drop it) -> droplet (cached per droplet_guid) -> sandbox
+//   (container or process group, instance_sandbox.h) -> unpack -> port -> launcher ->
+//   startup checks every
 //   --unhealthy-interval-ms until healthy (POST start -> RUNNING) or timeout_s (crash) ->
 //   liveness every interval_s -> exit / failed liveness / memory limit: crash;
 //   stop request: SIGTERM, SIGKILL after the grace, remove.
-// Whatever happens, the process group is gone, the port, the memory handle and the folder
-// are released before the final report is sent.
+// Whatever happens, the instance's processes are gone, the port, the sandbox (mounts, cgroups,
+// ids) and the folder are released before the final report is sent.
 #include <openssl/crypto.h>
 #include <signal.h>
 
@@ -18,6 +19,7 @@
 #include "scheduler/cell/cell.h"
 #include "scheduler/cell/health_check.h"
 #include "scheduler/cell/instance_env.h"
+#include "scheduler/cell/instance_sandbox.h"
 #include "scheduler/cell/output_pump.h"
 #include "scheduler/cell/process.h"
 
@@ -41,7 +43,10 @@ class InstanceRunner {
  public:
   InstanceRunner(Cell& cell, std::shared_ptr<Instance> instance)
       : cell_(cell), inst_(std::move(instance)),
-        source_type_(appSourceType(inst_->start.desired.process_type)) {}
+        source_type_(appSourceType(inst_->start.desired.process_type)),
+        sandbox_(cell.config_.isolation == Isolation::kContainer
+                     ? makeContainerSandbox(cell, *inst_)
+                     : makeProcessSandbox(cell, *inst_)) {}
 
   ~InstanceRunner() { cleanUp(); }
 
@@ -61,7 +66,9 @@ class InstanceRunner {
                                                 desired.droplet_sha256, &error);
     if (droplet.empty()) return failEarly("Downloading droplet failed: " + error);
     if (inst_->stopRequested()) return stopOutcome();
-    error = unpackArchive(droplet, inst_->root);
+    if (!sandbox_->prepare(&error)) return failEarly("Creating container failed: " + error);
+    error = unpackArchive(droplet, sandbox_->dropletDir());
+    if (error.empty()) sandbox_->dropletUnpacked(&error);
     if (!error.empty()) return failEarly("Unpacking droplet failed: " + error);
 
     port_ = cell_.ports_.allocate();
@@ -97,24 +104,16 @@ class InstanceRunner {
     InstancePlacement placement;
     placement.cell_address = cell_.config_.address;
     placement.port = port_;
-    placement.root = inst_->root;
-    const char* path = std::getenv("PATH");
-    placement.path = path ? path : "/usr/local/bin:/usr/bin:/bin";
-    memory_ = cell_.memory_.prepare(start.instance_guid, start.desired.memory_mb);
-
-    SpawnSpec spec;
-    spec.argv = {cell_.config_.launcher, "app", start.desired.start_command, ""};
-    spec.env = instanceEnvironment(start, placement);
-    spec.cwd = inst_->root;
-    spec.cgroup_procs_fd = memory_->procs_fd;
-    Spawned spawned = spawnGroupLeader(spec);
+    placement.root = sandbox_->visibleRoot();
+    placement.path = sandbox_->path();
+    Spawned spawned =
+        sandbox_->start(start.desired.start_command, instanceEnvironment(start, placement));
     if (spawned.pid < 0) {
       *error = spawned.error;
       return false;
     }
     pid_ = spawned.pid;
     inst_->pgid = pid_;
-    cell_.memory_.attach(memory_, pid_);
     sched::LogLine templ;
     templ.app_guid = start.desired.app_guid;
     templ.source_type = source_type_;
@@ -148,7 +147,7 @@ class InstanceRunner {
         exited_ = true;
         killGroup();  // leftovers of the group
         if (inst_->stopRequested()) return stopOutcome();
-        return exitOutcome(exit);
+        return exitOutcome(sandbox_->appExit(exit));
       }
       if (inst_->stopRequested()) {
         stopGroup();
@@ -204,7 +203,8 @@ class InstanceRunner {
 
   Outcome exitOutcome(const ExitStatus& exit) {
     const int code = exit.signal != 0 ? 128 + exit.signal : exit.code;
-    if (cell_.memory_.exceeded(memory_)) {
+    // Memory limits kill with SIGKILL (the kernel's OOM killer, or the watchdog).
+    if (exit.signal == SIGKILL && sandbox_->memoryLimitReached()) {
       const int mb = inst_->start.desired.memory_mb;
       cell_.cellLog(*inst_, "Exit status " + std::to_string(code) + " (exceeded " +
                                 std::to_string(mb) + " MB memory limit)");
@@ -218,23 +218,25 @@ class InstanceRunner {
   void stopGroup() {
     if (pid_ <= 0) return;
     cell_.cellLog(*inst_, "Stopping instance " + inst_->start.instance_guid);
-    kill(-pid_, SIGTERM);
+    sandbox_->signalAll(SIGTERM);
     const auto deadline = Clock::now() + std::chrono::seconds(cell_.config_.stop_grace_s);
     while (Clock::now() < deadline) {
       if (!exited_ && pollExit(pid_).exited) exited_ = true;
-      if (exited_ && !groupAlive(pid_)) break;
+      if (exited_ && !sandbox_->anyLeft()) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     killGroup();
   }
 
-  // SIGKILL to the group, then reap the leader (bounded).
+  // SIGKILL to every process of the instance, then reap the watched one (bounded).
   void killGroup() {
     if (pid_ <= 0) return;
-    kill(-pid_, SIGKILL);
+    sandbox_->signalAll(SIGKILL);
     if (!exited_) exited_ = waitExit(pid_, 5000).exited;
+    if (!exited_) kill(-pid_, SIGKILL);  // the watched process itself did not go
+    if (!exited_) exited_ = waitExit(pid_, 2000).exited;
     // Other members are not our children: give the kernel a moment to take them away.
-    for (int i = 0; i < 100 && groupAlive(pid_); ++i) {
+    for (int i = 0; i < 100 && sandbox_->anyLeft(); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   }
@@ -243,7 +245,7 @@ class InstanceRunner {
     killGroup();
     if (pump_) pump_->finish();
     pump_.reset();
-    if (memory_) cell_.memory_.release(memory_);
+    sandbox_->destroy();
     if (port_ != 0) cell_.ports_.release(port_);
     std::error_code ec;
     fs::remove_all(inst_->root, ec);
@@ -255,7 +257,7 @@ class InstanceRunner {
   uint16_t port_ = 0;
   pid_t pid_ = -1;
   bool exited_ = false;
-  std::shared_ptr<MemoryLimiter::Handle> memory_;
+  std::unique_ptr<InstanceSandbox> sandbox_;
   std::unique_ptr<OutputPump> pump_;
 };
 

@@ -16,12 +16,14 @@
 #include <csignal>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <optional>
 
 #include "common/auth/internal_credentials.h"
 #include "common/log/log.h"
 #include "scheduler/cell/cell.h"
 #include "scheduler/cell/config.h"
+#include "scheduler/cell/container_cgroup.h"
 #include "scheduler/cell/http_api.h"
 #include "scheduler/cell/port_allocator.h"
 
@@ -36,6 +38,55 @@ std::string launcherNextToSelf() {
   fs::path self = fs::read_symlink("/proc/self/exe", ec);
   if (ec) return "launcher";
   return (self.parent_path() / "launcher").string();
+}
+
+// `name` as an absolute path: as given when it has a '/', else found in PATH or the sbin
+// directories (runc lives in /usr/sbin, which a plain user's PATH may lack). "" when absent.
+std::string findExecutable(const std::string& name) {
+  if (name.find('/') != std::string::npos) return access(name.c_str(), X_OK) == 0 ? name : "";
+  std::string dirs = std::getenv("PATH") ? std::getenv("PATH") : "";
+  dirs += ":/usr/local/sbin:/usr/sbin:/sbin";
+  size_t start = 0;
+  while (start <= dirs.size()) {
+    size_t end = dirs.find(':', start);
+    if (end == std::string::npos) end = dirs.size();
+    std::string candidate = dirs.substr(start, end - start) + "/" + name;
+    if (end > start && access(candidate.c_str(), X_OK) == 0) return candidate;
+    start = end + 1;
+  }
+  return "";
+}
+
+// The first directory from `dir` up to / that others cannot enter, "" when there is none.
+// runc mounts the stack and each instance's disk from inside the container's user namespace,
+// as an unprivileged host user, so it must be able to walk down to them.
+std::string firstClosedDirectory(const fs::path& dir) {
+  for (fs::path p = dir; ; p = p.parent_path()) {
+    struct stat st{};
+    if (stat(p.c_str(), &st) == 0 && (st.st_mode & S_IXOTH) == 0) return p.string();
+    if (p == p.root_path() || p.empty()) return "";
+  }
+}
+
+// Why containers cannot run here ("" when they can); resolves `runtime` to its path.
+std::string containersUnavailable(std::string* runtime, const std::string& work_dir) {
+  if (geteuid() != 0) return "the cell is not running as root";
+  // The work dir itself is ours to open up; only search (x), never listing, for others.
+  chmod(work_dir.c_str(), 0711);
+  const std::string closed = firstClosedDirectory(work_dir);
+  if (!closed.empty()) {
+    return "containers' users cannot enter " + closed +
+           " on the way to the work dir (chmod o+x it, or pick another --work-dir)";
+  }
+  const std::string path = findExecutable(*runtime);
+  if (path.empty()) return "the OCI runtime " + *runtime + " was not found";
+  *runtime = path;
+  std::string error;
+  if (foundry::cell::OciRuntime(path, "/nonexistent").version(&error).empty()) return error;
+  if (foundry::cell::ContainerCgroup::memoryRoot().empty()) {
+    return "no writable memory cgroup controller";
+  }
+  return "";
 }
 
 void onSignal(evutil_socket_t, short, void* arg) {
@@ -73,6 +124,15 @@ int main(int argc, char** argv) {
                  "startup health check period")
       ->capture_default_str();
   app.add_option("--log-level", level, "debug|info|warn|error")->capture_default_str();
+  std::string isolation = "container";
+  app.add_option("--isolation", isolation,
+                 "container (an OCI container per instance, needs root and the OCI runtime) or "
+                 "none (bare processes on the host: not isolated)")
+      ->capture_default_str();
+  app.add_option("--oci-runtime", config.oci_runtime, "OCI runtime binary (runc's command line)")
+      ->capture_default_str();
+  app.add_option("--pids-limit", config.pids_limit, "most processes per container")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   auto fail = [](const std::string& why) {
@@ -94,6 +154,14 @@ int main(int argc, char** argv) {
   if (!foundry::cell::parsePortRange(ports, &config.port_first, &config.port_last)) {
     return fail("--ports must be FROM-TO within 1-65535, got " + ports);
   }
+  if (isolation == "container") {
+    config.isolation = foundry::cell::Isolation::kContainer;
+  } else if (isolation == "none") {
+    config.isolation = foundry::cell::Isolation::kNone;
+  } else {
+    return fail("--isolation must be container or none, got " + isolation);
+  }
+  if (config.pids_limit < 1) return fail("--pids-limit must be >= 1");
   if (config.stop_grace_s < 0) return fail("--stop-grace-s must be >= 0");
   if (config.unhealthy_interval_ms < 10) return fail("--unhealthy-interval-ms must be >= 10");
   if (max_containers < 0 || memory_mb < 0 || disk_mb < 0) {
@@ -108,6 +176,20 @@ int main(int argc, char** argv) {
   if (config.launcher.empty()) config.launcher = launcherNextToSelf();
   if (access(config.launcher.c_str(), X_OK) != 0) {
     return fail("the launcher " + config.launcher + " is not executable (see --launcher)");
+  }
+  if (config.isolation == foundry::cell::Isolation::kContainer) {
+    std::string why = containersUnavailable(&config.oci_runtime, config.work_dir);
+    if (!why.empty()) {
+      std::cerr << "cell: cannot run instances in containers: " << why
+                << ". Start the cell with --isolation none to run them as bare processes on "
+                   "the host instead (not isolated from each other or from the cell).\n";
+      return 1;
+    }
+  } else {
+    log::warn("cell", "instances-not-isolated",
+              {{"isolation", "none"},
+               {"why", "--isolation none: instances run as host processes of the cell's user, "
+                       "sharing its file system"}});
   }
   config.placement_tags = foundry::cell::splitTags(tags);
   config.total.memory_mb = memory_mb > 0 ? memory_mb : foundry::cell::machineMemoryMb();
@@ -125,8 +207,16 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   event_base* base = event_base_new();
   int status = 0;
+  std::unique_ptr<foundry::cell::Cell> cell_holder;
+  try {
+    cell_holder = std::make_unique<foundry::cell::Cell>(config);
+  } catch (const std::exception& e) {
+    std::cerr << "cell: " << e.what() << "\n";
+    event_base_free(base);
+    return 1;
+  }
   {
-    foundry::cell::Cell cell(config);
+    foundry::cell::Cell& cell = *cell_holder;
     foundry::cell::HttpApi api(base, cell, *credentials);
     std::string error;
     if (!api.listen(config.listen_host, config.listen_port, &error)) {
@@ -148,7 +238,10 @@ int main(int argc, char** argv) {
                  {"memory_mb", std::to_string(config.total.memory_mb)},
                  {"disk_mb", std::to_string(config.total.disk_mb)},
                  {"containers", std::to_string(config.total.containers)},
-                 {"memory_limits", cell.memoryLimitMode()}});
+                 {"memory_limits", config.isolation == foundry::cell::Isolation::kContainer
+                                       ? "container-cgroup"
+                                       : cell.memoryLimitMode()},
+                 {"isolation", isolation}});
       event_base_dispatch(base);
       log::info("cell", "stopping", {});
       event_free(sigint);
@@ -156,6 +249,7 @@ int main(int argc, char** argv) {
     }
     cell.shutdown();
   }
+  cell_holder.reset();
   event_base_free(base);
   return status;
 }

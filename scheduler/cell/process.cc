@@ -1,6 +1,7 @@
 #include "scheduler/cell/process.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -8,6 +9,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
@@ -103,6 +105,48 @@ ExitStatus waitExit(pid_t pid, int timeout_ms) {
     if (status.exited || std::chrono::steady_clock::now() >= deadline) return status;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+}
+
+int runCommand(const std::vector<std::string>& argv, int timeout_ms, std::string* output) {
+  SpawnSpec spec;
+  spec.argv = argv;
+  if (const char* path = std::getenv("PATH")) spec.env.push_back(std::string("PATH=") + path);
+  Spawned spawned = spawnGroupLeader(spec);
+  if (spawned.pid < 0) {
+    *output = spawned.error;
+    return -1;
+  }
+  output->clear();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  pollfd fds[2] = {{spawned.stdout_fd, POLLIN, 0}, {spawned.stderr_fd, POLLIN, 0}};
+  int open_fds = 2;
+  char buf[4096];
+  while (open_fds > 0) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    if (poll(fds, 2, static_cast<int>(left.count())) <= 0) continue;
+    for (auto& fd : fds) {
+      if (fd.fd < 0 || fd.revents == 0) continue;
+      ssize_t n = read(fd.fd, buf, sizeof(buf));
+      if (n > 0) {
+        output->append(buf, static_cast<size_t>(n));
+      } else {
+        close(fd.fd);
+        fd.fd = -1;
+        --open_fds;
+      }
+    }
+  }
+  for (auto& fd : fds) {
+    if (fd.fd >= 0) close(fd.fd);
+  }
+  ExitStatus status = waitExit(spawned.pid, 0);
+  if (!status.exited) {
+    kill(-spawned.pid, SIGKILL);
+    status = waitExit(spawned.pid, 2000);
+  }
+  return status.exited && status.signal == 0 ? status.code : -1;
 }
 
 bool groupAlive(pid_t pgid) { return pgid > 0 && (kill(-pgid, 0) == 0 || errno == EPERM); }
