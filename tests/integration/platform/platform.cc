@@ -1,3 +1,4 @@
+#include <sys/stat.h>
 #include "tests/integration/platform/platform.h"
 
 #if defined(SCHEDULER_BINARY) && defined(CELL_BINARY) && defined(FOUNDRY_CLI_BINARY) && \
@@ -89,6 +90,7 @@ CliResult runCommand(const std::vector<std::string>& argv_in,
 Platform::Platform(std::string router_yaml) : router_yaml_(std::move(router_yaml)) {
   char tmpl[] = "/tmp/foundry-platform.XXXXXX";
   dir_ = mkdtemp(tmpl);
+  chmod(dir_.c_str(), 0711);  // the cells' containers walk through it to their disks
 }
 
 Platform::~Platform() {
