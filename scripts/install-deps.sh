@@ -27,6 +27,9 @@ PACKAGES=(
   # staging: the nodejs system buildpack uses the machine's node (Debian's nodejs; npm ships
   # with it from NodeSource, Debian 12 packages it separately as npm)
   nodejs
+  # OCI images (common/oci): a real registry for the integration tests (Distribution v2), its
+  # bcrypt htpasswd files, and the tools that build and push the test images (never pulled)
+  docker-registry apache2-utils skopeo umoci busybox-static
 )
 
 missing() { # prints every package of PACKAGES that is not fully installed (one dpkg-query call)
