@@ -42,10 +42,12 @@ std::string join(const std::vector<std::string>& parts, size_t count) {
 // Checks a name from the archive; "" or why it is refused. Fills its components.
 std::string checkName(const std::string& name, const std::string& label,
                       std::vector<std::string>* parts) {
-  if (!name.empty() && name[0] == '/') {
+  *parts = components(name);
+  // "/" alone names the rootfs itself (umoci writes it for `insert ... /`); any other
+  // absolute name is refused rather than guessed at.
+  if (!name.empty() && name[0] == '/' && !parts->empty()) {
     return "layer " + label + ": absolute path refused: " + name;
   }
-  *parts = components(name);
   for (const std::string& part : *parts) {
     if (part == "..") return "layer " + label + ": path traversal refused: " + name;
   }
@@ -124,7 +126,7 @@ class LayerApplier {
     std::string name = raw ? raw : "";
     std::vector<std::string> parts;
     if (std::string error = checkName(name, label_, &parts); !error.empty()) return error;
-    if (parts.empty()) return "";  // "./": the root itself keeps the mode we gave it
+    if (parts.empty()) return "";  // "./" or "/": the root itself keeps the mode we gave it
     if (std::string e = checkNoSymlinkIn(root_, parts, parts.size() - 1, label_); !e.empty()) {
       return e;
     }

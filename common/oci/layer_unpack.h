@@ -3,8 +3,9 @@
 // assembled, with the OCI whiteout rules:
 //   DIR/.wh.NAME        NAME of the lower layers is deleted
 //   DIR/.wh..wh..opq    DIR keeps only what this layer puts in it (lower content goes)
-// Refused, failing the whole layer: absolute names, "..", and any write or delete through a
-// symlink (a lower layer's `etc -> /` must not let `etc/passwd` land on the host). Modes,
+// Refused, failing the whole layer: absolute names (but "/", the root itself), "..", and any
+// write or delete through a symlink (a lower layer's `etc -> /` must not let `etc/passwd` land
+// on the host). Modes,
 // owners (numeric, we run as root) and mtimes are kept; device nodes and sockets are skipped.
 #include <string>
 

@@ -35,30 +35,42 @@ void imageWriteFile(const fs::path& path, const std::string& content) {
 
 std::string buildTestImageLayout(const std::string& work_dir, std::string* layout_dir) {
   const fs::path work(work_dir);
-  const fs::path base = work / "base", newdata = work / "newdata", layout = work / "layout";
+  const fs::path bundle = work / "bundle", opaque = work / "opaque", layout = work / "layout";
+  const fs::path rootfs = bundle / "rootfs";
   std::error_code ec;
-  fs::remove_all(base, ec);
-  fs::remove_all(newdata, ec);
-  fs::remove_all(layout, ec);
-  fs::create_directories(base / "bin");
+  for (const fs::path& p : {bundle, opaque, layout}) fs::remove_all(p, ec);
   if (!fs::exists("/bin/busybox")) {
     return "/bin/busybox is missing: scripts/install-deps.sh installs busybox-static";
   }
-  fs::copy_file("/bin/busybox", base / "bin/busybox", ec);
-  if (ec) return "copying /bin/busybox: " + ec.message();
-  for (const char* tool : {"sh", "ls", "cat"}) fs::create_symlink("busybox", base / "bin" / tool);
-  imageWriteFile(base / "etc/hello.txt", "hello");
-  imageWriteFile(base / "etc/removed.txt", "bye");
-  imageWriteFile(base / "opt/data/old1", "o1");
-  imageWriteFile(newdata / "new1", "n1");
   const std::string image = imageShellQuote(layout.string() + ":v1");
+  const std::string q_bundle = imageShellQuote(bundle.string());
+  // umoci insert writes layers without the tar trailer (0.4.7), which strict readers refuse:
+  // layers 1 and 2 come from unpack/repack, the opaque one from GNU tar via raw add-layer.
   std::string error = imageRunAll({
       "umoci init --layout " + imageShellQuote(layout.string()),
       "umoci new --image " + image,
-      "umoci insert --image " + image + " " + imageShellQuote(base.string()) + " /",
-      "umoci insert --image " + image + " --whiteout /etc/removed.txt",
-      "umoci insert --image " + image + " --opaque " + imageShellQuote(newdata.string()) +
-          " /opt/data",
+      "umoci unpack --image " + image + " " + q_bundle,
+  });
+  if (!error.empty()) return error;
+  fs::create_directories(rootfs / "bin");
+  fs::copy_file("/bin/busybox", rootfs / "bin/busybox", ec);
+  if (ec) return "copying /bin/busybox: " + ec.message();
+  for (const char* tool : {"sh", "ls", "cat"}) fs::create_symlink("busybox", rootfs / "bin" / tool);
+  imageWriteFile(rootfs / "etc/hello.txt", "hello");
+  imageWriteFile(rootfs / "etc/removed.txt", "bye");
+  imageWriteFile(rootfs / "opt/data/old1", "o1");
+  // --refresh-bundle: the next repack diffs against this layer, not the empty image.
+  error = imageRunAll({"umoci repack --refresh-bundle --image " + image + " " + q_bundle});
+  if (!error.empty()) return error;
+  fs::remove(rootfs / "etc/removed.txt", ec);  // repack records it as a whiteout
+  imageWriteFile(opaque / "opt/data/.wh..wh..opq", "");
+  imageWriteFile(opaque / "opt/data/new1", "n1");
+  const std::string opaque_tar = imageShellQuote((work / "opaque.tar").string());
+  error = imageRunAll({
+      "umoci repack --image " + image + " " + q_bundle,
+      "tar -C " + imageShellQuote(opaque.string()) + " --owner=0 --group=0 -cf " + opaque_tar +
+          " opt/data/.wh..wh..opq opt/data/new1",
+      "umoci raw add-layer --image " + image + " " + opaque_tar,
       "umoci config --image " + image +
           " --config.cmd /bin/sh --config.cmd -c --config.cmd 'echo hi'"
           " --config.env FOO=bar --config.exposedports 8080/tcp --config.exposedports 53/udp"

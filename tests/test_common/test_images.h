@@ -4,9 +4,9 @@
 // buildTestImageLayout() writes an OCI layout with two tags:
 //   "v1"        linux/amd64, three layers:
 //                 1. /bin/busybox (static) with bin/sh, bin/ls, bin/cat -> busybox;
-//                    etc/hello.txt "hello"; etc/removed.txt; opt/data/old1
-//                 2. a whiteout of etc/removed.txt
-//                 3. opt/data made opaque, holding only new1 "n1"
+//                    etc/hello.txt "hello"; etc/removed.txt; opt/data/old1 (umoci repack)
+//                 2. a whiteout of etc/removed.txt (umoci repack after deleting it)
+//                 3. opt/data made opaque, holding only new1 "n1" (GNU tar, umoci raw add-layer)
 //               config: Cmd ["/bin/sh","-c","echo hi"], Env FOO=bar, ports 8080/tcp and
 //               53/udp, WorkingDir /app, User 1000:1000
 //   "v1-arm64"  the same image declared linux/arm64 (for multi-arch indexes)

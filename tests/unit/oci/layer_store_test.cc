@@ -94,6 +94,7 @@ TEST_F(OciLayerStoreTest, UnpacksLayersInOrderWithWhiteouts) {
   LayerStore store(dir_ + "/cache", 64 << 20);
   ASSERT_EQ(store.initError(), "");
   Layer base = blobs_.add(buildLayerTar({
+      ociDir("/"), ociDir("./"),  // the root itself, as umoci and docker save write it
       ociDir("etc"), ociFile("etc/keep", "keep"), ociFile("etc/gone", "old"),
       ociDir("var"), ociDir("var/lib"), ociFile("var/lib/state", "s"),
       ociFile("etc/replaced", "v1"), ociSymlink("etc/link", "keep"),
