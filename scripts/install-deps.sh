@@ -29,6 +29,9 @@ PACKAGES=(
   nodejs
   # cells: every instance runs in an OCI container started by runc (scheduler/cell/README.md)
   runc
+  # OCI images (common/oci): a real registry for the integration tests (Distribution v2), its
+  # bcrypt htpasswd files, and the tools that build and push the test images (never pulled)
+  docker-registry apache2-utils skopeo umoci busybox-static
 )
 
 missing() { # prints every package of PACKAGES that is not fully installed (one dpkg-query call)
