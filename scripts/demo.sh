@@ -59,6 +59,7 @@ BIN=$BUILD/bin
 CLI=$BIN/foundry
 
 RUN=$(mktemp -d "${TMPDIR:-/tmp}/foundry-demo.XXXXXX")
+chmod 0711 "$RUN"  # the cells' containers run as unprivileged host users who walk through it
 : > "$RUN/pids"
 # shellcheck disable=SC2317  # called through the EXIT trap
 cleanup() {
@@ -91,6 +92,13 @@ router_start "$BIN/router" "$RUN/gorouter.yml" "$RUN/router.log"
 router_wait_healthy "$R_STATUS_PORT" 30 || fail "router not healthy"
 echo "nats-server 127.0.0.1:$NATS_PORT, router 127.0.0.1:$R_PORT (status $R_STATUS_PORT)"
 
+# Instances run in runc containers, which needs root; anyone else gets bare processes, and
+# the cells log that they are not isolated.
+CELL_ISOLATION=()
+if [ "$(id -u)" != 0 ]; then
+  CELL_ISOLATION=(--isolation none)
+  echo "demo: not root, so the cells run instances as bare processes (--isolation none)" >&2
+fi
 step "Starting the scheduler, the controller and two cells"
 SCHED_PORT=$(pick_port 9023 scheduler)
 SCHED_URL=http://127.0.0.1:$SCHED_PORT
@@ -104,7 +112,7 @@ for i in 0 1; do
   port=$(pick_port $((9100 + i)) "cell $i")
   cell_start "$BIN/cell" "$port" "cell-$i" "z$((i + 1))" "$SCHED_URL" "$NATS_URL" \
     "$RUN/cell-$i" "$((61000 + i * 1000))-$((61999 + i * 1000))" "$BIN/launcher" \
-    "$RUN/cell-$i.log" || fail "cell $i did not start"
+    "$RUN/cell-$i.log" ${CELL_ISOLATION[@]+"${CELL_ISOLATION[@]}"} || fail "cell $i did not start"
   echo "cell-$i on 127.0.0.1:$port (zone z$((i + 1)))"
 done
 echo "scheduler $SCHED_URL, controller API $API"
