@@ -1,6 +1,7 @@
 #include "scheduler/cell/cell.h"
 
 #include <chrono>
+#include <algorithm>
 #include <filesystem>
 #include <stdexcept>
 #include <system_error>
@@ -30,6 +31,18 @@ Cell::Cell(CellConfig config)
     std::string error;
     if (!prepareStackRootfs(config_.work_dir + "/stack", &stack_, &error)) {
       throw std::runtime_error("cannot build the stack: " + error);
+    }
+    // Docker images: layers are cached across instances and runs. The bound per image is the
+    // cell's disk; each instance's own quota is checked before its pull.
+    const std::string images = config_.work_dir + "/images";
+    images_ = std::make_unique<oci::LayerStore>(
+        images, static_cast<uint64_t>(std::max(config_.total.disk_mb, 1)) << 20);
+    if (!images_->initError().empty()) {
+      throw std::runtime_error("cannot use " + images + ": " + images_->initError());
+    }
+    // Containers' users walk down to the root filesystems (search only, no listing).
+    for (const std::string& dir : {images, images + "/rootfs"}) {
+      fs::permissions(dir, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec, ec);
     }
   }
   // Instances of a previous run are gone with it (their processes were stopped, or are

@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 
+#include "common/oci/layer_store.h"
 #include "scheduler/cell/capacity.h"
 #include "scheduler/cell/config.h"
 #include "scheduler/cell/container_ids.h"
@@ -74,6 +75,7 @@ class Cell {
   LogEmitter logs_;
   // Containers only (Isolation::kContainer):
   std::unique_ptr<OciRuntime> oci_;
+  std::unique_ptr<oci::LayerStore> images_;  // Docker images' layers and root filesystems
   StackRootfs stack_;
   ContainerIds container_ids_;
 

@@ -8,14 +8,23 @@
 //
 // The root file system is the stack (stack_rootfs.h), read-only, shared by every instance;
 // the launcher is bound read-only at /tmp/lifecycle/launcher, where Diego puts it.
+//
+// A Docker image (desired.docker_image) is pulled first: its config from the registry, its
+// layers into the cell's LayerStore (once per digest, checked), its root filesystem unpacked
+// once per image and shared read-only by its instances. The image's own process, user,
+// working directory and environment run in it (image_process.h), with /home/vcap and /tmp on
+// the instance's disk as for droplets.
 #include <signal.h>
 
 #include <filesystem>
 #include <fstream>
 
 #include "common/log/log.h"
+#include "common/oci/image_ref.h"
+#include "common/oci/registry_client.h"
 #include "scheduler/cell/cell.h"
 #include "scheduler/cell/container_cgroup.h"
+#include "scheduler/cell/image_process.h"
 #include "scheduler/cell/instance_disk.h"
 #include "scheduler/cell/instance_sandbox.h"
 #include "scheduler/cell/oci_spec.h"
@@ -37,12 +46,17 @@ class ContainerSandbox : public InstanceSandbox {
   ~ContainerSandbox() override { destroy(); }
 
   bool prepare(std::string* error) override {
-    ids_ = cell_.container_ids_.acquire(error);
-    if (!ids_.valid()) return false;
-    const int memory_mb = instance_.start.desired.memory_mb;
-    if (!cgroup_.create(static_cast<int64_t>(memory_mb) * 1024 * 1024, error)) return false;
-    return disk_.mount(instance_.root + "/disk", instance_.start.desired.disk_mb, hostVcap(),
-                       hostVcap(), error);
+    const auto& desired = instance_.start.desired;
+    if (!desired.docker_image.empty() && !pullImage(error)) {
+      *error = "Pulling image " + desired.docker_image + " failed: " + *error;
+      return false;
+    }
+    std::string why;
+    bool ok = (ids_ = cell_.container_ids_.acquire(&why)).valid() &&
+              cgroup_.create(static_cast<int64_t>(desired.memory_mb) * 1024 * 1024, &why) &&
+              disk_.mount(instance_.root + "/disk", desired.disk_mb, hostVcap(), hostVcap(), &why);
+    if (!ok) *error = "Creating container failed: " + why;
+    return ok;
   }
 
   std::string dropletDir() const override { return disk_.home(); }
@@ -57,23 +71,35 @@ class ContainerSandbox : public InstanceSandbox {
 
   Spawned start(const std::string& start_command, std::vector<std::string> env) override {
     const CellConfig& config = cell_.config_;
+    Spawned failed;
     ContainerSpec spec;
     spec.hostname = id_;
-    spec.rootfs = cell_.stack_.rootfs;
-    spec.args = {kLauncherInContainer, "app", start_command, ""};
-    spec.env = std::move(env);
-    spec.cwd = visibleRoot();
-    spec.uid = spec.gid = kVcap;
     spec.host_id_base = ids_.host_base;
-    spec.binds = cell_.stack_.binds;
+    if (image_rootfs_.empty()) {
+      spec.rootfs = cell_.stack_.rootfs;
+      spec.args = {kLauncherInContainer, "app", start_command, ""};
+      spec.env = std::move(env);
+      spec.cwd = visibleRoot();
+      spec.uid = spec.gid = kVcap;
+      spec.binds = cell_.stack_.binds;
+    } else {
+      spec.rootfs = image_rootfs_;
+      spec.args = imageProcessArgs(image_, start_command, &failed.error);
+      spec.env = imageEnvironment(image_.env, env);
+      spec.cwd = image_.working_dir.empty() ? "/" : image_.working_dir;
+      if (failed.error.empty()) {
+        resolveImageUser(image_rootfs_, image_.user, &spec.uid, &spec.gid, &failed.error);
+      }
+      if (!failed.error.empty()) return failed;
+    }
     spec.binds.push_back({disk_.home(), "/home/vcap", false});
     spec.binds.push_back({disk_.tmp(), "/tmp", false});
-    spec.binds.push_back({config.launcher, kLauncherInContainer, true});
+    // After /tmp, or /tmp's bind would hide it.
+    if (image_rootfs_.empty()) spec.binds.push_back({config.launcher, kLauncherInContainer, true});
     spec.cgroups_path = "/" + cgroup_.relative() + "/container";
     spec.pids_limit = config.pids_limit;
     spec.cpu_shares = cpuSharesFor(instance_.start.desired.memory_mb, config.total.memory_mb);
 
-    Spawned failed;
     const std::string bundle = instance_.root + "/bundle";
     std::error_code ec;
     fs::create_directories(bundle, ec);
@@ -121,6 +147,35 @@ class ContainerSandbox : public InstanceSandbox {
  private:
   uint32_t hostVcap() const { return ids_.host_base + kVcap; }
 
+  // The image's config and root filesystem (image_, image_rootfs_). Within the instance's disk
+  // quota: the layers as the manifest declares them may not exceed it.
+  bool pullImage(std::string* error) {
+    const auto& desired = instance_.start.desired;
+    oci::ImageRef ref;
+    if (std::string bad = oci::parseImageRef(desired.docker_image, &ref); !bad.empty()) {
+      *error = bad;
+      return false;
+    }
+    oci::RegistryClient client(
+        {.credentials = {desired.docker_username, desired.docker_password}});
+    if (std::string failed = client.pullConfig(ref, &image_); !failed.empty()) {
+      *error = failed;
+      return false;
+    }
+    uint64_t bytes = 0;
+    for (const auto& layer : image_.layers) bytes += layer.size;
+    const uint64_t quota = static_cast<uint64_t>(desired.disk_mb) << 20;
+    if (bytes > quota) {
+      *error = "image layers (" + std::to_string(bytes >> 20) + " MB) exceed the disk quota (" +
+               std::to_string(desired.disk_mb) + " MB)";
+      return false;
+    }
+    image_rootfs_ = cell_.images_->rootfs(image_, oci::registryFetcher(client, ref), error);
+    if (image_rootfs_.empty()) return false;
+    prepareImageMountPoints(image_rootfs_, image_.working_dir);
+    return true;
+  }
+
   Cell& cell_;
   const Instance& instance_;
   const std::string id_;
@@ -128,6 +183,8 @@ class ContainerSandbox : public InstanceSandbox {
   InstanceDisk disk_;
   ContainerIds::Lease ids_;
   pid_t runtime_pid_ = 0;
+  oci::ImageConfig image_;   // Docker images only
+  std::string image_rootfs_;
 };
 
 std::unique_ptr<InstanceSandbox> makeContainerSandbox(Cell& cell, const Instance& instance) {

@@ -62,14 +62,24 @@ class InstanceRunner {
     if (inst_->stopRequested()) return stopOutcome();
 
     std::string error;
-    std::string droplet = cell_.droplets_.fetch(desired.droplet_guid, desired.droplet_url,
-                                                desired.droplet_sha256, &error);
-    if (droplet.empty()) return failEarly("Downloading droplet failed: " + error);
-    if (inst_->stopRequested()) return stopOutcome();
-    if (!sandbox_->prepare(&error)) return failEarly("Creating container failed: " + error);
-    error = unpackArchive(droplet, sandbox_->dropletDir());
-    if (error.empty()) sandbox_->dropletUnpacked(&error);
-    if (!error.empty()) return failEarly("Unpacking droplet failed: " + error);
+    const bool docker = !desired.docker_image.empty();
+    if (docker && cell_.config_.isolation != Isolation::kContainer) {
+      return failEarly("Docker images need a cell with --isolation container");
+    }
+    std::string droplet;
+    if (!docker) {
+      droplet = cell_.droplets_.fetch(desired.droplet_guid, desired.droplet_url,
+                                      desired.droplet_sha256, &error);
+      if (droplet.empty()) return failEarly("Downloading droplet failed: " + error);
+      if (inst_->stopRequested()) return stopOutcome();
+    }
+    // For a Docker image this pulls it (ContainerSandbox); errors name what failed.
+    if (!sandbox_->prepare(&error)) return failEarly(error);
+    if (!docker) {
+      error = unpackArchive(droplet, sandbox_->dropletDir());
+      if (error.empty()) sandbox_->dropletUnpacked(&error);
+      if (!error.empty()) return failEarly("Unpacking droplet failed: " + error);
+    }
 
     port_ = cell_.ports_.allocate();
     if (port_ == 0) {

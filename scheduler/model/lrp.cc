@@ -25,6 +25,17 @@ void from_json(const nlohmann::json& j, LrpState& v) {
   }
 }
 
+}  // namespace foundry::sched
+
+namespace foundry::auth {
+// On the wire between controller, scheduler and cells (signed calls) the secret travels as
+// its value; everything that logs uses Secret::str().
+void to_json(nlohmann::json& j, const Secret& s) { j = s.reveal(); }
+void from_json(const nlohmann::json& j, Secret& s) { s = Secret(j.get<std::string>()); }
+}  // namespace foundry::auth
+
+namespace foundry::sched {
+
 // WITH_DEFAULT: absent fields keep the struct's default, so senders may omit what they do not know.
 // nlohmann's macro defines *inline* functions, which other translation units cannot link
 // against; so they live in `codec` and the functions lrp.h declares forward to them.
@@ -37,8 +48,9 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DesiredLrp, process_guid, app_gu
                                                 app_name, space_guid, space_name, organization_guid,
                                                 organization_name, instances, memory_mb, disk_mb,
                                                 droplet_guid, droplet_url, droplet_sha256,
-                                                start_command, environment, health_check, routes,
-                                                placement_tags, annotation)
+                                                start_command, docker_image, docker_username,
+                                                docker_password, environment, health_check,
+                                                routes, placement_tags, annotation)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ActualLrp, process_guid, index, instance_guid,
                                                 cell_id, address, port, state, since_ns,
                                                 crash_count, crash_reason, placement_error, zone)

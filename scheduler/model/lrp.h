@@ -11,6 +11,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/auth/secret.h"
+
+namespace foundry::auth {
+void to_json(nlohmann::json& j, const Secret& s);
+void from_json(const nlohmann::json& j, Secret& s);
+}  // namespace foundry::auth
+
 namespace foundry::sched {
 
 struct HealthCheck {
@@ -46,7 +53,13 @@ struct DesiredLrp {
   int memory_mb = 1024;
   int disk_mb = 1024;
   std::string droplet_guid, droplet_url, droplet_sha256;
-  std::string start_command;       // "" = the droplet's own
+  std::string start_command;       // "" = the droplet's own (a Docker image's entrypoint + cmd)
+  // A Docker image instead of a droplet (the droplet fields stay empty): the cell pulls it from
+  // its registry and runs it (scheduler/cell/README.md "Docker images"). The credentials go to
+  // the cell with the work and are never logged.
+  std::string docker_image;        // e.g. "registry.example.com/team/app@sha256:..."
+  std::string docker_username;
+  auth::Secret docker_password;
   std::map<std::string, std::string> environment;
   HealthCheck health_check;
   std::vector<RouteSpec> routes;

@@ -11,7 +11,9 @@
 #include <fstream>
 
 #include "tests/integration/cell/cell_fixture.h"
+#include "tests/test_common/registry_process.h"
 #include "tests/test_common/shell.h"
+#include "tests/test_common/test_images.h"
 
 namespace foundry::cell {
 namespace {
@@ -215,6 +217,75 @@ TEST_F(ContainerCellTest, CrashesMemoryLimitAndStopWorkThroughTheContainer) {
   EXPECT_FALSE(fs::exists("/sys/fs/cgroup/memory/foundry/cell-test/ig-stop"));
   EXPECT_FALSE(fs::exists("/sys/fs/cgroup/pids/foundry/cell-test/ig-stop"));
   EXPECT_EQ(state().available.memory_mb, 1024);
+}
+
+// A Docker image instead of a droplet: pulled from a real registry on loopback, run with the
+// image's user and environment, served through its port; bad references and credentials are
+// crash reasons that name the problem and never the password.
+TEST_F(ContainerCellTest, DockerImageFromARegistryRunsWithItsUserAndEnvironment) {
+  test::RegistryProcess open_registry, locked_registry({"alice", "s3cret-pw"});
+  ASSERT_TRUE(open_registry.start()) << open_registry.lastError();
+  ASSERT_TRUE(locked_registry.start()) << locked_registry.lastError();
+  std::string layout;
+  ASSERT_EQ(test::buildTestImageLayout(dir_ + "/image", &layout), "");
+  const std::string image = open_registry.address() + "/test/app:v1";
+  ASSERT_EQ(test::pushTestImage(layout, "v1", image), "");
+  const std::string locked_image = locked_registry.address() + "/test/app:v1";
+  ASSERT_EQ(test::pushTestImage(layout, "v1", locked_image, {.creds = "alice:s3cret-pw"}), "");
+  startCell();
+
+  auto docker = [&](const std::string& guid, const std::string& ref) {
+    sched::LrpStart start = lrp(guid, "");
+    start.desired.droplet_guid.clear();
+    start.desired.docker_image = ref;
+    // The image's own CMD only echoes; this serves its /etc with its busybox, noting who and
+    // with what environment it runs first.
+    start.desired.start_command =
+        "busybox id > /tmp/id.txt; echo \"$FOO|$PORT|$HOME\" > /tmp/env.txt; "
+        "exec busybox httpd -f -p $PORT -h /etc";
+    return start;
+  };
+  postWork({docker("ig-docker", image)});
+  auto started = scheduler_.waitFor("start", "ig-docker", 60s);
+  ASSERT_TRUE(started) << cell_->logs();
+  const uint16_t port = started->body["port"].get<uint16_t>();
+  auto r = net::perform({.url = "http://127.0.0.1:" + std::to_string(port) + "/hello.txt"});
+  EXPECT_EQ(r.status, 200) << r.error;
+  EXPECT_EQ(r.body, "hello");
+  // /etc/removed.txt was deleted by a later layer (a whiteout): gone from the image.
+  r = net::perform({.url = "http://127.0.0.1:" + std::to_string(port) + "/removed.txt"});
+  EXPECT_EQ(r.status, 404);
+  const std::string tmp = dir_ + "/work/instances/ig-docker/disk/tmp/";
+  EXPECT_EQ(test::readFile(tmp + "id.txt").rfind("uid=1000 gid=1000", 0), 0u)
+      << test::readFile(tmp + "id.txt");  // the image's USER 1000:1000
+  EXPECT_EQ(test::readFile(tmp + "env.txt"),
+            "bar|" + std::to_string(port) + "|/home/vcap/app\n");  // image env, then ours
+
+  // The locked registry with the right password, then with a wrong one.
+  auto good = docker("ig-locked", locked_image);
+  good.desired.docker_username = "alice";
+  good.desired.docker_password = auth::Secret("s3cret-pw");
+  postWork({good});
+  EXPECT_TRUE(scheduler_.waitFor("start", "ig-locked", 60s)) << cell_->logs();
+  auto bad = docker("ig-badpw", locked_image);
+  bad.desired.docker_username = "alice";
+  bad.desired.docker_password = auth::Secret("wrong-password");
+  postWork({bad, docker("ig-missing", open_registry.address() + "/test/app:nope")});
+  auto crash = scheduler_.waitFor("crash", "ig-badpw", 60s);
+  ASSERT_TRUE(crash) << cell_->logs();
+  const std::string reason = crash->body["crash_reason"];
+  EXPECT_EQ(reason.rfind("Pulling image " + locked_image + " failed: unauthorized", 0), 0u)
+      << reason;
+  EXPECT_EQ(reason.find("wrong-password"), std::string::npos);
+  EXPECT_EQ(cell_->logs().find("wrong-password"), std::string::npos);
+  crash = scheduler_.waitFor("crash", "ig-missing", 60s);
+  ASSERT_TRUE(crash) << cell_->logs();
+  EXPECT_NE(crash->body["crash_reason"].get<std::string>().find("image not found"),
+            std::string::npos)
+      << crash->body["crash_reason"];
+  // The cell kept serving the good instance all along.
+  r = net::perform({.url = "http://127.0.0.1:" + std::to_string(port) + "/hello.txt"});
+  EXPECT_EQ(r.status, 200);
 }
 
 TEST_F(ContainerCellTest, RefusesToStartWithoutItsRuntimeUnlessIsolationNone) {
