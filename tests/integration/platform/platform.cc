@@ -131,7 +131,7 @@ bool Platform::start() {
                                "--convergence-interval", "1", "--secrets", secrets,
                                "--log-level", "debug"},
       dir_);
-  if (!scheduler_->start() || !waitHttpOk(scheduler_url_ + "/ping")) return false;
+  if (!scheduler_->start() || !waitHttpOk(scheduler_url_ + "/ping", 60s)) return false;
 
   uint16_t controller_port = freeTcpPort();
   controller_url_ = "http://" + hostPort(controller_port);
@@ -142,7 +142,9 @@ bool Platform::start() {
   for (auto& a : adminPasswordFlags(dir_)) controller_args.push_back(a);
   controller_ = std::make_unique<ChildProcess>("controller", CONTROLLER_BINARY, controller_args,
                                                dir_);
-  if (!controller_->start() || !waitHttpOk(controller_url_ + "/v3")) return false;
+  // Generous: under ASan, with a second platform starting beside it, the controller's first
+  // answer has taken over 15 s (its start then looked like a failure).
+  if (!controller_->start() || !waitHttpOk(controller_url_ + "/v3", 60s)) return false;
 
   for (int i = 0; i < 2; ++i) {
     uint16_t cell_port = freeTcpPort();
