@@ -12,7 +12,7 @@ constexpr int kCommandTimeoutMs = 10000;
 Spawned OciRuntime::run(const std::string& id, const std::string& bundle_dir) const {
   SpawnSpec spec;
   spec.argv = {binary_, "--root", state_dir_, "run", "--bundle", bundle_dir, id};
-  if (const char* path = std::getenv("PATH")) spec.env.push_back(std::string("PATH=") + path);
+  spec.env = helperEnvironment();
   spec.cwd = bundle_dir;
   return spawnGroupLeader(spec);
 }

@@ -107,10 +107,15 @@ ExitStatus waitExit(pid_t pid, int timeout_ms) {
   }
 }
 
+std::vector<std::string> helperEnvironment() {
+  const char* path = std::getenv("PATH");
+  return path ? std::vector<std::string>{std::string("PATH=") + path} : std::vector<std::string>{};
+}
+
 int runCommand(const std::vector<std::string>& argv, int timeout_ms, std::string* output) {
   SpawnSpec spec;
   spec.argv = argv;
-  if (const char* path = std::getenv("PATH")) spec.env.push_back(std::string("PATH=") + path);
+  spec.env = helperEnvironment();
   Spawned spawned = spawnGroupLeader(spec);
   if (spawned.pid < 0) {
     *output = spawned.error;

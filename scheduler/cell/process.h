@@ -35,6 +35,9 @@ ExitStatus pollExit(pid_t pid);
 ExitStatus waitExit(pid_t pid, int timeout_ms);
 // True while any process is in the group.
 bool groupAlive(pid_t pgid);
+// The environment of the cell's own helper commands (runc): the cell's PATH and nothing else.
+std::vector<std::string> helperEnvironment();
+
 // Runs a short command (argv[0] a path) to completion, bounded by `timeout_ms` (then killed);
 // its stdout and stderr together in `output`. The exit code, or -1 when it did not exit.
 int runCommand(const std::vector<std::string>& argv, int timeout_ms, std::string* output);
