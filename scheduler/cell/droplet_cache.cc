@@ -2,7 +2,6 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -11,6 +10,7 @@
 #include <memory>
 
 #include "common/net/http_client.h"
+#include "common/oci/sha256.h"
 
 namespace foundry::cell {
 namespace fs = std::filesystem;
@@ -28,16 +28,6 @@ std::string cacheFileName(const std::string& guid) {
   return "h" + std::to_string(std::hash<std::string>{}(guid)) + ".tgz";
 }
 
-std::string toHex(const unsigned char* data, unsigned size) {
-  static const char* kDigits = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < size; ++i) {
-    out.push_back(kDigits[data[i] >> 4]);
-    out.push_back(kDigits[data[i] & 15]);
-  }
-  return out;
-}
-
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
   return s;
@@ -46,18 +36,8 @@ std::string lower(std::string s) {
 }  // namespace
 
 std::string sha256OfFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "";
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-  char buffer[64 * 1024];
-  while (in.read(buffer, sizeof(buffer)) || in.gcount() > 0) {
-    EVP_DigestUpdate(ctx.get(), buffer, static_cast<size_t>(in.gcount()));
-  }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned size = 0;
-  EVP_DigestFinal_ex(ctx.get(), digest, &size);
-  return toHex(digest, size);
+  const std::string digest = oci::sha256DigestOfFile(path);  // "sha256:<hex>" or ""
+  return digest.empty() ? "" : digest.substr(digest.find(':') + 1);
 }
 
 std::string DropletCache::fetch(const std::string& droplet_guid, const std::string& url,
