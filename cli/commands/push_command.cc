@@ -1,8 +1,9 @@
 // foundry push: find or create the app, apply its settings and routes, upload the bits
-// (resource matching + zip), stage with log streaming, set the droplet, restart and wait
-// (PLATFORM-APIS.md B.4, done as separate calls rather than apply_manifest).
+// (resource matching + zip) or name a Docker image, stage with log streaming, set the droplet,
+// restart and wait (PLATFORM-APIS.md B.4, done as separate calls rather than apply_manifest).
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
@@ -88,7 +89,7 @@ class Pusher {
     std::string guid = (*app)["guid"];
     if (Status s = applyProcessSettings(plan, guid); !s) return s;
     if (Status s = applyRoutes(plan, guid); !s) return s;
-    auto package = uploadBits(plan, guid);
+    auto package = plan.docker_image ? createDockerPackage(plan, guid) : uploadBits(plan, guid);
     if (!package) return Status::fail(package.error());
 
     ui_.newline();
@@ -134,7 +135,9 @@ class Pusher {
       ui_.say("Creating app " + plan.name + "...");
       json body = {{"name", plan.name},
                    {"relationships", {{"space", {{"data", {{"guid", space}}}}}}}};
-      if (plan.buildpacks) {
+      if (plan.docker_image) {
+        body["lifecycle"] = {{"type", "docker"}, {"data", json::object()}};
+      } else if (plan.buildpacks) {
         body["lifecycle"] = {{"type", "buildpack"}, {"data", {{"buildpacks", *plan.buildpacks}}}};
       }
       if (!plan.env.empty()) body["environment_variables"] = plan.env;
@@ -144,6 +147,16 @@ class Pusher {
     }
     ui_.say("Updating app " + plan.name + "...");
     std::string guid = (*existing)["guid"];
+    const std::string lifecycle = existing->value("lifecycle", json::object()).value("type", "");
+    if (plan.docker_image && lifecycle != "docker") {
+      return Result<json>::fail("App " + plan.name + " was pushed from source (" + lifecycle +
+                                "); it cannot become a Docker app. Delete it or use another "
+                                "name.");
+    }
+    if (!plan.docker_image && lifecycle == "docker") {
+      return Result<json>::fail("App " + plan.name +
+                                " runs a Docker image; push it with --docker-image");
+    }
     if (plan.buildpacks) {
       auto patched = client_.patch(
           "/v3/apps/" + guid,
@@ -248,6 +261,31 @@ class Pusher {
     for (auto& c : parts.host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     parts.domain = default_domain_;
     return mapRoute(app_guid, parts);
+  }
+
+  // A docker package (READY at once: the controller reads the image at staging). The password
+  // comes from CF_DOCKER_PASSWORD, as with cf.
+  Result<std::string> createDockerPackage(const AppManifest& plan, const std::string& app_guid) {
+    using R = Result<std::string>;
+    json data = {{"image", *plan.docker_image}};
+    if (plan.docker_username) {
+      const char* password = std::getenv("CF_DOCKER_PASSWORD");
+      if (!password || !*password) {
+        return R::fail("Environment variable CF_DOCKER_PASSWORD not set.");
+      }
+      data["username"] = *plan.docker_username;
+      data["password"] = password;
+      ui_.say("Using docker repository password from environment variable CF_DOCKER_PASSWORD.");
+    }
+    ui_.say("Creating package for docker image " + *plan.docker_image + "...");
+    auto package = client_.post(
+        "/v3/packages", {{"type", "docker"},
+                         {"data", std::move(data)},
+                         {"relationships", {{"app", {{"data", {{"guid", app_guid}}}}}}}});
+    if (!package) return R::fail(package.error());
+    std::string package_guid = package->body.value("guid", "");
+    if (package_guid.empty()) return R::fail("The API answered a package without a guid");
+    return R::ok(package_guid);
   }
 
   // Returns the READY package's guid.
@@ -407,11 +445,16 @@ void addPushCommand(CommandTable& table) {
   push->add_option("-n,--hostname", f.hostname, "Hostname (e.g. my-subdomain)");
   push->add_option("-d,--domain", f.domain, "Domain (e.g. apps.internal)");
   push->add_flag("--no-start", options->no_start, "Upload and stage the app but do not start it");
+  push->add_option("-o,--docker-image", f.docker_image,
+                   "Docker image to run instead of source, [REGISTRY_HOST:PORT/]IMAGE[:TAG]");
+  push->add_option("--docker-username", f.docker_username,
+                   "Registry user (the password is read from CF_DOCKER_PASSWORD)");
   push->footer(
       "Examples:\n"
       "  foundry push demo -p examples/node-hello -i 2 -m 256M\n"
       "  foundry push -f manifest.yml\n"
-      "  foundry push demo --no-start");
+      "  foundry push demo --no-start\n"
+      "  CF_DOCKER_PASSWORD=... foundry push web -o 127.0.0.1:5000/team/web:v1 --docker-username ci");
 }
 
 }  // namespace foundry::cli

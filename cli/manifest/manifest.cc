@@ -107,6 +107,20 @@ Result<AppManifest> parseApp(const YAML::Node& node, size_t index, const fs::pat
     if (!text) return Result<AppManifest>::fail(text.error());
     app.buildpacks = std::vector<std::string>{*text};
   }
+  if (auto v = node["docker"]) {
+    if (!v.IsMap() || !v["image"]) return failFor<AppManifest>(n, "docker", "must have an image");
+    auto image = scalarText(v["image"], n, "docker image");
+    if (!image) return Result<AppManifest>::fail(image.error());
+    app.docker_image = *image;
+    if (auto u = v["username"]) {
+      auto user = scalarText(u, n, "docker username");
+      if (!user) return Result<AppManifest>::fail(user.error());
+      app.docker_username = *user;
+    }
+    if (app.buildpacks) {
+      return failFor<AppManifest>(n, "docker", "cannot be used together with buildpacks");
+    }
+  }
   if (auto v = node["command"]) {
     auto text = scalarText(v, n, "command");
     if (!text) return Result<AppManifest>::fail(text.error());
@@ -185,7 +199,7 @@ std::string randomSuffix() {
 bool hasAppFlags(const PushFlags& f) {
   return f.path || f.instances || f.memory || f.disk || !f.buildpacks.empty() || f.command ||
          f.health_check_type || f.health_check_endpoint || f.timeout || f.no_route ||
-         f.random_route || f.hostname || f.domain;
+         f.random_route || f.hostname || f.domain || f.docker_image || f.docker_username;
 }
 
 Status applyFlags(AppManifest& app, const PushFlags& f, const std::string& default_domain) {
@@ -205,6 +219,18 @@ Status applyFlags(AppManifest& app, const PushFlags& f, const std::string& defau
     app.disk_mb = *mb;
   }
   if (!f.buildpacks.empty()) app.buildpacks = f.buildpacks;
+  if (f.docker_username && !f.docker_image) {
+    return Status::fail("Incorrect Usage: '--docker-image, -o' is required when using "
+                        "'--docker-username'");
+  }
+  if (f.docker_image) {
+    if (!f.buildpacks.empty() || f.path) {
+      return Status::fail("Incorrect Usage: The following arguments cannot be used together: "
+                          "--docker-image, -o, --buildpack, -b, --path, -p");
+    }
+    app.docker_image = *f.docker_image;
+    app.docker_username = f.docker_username;
+  }
   if (f.command) app.command = *f.command;
   if (f.health_check_type) {
     auto type = normaliseHealthCheckType(*f.health_check_type);
@@ -313,7 +339,7 @@ Result<std::vector<AppManifest>> resolvePushPlan(const std::optional<Manifest>& 
   for (auto& app : apps) {
     Status status = applyFlags(app, flags, default_domain);
     if (!status) return Plan::fail(status.error());
-    if (!app.path) app.path = cwd.string();
+    if (!app.path && !app.docker_image) app.path = cwd.string();  // an image uploads nothing
     if (app.random_route && !app.no_route && !app.routes) {
       app.routes = std::vector<std::string>{app.name + "-" + randomSuffix() + "." + default_domain};
     }

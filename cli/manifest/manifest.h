@@ -16,6 +16,7 @@
 //     no-route: false
 //     random-route: false
 //     env: {GREETING: hello}
+//     docker: {image: 127.0.0.1:5000/team/app:v1, username: ci}  # instead of path/buildpacks
 //
 // Unknown keys are ignored (cf's manifests carry many we do not act on); bad values are errors
 // that name the application and the key.
@@ -45,6 +46,9 @@ struct AppManifest {
   bool no_route = false;
   bool random_route = false;
   std::map<std::string, std::string> env;
+  // A Docker image instead of bits (the password comes from CF_DOCKER_PASSWORD, never a file).
+  std::optional<std::string> docker_image;
+  std::optional<std::string> docker_username;
 };
 
 struct Manifest {
@@ -72,6 +76,8 @@ struct PushFlags {
   bool random_route = false;
   std::optional<std::string> hostname;
   std::optional<std::string> domain;
+  std::optional<std::string> docker_image;     // -o/--docker-image
+  std::optional<std::string> docker_username;  // --docker-username
 };
 
 // The apps to push: the manifest's (all of them, or the one named by flags.name) with the flags

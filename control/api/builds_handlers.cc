@@ -57,11 +57,13 @@ ApiResponse Api::createBuild(Ctx& c) {
   Build build;
   build.buildpacks = app.buildpacks;
   build.stack = app.stack;
+  build.lifecycle_type = package->type == "docker" ? "docker" : "buildpack";
   if (b.contains("lifecycle")) {
     const json& l = b["lifecycle"];
     if (!l.is_object()) throw unprocessable("Lifecycle must be an object");
-    if (l.contains("type") && l["type"] != "buildpack") {
-      throw unprocessable("Lifecycle type must be buildpack");
+    if (l.contains("type") && l["type"] != build.lifecycle_type) {
+      throw unprocessable("Lifecycle type must be " + build.lifecycle_type + " for a " +
+                          package->type + " package");
     }
     if (l.contains("data")) {
       const json& d = l["data"];
@@ -82,6 +84,10 @@ ApiResponse Api::createBuild(Ctx& c) {
       }
     }
   }
+  if (build.lifecycle_type == "docker") {  // a docker build runs no buildpack on no stack
+    build.buildpacks.clear();
+    build.stack.clear();
+  }
   build.staging_memory_in_mb = stagingSize(b, "staging_memory_in_mb", "Staging memory in mb");
   build.staging_disk_in_mb = stagingSize(b, "staging_disk_in_mb", "Staging disk in mb");
 
@@ -90,7 +96,7 @@ ApiResponse Api::createBuild(Ctx& c) {
     throw ApiError{422, 170017, "CF-StagingInProgress",
                    "Only one build can be STAGING at a time per application."};
   }
-  if (package->state != "READY" || !package->sha256) {
+  if (package->state != "READY" || (package->type == "bits" && !package->sha256)) {
     throw ApiError{400, 1004, "CF-BadRequest",
                    "Bad request: Cannot stage package whose state is not ready."};
   }
@@ -108,7 +114,14 @@ ApiResponse Api::createBuild(Ctx& c) {
   StagingTask task;
   task.build_guid = build.guid;
   task.app_guid = app.guid;
-  task.package_sha256 = *package->sha256;
+  task.package_sha256 = package->sha256.value_or("");
+  if (package->type == "docker") {
+    task.docker = DockerSource{package->docker_image, package->docker_username,
+                               package->docker_password};
+    for (const Process& p : store_.listProcesses(app.guid)) {
+      if (p.type == "web" && p.command) task.web_command = *p.command;
+    }
+  }
   task.buildpacks = build.buildpacks;
   task.stack = build.stack;
   json env = json::parse(app.environment_variables, nullptr, false);
@@ -119,7 +132,7 @@ ApiResponse Api::createBuild(Ctx& c) {
   }
   // Buildpacks may read the bindings (A.9 staging order: VCAP_SERVICES last).
   task.environment.emplace_back("VCAP_SERVICES", services::vcapServices(store_, app.guid).dump());
-  if (staging_.stager && staging_.blobs) {
+  if (staging_.stager && (staging_.blobs || task.docker)) {  // an image needs no blobstore
     staging_.stager->stage(task);
   } else {
     StagingResult r;
@@ -155,6 +168,14 @@ void Api::finishStaging(const StagingResult& r) {
     d.buildpacks = r.buildpacks.is_array() ? r.buildpacks.dump() : "[]";
     d.start_command = r.start_command;
     d.stack = build.stack;
+    if (build.lifecycle_type == "docker") {
+      auto package = store_.getPackage(build.package_guid);
+      d.stack.clear();
+      d.docker_image = r.docker_image;
+      d.docker_username = package ? package->docker_username : "";
+      d.docker_password = package ? package->docker_password : auth::Secret();
+      d.execution_metadata = r.execution_metadata;
+    }
     d.created_at = d.updated_at = now;
     build.state = "STAGED";
     build.droplet_guid = d.guid;

@@ -68,9 +68,18 @@ void Api::applyAppManifest(Ctx& c, const Space& space, const AppManifest& m) {
   auto found = store_.listApps({{}, {m.name}, {space_guid}});
   if (found.empty()) {
     json body = {{"name", m.name}, {"relationships", {{"space", {{"data", {{"guid", space_guid}}}}}}}};
+    if (m.docker_image) body["lifecycle"] = {{"type", "docker"}, {"data", json::object()}};
     app_guid = expect(subrequest(c, "POST", "/v3/apps", body), {201}).body["guid"];
   } else {
     app_guid = found[0].guid;
+    const std::string wanted = m.docker_image ? "docker" : "buildpack";
+    if ((m.docker_image || m.buildpacks || m.stack) && found[0].lifecycle_type != wanted) {
+      throw StepFailed{{422, presentError(unprocessable(
+                                 "Lifecycle type cannot be changed from " +
+                                 found[0].lifecycle_type + " to " + wanted +
+                                 "; delete the app and push it again")),
+                        {}}};
+    }
   }
   const std::string app = "/v3/apps/" + app_guid;
   if (m.buildpacks || m.stack) {

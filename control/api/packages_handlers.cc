@@ -13,12 +13,37 @@
 #include "control/blobstore/hashing.h"
 #include "control/staging/package_assembler.h"
 #include "common/log/log.h"
+#include "common/oci/image_ref.h"
 
 namespace foundry::control {
 
 using nlohmann::json;
 
 namespace {
+
+// A docker package's data: {"image", "username"?, "password"?} (the password only with a
+// username, and the other way round).
+void readDockerData(const json& b, Package* p) {
+  if (!b.contains("data") || !b["data"].is_object()) {
+    throw unprocessable("Data must be an object with an image for a docker package");
+  }
+  const json& d = b["data"];
+  body::allowOnly(d, {"image", "username", "password"});
+  auto image = body::optString(d, "image", "Data image");
+  if (!image || image->empty()) throw unprocessable("Data image can't be blank");
+  oci::ImageRef ref;
+  if (std::string err = oci::parseImageRef(*image, &ref); !err.empty()) {
+    throw unprocessable("Data image is not a valid image reference: " + err);
+  }
+  auto username = body::optString(d, "username", "Data username");
+  auto password = body::optString(d, "password", "Data password");
+  if (username.value_or("").empty() != password.value_or("").empty()) {
+    throw unprocessable("Data username and password must be given together");
+  }
+  p->docker_image = *image;
+  p->docker_username = username.value_or("");
+  p->docker_password = auth::Secret(password.value_or(""));
+}
 
 ApiError blobstoreUnavailable() {
   return {503, 10015, "CF-ServiceUnavailable", "The blobstore is not configured"};
@@ -72,10 +97,8 @@ ApiResponse Api::createPackage(Ctx& c) {
   json b = c.body();
   body::allowOnly(b, {"type", "relationships", "data", "metadata"});
   auto type = body::optString(b, "type", "Type");
-  if (!type) throw unprocessable("Type must be one of 'bits, docker'");
-  if (*type != "bits") {
-    throw unprocessable(*type == "docker" ? "Docker packages are not supported yet"
-                                          : "Type must be one of 'bits, docker'");
+  if (!type || (*type != "bits" && *type != "docker")) {
+    throw unprocessable("Type must be one of 'bits, docker'");
   }
   auto app_guid = body::relationshipGuid(b, "app");
   if (!app_guid) throw unprocessable("Relationships app must be present");
@@ -89,12 +112,24 @@ ApiResponse Api::createPackage(Ctx& c) {
   Package p;
   p.guid = newGuid();
   p.app_guid = *app_guid;
-  p.type = "bits";
+  p.type = *type;
   p.state = "AWAITING_UPLOAD";
+  if (*type == "docker") {
+    readDockerData(b, &p);
+    if (app->lifecycle_type != "docker") {
+      throw unprocessable("Docker packages need an app with the docker lifecycle; this app uses " +
+                          app->lifecycle_type);
+    }
+    p.state = "READY";  // nothing to upload: staging reads the image from its registry
+  } else if (b.contains("data") && !(b["data"].is_object() && b["data"].empty())) {
+    throw unprocessable("Data must be empty if type is bits");
+  }
   p.created_at = p.updated_at = now;
   if (store_.createPackage(p) != WriteResult::Ok) {
     throw unprocessable("Unable to use app. Ensure that the app exists and you have access to it.");
   }
+  log::info("controller", "package-created",
+            {{"package", p.guid}, {"app", p.app_guid}, {"type", p.type}});
   return {201, presentPackage(c.req.base_url, p), {}};
 }
 
@@ -140,6 +175,7 @@ ApiResponse Api::uploadPackage(Ctx& c, const std::string& guid) {
   if (!found) throw notFound("Package");
   requireApp(c, found->app_guid, Access::Write, "Package");
   Package p = *found;
+  if (p.type != "bits") throw unprocessable("Package type must be bits.");
   if (!staging_.blobs) throw blobstoreUnavailable();
   if (p.state != "AWAITING_UPLOAD") {
     throw unprocessable("Package must be in the AWAITING_UPLOAD state to upload bits (it is " +

@@ -14,13 +14,19 @@ using namespace shapes;
 
 json presentPackage(const std::string& base, const Package& p) {
   const std::string self = base + "/v3/packages/" + p.guid;
+  // CC never shows a docker password, only that there is one.
+  json data = p.type == "docker"
+                  ? json{{"image", p.docker_image},
+                         {"username", p.docker_username.empty() ? json(nullptr)
+                                                                : json(p.docker_username)},
+                         {"password", p.docker_password.empty() ? json(nullptr) : json("***")}}
+                  : json{{"checksum", {{"type", "sha256"}, {"value", orNull(p.sha256)}}},
+                         {"error", orNull(p.error)}};
   return {{"guid", p.guid},
           {"created_at", p.created_at},
           {"updated_at", p.updated_at},
           {"type", p.type},
-          {"data",
-           {{"checksum", {{"type", "sha256"}, {"value", orNull(p.sha256)}}},
-            {"error", orNull(p.error)}}},
+          {"data", std::move(data)},
           {"state", p.state},
           {"relationships", {{"app", toOne(p.app_guid)}}},
           {"metadata", metadata()},
@@ -43,8 +49,10 @@ json presentBuild(const std::string& base, const Build& b) {
           {"staging_disk_in_mb", b.staging_disk_in_mb},
           {"staging_log_rate_limit_bytes_per_second", -1},
           {"error", orNull(b.error)},
-          {"lifecycle",
-           {{"type", "buildpack"}, {"data", {{"buildpacks", b.buildpacks}, {"stack", b.stack}}}}},
+          {"lifecycle", b.lifecycle_type == "docker"
+                            ? json{{"type", "docker"}, {"data", json::object()}}
+                            : json{{"type", "buildpack"},
+                                   {"data", {{"buildpacks", b.buildpacks}, {"stack", b.stack}}}}},
           {"package", {{"guid", b.package_guid}}},
           {"droplet", b.droplet_guid ? json{{"guid", *b.droplet_guid}} : json(nullptr)},
           {"created_by", {{"guid", ""}, {"name", ""}, {"email", ""}}},
@@ -61,13 +69,14 @@ json presentDroplet(const std::string& base, const Droplet& d) {
           {"updated_at", d.updated_at},
           {"state", d.state},
           {"error", nullptr},
-          {"lifecycle", {{"type", "buildpack"}, {"data", json::object()}}},
-          {"execution_metadata", ""},
+          {"lifecycle", {{"type", d.isDocker() ? "docker" : "buildpack"}, {"data", json::object()}}},
+          {"execution_metadata", d.execution_metadata},
           {"process_types", parsedOr(d.process_types, json::object())},
-          {"checksum", {{"type", "sha256"}, {"value", d.sha256}}},
+          {"checksum", d.isDocker() ? json(nullptr)
+                                    : json{{"type", "sha256"}, {"value", d.sha256}}},
           {"buildpacks", parsedOr(d.buildpacks, json::array())},
-          {"stack", d.stack},
-          {"image", nullptr},
+          {"stack", d.isDocker() ? json(nullptr) : json(d.stack)},
+          {"image", d.isDocker() ? json(d.docker_image) : json(nullptr)},
           {"relationships", {{"app", toOne(d.app_guid)}}},
           {"metadata", metadata()},
           {"links",

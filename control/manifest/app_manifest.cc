@@ -139,6 +139,16 @@ std::vector<AppManifest> parseAppManifest(const std::string& yaml) {
                                                                   : std::vector<std::string>{b};
       }
       if (a["stack"]) m.stack = scalar(a["stack"], where + " stack");
+      if (a["docker"]) {
+        const YAML::Node& d = a["docker"];
+        if (!d.IsMap() || !d["image"]) throw ManifestError(where + " docker must have an image");
+        m.docker_image = scalar(d["image"], where + " docker image");
+        if (d["username"]) m.docker_username = scalar(d["username"], where + " docker username");
+        if (m.buildpacks || m.stack) {
+          throw ManifestError(where +
+                              " Cannot use the combination of properties: docker, buildpacks");
+        }
+      }
       if (a["routes"]) {
         if (!a["routes"].IsSequence()) throw ManifestError(where + " routes must be a list");
         m.routes.emplace();

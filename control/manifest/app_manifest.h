@@ -62,6 +62,10 @@ struct AppManifest {
   std::vector<ProcessManifest> processes;
   std::optional<std::vector<std::string>> buildpacks;
   std::optional<std::string> stack;
+  // `docker: {image, username}` (the password never travels in a manifest: the cf CLI sends it
+  // in the package). Set: the app has the docker lifecycle.
+  std::optional<std::string> docker_image;
+  std::string docker_username;
   std::optional<std::vector<std::string>> routes;  // "host.domain/path"
   bool default_route = false;
   bool no_route = false;

@@ -11,6 +11,10 @@ constexpr int kDefaultInvocationTimeoutS = 1;
 constexpr int kDefaultIntervalS = 30;
 }  // namespace
 
+DropletInfo dropletInfoOf(const Droplet& d) {
+  return {d.guid, d.sha256, d.docker_image, d.docker_username, d.docker_password};
+}
+
 std::string processGuidFor(const Process& process) {
   return process.guid + "-" + process.version;
 }
@@ -50,9 +54,15 @@ sched::DesiredLrp buildDesiredLrp(const LrpInputs& in) {
   lrp.instances = static_cast<int>(p.instances);
   lrp.memory_mb = static_cast<int>(p.memory_in_mb);
   lrp.disk_mb = static_cast<int>(p.disk_in_mb);
-  lrp.droplet_guid = in.droplet.guid;
-  lrp.droplet_url = dropletUrl(in.internal_url, in.droplet.guid);
-  lrp.droplet_sha256 = in.droplet.sha256;
+  if (in.droplet.isDocker()) {  // the cells pull the pinned image instead of a droplet
+    lrp.docker_image = in.droplet.docker_image;
+    lrp.docker_username = in.droplet.docker_username;
+    lrp.docker_password = in.droplet.docker_password;
+  } else {
+    lrp.droplet_guid = in.droplet.guid;
+    lrp.droplet_url = dropletUrl(in.internal_url, in.droplet.guid);
+    lrp.droplet_sha256 = in.droplet.sha256;
+  }
   lrp.start_command = p.command.value_or("");  // "": the droplet's own start command
   lrp.environment = environmentOf(in.app.environment_variables);
   lrp.environment["VCAP_SERVICES"] = in.vcap_services;  // user variables cannot be VCAP_*

@@ -20,7 +20,13 @@ namespace foundry::control::scheduling {
 struct DropletInfo {
   std::string guid;
   std::string sha256;  // hex; "" when unknown (the cell then skips the check)
+  // A docker droplet: the pinned image the cells pull, with the registry credentials.
+  std::string docker_image;
+  std::string docker_username;
+  auth::Secret docker_password;
+  bool isDocker() const { return !docker_image.empty(); }
 };
+DropletInfo dropletInfoOf(const Droplet& droplet);
 
 // One route destination pointing at the process.
 struct RouteBinding {

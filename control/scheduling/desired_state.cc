@@ -11,7 +11,7 @@ std::optional<DropletInfo> currentDroplet(Store& store, const App& app) {
   if (!app.droplet_guid || app.droplet_guid->empty()) return std::nullopt;
   auto droplet = store.getCurrentDroplet(app.guid);
   if (!droplet) return std::nullopt;
-  return DropletInfo{droplet->guid, droplet->sha256};
+  return dropletInfoOf(*droplet);
 }
 
 DesiredState::DesiredState(Store& store, std::string internal_url)
@@ -63,7 +63,7 @@ std::vector<sched::DesiredLrp> DesiredState::forApp(const App& app) {
     }
     if (d.previous_droplet_guid) {
       if (auto previous = store_.getDroplet(*d.previous_droplet_guid)) {
-        old_droplet = {previous->guid, previous->sha256};
+        old_droplet = dropletInfoOf(*previous);
       }
     }
   }

@@ -5,11 +5,21 @@
 // single-threaded). Tests plug in a fake backend.
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "common/auth/secret.h"
+
 namespace foundry::control {
+
+// A docker package's image and the credentials its registry wants (none: both empty).
+struct DockerSource {
+  std::string image;
+  std::string username;
+  auth::Secret password;
+};
 
 struct StagingTask {
   std::string build_guid;
@@ -18,6 +28,10 @@ struct StagingTask {
   std::vector<std::string> buildpacks;  // [] = detect
   std::string stack = "cflinuxfs4";
   std::vector<std::pair<std::string, std::string>> environment;  // the app's variables
+  // A docker package: staging reads the image's manifest and config instead of running
+  // buildpacks (package_sha256 and buildpacks are then unused).
+  std::optional<DockerSource> docker;
+  std::string web_command;  // the web process's own start command ("" = the image's)
 };
 
 struct StagingResult {
@@ -30,6 +44,10 @@ struct StagingResult {
   nlohmann::json process_types = nlohmann::json::object();  // {"web": "node server.js"}
   nlohmann::json buildpacks = nlohmann::json::array();      // droplet.buildpacks entries
   std::string start_command;
+  // Docker: the image pinned to the manifest digest (image@sha256:...) and CC's
+  // execution_metadata (the image config's cmd, entrypoint, user, workdir, ports) as JSON text.
+  std::string docker_image;
+  std::string execution_metadata;
 };
 
 class StagingBackend {

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "control/staging/docker_staging.h"
 #include "control/staging/staging_errors.h"
 #include "common/log/log.h"
 #include "staging/droplet/archive.h"
@@ -238,6 +239,11 @@ int StagingRunner::runStager(const std::vector<std::string>& argv, const std::st
 }
 
 StagingResult StagingRunner::run(const StagingTask& task) {
+  if (task.docker) {
+    return stageDockerImage(task, [&](const std::string& line) {
+      on_line_(task.app_guid, line, false);
+    });
+  }
   StagingResult result;
   result.build_guid = task.build_guid;
   result.app_guid = task.app_guid;

@@ -6,6 +6,7 @@
 
 #include "common/crypto/field_cipher.h"
 #include "control/store/sqlite_store.h"
+#include "control/store/sqlite_sealed.h"
 #include "control/store/sqlite_table.h"
 
 namespace foundry::control {
@@ -14,20 +15,14 @@ using sqlite::Column;
 using sqlite::field;
 using sqlite::inTransaction;
 using sqlite::nested;
+using sqlite::sealed;
 using sqlite::Stmt;
 using sqlite::Table;
 using sqlite::Transaction;
 using sqlite::Where;
+using sqlite::withTimes;
 
 namespace {
-
-// A column over a Secret member, sealed in the file.
-template <typename T>
-Column<T> sealed(std::string name, auth::Secret T::*member, const crypto::FieldCipher* cipher) {
-  return {std::move(name),
-          [member, cipher](Stmt& s, const T& t) { s.bind(cipher->seal((t.*member).reveal())); },
-          [member, cipher](const Stmt& s, int i, T& t) { t.*member = cipher->open(s.text(i)); }};
-}
 
 // The five last_operation columns of instances and bindings.
 template <typename T>
@@ -44,12 +39,6 @@ void addLastOperation(std::vector<Column<T>>& columns) {
                               [](auto& r) -> auto& { return r.last_operation.updated_at; }));
 }
 
-template <typename T>
-std::vector<Column<T>> withTimes(std::vector<Column<T>> columns) {
-  columns.push_back(field("created_at", &T::created_at));
-  columns.push_back(field("updated_at", &T::updated_at));
-  return columns;
-}
 
 
 std::vector<Column<ServiceInstance>> instanceColumns(const crypto::FieldCipher* cipher) {
@@ -352,26 +341,14 @@ WriteResult SqliteStore::deleteServiceOperation(const std::string& guid) {
 }
 
 int SqliteStore::resealSecrets() {
-  // Reading opens with whichever key sealed a value; writing seals with the current key.
+  const crypto::FieldCipher& c = *cipher_;
   int resealed = 0;
-  auto reseal = [&](const std::string& table, const std::string& column, auto& t) {
-    Stmt s(db_, "SELECT guid, " + column + " FROM " + table);
-    std::vector<std::string> stale;
-    while (s.step()) {
-      if (cipher_->needsRotation(s.text(1))) stale.push_back(s.text(0));
-    }
-    for (const auto& guid : stale) {
-      if (auto record = t.get(db_, guid)) {
-        t.update(db_, *record);
-        ++resealed;
-      }
-    }
-  };
   atomically([&] {
-    reseal("service_brokers", "password", services_->brokers);
-    reseal("service_instances", "credentials", services_->instances);
-    reseal("service_bindings", "credentials", services_->bindings);
-    reseal("service_operations", "request", services_->operations);
+    resealed += sqlite::resealColumn(db_, c, services_->brokers, "password");
+    resealed += sqlite::resealColumn(db_, c, services_->instances, "credentials");
+    resealed += sqlite::resealColumn(db_, c, services_->bindings, "credentials");
+    resealed += sqlite::resealColumn(db_, c, services_->operations, "request");
+    resealed += resealStagingSecrets();
   });
   return resealed;
 }

@@ -240,6 +240,19 @@ CREATE INDEX service_route_bindings_instance ON service_route_bindings(instance_
 ALTER TABLE route_destinations ADD COLUMN weight INTEGER;
 ALTER TABLE routes ADD COLUMN options TEXT NOT NULL DEFAULT '{}';
 )sql",
+    // 8: Docker images. A docker package names its image and registry credentials (the
+    // password sealed, "" when none); a docker droplet pins the image to the digest staging
+    // resolved and keeps what staging read from its config (execution_metadata).
+    R"sql(
+ALTER TABLE packages ADD COLUMN docker_image TEXT NOT NULL DEFAULT '';
+ALTER TABLE packages ADD COLUMN docker_username TEXT NOT NULL DEFAULT '';
+ALTER TABLE packages ADD COLUMN docker_password TEXT NOT NULL DEFAULT '';
+ALTER TABLE builds ADD COLUMN lifecycle_type TEXT NOT NULL DEFAULT 'buildpack';
+ALTER TABLE droplets ADD COLUMN docker_image TEXT NOT NULL DEFAULT '';
+ALTER TABLE droplets ADD COLUMN docker_username TEXT NOT NULL DEFAULT '';
+ALTER TABLE droplets ADD COLUMN docker_password TEXT NOT NULL DEFAULT '';
+ALTER TABLE droplets ADD COLUMN execution_metadata TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 const char* const kAppColumns =
@@ -292,12 +305,6 @@ Job readJob(const Stmt& s) {
           s.text(5), s.text(6), s.text(7), s.text(8), s.text(9)};
 }
 
-const char* const kPackageColumns =
-    "guid, app_guid, type, state, sha256, error, created_at, updated_at";
-Package readPackage(const Stmt& s) {
-  return {s.text(0), s.text(1), s.text(2), s.text(3), s.optText(4), s.optText(5),
-          s.text(6), s.text(7)};
-}
 std::vector<std::string> stringList(const std::string& json_text) {
   auto j = nlohmann::json::parse(json_text, nullptr, false);
   std::vector<std::string> out;
@@ -310,7 +317,7 @@ std::vector<std::string> stringList(const std::string& json_text) {
 }
 const char* const kBuildColumns =
     "guid, app_guid, package_guid, state, error, droplet_guid, staging_memory_in_mb, "
-    "staging_disk_in_mb, buildpacks, stack, created_at, updated_at";
+    "staging_disk_in_mb, buildpacks, stack, created_at, updated_at, lifecycle_type";
 Build readBuild(const Stmt& s) {
   Build b;
   b.guid = s.text(0);
@@ -325,28 +332,9 @@ Build readBuild(const Stmt& s) {
   b.stack = s.text(9);
   b.created_at = s.text(10);
   b.updated_at = s.text(11);
+  b.lifecycle_type = s.text(12);
   return b;
 }
-const char* const kDropletColumns =
-    "guid, app_guid, package_guid, build_guid, state, process_types, sha256, buildpacks, "
-    "start_command, stack, created_at, updated_at";
-Droplet readDroplet(const Stmt& s) {
-  Droplet d;
-  d.guid = s.text(0);
-  d.app_guid = s.text(1);
-  d.package_guid = s.text(2);
-  d.build_guid = s.text(3);
-  d.state = s.text(4);
-  d.process_types = s.text(5);
-  d.sha256 = s.text(6);
-  d.buildpacks = s.text(7);
-  d.start_command = s.text(8);
-  d.stack = s.text(9);
-  d.created_at = s.text(10);
-  d.updated_at = s.text(11);
-  return d;
-}
-
 template <typename T, typename Reader>
 std::optional<T> getOne(sqlite3* db, const char* columns, const char* table,
                         const std::string& guid, Reader read) {
@@ -382,15 +370,6 @@ WriteResult insertProcess(sqlite3* db, const Process& p) {
   return s.exec();
 }
 
-WriteResult insertDroplet(sqlite3* db, const Droplet& d) {
-  Stmt s(db, std::string("INSERT INTO droplets (") + kDropletColumns +
-                 ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
-  s.bind(d.guid).bind(d.app_guid).bind(d.package_guid).bind(d.build_guid).bind(d.state);
-  s.bind(d.process_types).bind(d.sha256).bind(d.buildpacks).bind(d.start_command);
-  s.bind(d.stack).bind(d.created_at).bind(d.updated_at);
-  return s.exec();
-}
-
 }  // namespace
 
 namespace {
@@ -406,7 +385,8 @@ std::shared_ptr<const crypto::FieldCipher> ephemeralCipher() {
 SqliteStore::SqliteStore(const std::string& path,
                          std::shared_ptr<const crypto::FieldCipher> cipher)
     : cipher_(cipher ? std::move(cipher) : ephemeralCipher()),
-      services_(makeServiceTablesOwned(cipher_.get())) {
+      services_(makeServiceTablesOwned(cipher_.get())),
+      staging_(makeStagingTablesOwned(cipher_.get())) {
   if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
                       nullptr) != SQLITE_OK) {
     std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
@@ -535,34 +515,13 @@ WriteResult SqliteStore::updateJob(const Job& j) {
   return s.exec();
 }
 
-WriteResult SqliteStore::createPackage(const Package& p) {
-  Stmt s(db_, std::string("INSERT INTO packages (") + kPackageColumns + ") VALUES (?,?,?,?,?,?,?,?)");
-  s.bind(p.guid).bind(p.app_guid).bind(p.type).bind(p.state).bind(p.sha256).bind(p.error);
-  s.bind(p.created_at).bind(p.updated_at);
-  return s.exec();
-}
-std::optional<Package> SqliteStore::getPackage(const std::string& guid) {
-  return getOne<Package>(db_, kPackageColumns, "packages", guid, readPackage);
-}
-std::vector<Package> SqliteStore::listPackages(const PackageFilter& f) {
-  Where w;
-  w.in("guid", f.guids).in("app_guid", f.app_guids).in("state", f.states);
-  w.inParent("app_guid", "apps", "space_guid", f.space_guids);
-  return getMany<Package>(db_, kPackageColumns, "packages", w, readPackage);
-}
-WriteResult SqliteStore::updatePackage(const Package& p) {
-  Stmt s(db_, "UPDATE packages SET state=?, sha256=?, error=?, updated_at=? WHERE guid=?");
-  s.bind(p.state).bind(p.sha256).bind(p.error).bind(p.updated_at).bind(p.guid);
-  return s.exec();
-}
-
 WriteResult SqliteStore::createBuild(const Build& b) {
   Stmt s(db_, std::string("INSERT INTO builds (") + kBuildColumns +
-                  ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+                  ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
   s.bind(b.guid).bind(b.app_guid).bind(b.package_guid).bind(b.state).bind(b.error);
   s.bind(b.droplet_guid).bind(b.staging_memory_in_mb).bind(b.staging_disk_in_mb);
   s.bind(nlohmann::json(b.buildpacks).dump()).bind(b.stack).bind(b.created_at);
-  s.bind(b.updated_at);
+  s.bind(b.updated_at).bind(b.lifecycle_type);
   return s.exec();
 }
 std::optional<Build> SqliteStore::getBuild(const std::string& guid) {
@@ -579,18 +538,6 @@ WriteResult SqliteStore::updateBuild(const Build& b) {
   s.bind(b.state).bind(b.error).bind(b.droplet_guid).bind(b.updated_at).bind(b.guid);
   return s.exec();
 }
-WriteResult SqliteStore::finishBuild(const Build& b, const std::optional<Droplet>& droplet) {
-  Transaction tx(db_);
-  Stmt s(db_,
-         "UPDATE builds SET state=?, error=?, droplet_guid=?, updated_at=? "
-         "WHERE guid=? AND state='STAGING'");
-  s.bind(b.state).bind(b.error).bind(b.droplet_guid).bind(b.updated_at).bind(b.guid);
-  WriteResult r = s.exec();
-  if (r == WriteResult::Ok && droplet) {
-    r = insertDroplet(db_, *droplet);
-  }
-  return tx.finish(r);
-}
 int SqliteStore::failStagingBuilds(const std::string& error, const std::string& now) {
   Stmt s(db_, "UPDATE builds SET state='FAILED', error=?, updated_at=? WHERE state='STAGING'");
   s.bind(error).bind(now);
@@ -598,25 +545,6 @@ int SqliteStore::failStagingBuilds(const std::string& error, const std::string& 
   return sqlite3_changes(db_);
 }
 
-WriteResult SqliteStore::createDroplet(const Droplet& d) { return insertDroplet(db_, d); }
-std::optional<Droplet> SqliteStore::getDroplet(const std::string& guid) {
-  return getOne<Droplet>(db_, kDropletColumns, "droplets", guid, readDroplet);
-}
-std::vector<Droplet> SqliteStore::listDroplets(const DropletFilter& f) {
-  Where w;
-  w.in("guid", f.guids).in("app_guid", f.app_guids).in("state", f.states);
-  w.inParent("app_guid", "apps", "space_guid", f.space_guids);
-  return getMany<Droplet>(db_, kDropletColumns, "droplets", w, readDroplet);
-}
-std::optional<Droplet> SqliteStore::getCurrentDroplet(const std::string& app_guid) {
-  Stmt s(db_, std::string("SELECT ") + kDropletColumns +
-                  " FROM droplets WHERE guid = (SELECT droplet_guid FROM apps WHERE guid = ?)");
-  s.bind(app_guid);
-  if (!s.step()) {
-    return std::nullopt;
-  }
-  return readDroplet(s);
-}
 WriteResult SqliteStore::setCurrentDroplet(const std::string& app_guid,
                                            const std::optional<std::string>& droplet_guid,
                                            const std::string& now) {

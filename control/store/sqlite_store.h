@@ -11,6 +11,7 @@
 
 #include "common/crypto/field_cipher.h"
 #include "control/store/sqlite_services.h"
+#include "control/store/sqlite_staging.h"
 #include "control/store/store.h"
 
 struct sqlite3;
@@ -163,10 +164,13 @@ class SqliteStore : public Store {
 
  private:
   void migrate();
+  // Key rotation of the Docker passwords (sqlite_staging.cc); inside resealSecrets' transaction.
+  int resealStagingSecrets();
 
   sqlite3* db_ = nullptr;
   std::shared_ptr<const crypto::FieldCipher> cipher_;
   std::unique_ptr<ServiceTables, ServiceTablesDeleter> services_;
+  std::unique_ptr<StagingTables, StagingTablesDeleter> staging_;
 };
 
 }  // namespace foundry::control

@@ -198,6 +198,11 @@ struct Package {
   std::optional<std::string> sha256;
   std::optional<std::string> error;
   std::string created_at, updated_at;
+  // Type "docker": the image as the user named it (READY at once, nothing uploaded) and the
+  // registry credentials; the password is sealed in the store and shown as "***".
+  std::string docker_image;
+  std::string docker_username;
+  auth::Secret docker_password;
 };
 
 // One staging of a package. Only one STAGING build per app at a time (the API checks).
@@ -213,6 +218,7 @@ struct Build {
   std::vector<std::string> buildpacks;  // lifecycle.data.buildpacks asked for ([] = detect)
   std::string stack = "cflinuxfs4";
   std::string created_at, updated_at;
+  std::string lifecycle_type = "buildpack";  // "docker" for a docker package's build
 };
 
 // A staged app: a .tgz in the blobstore (by `sha256`) plus what the stager found out.
@@ -228,6 +234,14 @@ struct Droplet {
   std::string start_command;      // the detected one ("" when none)
   std::string stack = "cflinuxfs4";
   std::string created_at, updated_at;
+  // A Docker image's droplet (no .tgz, sha256 ""): the image pinned to the manifest digest that
+  // staging resolved, so every instance runs the same bits; the credentials the cells pull
+  // with; what staging read from the image config (CC's execution_metadata, JSON text).
+  std::string docker_image;
+  std::string docker_username;
+  auth::Secret docker_password;
+  std::string execution_metadata;
+  bool isDocker() const { return !docker_image.empty(); }
 };
 
 // A rolling deployment of an app (POST /v3/deployments). While it is DEPLOYING the app runs

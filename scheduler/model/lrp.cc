@@ -115,7 +115,9 @@ std::string validate(const DesiredLrp& lrp) {
   if (lrp.instances < 0) return "instances must be >= 0";
   if (lrp.memory_mb <= 0) return "memory_mb must be > 0";
   if (lrp.disk_mb <= 0) return "disk_mb must be > 0";
-  if (lrp.droplet_url.empty()) return "droplet_url is required";
+  if (lrp.droplet_url.empty() == lrp.docker_image.empty()) {
+    return "exactly one of droplet_url and docker_image is required";
+  }
   const auto& hc = lrp.health_check.type;
   if (hc != "port" && hc != "http" && hc != "process") {
     return "health_check.type must be port, http or process";

@@ -76,6 +76,11 @@ std::string buildTestImageLayout(const std::string& work_dir, std::string* layou
           " --config.env FOO=bar --config.exposedports 8080/tcp --config.exposedports 53/udp"
           " --config.workingdir /app --config.user 1000:1000",
       "umoci config --image " + image + " --architecture arm64 --tag v1-arm64",
+      // An app image: its own CMD serves /etc on $PORT, as root (no USER).
+      "umoci config --image " + image + " --tag web --config.user '' --clear config.cmd"
+          " --config.cmd /bin/sh --config.cmd -c"
+          " --config.cmd 'exec /bin/busybox httpd -f -p \"$PORT\" -h /etc'",
+      "umoci config --image " + image + " --tag nocmd --clear config.cmd",
   });
   if (!error.empty()) return error;
   *layout_dir = layout.string();

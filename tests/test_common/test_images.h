@@ -10,6 +10,9 @@
 //               config: Cmd ["/bin/sh","-c","echo hi"], Env FOO=bar, ports 8080/tcp and
 //               53/udp, WorkingDir /app, User 1000:1000
 //   "v1-arm64"  the same image declared linux/arm64 (for multi-arch indexes)
+//   "web"       v1 as an app: Cmd ["/bin/sh","-c","exec /bin/busybox httpd -f -p \"$PORT\"
+//               -h /etc"], no User (root in the container), so GET /hello.txt -> "hello"
+//   "nocmd"     v1 without a Cmd (and no Entrypoint): nothing to run
 // pushTestImage() copies a tag to a registry with skopeo. Both return "" or the tool's output
 // (a missing tool is an error, never a skip: scripts/install-deps.sh installs them).
 #include <string>
