@@ -2,7 +2,7 @@
 # push-bench.sh - how long the platform takes to turn code into routed traffic, and how long a
 # scale-up takes to reach the router, measured against doing the same by hand on this machine.
 #
-#   bench/push/push-bench.sh [--reps N] [--app DIR] [--scale-to N]
+#   bench/push/push-bench.sh [--reps N] [--app DIR | --docker] [--scale-to N]
 #
 # Starts its own nats-server, router, scheduler, controller and two cells on free ports (as
 # scripts/demo.sh does), then, REPS times:
@@ -13,6 +13,12 @@
 #             then polled until it answers: the floor any platform pays (staging + boot);
 #   scale     `foundry scale bench-K -i SCALE_TO`: time until requests through the router have
 #             reached every new instance (bodies name the instance index).
+# With --docker the app is a Docker image instead of source: a docker-registry on loopback holds
+# a busybox httpd image built here with umoci (nothing downloaded), each rep runs
+# `foundry push bench-K --docker-image REG/bench/web:v1`, and the peer by hand is
+# `skopeo copy` + `umoci unpack` + starting the image's httpd: fetching and unpacking the image
+# and booting it, the floor for any platform that runs images (needs root for the cells'
+# containers).
 # Prints one line per rep and the medians. Builds nothing: run `cmake --build build` first.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -21,13 +27,14 @@ source "$ROOT/scripts/lib/nats.sh"
 source "$ROOT/scripts/lib/router.sh"
 source "$ROOT/scripts/lib/platform.sh"
 
-REPS=5 APP=$ROOT/examples/node-hello SCALE_TO=3
+REPS=5 APP=$ROOT/examples/node-hello SCALE_TO=3 DOCKER=0
 while [ $# -gt 0 ]; do
   case $1 in
     --reps) REPS=$2; shift 2;;
     --app) APP=$(cd "$2" && pwd); shift 2;;
     --scale-to) SCALE_TO=$2; shift 2;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
+    --docker) DOCKER=1; shift;;
+    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
     *) echo "unknown option $1" >&2; exit 2;;
   esac
 done
@@ -64,6 +71,34 @@ for i in 0 1; do
 done
 "$BIN/foundry" api "http://127.0.0.1:$CTL_PORT" > /dev/null
 
+# --- the Docker image (--docker) ---------------------------------------------------------------
+# The app: busybox's httpd on $PORT; its page names the instance, as node-hello's answer does.
+build_web_image() { # LAYOUT_DIR
+  local bundle=$RUN/bundle
+  umoci init --layout "$1" && umoci new --image "$1:v1" && umoci unpack --image "$1:v1" "$bundle"
+  mkdir -p "$bundle/rootfs/bin"
+  cp /bin/busybox "$bundle/rootfs/bin/busybox"
+  ln -s busybox "$bundle/rootfs/bin/sh"
+  umoci repack --image "$1:v1" "$bundle"
+  umoci config --image "$1:v1" --config.cmd /bin/sh --config.cmd -c --config.cmd \
+    'mkdir -p /tmp/www && echo "hello from instance $CF_INSTANCE_INDEX" > /tmp/www/index.html && exec /bin/busybox httpd -f -p "$PORT" -h /tmp/www'
+}
+if [ "$DOCKER" = 1 ]; then
+  for tool in docker-registry skopeo umoci; do
+    command -v $tool > /dev/null || { echo "missing $tool: scripts/install-deps.sh" >&2; exit 1; }
+  done
+  REG_PORT=$(free_port)
+  mkdir -p "$RUN/registry"
+  printf 'version: 0.1\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: 127.0.0.1:%s}\n' \
+    "$RUN/registry" "$REG_PORT" > "$RUN/registry.yml"
+  docker-registry serve "$RUN/registry.yml" > "$RUN/registry.log" 2>&1 &
+  remember_pid registry $!
+  wait_http "http://127.0.0.1:$REG_PORT/v2/" || { tail -n 20 "$RUN/registry.log" >&2; exit 1; }
+  build_web_image "$RUN/layout" > "$RUN/image.log" 2>&1 || { cat "$RUN/image.log" >&2; exit 1; }
+  IMAGE=127.0.0.1:$REG_PORT/bench/web:v1
+  skopeo copy --quiet --dest-tls-verify=false "oci:$RUN/layout:v1" "docker://$IMAGE"
+fi
+
 # GET through the router until 200 or TIMEOUT s; prints the ms it took from START_MS.
 first_200() { # HOST START_MS TIMEOUT
   local deadline=$(( $(now_ms) + $3 * 1000 ))
@@ -90,16 +125,23 @@ all_instances() { # HOST N START_MS TIMEOUT
   echo timeout; return 1
 }
 
-# The peer: stage and boot the same app by hand.
+# The peer: stage and boot the same app by hand (--docker: fetch, unpack and start the image).
 by_hand() { # REP -> ms from staging start to first 200 from the app itself
   local dir=$RUN/hand-$1 port start
   mkdir -p "$dir/root"
   port=$(free_port)
   start=$(now_ms)
-  "$BIN/stager" --app "$APP" --droplet "$dir/droplet.tgz" > "$dir/stage.log" 2>&1
-  tar xzf "$dir/droplet.tgz" -C "$dir/root"
-  (cd "$dir/root" && PORT=$port CF_INSTANCE_INDEX=0 exec "$BIN/launcher" app '' '') \
-    > "$dir/app.log" 2>&1 &
+  if [ "$DOCKER" = 1 ]; then
+    skopeo copy --quiet --src-tls-verify=false "docker://$IMAGE" "oci:$dir/layout:v1"
+    umoci unpack --image "$dir/layout:v1" "$dir/bundle" > /dev/null
+    mkdir -p "$dir/www" && echo "hello from instance 0" > "$dir/www/index.html"
+    "$dir/bundle/rootfs/bin/busybox" httpd -f -p "$port" -h "$dir/www" > "$dir/app.log" 2>&1 &
+  else
+    "$BIN/stager" --app "$APP" --droplet "$dir/droplet.tgz" > "$dir/stage.log" 2>&1
+    tar xzf "$dir/droplet.tgz" -C "$dir/root"
+    (cd "$dir/root" && PORT=$port CF_INSTANCE_INDEX=0 exec "$BIN/launcher" app '' '') \
+      > "$dir/app.log" 2>&1 &
+  fi
   local pid=$!
   local deadline=$(( $(now_ms) + 30000 )) took=timeout
   while [ "$(now_ms)" -lt $deadline ]; do
@@ -120,7 +162,8 @@ for ((k = 1; k <= REPS; k++)); do
   start=$(now_ms)
   first_200 "$host" "$start" 180 > "$RUN/routed-$k" &
   poller=$!
-  "$BIN/foundry" push "$name" -p "$APP" -i 1 -m 64M > "$RUN/push-$k.log" 2>&1 ||
+  if [ "$DOCKER" = 1 ]; then source_args=(--docker-image "$IMAGE"); else source_args=(-p "$APP"); fi
+  "$BIN/foundry" push "$name" "${source_args[@]}" -i 1 -m 64M > "$RUN/push-$k.log" 2>&1 ||
     { cat "$RUN/push-$k.log" >&2; exit 1; }
   cli_ms=$(( $(now_ms) - start ))
   wait "$poller" || true

@@ -187,10 +187,13 @@ std::string Platform::logs() const {
   return out.str();
 }
 
-CliResult Platform::cli(const std::vector<std::string>& args, std::chrono::seconds timeout) {
+CliResult Platform::cli(const std::vector<std::string>& args, std::chrono::seconds timeout,
+                        const std::vector<std::string>& env) {
   std::vector<std::string> argv{FOUNDRY_CLI_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
-  return runCommand(argv, {"FOUNDRY_HOME=" + dir_ + "/cli-home", "NO_COLOR=1"}, timeout);
+  std::vector<std::string> environment{"FOUNDRY_HOME=" + dir_ + "/cli-home", "NO_COLOR=1"};
+  environment.insert(environment.end(), env.begin(), env.end());
+  return runCommand(argv, environment, timeout);
 }
 
 std::string Platform::example(const std::string& name) const {

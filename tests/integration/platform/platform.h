@@ -44,8 +44,10 @@ class Platform {
   std::string logs() const;  // the tail of every component's log, for failure messages
 
   // Runs the CLI with FOUNDRY_HOME in the temp folder (already targeted at the controller).
+  // `env` adds "NAME=value" entries to its environment (e.g. CF_DOCKER_PASSWORD).
   CliResult cli(const std::vector<std::string>& args,
-                std::chrono::seconds timeout = std::chrono::seconds(120));
+                std::chrono::seconds timeout = std::chrono::seconds(120),
+                const std::vector<std::string>& env = {});
   std::string example(const std::string& name) const;  // path of examples/<name>
 
   // A GET through the router for host (e.g. "blue.apps.internal").
