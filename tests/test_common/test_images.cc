@@ -81,6 +81,13 @@ std::string buildTestImageLayout(const std::string& work_dir, std::string* layou
           " --config.cmd /bin/sh --config.cmd -c"
           " --config.cmd 'exec /bin/busybox httpd -f -p \"$PORT\" -h /etc'",
       "umoci config --image " + image + " --tag nocmd --clear config.cmd",
+      // 3 MiB that gzip cannot shrink, in a layer of its own.
+      "mkdir -p " + imageShellQuote((work / "big").string()) + " && head -c 3145728 /dev/urandom > " +
+          imageShellQuote((work / "big/blob.bin").string()),
+      "tar -C " + imageShellQuote((work / "big").string()) + " --owner=0 --group=0 -cf " +
+          imageShellQuote((work / "big.tar").string()) + " blob.bin",
+      "umoci raw add-layer --image " + image + " --tag big " +
+          imageShellQuote((work / "big.tar").string()),
   });
   if (!error.empty()) return error;
   *layout_dir = layout.string();

@@ -13,6 +13,7 @@
 //   "web"       v1 as an app: Cmd ["/bin/sh","-c","exec /bin/busybox httpd -f -p \"$PORT\"
 //               -h /etc"], no User (root in the container), so GET /hello.txt -> "hello"
 //   "nocmd"     v1 without a Cmd (and no Entrypoint): nothing to run
+//   "big"       v1 plus a layer of 3 MiB of random bytes (past a 2 MB disk quota)
 // pushTestImage() copies a tag to a registry with skopeo. Both return "" or the tool's output
 // (a missing tool is an error, never a skip: scripts/install-deps.sh installs them).
 #include <string>

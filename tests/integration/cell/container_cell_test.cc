@@ -230,6 +230,7 @@ TEST_F(ContainerCellTest, DockerImageFromARegistryRunsWithItsUserAndEnvironment)
   ASSERT_EQ(test::buildTestImageLayout(dir_ + "/image", &layout), "");
   const std::string image = open_registry.address() + "/test/app:v1";
   ASSERT_EQ(test::pushTestImage(layout, "v1", image), "");
+  ASSERT_EQ(test::pushTestImage(layout, "big", open_registry.address() + "/test/app:big"), "");
   const std::string locked_image = locked_registry.address() + "/test/app:v1";
   ASSERT_EQ(test::pushTestImage(layout, "v1", locked_image, {.creds = "alice:s3cret-pw"}), "");
   startCell();
@@ -270,7 +271,9 @@ TEST_F(ContainerCellTest, DockerImageFromARegistryRunsWithItsUserAndEnvironment)
   auto bad = docker("ig-badpw", locked_image);
   bad.desired.docker_username = "alice";
   bad.desired.docker_password = auth::Secret("wrong-password");
-  postWork({bad, docker("ig-missing", open_registry.address() + "/test/app:nope")});
+  auto big = docker("ig-big", open_registry.address() + "/test/app:big");
+  big.desired.disk_mb = 2;  // the image's layers hold 3 MiB of random bytes
+  postWork({bad, docker("ig-missing", open_registry.address() + "/test/app:nope"), big});
   auto crash = scheduler_.waitFor("crash", "ig-badpw", 60s);
   ASSERT_TRUE(crash) << cell_->logs();
   const std::string reason = crash->body["crash_reason"];
@@ -281,6 +284,12 @@ TEST_F(ContainerCellTest, DockerImageFromARegistryRunsWithItsUserAndEnvironment)
   crash = scheduler_.waitFor("crash", "ig-missing", 60s);
   ASSERT_TRUE(crash) << cell_->logs();
   EXPECT_NE(crash->body["crash_reason"].get<std::string>().find("image not found"),
+            std::string::npos)
+      << crash->body["crash_reason"];
+  crash = scheduler_.waitFor("crash", "ig-big", 60s);
+  ASSERT_TRUE(crash) << cell_->logs();
+  EXPECT_NE(crash->body["crash_reason"].get<std::string>().find(
+                ") exceed the disk quota (2 MB)"),
             std::string::npos)
       << crash->body["crash_reason"];
   // The cell kept serving the good instance all along.
