@@ -286,6 +286,9 @@ ApiResponse Api::dispatch(Ctx& c) {
   if (m == "GET" && is({"internal", "v1", "droplets", "*", "download"})) {
     return downloadDroplet(c, s[3]);
   }
+  if (m == "POST" && is({"internal", "v4", "tasks", "*", "completed"})) {
+    return taskCompleted(c, s[3]);
+  }
   if (n >= 1 && s[0] == "v3") {
     if (m == "GET" && is({"v3"})) return v3Root(c);
     if (m == "GET" && is({"v3", "info"})) return v3Info(c);
@@ -429,6 +432,12 @@ ApiResponse Api::dispatch(Ctx& c) {
       return setCurrentDroplet(c, s[2]);
     }
 
+    if (m == "POST" && is({"v3", "apps", "*", "tasks"})) return createTask(c, s[2]);
+    if (m == "GET" && is({"v3", "apps", "*", "tasks"})) return listTasks(c, s[2]);
+    if (m == "GET" && is({"v3", "tasks"})) return listTasks(c, "");
+    if (m == "GET" && is({"v3", "tasks", "*"})) return getTask(c, s[2]);
+    if (m == "POST" && is({"v3", "tasks", "*", "actions", "cancel"})) return cancelTask(c, s[2]);
+    if (m == "PUT" && is({"v3", "tasks", "*", "cancel"})) return cancelTask(c, s[2]);  // CLI v6
     if (m == "POST" && is({"v3", "deployments"})) return createDeployment(c);
     if (m == "GET" && is({"v3", "deployments"})) return listDeployments(c);
     if (m == "GET" && is({"v3", "deployments", "*"})) return getDeployment(c, s[2]);

@@ -89,6 +89,15 @@ struct ApiConfig {
   int64_t mitigation_retry_s = 5;
 };
 
+// What the scheduler says of a task (SchedulingHooks::task_state).
+struct TaskLookup {
+  enum class Outcome { kFound, kMissing, kUnreachable };
+  Outcome outcome = Outcome::kUnreachable;
+  bool completed = false;  // kFound: it ended, with the three below
+  bool failed = false;
+  std::string failure_reason, result;
+};
+
 // How the API reaches the scheduler side (control/scheduling/, wired by server/main.cc). Both
 // run on the API's thread; unset members mean no scheduler: nothing is sent, stats answer 503.
 struct SchedulingHooks {
@@ -100,6 +109,11 @@ struct SchedulingHooks {
   // cannot be reached. May block, briefly (a short timeout).
   std::function<std::optional<std::vector<sched::ActualLrp>>(const std::string& process_guid)>
       actual_lrps;
+  // One-off tasks: desire one on the scheduler ("" or why it was not taken), cancel one ("" or
+  // the error), ask about one. May block briefly (short timeouts).
+  std::function<std::string(const AppTask& task)> desire_task;
+  std::function<std::string(const std::string& task_guid)> cancel_task;
+  std::function<TaskLookup(const std::string& task_guid)> task_state;
 };
 
 // An error answered in the V3 format; handlers throw it, handle() turns it into a response.
@@ -175,6 +189,11 @@ class Api {
   // unanswered question (scheduler unreachable: next round). Returns how many finished. The
   // server calls it every second; it may block on the scheduler (2 s timeout per process).
   int advanceDeployments();
+
+  // Tasks whose end the scheduler never reported (a lost callback, a scheduler restart) are
+  // asked about: ended ones are recorded, unknown ones FAILED. Stops at the first unanswered
+  // question. Returns how many ended. The server calls it every few seconds.
+  int syncTasks();
 
   const std::string& defaultSpaceGuid() const { return space_guid_; }
   const std::string& defaultDomainGuid() const { return domain_guid_; }
@@ -263,6 +282,16 @@ class Api {
   ApiResponse setCurrentDroplet(Ctx& c, const std::string& app_guid);
   ApiResponse downloadDroplet(Ctx& c, const std::string& guid);
 
+  // One-off tasks (tasks_handlers.cc).
+  ApiResponse createTask(Ctx& c, const std::string& app_guid);
+  ApiResponse getTask(Ctx& c, const std::string& guid);
+  ApiResponse listTasks(Ctx& c, const std::string& app_guid);  // "" = every readable app
+  ApiResponse cancelTask(Ctx& c, const std::string& guid);
+  ApiResponse taskCompleted(Ctx& c, const std::string& guid);  // the scheduler's callback
+  void finishTask(AppTask task, bool failed, const std::string& failure_reason,
+                  const std::string& result);
+  // 422 "app_task_limit quota_exceeded" when the app runs per_app_tasks tasks already.
+  void checkTaskQuota(const Space& space, const std::string& app_guid);
   // Rolling deployments (deployments_handlers.cc).
   ApiResponse createDeployment(Ctx& c);
   ApiResponse getDeployment(Ctx& c, const std::string& guid);

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "control/blobstore/hashing.h"
+#include "control/staging/scoped_temp_dir.h"
 #include "staging/droplet/archive.h"
 
 namespace foundry::control {
@@ -14,15 +15,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-// Removes a temp dir when the scope ends.
-struct TempDir {
-  std::string path;
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 bool parseMode(const json& j, unsigned* mode) {
   if (j.is_null()) return true;
@@ -115,7 +107,7 @@ std::string parseMatchedResources(std::string_view json_text,
 
 AssembledPackage assemblePackage(Blobstore& blobs, std::string_view bits,
                                  const std::vector<MatchedResource>& matched) {
-  TempDir tmp{blobs.makeTempDir("upload")};
+  ScopedTempDir tmp{blobs.makeTempDir("upload")};
   const fs::path app = fs::path(tmp.path) / "app";
   std::error_code ec;
   fs::create_directories(app, ec);

@@ -16,6 +16,7 @@
 
 #include "control/staging/docker_staging.h"
 #include "control/staging/staging_errors.h"
+#include "control/staging/scoped_temp_dir.h"
 #include "common/log/log.h"
 #include "staging/droplet/archive.h"
 
@@ -29,14 +30,6 @@ using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 constexpr size_t kMaxLine = 64 * 1024;  // longer output is split into several lines
-
-struct TempDir {
-  std::string path;
-  ~TempDir() {
-    std::error_code ec;
-    if (!path.empty()) fs::remove_all(path, ec);
-  }
-};
 
 // Splits a stream into lines; emits complete ones (without "\n" / "\r\n").
 class LineSplitter {
@@ -256,7 +249,7 @@ StagingResult StagingRunner::run(const StagingTask& task) {
     return result;
   };
 
-  TempDir work;
+  ScopedTempDir work;
   try {
     work.path = blobs_.makeTempDir("staging");
   } catch (const BlobError& e) {

@@ -253,6 +253,17 @@ ALTER TABLE droplets ADD COLUMN docker_username TEXT NOT NULL DEFAULT '';
 ALTER TABLE droplets ADD COLUMN docker_password TEXT NOT NULL DEFAULT '';
 ALTER TABLE droplets ADD COLUMN execution_metadata TEXT NOT NULL DEFAULT '';
 )sql",
+    // 9: one-off tasks (cf run-task). They go with their app; sequence_id counts per app.
+    R"sql(
+CREATE TABLE tasks (
+  guid TEXT PRIMARY KEY,
+  app_guid TEXT NOT NULL REFERENCES apps(guid) ON DELETE CASCADE,
+  sequence_id INTEGER NOT NULL, name TEXT NOT NULL, command TEXT NOT NULL, state TEXT NOT NULL,
+  memory_in_mb INTEGER NOT NULL, disk_in_mb INTEGER NOT NULL, droplet_guid TEXT NOT NULL,
+  failure_reason TEXT, result TEXT NOT NULL,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL, UNIQUE (app_guid, sequence_id));
+CREATE INDEX tasks_state ON tasks(state);
+)sql",
 };
 
 const char* const kAppColumns =

@@ -113,6 +113,11 @@ class SqliteStore : public Store {
   WriteResult setCurrentDroplet(const std::string& app_guid,
                                 const std::optional<std::string>& droplet_guid,
                                 const std::string& now) override;
+  // Tasks (sqlite_tasks.cc).
+  WriteResult createTask(AppTask* task) override;
+  std::optional<AppTask> getTask(const std::string& guid) override;
+  std::vector<AppTask> listTasks(const TaskFilter& filter) override;
+  WriteResult updateTask(const AppTask& task) override;
   // Deployments (sqlite_deployments.cc).
   WriteResult createDeployment(const Deployment& deployment) override;
   std::optional<Deployment> getDeployment(const std::string& guid) override;

@@ -120,6 +120,14 @@ Usage usage(sqlite3* db, const std::string& scope_column, const std::string& sco
     u.memory_in_mb = s.integer(0);
     u.instances = s.integer(1);
   }
+  // Tasks that have not ended hold their memory too, whatever their app's state (CC).
+  Stmt t(db,
+         "SELECT COALESCE(SUM(t.memory_in_mb), 0) FROM tasks t JOIN apps a ON t.app_guid = "
+         "a.guid JOIN spaces s ON a.space_guid = s.guid WHERE t.state IN ('PENDING', "
+         "'RUNNING', 'CANCELING') AND s." +
+             scope_column + " = ?");
+  t.bind(scope_guid);
+  if (t.step()) u.memory_in_mb += t.integer(0);
   Stmt r(db, "SELECT COUNT(*) FROM routes r JOIN spaces s ON r.space_guid = s.guid WHERE s." +
                  scope_column + " = ?");
   r.bind(scope_guid);

@@ -244,6 +244,23 @@ struct Droplet {
   bool isDocker() const { return !docker_image.empty(); }
 };
 
+// A one-off task of an app (`cf run-task`, POST /v3/apps/:guid/tasks): a command run once in
+// the app's droplet on a cell (scheduler/PROTOCOL.md "Tasks"). sequence_id counts per app.
+struct AppTask {
+  std::string guid;
+  std::string app_guid;
+  int64_t sequence_id = 0;  // 1, 2, ... per app; given by createTask
+  std::string name;
+  std::string command;
+  std::string state = "RUNNING";  // PENDING | RUNNING | CANCELING | SUCCEEDED | FAILED
+  int64_t memory_in_mb = 1024;
+  int64_t disk_in_mb = 1024;
+  std::string droplet_guid;
+  std::optional<std::string> failure_reason;
+  std::string result;  // what the task wrote to its result file (staging), "" for cf tasks
+  std::string created_at, updated_at;
+};
+
 // A rolling deployment of an app (POST /v3/deployments). While it is DEPLOYING the app runs
 // both the processes' current versions and `previous_versions` (the ones that were serving
 // when it started), so the router keeps old instances until the new ones are RUNNING.
@@ -291,6 +308,9 @@ struct BuildFilter {
 };
 struct DropletFilter {
   std::vector<std::string> guids, app_guids, states, space_guids;
+};
+struct TaskFilter {
+  std::vector<std::string> guids, app_guids, names, states, sequence_ids, space_guids;
 };
 struct DeploymentFilter {
   std::vector<std::string> guids, app_guids, states, status_values, space_guids;
@@ -438,6 +458,13 @@ class Store {
                                         const std::string& now) = 0;
 
   // Deployments (migration 4; they go with their app).
+  // Tasks (they go with their app). createTask gives the task the app's next sequence_id
+  // (written into *task); MissingParent when the app is gone.
+  virtual WriteResult createTask(AppTask* task) = 0;
+  virtual std::optional<AppTask> getTask(const std::string& guid) = 0;
+  virtual std::vector<AppTask> listTasks(const TaskFilter& filter) = 0;
+  virtual WriteResult updateTask(const AppTask& task) = 0;
+
   virtual WriteResult createDeployment(const Deployment& deployment) = 0;
   virtual std::optional<Deployment> getDeployment(const std::string& guid) = 0;
   virtual std::vector<Deployment> listDeployments(const DeploymentFilter& filter) = 0;
