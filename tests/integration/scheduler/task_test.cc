@@ -137,7 +137,12 @@ class SchedulerTaskTest : public ::testing::Test {
     dir_ = templ;
     chmod(templ, 0711);  // containers' users walk through it
     scheduler_port_ = freeTcpPort();
-    // NATS is not needed here: the scheduler connects in the background and runs without it.
+    ASSERT_TRUE(startScheduler());
+  }
+
+  // (Re)starts the scheduler on scheduler_port_. NATS is not needed here: the scheduler
+  // connects in the background and runs without it.
+  bool startScheduler() {
     scheduler_ = std::make_unique<ChildProcess>(
         "scheduler", SCHEDULER_BINARY,
         std::vector<std::string>{"--listen", "127.0.0.1:" + std::to_string(scheduler_port_),
@@ -145,12 +150,17 @@ class SchedulerTaskTest : public ::testing::Test {
                                  "--cell-ttl", "2", "--secrets", secrets_.dir(), "--log-level",
                                  "debug"},
         dir_);
-    ASSERT_TRUE(scheduler_->start());
-    ASSERT_TRUE(waitHttpOk(schedulerUrl() + "/ping")) << scheduler_->logs();
+    if (!scheduler_->start()) return false;
+    bool up = waitHttpOk(schedulerUrl() + "/ping");
+    EXPECT_TRUE(up) << scheduler_->logs();
+    return up;
   }
 
   void TearDown() override {
-    for (auto& [id, cell] : cells_) cell->stop(15s);
+    for (auto& [id, cell] : cells_) {
+      cell->stop(15s);
+      EXPECT_EQ(cell->logs().find("s3cr3t-registry-pw"), std::string::npos) << id;
+    }
     cells_.clear();
     if (scheduler_) {
       // Whatever went wrong, never the docker password in the scheduler's log.
@@ -428,6 +438,33 @@ TEST_F(SchedulerTaskTest, CellKilledMidTaskFailsTheTask) {
   EXPECT_EQ(done["cell_id"], "cell-a");
 }
 
+TEST_F(SchedulerTaskTest, RestartedSchedulerRebuildsItsTasksFromTheCells) {
+  startCell("cell-a");
+  ASSERT_EQ(desire(taskDefinition("long-1", "sleep 4; echo done")).status, 201);
+  ASSERT_EQ(desire(taskDefinition("quick-1", "echo $$ > $HOME/pid; exec sleep 60")).status, 201);
+  for (const char* guid : {"long-1", "quick-1"}) {
+    ASSERT_FALSE(waitTask(guid, [](const json& t) { return t["state"] == "RUNNING"; }).is_null());
+  }
+  ASSERT_GT(taskPid("cell-a", "quick-1"), 0);
+  // The scheduler goes away with everything it knew; the tasks go on on the cell.
+  scheduler_->stop();
+  ASSERT_TRUE(startScheduler());
+  EXPECT_EQ(call("GET", "/v1/tasks/long-1").status, 404);
+  // Bulk sync (after the cell's next presence) adopts both as RUNNING on cell-a ...
+  json adopted = waitTask("quick-1", [](const json& t) { return t["state"] == "RUNNING"; }, 15s);
+  ASSERT_FALSE(adopted.is_null());
+  EXPECT_EQ(adopted["cell_id"], "cell-a");
+  EXPECT_EQ(adopted["definition"]["command"], "echo $$ > $HOME/pid; exec sleep 60");
+  // ... and one completes as usual; the other can be cancelled on its cell.
+  json done = waitTask("long-1", completed, 20s);
+  ASSERT_FALSE(done.is_null());
+  EXPECT_FALSE(done["failed"].get<bool>()) << done.dump();
+  EXPECT_EQ(done["cell_id"], "cell-a");
+  ASSERT_EQ(call("POST", "/v1/tasks/quick-1/cancel").status, 200);
+  pid_t pid = taskPid("cell-a", "quick-1");
+  EXPECT_TRUE(taskEventually([&] { return pid <= 0 || (kill(pid, 0) != 0 && errno == ESRCH); }, 5s));
+}
+
 TEST_F(SchedulerTaskTest, InvalidBodiesAreRefusedNamingTheField) {
   auto d = taskDefinition("bad-1", "true");
   auto r = call("POST", "/v1/tasks", "{not json");
@@ -486,6 +523,13 @@ TEST_F(SchedulerTaskTest, InvalidBodiesAreRefusedNamingTheField) {
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(r.body.find("s3cr3t-registry-pw"), std::string::npos);
   EXPECT_EQ(call("GET", "/v1/tasks").body.find("s3cr3t-registry-pw"), std::string::npos);
+  // On a cell without containers it fails with the reason instances get (TearDown checks that
+  // neither log holds the password).
+  std::string cell_url = startCell("cell-a");
+  json done = waitTask("docker-1", completed);
+  ASSERT_FALSE(done.is_null());
+  EXPECT_EQ(done["failure_reason"], "Docker images need a cell with --isolation container");
+  EXPECT_EQ(cellState(cell_url).dump().find("s3cr3t-registry-pw"), std::string::npos);
 }
 
 TEST_F(SchedulerTaskTest, UnsignedCallsAreRefused) {
