@@ -34,7 +34,10 @@
 #include "tests/test_common/event_loop_thread.h"
 #include "tests/test_common/files.h"
 #include "tests/test_common/internal_auth.h"
+#include "tests/test_common/nats_server.h"
 #include "tests/test_common/ports.h"
+
+#include <nats/nats.h>
 
 namespace foundry::test {
 namespace {
@@ -179,8 +182,9 @@ class SchedulerTaskTest : public ::testing::Test {
     return "http://127.0.0.1:" + std::to_string(scheduler_port_);
   }
 
-  // Starts a cell `id` with `memory_mb` and waits until the scheduler has its presence.
-  std::string startCell(const std::string& id, int memory_mb = 1024) {
+  // Starts a cell `id` with `memory_mb` (and `extra` flags).
+  std::string startCell(const std::string& id, int memory_mb = 1024,
+                        const std::vector<std::string>& extra = {}) {
     uint16_t port = freeTcpPort();
     uint16_t first = freeTcpPort();
     if (first > 65000) first = 40000;
@@ -193,6 +197,7 @@ class SchedulerTaskTest : public ::testing::Test {
         "--max-containers", "10", "--stop-grace-s", "2", "--secrets", secrets_.dir(),
         "--log-level", "debug"};
     for (const auto& a : isolationArgs()) args.push_back(a);
+    for (const auto& a : extra) args.push_back(a);
     auto cell = std::make_unique<ChildProcess>(id, CELL_BINARY, args, dir_);
     EXPECT_TRUE(cell->start());
     std::string url = "http://127.0.0.1:" + std::to_string(port);
@@ -329,6 +334,41 @@ TEST_F(SchedulerTaskTest, RunsToCompletionAndIsResolved) {
   EXPECT_EQ(call("DELETE", "/v1/tasks/ok-1").status, 204);
   EXPECT_EQ(call("GET", "/v1/tasks/ok-1").status, 404);
   EXPECT_EQ(desire(d).status, 409);
+}
+
+TEST_F(SchedulerTaskTest, OutputIsPublishedWithTheTasksLogSource) {
+  NatsServer nats;
+  ASSERT_TRUE(nats.start()) << nats.lastError();
+  natsConnection* conn = nullptr;
+  natsSubscription* sub = nullptr;
+  ASSERT_EQ(natsConnection_ConnectTo(&conn, nats.url().c_str()), NATS_OK);
+  ASSERT_EQ(natsConnection_SubscribeSync(&sub, conn, "logs.app-1"), NATS_OK);
+  ASSERT_EQ(natsConnection_FlushTimeout(conn, 2000), NATS_OK);
+  startCell("cell-a", 1024, {"--nats", nats.url()});
+  ASSERT_EQ(desire(taskDefinition("log-1", "echo hello-out; echo hello-err >&2")).status, 201);
+  bool out = false, err = false, exited = false;
+  auto deadline = std::chrono::steady_clock::now() + 15s;
+  while (!(out && err && exited) && std::chrono::steady_clock::now() < deadline) {
+    natsMsg* msg = nullptr;
+    if (natsSubscription_NextMsg(&msg, sub, 200) != NATS_OK) continue;
+    auto line = json::parse(std::string(natsMsg_GetData(msg), size_t(natsMsg_GetDataLength(msg))));
+    natsMsg_Destroy(msg);
+    const std::string source = line["source_type"], type = line["message_type"];
+    const std::string text = line["message"];
+    if (source == "APP/TASK/log-1" && type == "OUT" && text == "hello-out") out = true;
+    if (source == "APP/TASK/log-1" && type == "ERR" && text == "hello-err") err = true;
+    if (source == "CELL" && text == "Exit status 0") exited = true;
+  }
+  EXPECT_TRUE(out);
+  EXPECT_TRUE(err);
+  EXPECT_TRUE(exited);
+  natsSubscription_Destroy(sub);
+  natsConnection_Destroy(conn);
+  json done = waitTask("log-1", completed);
+  ASSERT_FALSE(done.is_null());
+  EXPECT_FALSE(done["failed"].get<bool>());
+  cells_["cell-a"]->stop(15s);  // before the NATS server goes
+  cells_.clear();
 }
 
 TEST_F(SchedulerTaskTest, FailingCommandReportsFailedWithTheExitStatus) {
