@@ -64,6 +64,24 @@ bool parseBody(const std::string& body, T* out, ApiResponse* why) {
   return true;
 }
 
+// Like parseBody, but a field of the wrong type is named in the 422: each field of the body is
+// decoded alone until one fails.
+template <typename T>
+bool parseBodyNamingField(const std::string& body, T* out, ApiResponse* why) {
+  if (parseBody(body, out, why)) return true;
+  if (why->status != 422) return false;
+  nlohmann::json j = nlohmann::json::parse(body);
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    try {
+      (void)nlohmann::json{{it.key(), it.value()}}.get<T>();
+    } catch (const std::exception& e) {
+      *why = error(422, "invalid field " + it.key() + ": " + e.what());
+      break;
+    }
+  }
+  return false;
+}
+
 ApiResponse fromOutcome(const Outcome& outcome, nlohmann::json body = nlohmann::json::object()) {
   if (outcome.status >= 300) return error(outcome.status, outcome.error);
   return {outcome.status, std::move(body)};
@@ -127,9 +145,55 @@ ApiResponse Api::handle(const ApiRequest& r) {
     if (m != "PUT") return wrongMethod();
     return sync(r.body);
   }
+  if (kind == "tasks") return handleTasks(r, parts);
   if (kind == "cells" && parts.size() == 3) {
     if (m != "PUT") return wrongMethod();
     return putCell(parts[2], r.body);
+  }
+  return error(404, "no route for " + r.path);
+}
+
+ApiResponse Api::handleTasks(const ApiRequest& r, const std::vector<std::string>& parts) {
+  if (!tasks_) return error(404, "no route for " + r.path);
+  const std::string& m = r.method;
+  auto wrongMethod = [&] { return error(405, m + " is not allowed on " + r.path); };
+  if (parts.size() == 2) {  // /v1/tasks
+    if (m == "GET") {
+      return {200, {{"tasks", tasks_->tasks(queryParam(r.query, "domain"),
+                                            queryParam(r.query, "app_guid"))}}};
+    }
+    if (m != "POST") return wrongMethod();
+    TaskDefinition definition;
+    ApiResponse why;
+    if (!parseBodyNamingField(r.body, &definition, &why)) return why;
+    Outcome outcome = tasks_->desire(definition);
+    if (outcome.status >= 300) return error(outcome.status, outcome.error);
+    auto task = tasks_->task(definition.task_guid);
+    return {outcome.status, task ? nlohmann::json(*task) : nlohmann::json::object()};
+  }
+  const std::string& guid = parts[2];
+  if (parts.size() == 3) {  // /v1/tasks/{guid}
+    if (m == "GET") {
+      auto task = tasks_->task(guid);
+      if (!task) return error(404, "task " + guid + " not found");
+      return {200, *task};
+    }
+    if (m == "DELETE") return fromOutcome(tasks_->resolve(guid), nullptr);
+    return wrongMethod();
+  }
+  if (parts.size() == 4 && parts[3] == "cancel") {
+    if (m != "POST") return wrongMethod();
+    Outcome outcome = tasks_->cancel(guid);
+    if (outcome.status >= 300) return error(outcome.status, outcome.error);
+    auto task = tasks_->task(guid);
+    return {200, task ? nlohmann::json(*task) : nlohmann::json::object()};
+  }
+  if (parts.size() == 4 && parts[3] == "complete") {
+    if (m != "POST") return wrongMethod();
+    TaskCompletion completion;
+    ApiResponse why;
+    if (!parseBodyNamingField(r.body, &completion, &why)) return why;
+    return fromOutcome(tasks_->complete(guid, completion));
   }
   return error(404, "no route for " + r.path);
 }

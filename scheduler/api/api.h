@@ -5,8 +5,10 @@
 // 405 wrong method, 409 an instance the scheduler does not want, 422 invalid or immutable fields.
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "scheduler/bbs/bbs.h"
+#include "scheduler/bbs/task_book.h"
 
 namespace foundry::sched {
 
@@ -24,7 +26,8 @@ struct ApiResponse {
 
 class Api {
  public:
-  explicit Api(Bbs* bbs) : bbs_(bbs) {}
+  // `tasks` may be null: then /v1/tasks answers 404.
+  explicit Api(Bbs* bbs, TaskBook* tasks = nullptr) : bbs_(bbs), tasks_(tasks) {}
   ApiResponse handle(const ApiRequest& request);
 
  private:
@@ -32,7 +35,9 @@ class Api {
   ApiResponse sync(const std::string& body);
   ApiResponse putCell(const std::string& cell_id, const std::string& body);
   ApiResponse report(const std::string& what, const std::string& body);
+  ApiResponse handleTasks(const ApiRequest& request, const std::vector<std::string>& parts);
   Bbs* bbs_;
+  TaskBook* tasks_;
 };
 
 // The value of `key` in a URL query ("" when absent), percent-decoded.

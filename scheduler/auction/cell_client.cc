@@ -54,6 +54,15 @@ bool stopInstance(const std::string& rep_url, const std::string& process_guid,
   return false;
 }
 
+bool cancelTask(const std::string& rep_url, const std::string& task_guid, long timeout_ms,
+                const net::Authorizer& authorize, std::string* error) {
+  auto response = net::sendJson("POST", trimSlash(rep_url) + "/v1/tasks/" + task_guid + "/cancel",
+                                "", timeout_ms, authorize);
+  if (response.ok() || response.status == 404) return true;
+  *error = response.status == 0 ? response.error : "status " + std::to_string(response.status);
+  return false;
+}
+
 std::vector<CellAnswer> fetchCellStates(const std::vector<CellPresence>& cells, long timeout_ms,
                                         const net::Authorizer& authorize) {
   std::vector<std::future<CellAnswer>> pending;

@@ -21,6 +21,11 @@ bool stopInstance(const std::string& rep_url, const std::string& process_guid,
                   const std::string& instance_guid, long timeout_ms,
                   const net::Authorizer& authorize, std::string* error);
 
+// POST /v1/tasks/{task_guid}/cancel: true when the cell accepted it (202) or does not have the
+// task (404).
+bool cancelTask(const std::string& rep_url, const std::string& task_guid, long timeout_ms,
+                const net::Authorizer& authorize, std::string* error);
+
 struct CellAnswer {
   CellPresence presence;
   std::optional<CellState> state;  // nullopt: no (valid) answer

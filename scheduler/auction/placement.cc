@@ -81,15 +81,18 @@ double cellScore(const CellState& cell, const DesiredLrp& lrp, const PlacementOp
          instancesOf(cell, lrp.process_guid) * options.locality_offset;
 }
 
-Placement placeLrps(std::vector<CellState> cells, std::vector<LrpStart> starts,
-                    const PlacementOptions& options) {
-  Placement result;
-  std::erase_if(cells, [](const CellState& c) { return c.evacuating; });
+namespace {
+
+void sortStarts(std::vector<LrpStart>& starts) {
   std::stable_sort(starts.begin(), starts.end(), [](const LrpStart& a, const LrpStart& b) {
     if (a.index != b.index) return a.index < b.index;  // index 0 of everything first
     return a.desired.memory_mb > b.desired.memory_mb;
   });
+}
 
+// Places `starts` in their order on `cells` (reserving as it goes) into `result`.
+void placeLrpsOn(std::vector<CellState>& cells, const std::vector<LrpStart>& starts,
+                 const PlacementOptions& options, Placement& result) {
   for (const auto& start : starts) {
     const DesiredLrp& lrp = start.desired;
     if (cells.empty()) {
@@ -147,6 +150,97 @@ Placement placeLrps(std::vector<CellState> cells, std::vector<LrpStart> starts,
     reserve(cells[winner], start);
     result.work[cells[winner].cell_id].push_back(start);
   }
+}
+
+std::set<std::string> taskShortages(const CellState& cell, const TaskDefinition& task) {
+  std::set<std::string> out;
+  if (cell.available.containers < 1) out.insert("containers");
+  if (cell.available.disk_mb < task.disk_mb) out.insert("disk");
+  if (cell.available.memory_mb < task.memory_mb) out.insert("memory");
+  return out;
+}
+
+double taskScore(const CellState& cell, const TaskDefinition& task,
+                 const PlacementOptions& options) {
+  double resource =
+      (usedFraction(cell.available.memory_mb - task.memory_mb, cell.total.memory_mb) +
+       usedFraction(cell.available.disk_mb - task.disk_mb, cell.total.disk_mb) +
+       usedFraction(cell.available.containers - 1, cell.total.containers)) /
+      3.0;
+  return resource + cell.starting_container_count * options.starting_container_weight +
+         static_cast<double>(cell.tasks.size()) * options.locality_offset;
+}
+
+void placeTasksOn(std::vector<CellState>& cells, const std::vector<TaskDefinition>& tasks,
+                  const PlacementOptions& options, Placement& result) {
+  for (const auto& task : tasks) {
+    if (cells.empty()) {
+      result.failed_tasks.push_back({task, kCellCommunicationError});
+      continue;
+    }
+    bool any_compatible = false;
+    std::set<std::string> problems = {"containers", "disk", "memory"};
+    long winner = -1;
+    double best = 0;
+    for (size_t i = 0; i < cells.size(); ++i) {
+      if (!placementTagsMatch(task.placement_tags, cells[i])) continue;
+      any_compatible = true;
+      auto shortage = taskShortages(cells[i], task);
+      if (!shortage.empty()) {
+        std::erase_if(problems, [&](const std::string& p) { return !shortage.count(p); });
+        continue;
+      }
+      double score = taskScore(cells[i], task, options);
+      if (winner < 0 || score < best) {
+        winner = static_cast<long>(i);
+        best = score;
+      }
+    }
+    if (!any_compatible) {
+      result.failed_tasks.push_back({task, placementTagMismatchError(task.placement_tags)});
+      continue;
+    }
+    if (winner < 0) {
+      result.failed_tasks.push_back({task, problems.empty()
+                                               ? std::string("insufficient resources")
+                                               : "insufficient resources: " + join(problems)});
+      continue;
+    }
+    CellState& cell = cells[winner];
+    cell.available.memory_mb -= task.memory_mb;
+    cell.available.disk_mb -= task.disk_mb;
+    cell.available.containers -= 1;
+    cell.starting_container_count += 1;
+    CellTask placed;
+    placed.task_guid = task.task_guid;
+    placed.memory_mb = task.memory_mb;
+    placed.disk_mb = task.disk_mb;
+    cell.tasks.push_back(placed);
+    result.task_work[cell.cell_id].push_back(task);
+  }
+}
+
+}  // namespace
+
+Placement placeLrps(std::vector<CellState> cells, std::vector<LrpStart> starts,
+                    const PlacementOptions& options) {
+  return placeAll(std::move(cells), std::move(starts), {}, options);
+}
+
+Placement placeAll(std::vector<CellState> cells, std::vector<LrpStart> starts,
+                   std::vector<TaskDefinition> tasks, const PlacementOptions& options) {
+  Placement result;
+  std::erase_if(cells, [](const CellState& c) { return c.evacuating; });
+  sortStarts(starts);
+  auto first_later = std::find_if(starts.begin(), starts.end(),
+                                  [](const LrpStart& s) { return s.index > 0; });
+  std::vector<LrpStart> firsts(starts.begin(), first_later), later(first_later, starts.end());
+  std::stable_sort(tasks.begin(), tasks.end(), [](const TaskDefinition& a, const TaskDefinition& b) {
+    return a.memory_mb > b.memory_mb;
+  });
+  placeLrpsOn(cells, firsts, options, result);
+  placeTasksOn(cells, tasks, options, result);
+  placeLrpsOn(cells, later, options, result);
   return result;
 }
 

@@ -20,9 +20,16 @@ struct PlacementFailure {
   std::string error;  // "insufficient resources: memory", ...
 };
 
+struct TaskPlacementFailure {
+  TaskDefinition task;
+  std::string error;
+};
+
 struct Placement {
   std::map<std::string, std::vector<LrpStart>> work;  // cell_id -> instances it should start
   std::vector<PlacementFailure> failed;
+  std::map<std::string, std::vector<TaskDefinition>> task_work;  // cell_id -> tasks to run
+  std::vector<TaskPlacementFailure> failed_tasks;
 };
 
 inline constexpr const char* kCellCommunicationError = "unable to communicate to compatible cells";
@@ -32,6 +39,13 @@ inline constexpr const char* kCellCommunicationError = "unable to communicate to
 // first; each placement reserves its resources on the chosen cell, so later ones see it.
 Placement placeLrps(std::vector<CellState> cells, std::vector<LrpStart> starts,
                     const PlacementOptions& options = {});
+
+// The whole auction in Diego's order (B3): every LRP index 0 first, then the tasks (larger
+// memory first), then the other LRP indices; each placement reserves on the chosen cell.
+// Tasks are not zone-balanced: every compatible cell competes, scored by cellScore's resource
+// part + starting containers + `locality_offset` per task the cell already runs.
+Placement placeAll(std::vector<CellState> cells, std::vector<LrpStart> starts,
+                   std::vector<TaskDefinition> tasks, const PlacementOptions& options = {});
 
 // Diego's placement-tag rule: required ⊆ desired ⊆ required ∪ optional.
 bool placementTagsMatch(const std::vector<std::string>& desired, const CellState& cell);

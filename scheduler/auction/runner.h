@@ -11,6 +11,7 @@
 
 #include "scheduler/auction/placement.h"
 #include "scheduler/bbs/bbs.h"
+#include "scheduler/bbs/task_book.h"
 #include "common/net/http_client.h"
 
 namespace foundry::sched {
@@ -24,7 +25,8 @@ struct AuctionOptions {
 
 class AuctionRunner {
  public:
-  AuctionRunner(Bbs* bbs, AuctionOptions options);
+  // `tasks` may be null (no Tasks); it must outlive the runner.
+  AuctionRunner(Bbs* bbs, AuctionOptions options, TaskBook* tasks = nullptr);
   ~AuctionRunner();  // stop()
   AuctionRunner(const AuctionRunner&) = delete;
   AuctionRunner& operator=(const AuctionRunner&) = delete;
@@ -33,16 +35,20 @@ class AuctionRunner {
   void stop();  // waits for the round in progress
   // Thread-safe and non-blocking: queues the instances for the next round.
   void request(std::vector<LrpStart> starts);
+  // Thread-safe and non-blocking: queues the tasks for the next round.
+  void requestTasks(std::vector<TaskDefinition> tasks);
 
  private:
   void loop();
-  void runRound(std::vector<LrpStart> starts);
+  void runRound(std::vector<LrpStart> starts, std::vector<TaskDefinition> tasks);
 
   Bbs* bbs_;
+  TaskBook* tasks_;
   AuctionOptions options_;
   std::mutex mu_;
   std::condition_variable wake_;
   std::vector<LrpStart> queue_;
+  std::vector<TaskDefinition> task_queue_;
   bool stopping_ = false;
   std::thread thread_;
 };

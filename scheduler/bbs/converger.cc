@@ -16,8 +16,9 @@ int64_t nowNs() {
 }  // namespace
 
 Converger::Converger(Bbs* bbs, std::chrono::milliseconds interval, net::Authorizer authorize,
-                     long state_timeout_ms)
+                     long state_timeout_ms, TaskBook* tasks)
     : bbs_(bbs),
+      tasks_(tasks),
       interval_(interval),
       authorize_(std::move(authorize)),
       state_timeout_ms_(state_timeout_ms) {}
@@ -50,10 +51,12 @@ void Converger::stop() {
 
 void Converger::runOnce() {
   bbs_->converge();
+  if (tasks_) tasks_->converge();
   int64_t fetched_at = nowNs();
   for (auto& answer : fetchCellStates(bbs_->presentCells(), state_timeout_ms_, authorize_)) {
     if (answer.state) {
       bbs_->reconcileCell(*answer.state, fetched_at);
+      if (tasks_) tasks_->reconcileCell(*answer.state, fetched_at);
     } else {
       log::warn("scheduler", "bulk-sync-cell-failed",
                 {{"cell_id", answer.presence.cell_id}, {"error", answer.error}});

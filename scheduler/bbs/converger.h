@@ -9,15 +9,17 @@
 
 #include "scheduler/bbs/bbs.h"
 #include "scheduler/bbs/delay_queue.h"
+#include "scheduler/bbs/task_book.h"
 #include "common/net/http_client.h"
 
 namespace foundry::sched {
 
 class Converger {
  public:
-  // `authorize` signs the /state calls of the bulk sync.
+  // `authorize` signs the /state calls of the bulk sync. `tasks` (may be null) converges and
+  // bulk-syncs too.
   Converger(Bbs* bbs, std::chrono::milliseconds interval, net::Authorizer authorize,
-            long state_timeout_ms = 2000);
+            long state_timeout_ms = 2000, TaskBook* tasks = nullptr);
   ~Converger();
   Converger(const Converger&) = delete;
   Converger& operator=(const Converger&) = delete;
@@ -27,6 +29,7 @@ class Converger {
 
  private:
   Bbs* bbs_;
+  TaskBook* tasks_;
   std::chrono::milliseconds interval_;
   net::Authorizer authorize_;
   long state_timeout_ms_;

@@ -78,6 +78,7 @@ void Cell::presenceLoop() {
   while (!shutting_down_) {
     lock.unlock();
     bool ok = scheduler_.putPresence(presence());
+    if (ok) reportPendingTasks();
     if (ok != was_ok) {
       if (ok) {
         log::info("cell", "presence-ok", {{"scheduler", config_.scheduler_url}});
@@ -126,7 +127,52 @@ sched::WorkResult Cell::work(const sched::Work& work) {
       result.failed.push_back(start);
     }
   }
+  for (const auto& task : work.tasks) {
+    std::shared_ptr<TaskRun> run;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (tasks_.count(task.task_guid) > 0) continue;  // a repeated /work: have it
+      if (shutting_down_ || !sched::validate(task).empty() ||
+          !capacity_.reserve(taskReservation(task.task_guid), task.memory_mb, task.disk_mb)) {
+        result.failed_tasks.push_back(task.task_guid);
+        continue;
+      }
+      run = std::make_shared<TaskRun>(task);
+      run->instance->root = config_.work_dir + "/instances/" + run->instance->start.instance_guid;
+      tasks_[task.task_guid] = run;
+      ++running_lifecycles_;
+    }
+    log::info("cell", "task-accepted",
+              {{"task_guid", task.task_guid}, {"app_guid", task.app_guid},
+               {"domain", task.domain}});
+    try {
+      std::thread([this, run] { runTask(run); }).detach();
+    } catch (const std::system_error& e) {
+      log::error("cell", "thread-failed", {{"error", e.what()}});
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        capacity_.release(taskReservation(task.task_guid));
+        tasks_.erase(task.task_guid);
+      }
+      lifecycleEnded();
+      result.failed_tasks.push_back(task.task_guid);
+    }
+  }
   return result;
+}
+
+bool Cell::cancelTask(const std::string& task_guid) {
+  std::shared_ptr<TaskRun> run;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = tasks_.find(task_guid);
+    if (it == tasks_.end() || it->second->state != sched::TaskState::kRunning) return false;
+    run = it->second;
+    run->cancelled = true;
+  }
+  log::info("cell", "task-cancel", {{"task_guid", task_guid}});
+  run->instance->requestStop(false);
+  return true;
 }
 
 bool Cell::stop(const std::string& process_guid, const std::string& instance_guid) {
@@ -165,6 +211,21 @@ sched::CellState Cell::state() {
     if (lrp.state == sched::LrpState::kClaimed) ++s.starting_container_count;
     s.lrps.push_back(lrp);
   }
+  for (const auto& [guid, run] : tasks_) {
+    sched::CellTask task;
+    task.task_guid = guid;
+    task.state = run->state;
+    task.memory_mb = run->definition.memory_mb;
+    task.disk_mb = run->definition.disk_mb;
+    task.definition = sched::withoutSecrets(run->definition);
+    if (run->state == sched::TaskState::kCompleted) {
+      task.failed = run->completion.failed;
+      task.failure_reason = run->completion.failure_reason;
+      task.result = run->completion.result;
+      task.exit_code = run->completion.exit_code;
+    }
+    s.tasks.push_back(std::move(task));
+  }
   return s;
 }
 
@@ -187,6 +248,9 @@ void Cell::shutdown() {
     if (shutting_down_ && running_lifecycles_ == 0 && !presence_thread_.joinable()) return;
     shutting_down_ = true;
     for (auto& [guid, instance] : instances_) all.push_back(instance);
+    for (auto& [guid, run] : tasks_) {
+      if (run->state == sched::TaskState::kRunning) all.push_back(run->instance);
+    }
   }
   changed_.notify_all();
   if (presence_thread_.joinable()) presence_thread_.join();

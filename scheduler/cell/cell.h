@@ -25,6 +25,7 @@
 #include "scheduler/cell/port_allocator.h"
 #include "scheduler/cell/scheduler_client.h"
 #include "scheduler/cell/stack_rootfs.h"
+#include "scheduler/cell/task_run.h"
 
 namespace foundry::cell {
 
@@ -40,8 +41,11 @@ class Cell {
   // Starts the presence loop (PUT at once, then every presence_interval_ms).
   void startPresence();
 
-  // Takes every LrpStart that fits; the rest come back in `failed`.
+  // Takes every LrpStart and task that fits; the rest come back in `failed` / `failed_tasks`.
   sched::WorkResult work(const sched::Work& work);
+  // Kills the task (SIGTERM, SIGKILL after the grace); it completes as cancelled. False when
+  // the cell does not run it (fine too: cancels are idempotent).
+  bool cancelTask(const std::string& task_guid);
   // Stops the instance (SIGTERM, SIGKILL after the grace) and reports `remove`. False when
   // the cell does not hold it (the stop is still fine: stops are idempotent).
   bool stop(const std::string& process_guid, const std::string& instance_guid);
@@ -64,6 +68,12 @@ class Cell {
   // The last thing a lifecycle thread does: shutdown() waits for these.
   void lifecycleEnded();
   void presenceLoop();
+  // One task from droplet to completion report, on its own thread (task_runner.cc).
+  void runTask(std::shared_ptr<TaskRun> run);
+  // POST the completion; forgets the task once the scheduler took it (or it is too old).
+  void reportTask(const std::shared_ptr<TaskRun>& run, int attempts = 3);
+  // Completions not yet taken (the scheduler was down or did not know the task): sent again.
+  void reportPendingTasks();
   sched::InstanceReport reportFor(const Instance& instance) const;
   void cellLog(const Instance& instance, const std::string& message);
 
@@ -83,11 +93,13 @@ class Cell {
   std::condition_variable changed_;
   Capacity capacity_;
   std::map<std::string, std::shared_ptr<Instance>> instances_;  // by instance_guid
+  std::map<std::string, std::shared_ptr<TaskRun>> tasks_;      // by task_guid
   int running_lifecycles_ = 0;
   bool shutting_down_ = false;
   std::thread presence_thread_;
 
   friend class InstanceRunner;
+  friend class TaskRunner;
   friend class ProcessSandbox;
   friend class ContainerSandbox;
 };

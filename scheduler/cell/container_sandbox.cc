@@ -134,6 +134,10 @@ class ContainerSandbox : public InstanceSandbox {
 
   bool memoryLimitReached() override { return cgroup_.limitReached(); }
 
+  std::vector<std::pair<std::string, std::string>> writableDirs() const override {
+    return {{"/home/vcap", disk_.home()}, {"/tmp", disk_.tmp()}};
+  }
+
   void destroy() override {
     if (runtime_pid_ > 0) {
       cell_.oci_->remove(id_);  // kills what is left and removes runc's state and cgroup

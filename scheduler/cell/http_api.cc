@@ -140,6 +140,14 @@ void HttpApi::handle(evhttp_request* req) {
     }
     return reply(req, 202, nlohmann::json::object());
   }
+  // /v1/tasks/{task_guid}/cancel
+  if (parts.size() == 4 && parts[0] == "v1" && parts[1] == "tasks" && parts[3] == "cancel") {
+    if (method != EVHTTP_REQ_POST) return replyError(req, 405, "use POST");
+    if (!cell_.cancelTask(parts[2])) {
+      log::info("cell", "cancel-unknown-task", {{"task_guid", parts[2]}});
+    }
+    return reply(req, 202, nlohmann::json::object());
+  }
   replyError(req, 404, "no such endpoint: " + path);
 }
 

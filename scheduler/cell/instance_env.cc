@@ -91,4 +91,56 @@ std::vector<std::string> instanceEnvironment(const sched::LrpStart& start,
   return out;
 }
 
+sched::LrpStart taskAsInstance(const sched::TaskDefinition& task) {
+  sched::LrpStart start;
+  start.index = 0;
+  start.instance_guid = "task-" + task.task_guid;
+  sched::DesiredLrp& d = start.desired;
+  d.process_guid = task.task_guid;
+  d.app_guid = task.app_guid;
+  d.process_type = "task";
+  d.app_name = task.app_name;
+  d.space_guid = task.space_guid;
+  d.space_name = task.space_name;
+  d.organization_guid = task.organization_guid;
+  d.organization_name = task.organization_name;
+  d.instances = 1;
+  d.memory_mb = task.memory_mb;
+  d.disk_mb = task.disk_mb;
+  d.droplet_guid = task.droplet_guid;
+  d.droplet_url = task.droplet_url;
+  d.droplet_sha256 = task.droplet_sha256;
+  d.start_command = task.command;
+  d.docker_image = task.docker_image;
+  d.docker_username = task.docker_username;
+  d.docker_password = task.docker_password;
+  d.environment = task.environment;
+  d.health_check.type = "process";
+  return start;
+}
+
+std::vector<std::string> taskEnvironment(const sched::LrpStart& task_start,
+                                         const InstancePlacement& placement) {
+  std::vector<std::string> env = instanceEnvironment(task_start, placement);
+  std::vector<std::string> out;
+  out.reserve(env.size());
+  for (auto& entry : env) {
+    const std::string name = entry.substr(0, entry.find('='));
+    if (name == "PORT" || name == "VCAP_APP_PORT" || name == "CF_INSTANCE_PORT" ||
+        name == "CF_INSTANCE_ADDR") {
+      continue;
+    }
+    if (name == "CF_INSTANCE_PORTS") {
+      out.push_back("CF_INSTANCE_PORTS=[]");
+    } else if (name == "VCAP_APPLICATION") {
+      nlohmann::json app = vcapApplication(task_start, placement);
+      app.erase("port");
+      out.push_back("VCAP_APPLICATION=" + app.dump());
+    } else {
+      out.push_back(std::move(entry));
+    }
+  }
+  return out;
+}
+
 }  // namespace foundry::cell

@@ -31,4 +31,13 @@ nlohmann::json vcapApplication(const sched::LrpStart& start, const InstancePlace
 std::vector<std::string> instanceEnvironment(const sched::LrpStart& start,
                                              const InstancePlacement& placement);
 
+// A task run like an instance (the same sandboxes, droplet or image, launcher): index 0,
+// process_guid = the task guid, process_type "task", start command = the task's command,
+// instance_guid "task-<task guid>" (the container's and cgroup's name, apart from instances').
+sched::LrpStart taskAsInstance(const sched::TaskDefinition& task);
+// A task's environment: an instance's without a port (no PORT, VCAP_APP_PORT,
+// CF_INSTANCE_PORT, CF_INSTANCE_ADDR; CF_INSTANCE_PORTS "[]"; VCAP_APPLICATION without port).
+std::vector<std::string> taskEnvironment(const sched::LrpStart& task_start,
+                                         const InstancePlacement& placement);
+
 }  // namespace foundry::cell

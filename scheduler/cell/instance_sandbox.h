@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "scheduler/cell/process.h"
@@ -43,6 +44,9 @@ class InstanceSandbox {
   virtual ExitStatus appExit(const ExitStatus& watched) const = 0;
   // After the exit: did the memory limit end it?
   virtual bool memoryLimitReached() = 0;
+  // The directories the app can write, as it sees them -> where they are on the host
+  // ({"/home/vcap", ...}, {"/tmp", ...}): where a task's result file is read from.
+  virtual std::vector<std::pair<std::string, std::string>> writableDirs() const = 0;
   // Releases everything (processes, mounts, cgroups, ids). Idempotent.
   virtual void destroy() = 0;
 };

@@ -46,6 +46,11 @@ class ProcessSandbox : public InstanceSandbox {
   ExitStatus appExit(const ExitStatus& watched) const override { return watched; }
   bool memoryLimitReached() override { return memory_ && cell_.memory_.exceeded(memory_); }
 
+  // HOME is <root>/app and TMPDIR <root>/tmp: the folder stands for /home/vcap.
+  std::vector<std::pair<std::string, std::string>> writableDirs() const override {
+    return {{"/home/vcap", instance_.root}, {"/tmp", instance_.root + "/tmp"}};
+  }
+
   void destroy() override {
     if (pgid_ > 0) kill(-pgid_, SIGKILL);
     pgid_ = 0;

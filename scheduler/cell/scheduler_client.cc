@@ -35,4 +35,21 @@ long SchedulerClient::report(const std::string& what, const sched::InstanceRepor
   return r.status;
 }
 
+long SchedulerClient::completeTask(const sched::TaskCompletion& completion, int attempts) {
+  const std::string body =
+      nlohmann::json(completion).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  net::HttpResponse r;
+  for (int attempt = 1; attempt <= attempts; ++attempt) {
+    r = net::sendJson("POST", base_url_ + "/v1/tasks/" + completion.task_guid + "/complete", body,
+                      5000, authorize_);
+    if (r.status != 0 && r.status < 500) break;
+    if (attempt < attempts) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  log::info("cell", "task-reported",
+            {{"task_guid", completion.task_guid},
+             {"status", std::to_string(r.status)},
+             {"error", r.error}});
+  return r.status;
+}
+
 }  // namespace foundry::cell

@@ -18,6 +18,8 @@ class SchedulerClient {
   // POST /v1/actual_lrps/{what} (claim, start, crash, remove). Retries transport failures and
   // 5xx up to `attempts` times, 500 ms apart. Returns the last HTTP status (0: no answer).
   long report(const std::string& what, const sched::InstanceReport& report, int attempts = 3);
+  // POST /v1/tasks/{task_guid}/complete, retried like report(). The last HTTP status.
+  long completeTask(const sched::TaskCompletion& completion, int attempts = 3);
 
  private:
   std::string base_url_;  // without a trailing '/'

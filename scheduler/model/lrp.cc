@@ -61,10 +61,11 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CellLrp, process_guid, index, in
                                                 memory_mb, disk_mb, address, port)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CellState, cell_id, zone, evacuating,
                                                 placement_tags, optional_placement_tags, total,
-                                                available, starting_container_count, lrps)
+                                                available, starting_container_count, lrps,
+                                                tasks)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(LrpStart, desired, index, instance_guid)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Work, lrps)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(WorkResult, failed)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Work, lrps, tasks)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(WorkResult, failed, failed_tasks)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(InstanceReport, process_guid, index, instance_guid,
                                                 cell_id, address, port, crash_reason)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(LogLine, timestamp_ns, app_guid, source_type,

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/auth/secret.h"
+#include "scheduler/model/task.h"
 
 namespace foundry::auth {
 void to_json(nlohmann::json& j, const Secret& s);
@@ -130,6 +131,9 @@ struct CellState {
   Resources available;
   int starting_container_count = 0;
   std::vector<CellLrp> lrps;
+  // The tasks it runs, and completed ones it has not yet reported. (`= {}`: initializers that
+  // predate the field may leave it out.)
+  std::vector<CellTask> tasks = {};
 };
 
 struct LrpStart {
@@ -140,10 +144,12 @@ struct LrpStart {
 
 struct Work {
   std::vector<LrpStart> lrps;
+  std::vector<TaskDefinition> tasks = {};
 };
 
 struct WorkResult {
   std::vector<LrpStart> failed;
+  std::vector<std::string> failed_tasks = {};  // task_guids of the tasks it could not take
 };
 
 struct InstanceReport {

@@ -34,6 +34,8 @@
 #include "scheduler/bbs/bbs.h"
 #include "scheduler/bbs/converger.h"
 #include "scheduler/bbs/memory_store.h"
+#include "scheduler/bbs/task_book.h"
+#include "scheduler/bbs/task_messenger.h"
 #include "scheduler/emitter/route_emitter.h"
 
 namespace {
@@ -202,13 +204,27 @@ int main(int argc, char** argv) {
   hooks.unregister_route = [&emitter](const nlohmann::json& m) { emitter.publishUnregister(m); };
   hooks.stop_instance = [&retirer](const StopOrder& order) { retirer.stopLater(order); };
   bbs = std::make_unique<Bbs>(std::make_unique<MemoryStore>(), config, hooks);
+  // Tasks: their own book, sharing the cells and the auction with the LRPs.
+  TaskMessenger task_messenger(credentials->signer("scheduler"));
+  TaskHooks task_hooks;
+  task_hooks.auction = [&runner](std::vector<TaskDefinition> tasks) {
+    runner->requestTasks(std::move(tasks));
+  };
+  task_hooks.cancel_on_cell = [&task_messenger](const TaskCancelOrder& order) {
+    task_messenger.cancelLater(order);
+  };
+  task_hooks.callback = [&task_messenger](const Task& task) { task_messenger.callbackLater(task); };
+  TaskConfig task_config;
+  task_config.convergence_interval_ns = config.convergence_interval_ns;
+  TaskBook task_book(task_config, task_hooks, [&bbs] { return bbs->presentCells(); });
+  task_messenger.attach(&task_book);
   AuctionOptions auction_options;
   auction_options.authorize = credentials->signer("scheduler");
-  runner = std::make_unique<AuctionRunner>(bbs.get(), auction_options);
+  runner = std::make_unique<AuctionRunner>(bbs.get(), auction_options, &task_book);
   Converger converger(bbs.get(),
                       std::chrono::milliseconds(static_cast<long>(convergence_s * 1000)),
-                      credentials->signer("scheduler"));
-  Api api(bbs.get());
+                      credentials->signer("scheduler"), 2000, &task_book);
+  Api api(bbs.get(), &task_book);
   Server server{&api, &*credentials};
 
   event_base* base = event_base_new();
@@ -248,6 +264,7 @@ int main(int argc, char** argv) {
   converger.stop();
   runner->stop();
   retirer.shutdown();
+  task_messenger.shutdown();
   emitter.stop();
   event_free(sigint);
   event_free(sigterm);

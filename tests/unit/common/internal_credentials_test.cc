@@ -25,9 +25,9 @@ using test::readFile;
 
 namespace fs = std::filesystem;
 
-constexpr int64_t kNow = 1'800'000'000;
+constexpr int64_t kCredentialsNow = 1'800'000'000;
 
-mode_t modeOf(const std::string& path) {
+mode_t credentialsModeOf(const std::string& path) {
   struct stat st {};
   EXPECT_EQ(stat(path.c_str(), &st), 0) << path;
   return st.st_mode & 07777;
@@ -35,7 +35,7 @@ mode_t modeOf(const std::string& path) {
 
 // What two credentials agree on iff they hold the same key.
 std::string fingerprint(const InternalCredentials& c) {
-  return c.sign("probe", "GET", "/fingerprint", kNow);
+  return c.sign("probe", "GET", "/fingerprint", kCredentialsNow);
 }
 
 class InternalCredentialsTest : public ::testing::Test {
@@ -60,21 +60,21 @@ TEST_F(InternalCredentialsTest, SecondLoadFindsTheSameKey) {
   EXPECT_EQ(fingerprint(first), fingerprint(second));
   EXPECT_EQ(first.dir(), dir_);
   std::string why;
-  EXPECT_TRUE(second.verify(first.sign("cell:z1", "POST", "/work", kNow), "POST", "/work", kNow,
+  EXPECT_TRUE(second.verify(first.sign("cell:z1", "POST", "/work", kCredentialsNow), "POST", "/work", kCredentialsNow,
                             &why))
       << why;
   // Another folder, another key.
   auto other = InternalCredentials::loadOrCreate(root_ + "/other");
   EXPECT_NE(fingerprint(first), fingerprint(other));
-  EXPECT_FALSE(other.verify(first.sign("x", "GET", "/state", kNow), "GET", "/state", kNow, &why));
+  EXPECT_FALSE(other.verify(first.sign("x", "GET", "/state", kCredentialsNow), "GET", "/state", kCredentialsNow, &why));
 }
 
 TEST_F(InternalCredentialsTest, FolderIs0700AndKeyFile0600EvenUnderARestrictiveUmask) {
   mode_t old = umask(0277);  // mkdir alone would give 0500: unusable
   auto creds = InternalCredentials::loadOrCreate(dir_);
   umask(old);
-  EXPECT_EQ(modeOf(dir_), 0700u);
-  EXPECT_EQ(modeOf(dir_ + "/internal-key"), 0600u);
+  EXPECT_EQ(credentialsModeOf(dir_), 0700u);
+  EXPECT_EQ(credentialsModeOf(dir_ + "/internal-key"), 0600u);
   // 32 random bytes, base64url without padding: 43 characters (and a newline).
   std::string text = readFile(dir_ + "/internal-key");
   ASSERT_FALSE(text.empty());
@@ -200,17 +200,17 @@ TEST_F(InternalCredentialsTest, ProcessesStartingTogetherAgreeOnOneKey) {
 
 TEST(InternalTokenTest, SignedRequestVerifiesAndNamesItsCaller) {
   InternalCredentials creds{Secret(std::string(32, 'k'))};
-  std::string token = creds.sign("controller", "PUT", "/v1/desired_lrps/web-1", kNow);
+  std::string token = creds.sign("controller", "PUT", "/v1/desired_lrps/web-1", kCredentialsNow);
   EXPECT_EQ(token.rfind("FoundryInternal caller=controller,ts=1800000000,sig=", 0), 0u) << token;
   std::string why, caller;
-  EXPECT_TRUE(creds.verify(token, "PUT", "/v1/desired_lrps/web-1", kNow, &why, &caller)) << why;
+  EXPECT_TRUE(creds.verify(token, "PUT", "/v1/desired_lrps/web-1", kCredentialsNow, &why, &caller)) << why;
   EXPECT_EQ(caller, "controller");
   // Inside the window on both sides.
-  EXPECT_TRUE(creds.verify(token, "PUT", "/v1/desired_lrps/web-1", kNow + 300, &why)) << why;
-  EXPECT_TRUE(creds.verify(token, "PUT", "/v1/desired_lrps/web-1", kNow - 300, &why)) << why;
+  EXPECT_TRUE(creds.verify(token, "PUT", "/v1/desired_lrps/web-1", kCredentialsNow + 300, &why)) << why;
+  EXPECT_TRUE(creds.verify(token, "PUT", "/v1/desired_lrps/web-1", kCredentialsNow - 300, &why)) << why;
   // A caller name with characters the format reserves is made safe, and still verifies.
-  std::string odd = creds.sign("cell one,x=y", "GET", "/state", kNow);
-  EXPECT_TRUE(creds.verify(odd, "GET", "/state", kNow, &why, &caller)) << why;
+  std::string odd = creds.sign("cell one,x=y", "GET", "/state", kCredentialsNow);
+  EXPECT_TRUE(creds.verify(odd, "GET", "/state", kCredentialsNow, &why, &caller)) << why;
   EXPECT_EQ(caller, "cell_one_x_y");
   // The key never shows in the header.
   EXPECT_EQ(token.find(std::string(32, 'k')), std::string::npos);
@@ -220,41 +220,41 @@ TEST(InternalTokenTest, EveryMismatchIsRefused) {
   InternalCredentials creds{Secret(std::string(32, 'k'))};
   InternalCredentials other{Secret(std::string(32, 'q'))};
   const std::string target = "/v1/actual_lrps?process_guid=web-1";
-  const std::string token = creds.sign("controller", "GET", target, kNow);
+  const std::string token = creds.sign("controller", "GET", target, kCredentialsNow);
   std::string why;
 
-  EXPECT_FALSE(other.verify(token, "GET", target, kNow, &why));
+  EXPECT_FALSE(other.verify(token, "GET", target, kCredentialsNow, &why));
   EXPECT_EQ(why, "bad signature");
-  EXPECT_FALSE(creds.verify(token, "DELETE", target, kNow, &why));
+  EXPECT_FALSE(creds.verify(token, "DELETE", target, kCredentialsNow, &why));
   EXPECT_EQ(why, "bad signature");
-  EXPECT_FALSE(creds.verify(token, "GET", "/v1/actual_lrps?process_guid=web-2", kNow, &why));
-  EXPECT_FALSE(creds.verify(token, "GET", "/v1/actual_lrps", kNow, &why));
-  EXPECT_FALSE(creds.verify(token, "GET", "/v1/desired_lrps?process_guid=web-1", kNow, &why));
-  EXPECT_FALSE(creds.verify(token, "GET", target, kNow + 301, &why));
+  EXPECT_FALSE(creds.verify(token, "GET", "/v1/actual_lrps?process_guid=web-2", kCredentialsNow, &why));
+  EXPECT_FALSE(creds.verify(token, "GET", "/v1/actual_lrps", kCredentialsNow, &why));
+  EXPECT_FALSE(creds.verify(token, "GET", "/v1/desired_lrps?process_guid=web-1", kCredentialsNow, &why));
+  EXPECT_FALSE(creds.verify(token, "GET", target, kCredentialsNow + 301, &why));
   EXPECT_EQ(why, "token timestamp outside the allowed window");
-  EXPECT_FALSE(creds.verify(token, "GET", target, kNow - 301, &why));
+  EXPECT_FALSE(creds.verify(token, "GET", target, kCredentialsNow - 301, &why));
 
   // Tampering: another caller or time with the same sig, one changed sig character.
   std::string as_cell = token;
   as_cell.replace(as_cell.find("controller"), 10, "cell:z1000");
-  EXPECT_FALSE(creds.verify(as_cell, "GET", target, kNow, &why));
+  EXPECT_FALSE(creds.verify(as_cell, "GET", target, kCredentialsNow, &why));
   EXPECT_EQ(why, "bad signature");
   std::string later = token;
   later.replace(later.find("ts=1800000000"), 13, "ts=1800000001");
-  EXPECT_FALSE(creds.verify(later, "GET", target, kNow, &why));
+  EXPECT_FALSE(creds.verify(later, "GET", target, kCredentialsNow, &why));
   std::string flipped = token;
   char& last = flipped[flipped.size() - 2];
   last = last == 'A' ? 'B' : 'A';
-  EXPECT_FALSE(creds.verify(flipped, "GET", target, kNow, &why));
+  EXPECT_FALSE(creds.verify(flipped, "GET", target, kCredentialsNow, &why));
 }
 
 TEST(InternalTokenTest, MalformedHeadersAreRefused) {
   InternalCredentials creds{Secret(std::string(32, 'k'))};
-  const std::string good = creds.sign("controller", "GET", "/state", kNow);
+  const std::string good = creds.sign("controller", "GET", "/state", kCredentialsNow);
   const std::string sig = good.substr(good.find("sig=") + 4);
   std::string why;
   auto refused = [&](const std::string& header) {
-    return !creds.verify(header, "GET", "/state", kNow, &why);
+    return !creds.verify(header, "GET", "/state", kCredentialsNow, &why);
   };
   EXPECT_TRUE(refused(""));
   EXPECT_EQ(why, "no Authorization header");
