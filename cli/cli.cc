@@ -117,6 +117,7 @@ int runFoundry(int argc, char** argv, std::ostream& out, std::ostream& err) {
   addUserCommands(table);
   addQuotaCommands(table);
   addAppCommands(table);
+  addTaskCommands(table);
   addPushCommand(table);
   addLogsCommand(table);
   addRouteCommands(table);

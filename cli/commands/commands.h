@@ -20,6 +20,7 @@ void addAppCommands(
     CommandTable& table);  // apps, app, start, stop, restart, restage, scale, delete, env
 void addPushCommand(CommandTable& table);    // push
 void addLogsCommand(CommandTable& table);    // logs
+void addTaskCommands(CommandTable& table);  // run-task, tasks, terminate-task
 void addRouteCommands(CommandTable& table);  // routes, create-route, delete-route, map-route,
                                              // unmap-route, domains
 void addShiftTrafficCommand(CommandTable& table);  // shift-traffic

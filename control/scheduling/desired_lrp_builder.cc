@@ -94,4 +94,35 @@ sched::DesiredLrp buildDesiredLrp(const LrpInputs& in) {
   return lrp;
 }
 
+sched::TaskDefinition buildTaskDefinition(const AppTask& task, const LrpInputs& in) {
+  sched::TaskDefinition t;
+  t.task_guid = task.guid;
+  t.domain = "cf-tasks";
+  t.app_guid = in.app.guid;
+  t.app_name = in.app.name;
+  t.space_guid = in.app.space_guid;
+  t.space_name = in.space_name;
+  t.organization_guid = in.organization_guid;
+  t.organization_name = in.organization_name;
+  t.log_source = "APP/TASK/" + task.name;
+  t.memory_mb = static_cast<int>(task.memory_in_mb);
+  t.disk_mb = static_cast<int>(task.disk_in_mb);
+  t.command = task.command;
+  t.environment = environmentOf(in.app.environment_variables);
+  t.environment["VCAP_SERVICES"] = in.vcap_services;
+  if (in.droplet.isDocker()) {
+    t.docker_image = in.droplet.docker_image;
+    t.docker_username = in.droplet.docker_username;
+    t.docker_password = in.droplet.docker_password;
+  } else {
+    t.droplet_guid = in.droplet.guid;
+    t.droplet_url = dropletUrl(in.internal_url, in.droplet.guid);
+    t.droplet_sha256 = in.droplet.sha256;
+  }
+  std::string base = in.internal_url;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  t.completion_callback_url = base + "/internal/v4/tasks/" + task.guid + "/completed";
+  return t;
+}
+
 }  // namespace foundry::control::scheduling

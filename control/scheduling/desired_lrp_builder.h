@@ -13,6 +13,7 @@
 
 #include "control/store/store.h"
 #include "scheduler/model/lrp.h"
+#include "scheduler/model/task.h"
 
 namespace foundry::control::scheduling {
 
@@ -62,5 +63,11 @@ std::string routeHostname(const std::string& host, const std::string& domain_nam
 std::map<std::string, std::string> environmentOf(const std::string& environment_json);
 
 sched::DesiredLrp buildDesiredLrp(const LrpInputs& in);
+
+// The scheduler's task for a `cf run-task` task (domain cf-tasks, log source
+// "APP/TASK/<name>"), run in `in.droplet` with the app's environment; the scheduler reports its
+// end to <internal_url>/internal/v4/tasks/<guid>/completed. `in.process` and `in.routes` are
+// not used.
+sched::TaskDefinition buildTaskDefinition(const AppTask& task, const LrpInputs& in);
 
 }  // namespace foundry::control::scheduling

@@ -31,13 +31,12 @@ std::vector<sched::DesiredLrp> DesiredState::all() {
   return lrps;
 }
 
-std::vector<sched::DesiredLrp> DesiredState::forApp(const App& app) {
-  if (app.state != "STARTED") return {};
-  auto droplet = currentDroplet(store_, app);
-  if (!droplet) return {};
+// What every LRP and task of `app` shares: the app, its space's and org's names, its
+// bindings, where cells reach the controller.
+LrpInputs DesiredState::inputsFor(const App& app, const DropletInfo& droplet) {
   LrpInputs in;
   in.app = app;
-  in.droplet = *droplet;
+  in.droplet = droplet;
   in.internal_url = internal_url_;
   in.vcap_services = services::vcapServices(store_, app.guid).dump();
   if (auto space = store_.getSpace(app.space_guid)) {
@@ -47,6 +46,21 @@ std::vector<sched::DesiredLrp> DesiredState::forApp(const App& app) {
       in.organization_name = org->name;
     }
   }
+  return in;
+}
+
+std::optional<sched::TaskDefinition> DesiredState::taskDefinition(const AppTask& task) {
+  auto app = store_.getApp(task.app_guid);
+  auto droplet = store_.getDroplet(task.droplet_guid);
+  if (!app || !droplet) return std::nullopt;
+  return buildTaskDefinition(task, inputsFor(*app, dropletInfoOf(*droplet)));
+}
+
+std::vector<sched::DesiredLrp> DesiredState::forApp(const App& app) {
+  if (app.state != "STARTED") return {};
+  auto droplet = currentDroplet(store_, app);
+  if (!droplet) return {};
+  LrpInputs in = inputsFor(app, *droplet);
   // A rolling deployment in progress keeps the versions that were serving (with the droplet
   // they run) beside the new ones, same instances and routes, until it finishes.
   std::map<std::string, std::string> old_versions;

@@ -28,9 +28,13 @@ class DesiredState {
   std::vector<sched::DesiredLrp> forApp(const std::string& app_guid);
   // The LRPs of every started app: the body of PUT /v1/sync.
   std::vector<sched::DesiredLrp> all();
+  // The scheduler's task for `task` (buildTaskDefinition); nullopt when its app or droplet is
+  // gone.
+  std::optional<sched::TaskDefinition> taskDefinition(const AppTask& task);
 
  private:
   std::vector<sched::DesiredLrp> forApp(const App& app);
+  LrpInputs inputsFor(const App& app, const DropletInfo& droplet);
   std::vector<RouteBinding> routesOf(const std::string& app_guid, const std::string& type);
 
   Store& store_;

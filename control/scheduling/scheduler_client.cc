@@ -109,4 +109,41 @@ bool SchedulerClient::sync(const std::vector<sched::DesiredLrp>& lrps, std::stri
   return !failed(r, error);
 }
 
+bool SchedulerClient::desireTask(const sched::TaskDefinition& task, std::string* error) const {
+  if (!enabled()) return setError(error, "scheduler disabled");
+  auto r = net::sendJson("POST", base_url_ + "/v1/tasks", json(task).dump(), timeout_ms_,
+                         authorize_);
+  if (r.status == 409) return true;
+  return !failed(r, error);
+}
+
+bool SchedulerClient::cancelTask(const std::string& task_guid, std::string* error) const {
+  if (!enabled()) return setError(error, "scheduler disabled");
+  auto r = net::sendJson("POST", base_url_ + "/v1/tasks/" + urlEncode(task_guid) + "/cancel",
+                         "{}", timeout_ms_, authorize_);
+  if (r.status == 404 || r.status == 409) return true;
+  return !failed(r, error);
+}
+
+std::optional<sched::Task> SchedulerClient::task(const std::string& task_guid, bool* missing,
+                                                 std::string* error) const {
+  *missing = false;
+  if (!enabled()) {
+    setError(error, "scheduler disabled");
+    return std::nullopt;
+  }
+  auto r = net::getJson(base_url_ + "/v1/tasks/" + urlEncode(task_guid), timeout_ms_, authorize_);
+  if (r.status == 404) {
+    *missing = true;
+    return std::nullopt;
+  }
+  if (failed(r, error)) return std::nullopt;
+  try {
+    return json::parse(r.body).get<sched::Task>();
+  } catch (const std::exception& e) {
+    setError(error, std::string("bad task answer: ") + e.what());
+    return std::nullopt;
+  }
+}
+
 }  // namespace foundry::control::scheduling

@@ -11,6 +11,7 @@
 
 #include "common/net/http_client.h"
 #include "scheduler/model/lrp.h"
+#include "scheduler/model/task.h"
 
 namespace foundry::control::scheduling {
 
@@ -35,6 +36,15 @@ class SchedulerClient {
                                                           std::string* error = nullptr) const;
   // PUT /v1/sync {"desired_lrps":[...]}.
   bool sync(const std::vector<sched::DesiredLrp>& lrps, std::string* error = nullptr) const;
+
+  // POST /v1/tasks: 201, or 409 (the scheduler has it already: a retried call) -> true.
+  bool desireTask(const sched::TaskDefinition& task, std::string* error = nullptr) const;
+  // POST /v1/tasks/{guid}/cancel: 200, 404 (gone) or 409 (already completed) -> true.
+  bool cancelTask(const std::string& task_guid, std::string* error = nullptr) const;
+  // GET /v1/tasks/{guid}: the task; nullopt with *missing set on 404, or with `error` when the
+  // scheduler did not answer.
+  std::optional<sched::Task> task(const std::string& task_guid, bool* missing,
+                                  std::string* error = nullptr) const;
 
  private:
   std::string base_url_;

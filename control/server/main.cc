@@ -272,6 +272,7 @@ struct SyncSchedule {
   std::chrono::seconds interval;
   std::atomic<int64_t> next_due_ms{0};  // steady clock; 0: at once
   std::atomic<bool> in_flight{false};
+  int64_t next_task_sync_ms = 0;  // tasks whose end was not reported: asked every 10 s
 };
 
 int64_t steadyMs() {
@@ -286,6 +287,14 @@ void onSyncTimer(evutil_socket_t, short, void* arg) {
     s->api->advanceDeployments();  // asks the scheduler only while a deployment is DEPLOYING
   } catch (const std::exception& e) {
     log::error("controller", "deployments-failed", {{"error", e.what()}});
+  }
+  if (steadyMs() >= s->next_task_sync_ms) {
+    s->next_task_sync_ms = steadyMs() + 10'000;
+    try {
+      s->api->syncTasks();
+    } catch (const std::exception& e) {
+      log::error("controller", "task-sync-failed", {{"error", e.what()}});
+    }
   }
   if (s->in_flight || steadyMs() < s->next_due_ms) return;
   try {
@@ -556,6 +565,31 @@ int main(int argc, char** argv) {
          },
          [&scheduler](const std::string& process_guid) {
            return scheduler.actualLrps(process_guid, /*timeout_ms=*/2000);
+         },
+         [&scheduler, &desired](const foundry::control::AppTask& task) -> std::string {
+           auto definition = desired.taskDefinition(task);
+           if (!definition) return "the app or its droplet is gone";
+           std::string error;
+           return scheduler.desireTask(*definition, &error) ? "" : error;
+         },
+         [&scheduler](const std::string& task_guid) -> std::string {
+           std::string error;
+           return scheduler.cancelTask(task_guid, &error) ? "" : error;
+         },
+         [&scheduler](const std::string& task_guid) {
+           foundry::control::TaskLookup lookup;
+           bool missing = false;
+           auto task = scheduler.task(task_guid, &missing);
+           using Outcome = foundry::control::TaskLookup::Outcome;
+           if (missing) lookup.outcome = Outcome::kMissing;
+           if (!task) return lookup;
+           lookup.outcome = Outcome::kFound;
+           lookup.completed = task->state == foundry::sched::TaskState::kCompleted ||
+                              task->state == foundry::sched::TaskState::kResolving;
+           lookup.failed = task->failed;
+           lookup.failure_reason = task->failure_reason;
+           lookup.result = task->result;
+           return lookup;
          }});
   }
   try {

@@ -1,7 +1,8 @@
 // `foundry push APP --docker-image` end to end: a private registry on loopback (Debian's
 // docker-registry behind basic auth, test images pushed with skopeo), the controller staging
 // the image, the cells pulling and running it in containers, the router serving it; scaling it;
-// and each bad input failing the push with a clear error while the running app keeps serving.
+// a one-off task in the image; and each bad input failing the push with a clear error while the
+// running app keeps serving.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -88,6 +89,20 @@ TEST_F(DockerPushTest, PrivateImageIsStagedRunRoutedAndScaledAndBadImagesFailCle
   CliResult scaled = platform_.cli({"scale", "dock", "-i", "3"});
   ASSERT_EQ(scaled.exit_code, 0) << scaled.output;
   EXPECT_TRUE(platform_.waitRunning("dock", 3)) << platform_.stats("dock").dump();
+
+  // A one-off task runs in the image too, pulled with the same credentials.
+  CliResult task =
+      platform_.cli({"run-task", "dock", "--command", "test \"$(cat /etc/hello.txt)\" = hello"});
+  ASSERT_EQ(task.exit_code, 0) << task.output;
+  std::string task_state;
+  for (int i = 0; i < 300 && task_state != "SUCCEEDED" && task_state != "FAILED"; ++i) {
+    std::this_thread::sleep_for(200ms);
+    nlohmann::json tasks = platform_.api("/v3/apps/" + app + "/tasks");
+    if (tasks.is_object() && !tasks["resources"].empty()) {
+      task_state = tasks["resources"][0].value("state", "");
+    }
+  }
+  EXPECT_EQ(task_state, "SUCCEEDED") << platform_.api("/v3/apps/" + app + "/tasks").dump();
 
   // Bad input: each push fails with its reason; the running app keeps serving.
   CliResult wrong = push("bad-password", "web", "not-the-password");
