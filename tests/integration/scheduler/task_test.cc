@@ -384,6 +384,22 @@ TEST_F(SchedulerTaskTest, FailingCommandReportsFailedWithTheExitStatus) {
   EXPECT_EQ(call("DELETE", "/v1/tasks/fail-1").status, 204);
 }
 
+TEST_F(SchedulerTaskTest, TaskOverItsMemoryLimitFailsWithTheOomReason) {
+  startCell("cell-a");
+  const std::string python =
+      access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
+  auto d = taskDefinition(
+      "hog-1", "exec " + python +
+                   " -c \"import time; b = b'x' * (200 * 1024 * 1024); time.sleep(30)\"");
+  d.memory_mb = 64;
+  ASSERT_EQ(desire(d).status, 201);
+  json done = waitTask("hog-1", completed);
+  ASSERT_FALSE(done.is_null());
+  EXPECT_TRUE(done["failed"].get<bool>());
+  EXPECT_EQ(done["failure_reason"], "out of memory: exceeded 64 MB");
+  EXPECT_EQ(done["exit_code"], 137);
+}
+
 TEST_F(SchedulerTaskTest, CancelKillsASleepingTask) {
   std::string cell_url = startCell("cell-a");
   ASSERT_EQ(desire(taskDefinition("sleep-1", "echo $$ > $HOME/pid; exec sleep 60")).status, 201);
