@@ -36,6 +36,8 @@
 #include "tests/test_common/internal_auth.h"
 #include "tests/test_common/nats_server.h"
 #include "tests/test_common/ports.h"
+#include "tests/test_common/registry_process.h"
+#include "tests/test_common/test_images.h"
 
 #include <nats/nats.h>
 
@@ -667,6 +669,47 @@ TEST_F(TaskContainerTest, RunsInAContainerResultFileAndFailures) {
       10s));
   EXPECT_EQ(readFile("/proc/self/mountinfo").find(dir_ + "/cell-c/instances/task-"),
             std::string::npos);
+}
+
+TEST_F(TaskContainerTest, DockerImageTaskPullsWithItsCredentialsNeverShown) {
+  RegistryProcess registry({"alice", "s3cr3t-registry-pw"});
+  ASSERT_TRUE(registry.start()) << registry.lastError();
+  std::string layout;
+  ASSERT_EQ(buildTestImageLayout(dir_ + "/image", &layout), "");
+  const std::string image = registry.address() + "/test/job:v1";
+  ASSERT_EQ(pushTestImage(layout, "v1", image, {.creds = "alice:s3cr3t-registry-pw"}), "");
+  startCell("cell-c");
+  auto docker = [&](const std::string& guid, const std::string& password) {
+    auto d = taskDefinition(guid, "busybox id -u > /tmp/result.txt; echo \"$FOO\" >> /tmp/result.txt");
+    d.droplet_guid.clear();
+    d.droplet_url.clear();
+    d.docker_image = image;
+    d.docker_username = "alice";
+    d.docker_password = auth::Secret(password);
+    d.result_file = "/tmp/result.txt";
+    d.completion_callback_url = blobs_.url() + "/callbacks/" + guid;
+    return d;
+  };
+  ASSERT_EQ(desire(docker("img-1", "s3cr3t-registry-pw")).status, 201);
+  ASSERT_TRUE(taskEventually([&] { return !blobs_.callbacks().empty(); }, 60s))
+      << cells_["cell-c"]->logs().substr(0, 6000);
+  auto callback = blobs_.callbacks()[0];
+  json task = json::parse(callback.body);
+  EXPECT_FALSE(task["failed"].get<bool>()) << task.dump();
+  EXPECT_EQ(task["result"], "1000\nbar\n");  // the image's USER and ENV
+  EXPECT_EQ(task["definition"]["docker_username"], "alice");
+  EXPECT_EQ(callback.body.find("s3cr3t-registry-pw"), std::string::npos);
+
+  // A wrong password: the pull fails, the reason names the image, never a password.
+  ASSERT_EQ(desire(docker("img-2", "wrong-pw-for-registry")).status, 201);
+  ASSERT_TRUE(taskEventually([&] { return blobs_.callbacks().size() >= 2; }, 60s));
+  task = json::parse(blobs_.callbacks()[1].body);
+  EXPECT_TRUE(task["failed"].get<bool>());
+  const std::string reason = task["failure_reason"];
+  EXPECT_EQ(reason.rfind("Pulling image " + image + " failed: unauthorized", 0), 0u) << reason;
+  EXPECT_EQ(blobs_.callbacks()[1].body.find("wrong-pw-for-registry"), std::string::npos);
+  EXPECT_EQ(cells_["cell-c"]->logs().find("wrong-pw-for-registry"), std::string::npos);
+  EXPECT_EQ(scheduler_->logs().find("wrong-pw-for-registry"), std::string::npos);
 }
 
 }  // namespace
