@@ -427,6 +427,22 @@ TEST_F(SchedulerTaskTest, CancelKillsASleepingTask) {
   EXPECT_EQ(call("POST", "/v1/tasks/nope/cancel").status, 404);
 }
 
+TEST_F(SchedulerTaskTest, CancelEscalatesToSigkillAfterTheGrace) {
+  std::string cell_url = startCell("cell-a");  // --stop-grace-s 2
+  ASSERT_EQ(desire(taskDefinition("stubborn-1", "trap '' TERM; echo $$ > $HOME/pid; exec sleep 60"))
+                .status,
+            201);
+  ASSERT_FALSE(
+      waitTask("stubborn-1", [](const json& t) { return t["state"] == "RUNNING"; }).is_null());
+  pid_t pid = taskPid("cell-a", "stubborn-1");
+  ASSERT_GT(pid, 0);
+  ASSERT_EQ(call("POST", "/v1/tasks/stubborn-1/cancel").status, 200);
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(kill(pid, 0), 0) << "SIGTERM is ignored: alive until the grace is over";
+  EXPECT_TRUE(taskEventually([&] { return kill(pid, 0) != 0 && errno == ESRCH; }, 6s));
+  EXPECT_TRUE(taskEventually([&] { return cellState(cell_url)["tasks"].empty(); }, 5s));
+}
+
 TEST_F(SchedulerTaskTest, ResultFileAndCompletionCallbackComeBack) {
   startCell("cell-a");
   auto d = taskDefinition("res-1", "printf '{\"answer\":42}' > $HOME/result.json");
