@@ -123,6 +123,9 @@ int main(int argc, char** argv) {
   app.add_option("--unhealthy-interval-ms", config.unhealthy_interval_ms,
                  "startup health check period")
       ->capture_default_str();
+  app.add_option("--presence-interval-ms", config.presence_interval_ms,
+                 "ms between presence PUTs to the scheduler (keep below its --cell-ttl)")
+      ->capture_default_str();
   app.add_option("--log-level", level, "debug|info|warn|error")->capture_default_str();
   std::string isolation = "container";
   app.add_option("--isolation", isolation,
@@ -164,6 +167,7 @@ int main(int argc, char** argv) {
   if (config.pids_limit < 1) return fail("--pids-limit must be >= 1");
   if (config.stop_grace_s < 0) return fail("--stop-grace-s must be >= 0");
   if (config.unhealthy_interval_ms < 10) return fail("--unhealthy-interval-ms must be >= 10");
+  if (config.presence_interval_ms < 100) return fail("--presence-interval-ms must be >= 100");
   if (max_containers < 0 || memory_mb < 0 || disk_mb < 0) {
     return fail("capacities must be >= 0");
   }

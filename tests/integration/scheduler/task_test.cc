@@ -36,6 +36,8 @@
 #include "tests/test_common/internal_auth.h"
 #include "tests/test_common/nats_server.h"
 #include "tests/test_common/ports.h"
+#include "tests/test_common/registry_process.h"
+#include "tests/test_common/test_images.h"
 
 #include <nats/nats.h>
 
@@ -195,7 +197,8 @@ class SchedulerTaskTest : public ::testing::Test {
         "--ports", std::to_string(first) + "-" + std::to_string(first + 50),
         "--memory-mb", std::to_string(memory_mb), "--disk-mb", "8192",
         "--max-containers", "10", "--stop-grace-s", "2", "--secrets", secrets_.dir(),
-        "--log-level", "debug"};
+        // The scheduler here takes a cell for missing after 2 s (--cell-ttl 2).
+        "--presence-interval-ms", "500", "--log-level", "debug"};
     for (const auto& a : isolationArgs()) args.push_back(a);
     for (const auto& a : extra) args.push_back(a);
     auto cell = std::make_unique<ChildProcess>(id, CELL_BINARY, args, dir_);
@@ -383,6 +386,22 @@ TEST_F(SchedulerTaskTest, FailingCommandReportsFailedWithTheExitStatus) {
   EXPECT_EQ(call("DELETE", "/v1/tasks/fail-1").status, 204);
 }
 
+TEST_F(SchedulerTaskTest, TaskOverItsMemoryLimitFailsWithTheOomReason) {
+  startCell("cell-a");
+  const std::string python =
+      access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
+  auto d = taskDefinition(
+      "hog-1", "exec " + python +
+                   " -c \"import time; b = b'x' * (200 * 1024 * 1024); time.sleep(30)\"");
+  d.memory_mb = 64;
+  ASSERT_EQ(desire(d).status, 201);
+  json done = waitTask("hog-1", completed);
+  ASSERT_FALSE(done.is_null());
+  EXPECT_TRUE(done["failed"].get<bool>());
+  EXPECT_EQ(done["failure_reason"], "out of memory: exceeded 64 MB");
+  EXPECT_EQ(done["exit_code"], 137);
+}
+
 TEST_F(SchedulerTaskTest, CancelKillsASleepingTask) {
   std::string cell_url = startCell("cell-a");
   ASSERT_EQ(desire(taskDefinition("sleep-1", "echo $$ > $HOME/pid; exec sleep 60")).status, 201);
@@ -406,6 +425,22 @@ TEST_F(SchedulerTaskTest, CancelKillsASleepingTask) {
   EXPECT_EQ(getTask("sleep-1")["failure_reason"], "task was cancelled");
   EXPECT_EQ(call("POST", "/v1/tasks/sleep-1/cancel").status, 409);
   EXPECT_EQ(call("POST", "/v1/tasks/nope/cancel").status, 404);
+}
+
+TEST_F(SchedulerTaskTest, CancelEscalatesToSigkillAfterTheGrace) {
+  std::string cell_url = startCell("cell-a");  // --stop-grace-s 2
+  ASSERT_EQ(desire(taskDefinition("stubborn-1", "trap '' TERM; echo $$ > $HOME/pid; exec sleep 60"))
+                .status,
+            201);
+  ASSERT_FALSE(
+      waitTask("stubborn-1", [](const json& t) { return t["state"] == "RUNNING"; }).is_null());
+  pid_t pid = taskPid("cell-a", "stubborn-1");
+  ASSERT_GT(pid, 0);
+  ASSERT_EQ(call("POST", "/v1/tasks/stubborn-1/cancel").status, 200);
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(kill(pid, 0), 0) << "SIGTERM is ignored: alive until the grace is over";
+  EXPECT_TRUE(taskEventually([&] { return kill(pid, 0) != 0 && errno == ESRCH; }, 6s));
+  EXPECT_TRUE(taskEventually([&] { return cellState(cell_url)["tasks"].empty(); }, 5s));
 }
 
 TEST_F(SchedulerTaskTest, ResultFileAndCompletionCallbackComeBack) {
@@ -446,12 +481,17 @@ TEST_F(SchedulerTaskTest, TaskTooBigForEveryCellStaysPending) {
   auto d = taskDefinition("big-1", "true");
   d.memory_mb = 4096;
   ASSERT_EQ(desire(d).status, 201);
-  json pending = waitTask("big-1", [](const json& t) { return t["rejection_count"] >= 1; });
+  // (A first auction may find no cell at all, when the cell's presence is not in yet:
+  // "unable to communicate to compatible cells".)
+  json pending = waitTask("big-1", [](const json& t) {
+    return t["rejection_reason"] == "insufficient resources: memory";
+  });
   ASSERT_FALSE(pending.is_null());
   EXPECT_EQ(pending["state"], "PENDING");
-  EXPECT_EQ(pending["rejection_reason"], "insufficient resources: memory");
   // Convergence keeps retrying it (every 2 intervals here); it never runs.
-  json later = waitTask("big-1", [](const json& t) { return t["rejection_count"] >= 2; }, 10s);
+  const int rejections = pending["rejection_count"];
+  json later = waitTask(
+      "big-1", [&](const json& t) { return t["rejection_count"] > rejections; }, 10s);
   ASSERT_FALSE(later.is_null());
   EXPECT_EQ(later["state"], "PENDING");
   EXPECT_EQ(later["cell_id"], "");
@@ -469,6 +509,9 @@ TEST_F(SchedulerTaskTest, CellKilledMidTaskFailsTheTask) {
   ASSERT_FALSE(
       waitTask("orphan-1", [](const json& t) { return t["state"] == "RUNNING"; }).is_null());
   ASSERT_GT(taskPid("cell-a", "orphan-1"), 0);
+  // While its cell keeps its presence up, the task keeps running (past --cell-ttl).
+  std::this_thread::sleep_for(3s);
+  EXPECT_EQ(getTask("orphan-1")["state"], "RUNNING");
   cells_["cell-a"]->signal(SIGKILL);
   // --cell-ttl 2 and a convergence pass every second.
   json done = waitTask("orphan-1", completed, 15s);
@@ -642,6 +685,47 @@ TEST_F(TaskContainerTest, RunsInAContainerResultFileAndFailures) {
       10s));
   EXPECT_EQ(readFile("/proc/self/mountinfo").find(dir_ + "/cell-c/instances/task-"),
             std::string::npos);
+}
+
+TEST_F(TaskContainerTest, DockerImageTaskPullsWithItsCredentialsNeverShown) {
+  RegistryProcess registry({"alice", "s3cr3t-registry-pw"});
+  ASSERT_TRUE(registry.start()) << registry.lastError();
+  std::string layout;
+  ASSERT_EQ(buildTestImageLayout(dir_ + "/image", &layout), "");
+  const std::string image = registry.address() + "/test/job:v1";
+  ASSERT_EQ(pushTestImage(layout, "v1", image, {.creds = "alice:s3cr3t-registry-pw"}), "");
+  startCell("cell-c");
+  auto docker = [&](const std::string& guid, const std::string& password) {
+    auto d = taskDefinition(guid, "busybox id -u > /tmp/result.txt; echo \"$FOO\" >> /tmp/result.txt");
+    d.droplet_guid.clear();
+    d.droplet_url.clear();
+    d.docker_image = image;
+    d.docker_username = "alice";
+    d.docker_password = auth::Secret(password);
+    d.result_file = "/tmp/result.txt";
+    d.completion_callback_url = blobs_.url() + "/callbacks/" + guid;
+    return d;
+  };
+  ASSERT_EQ(desire(docker("img-1", "s3cr3t-registry-pw")).status, 201);
+  ASSERT_TRUE(taskEventually([&] { return !blobs_.callbacks().empty(); }, 60s))
+      << cells_["cell-c"]->logs().substr(0, 6000);
+  auto callback = blobs_.callbacks()[0];
+  json task = json::parse(callback.body);
+  EXPECT_FALSE(task["failed"].get<bool>()) << task.dump();
+  EXPECT_EQ(task["result"], "1000\nbar\n");  // the image's USER and ENV
+  EXPECT_EQ(task["definition"]["docker_username"], "alice");
+  EXPECT_EQ(callback.body.find("s3cr3t-registry-pw"), std::string::npos);
+
+  // A wrong password: the pull fails, the reason names the image, never a password.
+  ASSERT_EQ(desire(docker("img-2", "wrong-pw-for-registry")).status, 201);
+  ASSERT_TRUE(taskEventually([&] { return blobs_.callbacks().size() >= 2; }, 60s));
+  task = json::parse(blobs_.callbacks()[1].body);
+  EXPECT_TRUE(task["failed"].get<bool>());
+  const std::string reason = task["failure_reason"];
+  EXPECT_EQ(reason.rfind("Pulling image " + image + " failed: unauthorized", 0), 0u) << reason;
+  EXPECT_EQ(blobs_.callbacks()[1].body.find("wrong-pw-for-registry"), std::string::npos);
+  EXPECT_EQ(cells_["cell-c"]->logs().find("wrong-pw-for-registry"), std::string::npos);
+  EXPECT_EQ(scheduler_->logs().find("wrong-pw-for-registry"), std::string::npos);
 }
 
 }  // namespace
