@@ -38,14 +38,33 @@ while [ $# -gt 0 ]; do
     *) echo "unknown option $1" >&2; exit 2;;
   esac
 done
-BIN=${BUILD_DIR:-$ROOT/build}/bin
+BIN=$(cd "${BUILD_DIR:-$ROOT/build}/bin" && pwd)  # absolute: by_hand cd-s elsewhere
 for b in router controller scheduler cell stager launcher foundry; do
   [ -x "$BIN/$b" ] || { echo "missing $BIN/$b: build first (cmake --build build)" >&2; exit 1; }
 done
 
 RUN=$(mktemp -d "${TMPDIR:-/tmp}/push-bench.XXXXXX")
+chmod 0711 "$RUN"  # the cells' containers walk through it to their disks
 : > "$RUN/pids"
-cleanup() { stop_all; rm -rf "$RUN"; }
+# Cells stop their containers on SIGTERM (SIGKILL after a 10 s grace): give them that long
+# before stop_all forces whatever is left, then lift any mount a forced stop left behind.
+stop_cells() {
+  local name pid
+  grep '^cell-' "$RUN/pids" 2>/dev/null | while read -r name pid; do kill -TERM "$pid" 2>/dev/null; done
+  for _ in $(seq 150); do
+    local alive=0
+    while read -r name pid; do
+      [[ $name == cell-* ]] && kill -0 "$pid" 2>/dev/null && alive=1
+    done < "$RUN/pids"
+    [ $alive = 0 ] && break
+    sleep 0.1
+  done
+}
+cleanup() {
+  stop_cells; stop_all
+  mount | awk -v run="$RUN/" 'index($3, run) == 1 {print $3}' | sort -r | xargs -r -n1 umount -l
+  rm -rf "$RUN"
+}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 export FOUNDRY_HOME=$RUN/cli-home
@@ -70,6 +89,10 @@ for i in 0 1; do
     "$RUN/cell-$i.log" --unhealthy-interval-ms 100
 done
 "$BIN/foundry" api "http://127.0.0.1:$CTL_PORT" > /dev/null
+# The admin the controller made at its first start, in the controller's default org and space.
+FOUNDRY_USERNAME=admin FOUNDRY_PASSWORD=$(cat "$RUN/controller/admin-password") \
+  "$BIN/foundry" auth > /dev/null
+"$BIN/foundry" target -o default -s default > /dev/null
 
 # --- the Docker image (--docker) ---------------------------------------------------------------
 # The app: busybox's httpd on $PORT; its page names the instance, as node-hello's answer does.
@@ -163,8 +186,8 @@ for ((k = 1; k <= REPS; k++)); do
   first_200 "$host" "$start" 180 > "$RUN/routed-$k" &
   poller=$!
   if [ "$DOCKER" = 1 ]; then source_args=(--docker-image "$IMAGE"); else source_args=(-p "$APP"); fi
-  "$BIN/foundry" push "$name" "${source_args[@]}" -i 1 -m 64M > "$RUN/push-$k.log" 2>&1 ||
-    { cat "$RUN/push-$k.log" >&2; exit 1; }
+  "$BIN/foundry" push "$name" "${source_args[@]}" -i 1 -m 128M > "$RUN/push-$k.log" 2>&1 ||
+    { cat "$RUN/push-$k.log" >&2; "$BIN/foundry" logs "$name" --recent | tail -n 8 >&2; exit 1; }
   cli_ms=$(( $(now_ms) - start ))
   wait "$poller" || true
   routed_ms=$(cat "$RUN/routed-$k")

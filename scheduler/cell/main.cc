@@ -181,6 +181,8 @@ int main(int argc, char** argv) {
   if (access(config.launcher.c_str(), X_OK) != 0) {
     return fail("the launcher " + config.launcher + " is not executable (see --launcher)");
   }
+  // Absolute: a container mounts it from its bundle folder, not from the cell's cwd.
+  config.launcher = fs::absolute(config.launcher, ec).string();
   if (config.isolation == foundry::cell::Isolation::kContainer) {
     std::string why = containersUnavailable(&config.oci_runtime, config.work_dir);
     if (!why.empty()) {
