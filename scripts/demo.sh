@@ -8,6 +8,8 @@
 # throwaway PostgreSQL (run as nobody) and postgres-broker, registered and enabled by the admin;
 # the developer pushes examples/pg-notes, creates a `postgresql small` instance, binds it,
 # restages, and a note POSTed through the router comes back from PostgreSQL (checked with psql).
+# Also: a Docker image (built here with umoci, served by a docker-registry on loopback) pushed
+# with `foundry push --docker-image`, and a one-off task (`foundry run-task`) on the Node.js app.
 #
 #   scripts/demo.sh          # demonstrate, then keep everything running until Ctrl-C
 #   scripts/demo.sh --once   # demonstrate and stop; exits non-zero if anything did not work
@@ -32,6 +34,7 @@ source "$ROOT/scripts/lib/router.sh"
 source "$ROOT/scripts/lib/platform.sh"
 source "$ROOT/scripts/lib/postgres.sh"
 source "$ROOT/scripts/lib/services.sh"
+source "$ROOT/scripts/lib/images.sh"
 
 ONCE=0
 case ${1:-} in
@@ -66,7 +69,9 @@ cleanup() {
   local rc=$?
   step "Stopping"
   pg_stop
+  cells_stop
   stop_all
+  unmount_below "$RUN"
   if [ "$rc" -ne 0 ] && [ "$rc" -ne 130 ]; then
     for log in "$RUN"/*.log; do
       [ -f "$log" ] || continue
@@ -170,6 +175,43 @@ done
 [[ $seen == *0* && $seen == *1* ]] || fail "requests did not reach both node instances (saw: ${seen:-none})"
 [ $static_seen = 4 ] || fail "the static site did not answer every request"
 
+# --- a Docker image and a one-off task ---------------------------------------------------------
+IMAGE_URL=http://image.$DOMAIN:$R_PORT/
+if [ ${#CELL_ISOLATION[@]} = 0 ]; then
+  step "A Docker image: docker-registry on loopback, an image built with umoci from busybox"
+  REG_PORT=$(pick_port 5000 docker-registry)
+  registry_start "$REG_PORT" "$RUN/registry" "$RUN/registry.log" || fail "the registry did not start"
+  build_web_image "$RUN/image-layout" "$RUN/image-work" > "$RUN/image.log" 2>&1 ||
+    fail "building the image failed (see $RUN/image.log)"
+  IMAGE=127.0.0.1:$REG_PORT/demo/web:v1
+  push_image "$RUN/image-layout" "$IMAGE" || fail "copying the image to the registry failed"
+  echo "registry 127.0.0.1:$REG_PORT holds $IMAGE"
+  step "foundry push image --docker-image $IMAGE -i 2 -m 64M"
+  "$CLI" push image --docker-image "$IMAGE" -i 2 -m 64M || fail "pushing the image failed"
+  image_ok=0
+  for n in 1 2 3 4; do
+    out=$(curl -s -m 5 --resolve "image.$DOMAIN:$R_PORT:127.0.0.1" "$IMAGE_URL" || true)
+    printf '  request %d -> %s\n' "$n" "$out"
+    case $out in "hello from instance"*) image_ok=$((image_ok + 1));; esac
+  done
+  [ $image_ok = 4 ] || fail "the image app did not answer every request"
+else
+  echo "demo: skipping the Docker image (images run only in the cells' containers, which need root)" >&2
+fi
+
+step "A one-off task: foundry run-task node --command 'node -e ...' --name hello-task"
+"$CLI" run-task node --command 'node -e "console.log(\"hello from a task, node \" + process.version)"' \
+  --name hello-task || fail "run-task failed"
+task_state=""
+for _ in $(seq 120); do
+  task_state=$("$CLI" tasks node | awk '$2 == "hello-task" {print $3}')
+  [ "$task_state" = SUCCEEDED ] || [[ $task_state == FAILED* ]] && break
+  sleep 0.5
+done
+"$CLI" tasks node || true
+[ "$task_state" = SUCCEEDED ] || fail "the task did not succeed (state: ${task_state:-none})"
+"$CLI" logs node --recent | grep 'APP/TASK/hello-task' || true
+
 # --- the service marketplace -------------------------------------------------------------------
 # GET/POST through the router; prints "  -> CODE BODY" and leaves the body in $RUN/last.json.
 via_router() { # HOST CURL-ARGS... (the path is the last argument)
@@ -260,6 +302,7 @@ pg-notes got a PostgreSQL database from the marketplace; its note is in that dat
 
   node     $NODE_URL
   static   $STATIC_URL
+  image    $IMAGE_URL  (a Docker image from the loopback registry; needs root)
   pg-notes http://$PG_HOST:$R_PORT/  (GET /notes; curl -X POST .../notes -d 'text')
   postgres 127.0.0.1:$PG_PORT, database $PG_DB; broker $BROKER_URL (user $BROKER_USER)
   API      $API       (build/bin/foundry apps | app node | scale node -i 3 | logs node --recent)

@@ -26,6 +26,7 @@ source "$ROOT/scripts/lib/procs.sh"
 source "$ROOT/scripts/lib/nats.sh"
 source "$ROOT/scripts/lib/router.sh"
 source "$ROOT/scripts/lib/platform.sh"
+source "$ROOT/scripts/lib/images.sh"
 
 REPS=5 APP=$ROOT/examples/node-hello SCALE_TO=3 DOCKER=0
 while [ $# -gt 0 ]; do
@@ -46,25 +47,7 @@ done
 RUN=$(mktemp -d "${TMPDIR:-/tmp}/push-bench.XXXXXX")
 chmod 0711 "$RUN"  # the cells' containers walk through it to their disks
 : > "$RUN/pids"
-# Cells stop their containers on SIGTERM (SIGKILL after a 10 s grace): give them that long
-# before stop_all forces whatever is left, then lift any mount a forced stop left behind.
-stop_cells() {
-  local name pid
-  grep '^cell-' "$RUN/pids" 2>/dev/null | while read -r name pid; do kill -TERM "$pid" 2>/dev/null; done
-  for _ in $(seq 150); do
-    local alive=0
-    while read -r name pid; do
-      [[ $name == cell-* ]] && kill -0 "$pid" 2>/dev/null && alive=1
-    done < "$RUN/pids"
-    [ $alive = 0 ] && break
-    sleep 0.1
-  done
-}
-cleanup() {
-  stop_cells; stop_all
-  mount | awk -v run="$RUN/" 'index($3, run) == 1 {print $3}' | sort -r | xargs -r -n1 umount -l
-  rm -rf "$RUN"
-}
+cleanup() { cells_stop; stop_all; unmount_below "$RUN"; rm -rf "$RUN"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 export FOUNDRY_HOME=$RUN/cli-home
@@ -95,31 +78,16 @@ FOUNDRY_USERNAME=admin FOUNDRY_PASSWORD=$(cat "$RUN/controller/admin-password") 
 "$BIN/foundry" target -o default -s default > /dev/null
 
 # --- the Docker image (--docker) ---------------------------------------------------------------
-# The app: busybox's httpd on $PORT; its page names the instance, as node-hello's answer does.
-build_web_image() { # LAYOUT_DIR
-  local bundle=$RUN/bundle
-  umoci init --layout "$1" && umoci new --image "$1:v1" && umoci unpack --image "$1:v1" "$bundle"
-  mkdir -p "$bundle/rootfs/bin"
-  cp /bin/busybox "$bundle/rootfs/bin/busybox"
-  ln -s busybox "$bundle/rootfs/bin/sh"
-  umoci repack --image "$1:v1" "$bundle"
-  umoci config --image "$1:v1" --config.cmd /bin/sh --config.cmd -c --config.cmd \
-    'mkdir -p /tmp/www && echo "hello from instance $CF_INSTANCE_INDEX" > /tmp/www/index.html && exec /bin/busybox httpd -f -p "$PORT" -h /tmp/www'
-}
 if [ "$DOCKER" = 1 ]; then
   for tool in docker-registry skopeo umoci; do
     command -v $tool > /dev/null || { echo "missing $tool: scripts/install-deps.sh" >&2; exit 1; }
   done
   REG_PORT=$(free_port)
-  mkdir -p "$RUN/registry"
-  printf 'version: 0.1\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: 127.0.0.1:%s}\n' \
-    "$RUN/registry" "$REG_PORT" > "$RUN/registry.yml"
-  docker-registry serve "$RUN/registry.yml" > "$RUN/registry.log" 2>&1 &
-  remember_pid registry $!
-  wait_http "http://127.0.0.1:$REG_PORT/v2/" || { tail -n 20 "$RUN/registry.log" >&2; exit 1; }
-  build_web_image "$RUN/layout" > "$RUN/image.log" 2>&1 || { cat "$RUN/image.log" >&2; exit 1; }
+  registry_start "$REG_PORT" "$RUN/registry" "$RUN/registry.log" || exit 1
+  build_web_image "$RUN/layout" "$RUN/image" > "$RUN/image.log" 2>&1 ||
+    { cat "$RUN/image.log" >&2; exit 1; }
   IMAGE=127.0.0.1:$REG_PORT/bench/web:v1
-  skopeo copy --quiet --dest-tls-verify=false "oci:$RUN/layout:v1" "docker://$IMAGE"
+  push_image "$RUN/layout" "$IMAGE"
 fi
 
 # GET through the router until 200 or TIMEOUT s; prints the ms it took from START_MS.

@@ -63,3 +63,26 @@ cell_start() { # BIN PORT ID ZONE SCHEDULER_URL NATS_URL WORKDIR PORTS LAUNCHER 
   remember_pid "$id" $!
   wait_http "http://127.0.0.1:$port/ping" || { tail -n 20 "$log" >&2; return 1; }
 }
+
+# Cells stop their instances on SIGTERM (SIGKILL after a 10 s grace), containers included: give
+# them that long before stop_all forces whatever is left (RUN/pids names them cell-*).
+cells_stop() {
+  local name pid
+  while read -r name pid; do
+    [[ $name == cell-* ]] && kill -TERM "$pid" 2>/dev/null
+  done < "$RUN/pids"
+  for _ in $(seq 150); do
+    local alive=0
+    while read -r name pid; do
+      [[ $name == cell-* ]] && kill -0 "$pid" 2>/dev/null && alive=1
+    done < "$RUN/pids"
+    [ $alive = 0 ] && break
+    sleep 0.1
+  done
+  return 0
+}
+
+# Lifts the mounts (instances' disks) that a forced stop left below DIR, deepest first.
+unmount_below() { # DIR
+  mount | awk -v dir="$1/" 'index($3, dir) == 1 {print $3}' | sort -r | xargs -r -n1 umount -l
+}
