@@ -3,9 +3,6 @@
 // get, and the requests the cf CLI v8 sends for `cf push APP --docker-image` (PLATFORM-APIS.md
 // B.4), replayed in order.
 #include <gtest/gtest.h>
-#include <unistd.h>
-
-#include <filesystem>
 
 #include "control/api/api.h"
 #include "control/logs/log_buffer.h"
@@ -13,12 +10,11 @@
 #include "control/staging/staging_backend.h"
 #include "control/store/sqlite_store.h"
 #include "tests/test_common/files.h"
-#include "tests/unit/control/test_tokens.h"
+#include "tests/unit/control/api_harness.h"
 
 namespace foundry::control {
 namespace {
 
-namespace fs = std::filesystem;
 using nlohmann::json;
 
 struct RecordingDockerStager : StagingBackend {
@@ -32,37 +28,19 @@ constexpr const char* kPinned =
 class DockerPackagesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/control-docker-api-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    store_ = std::make_unique<SqliteStore>(dir_ + "/controller.db");
-    api_ = std::make_unique<Api>(*store_, ApiConfig{});
-    api_->bootstrap();
-    tokens_ = std::make_unique<test_support::TestTokens>(*store_);
-    api_->useTokenService(tokens_->service.get());
     StagingServices services;
     services.stager = &stager_;
     services.logs = &logs_;
-    api_->useStaging(services);
-    space_ = api_->defaultSpaceGuid();
-  }
-  void TearDown() override {
-    api_.reset();
-    store_.reset();
-    fs::remove_all(dir_);
+    h_.api().useStaging(services);
+    space_ = h_.api().defaultSpaceGuid();
+    store_ = &h_.store();
   }
   ApiResponse call(const std::string& method, const std::string& path, const json& body = nullptr,
                    const std::string& content_type = "application/json") {
-    ApiRequest r;
-    r.method = method;
-    auto q = path.find('?');
-    r.path = path.substr(0, q);
-    r.query = q == std::string::npos ? "" : path.substr(q + 1);
-    r.body = body.is_null() ? "" : body.is_string() ? body.get<std::string>() : body.dump();
-    r.base_url = "http://ctl";
-    r.content_type = content_type;
-    r.authorization = tokens_->admin;
-    return api_->handle(r);
+    if (body.is_string()) {
+      return h_.call(h_.tokens().admin, method, path, body.get<std::string>(), content_type);
+    }
+    return h_.call(h_.tokens().admin, method, path, body);
   }
   std::string createApp(const std::string& name, const std::string& lifecycle) {
     ApiResponse r = call("POST", "/v3/apps",
@@ -93,13 +71,13 @@ class DockerPackagesTest : public ::testing::Test {
   }
   // Every byte the store has written (the database and its write-ahead log).
   std::string storeBytes() {
-    return test::readFile(dir_ + "/controller.db") + test::readFile(dir_ + "/controller.db-wal");
+    return test::readFile(h_.dir() + "/controller.db") +
+           test::readFile(h_.dir() + "/controller.db-wal");
   }
 
-  std::string dir_, space_;
-  std::unique_ptr<SqliteStore> store_;
-  std::unique_ptr<Api> api_;
-  std::unique_ptr<test_support::TestTokens> tokens_;
+  test_support::ApiHarness h_{"docker-api"};
+  SqliteStore* store_ = nullptr;
+  std::string space_;
   RecordingDockerStager stager_;
   LogBuffer logs_;
 };
@@ -188,7 +166,7 @@ TEST_F(DockerPackagesTest, BuildStagesTheImageAndTheDropletRunsItPinned) {
   EXPECT_EQ(task.docker->password.reveal(), "p4ss-w0rd-xyz");
   EXPECT_EQ(task.web_command, "httpd -p $PORT");
 
-  api_->finishStaging(stagedImage(b.body["guid"], app));
+  h_.api().finishStaging(stagedImage(b.body["guid"], app));
   json build = call("GET", "/v3/builds/" + b.body["guid"].get<std::string>()).body;
   ASSERT_EQ(build["state"], "STAGED") << build;
   const std::string droplet = build["droplet"]["guid"];
@@ -228,7 +206,7 @@ TEST_F(DockerPackagesTest, FailedImageStagingFailsTheBuild) {
   r.build_guid = b.body["guid"];
   r.app_guid = app;
   r.error = "StagingError - Staging error: cannot fetch the docker image busybox: image not found";
-  api_->finishStaging(r);
+  h_.api().finishStaging(r);
   json build = call("GET", "/v3/builds/" + r.build_guid).body;
   EXPECT_EQ(build["state"], "FAILED");
   EXPECT_EQ(build["error"], r.error);
@@ -264,7 +242,7 @@ applications:
             "READY");
   ApiResponse b = call("POST", "/v3/builds", {{"package", {{"guid", pkg.body["guid"]}}}});
   ASSERT_EQ(b.status, 201) << b.body;
-  api_->finishStaging(stagedImage(b.body["guid"], app));
+  h_.api().finishStaging(stagedImage(b.body["guid"], app));
   json build = call("GET", "/v3/builds/" + b.body["guid"].get<std::string>()).body;
   ASSERT_EQ(build["state"], "STAGED");
   ASSERT_EQ(call("PATCH", "/v3/apps/" + app + "/relationships/current_droplet",
@@ -288,11 +266,7 @@ applications:
   ApiResponse failed = call("POST", "/v3/spaces/" + space_ + "/actions/apply_manifest",
                             json(other), "application/x-yaml");
   ASSERT_EQ(failed.status, 202);
-  std::string location;
-  for (const auto& [k, v] : failed.headers) {
-    if (k == "Location") location = v.substr(std::string("http://ctl").size());
-  }
-  json j = call("GET", location).body;
+  json j = call("GET", test_support::ApiHarness::jobPath(failed)).body;
   EXPECT_EQ(j["state"], "FAILED") << j;
   EXPECT_NE(j.dump().find("Lifecycle type cannot be changed from buildpack to docker"),
             std::string::npos)

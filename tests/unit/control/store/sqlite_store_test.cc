@@ -68,9 +68,9 @@ class SqliteStoreTest : public ::testing::Test {
 };
 
 TEST_F(SqliteStoreTest, MigratesOnceAndUsesWal) {
-  EXPECT_EQ(store_->schemaVersion(), 8);
+  EXPECT_EQ(store_->schemaVersion(), 9);
   reopen();
-  EXPECT_EQ(store_->schemaVersion(), 8);
+  EXPECT_EQ(store_->schemaVersion(), 9);
   EXPECT_TRUE(fs::exists(path_ + "-wal"));
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
