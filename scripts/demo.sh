@@ -199,9 +199,9 @@ else
   echo "demo: skipping the Docker image (images run only in the cells' containers, which need root)" >&2
 fi
 
-step "A one-off task: foundry run-task node --command 'node -e ...' --name hello-task"
+step "A one-off task: foundry run-task node --command 'node -e ...' --name hello-task -m 64M"
 "$CLI" run-task node --command 'node -e "console.log(\"hello from a task, node \" + process.version)"' \
-  --name hello-task || fail "run-task failed"
+  --name hello-task -m 64M || fail "run-task failed"
 task_state=""
 for _ in $(seq 120); do
   task_state=$("$CLI" tasks node | awk '$2 == "hello-task" {print $3}')
