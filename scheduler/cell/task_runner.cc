@@ -99,6 +99,7 @@ class TaskRunner {
     for (size_t i = 0; i < task.downloads.size(); ++i) {
       if (inst_->stopRequested()) return stopped();
       if (std::string failure = download(task.downloads[i], i); !failure.empty()) {
+        if (inst_->stopRequested()) return stopped();
         return failEarly(failure);
       }
     }
@@ -140,8 +141,10 @@ class TaskRunner {
     bool skipped = false;
     uint64_t bytes = 0;
     std::string error;
+    const uint64_t disk_bytes = static_cast<uint64_t>(run_->definition.disk_mb) << 20;
     if (!runDownload(item, sandbox_->writableDirs(), scratch, cell_.config_.authorize,
-                     [this] { return inst_->stopRequested(); }, &skipped, &bytes, &error)) {
+                     [this] { return inst_->stopRequested(); }, disk_bytes, &skipped, &bytes,
+                     &error)) {
       return "Downloading " + name + " failed: " + error;
     }
     cell_.cellLog(*inst_, skipped ? "Skipped " + name + " (not found, optional)"

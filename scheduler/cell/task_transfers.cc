@@ -290,8 +290,8 @@ bool makeSandboxDir(const std::string& visible_dir, const SandboxDirs& dirs, std
 
 bool runDownload(const sched::TaskDownload& download, const SandboxDirs& dirs,
                  const std::string& scratch, const net::Authorizer& authorize,
-                 const std::function<bool()>& stop, bool* skipped, uint64_t* bytes,
-                 std::string* error) {
+                 const std::function<bool()>& stop, uint64_t max_bytes, bool* skipped,
+                 uint64_t* bytes, std::string* error) {
   *skipped = false;
   *bytes = 0;
   std::error_code ec;
@@ -313,7 +313,7 @@ bool runDownload(const sched::TaskDownload& download, const SandboxDirs& dirs,
   request.authorize = authorize;
   request.timeout_ms = kTransferTimeoutMs;
   std::string head;  // the body's start, for a refusal's message
-  bool write_failed = false, stopped = false;
+  bool write_failed = false, stopped = false, too_big = false;
   request.on_body = [&](const char* data, size_t size) {
     if (stop && stop()) {
       stopped = true;
@@ -321,6 +321,10 @@ bool runDownload(const sched::TaskDownload& download, const SandboxDirs& dirs,
     }
     if (head.size() < kErrorBodyBytes) head.append(data, std::min(size, kErrorBodyBytes));
     *bytes += size;
+    if (*bytes > max_bytes) {
+      too_big = true;
+      return false;
+    }
     write_failed = std::fwrite(data, 1, size, out) != size;
     return !write_failed;
   };
@@ -328,6 +332,10 @@ bool runDownload(const sched::TaskDownload& download, const SandboxDirs& dirs,
   const bool closed = std::fclose(out) == 0;
   if (stopped) {
     *error = "stopped";
+    return false;
+  }
+  if (too_big) {
+    *error = "larger than the task's disk (" + std::to_string(max_bytes >> 20) + " MB)";
     return false;
   }
   if (response.status == 404 && download.optional) {

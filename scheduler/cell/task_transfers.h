@@ -35,13 +35,15 @@ bool makeSandboxDir(const std::string& visible_dir, const SandboxDirs& dirs, std
 
 // Fetches `download` into the sandbox: GET (signed with `authorize`) into `scratch` (a host
 // path outside the sandbox), checked against its sha256, then unpacked into `to` (extract) or
-// copied to the file `to`. `stop` is asked while bytes arrive: true aborts. True when done;
-// also true with `*skipped` set when the download is optional and the server answered 404.
-// Else false and `error` ("GET http://host/path: HTTP 401", "sha256 mismatch: ...").
+// copied to the file `to`. `stop` is asked while bytes arrive: true aborts. More than
+// `max_bytes` arriving aborts too (the task's disk: the scratch file is on the cell's). True
+// when done; also true with `*skipped` set when the download is optional and the server
+// answered 404. Else false and `error` ("GET http://host/path: HTTP 401", "sha256 mismatch:
+// ...").
 bool runDownload(const sched::TaskDownload& download, const SandboxDirs& dirs,
                  const std::string& scratch, const net::Authorizer& authorize,
-                 const std::function<bool()>& stop, bool* skipped, uint64_t* bytes,
-                 std::string* error);
+                 const std::function<bool()>& stop, uint64_t max_bytes, bool* skipped,
+                 uint64_t* bytes, std::string* error);
 
 // Sends the file `upload.from` of the sandbox: POST (signed) with Content-Type
 // application/octet-stream and X-Checksum-Sha256 (hex). True on a 2xx answer, or with

@@ -379,6 +379,22 @@ TEST_F(TaskActionsTest, ChecksumMismatchAndRefusedSignatureFailClearly) {
             "Downloading /tmp/app failed: GET " + blobs_.url() + "/files/nope.tgz: HTTP 404");
 }
 
+TEST_F(TaskActionsTest, DownloadBiggerThanTheTasksDiskFails) {
+  startCell(lifecycle_);
+  blobs_.addFile("big.bin", std::string(3 << 20, 'x'));
+  auto d = plainTask("big-1", "true");
+  d.disk_mb = 2;
+  d.downloads = {{.artifact = "app package", .url = blobs_.url() + "/files/big.bin",
+                  .to = "/tmp/big.bin"}};
+  ASSERT_EQ(desire(d).status, 201);
+  json done = waitCompleted("big-1");
+  ASSERT_FALSE(done.is_null());
+  EXPECT_EQ(done["failure_reason"],
+            "Downloading app package failed: larger than the task's disk (2 MB)");
+  // Nothing left of it in the cell's scratch folder.
+  EXPECT_TRUE(fs::is_empty(dir_ + "/cell-a/downloads"));
+}
+
 TEST_F(TaskActionsTest, UploadsOnlyAfterSuccessAndTheirFailuresFailTheTask) {
   startCell(lifecycle_);
   blobs_.addFile("settings.txt", "x\n");
