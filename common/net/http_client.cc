@@ -109,7 +109,8 @@ HttpResponse perform(const HttpRequest& request) {
   if (request.method == "HEAD") curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
   if (request.read_body && request.body_size >= 0) {
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body_size));
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(request.body_size));
     curl_easy_setopt(curl, CURLOPT_READFUNCTION, onReadBody);
     curl_easy_setopt(curl, CURLOPT_READDATA, const_cast<HttpRequest*>(&request));
   } else if (!request.body.empty() || request.method == "POST" || request.method == "PUT" ||

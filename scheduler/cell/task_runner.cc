@@ -136,8 +136,8 @@ class TaskRunner {
   std::string download(const sched::TaskDownload& item, size_t index) {
     const std::string name = transferName(item);
     cell_.cellLog(*inst_, "Downloading " + name + "...");
-    const std::string scratch = cell_.config_.work_dir + "/downloads/" + inst_->start.instance_guid +
-                                "-" + std::to_string(index);
+    const std::string scratch = cell_.config_.work_dir + "/downloads/" +
+                                inst_->start.instance_guid + "-" + std::to_string(index);
     bool skipped = false;
     uint64_t bytes = 0;
     std::string error;

@@ -274,7 +274,8 @@ TEST_F(TaskActionsTest, DownloadsBeforeTheCommandUploadsAfterIt) {
       " cat \"$TMPDIR/app/index.html\" \"$TMPDIR/app/sub/a.txt\" \"$HOME/config/settings.txt\""
       "   > \"$TMPDIR/out.txt\";"
       " test ! -e \"$TMPDIR/cache\";"  // the optional 404
-      " test \"$LIFECYCLE_DIR\" = '" + lifecycle_ + "'; cat \"$LIFECYCLE_DIR/marker\" >> \"$TMPDIR/out.txt\";"
+      " test \"$LIFECYCLE_DIR\" = '" + lifecycle_ + "';"
+      " cat \"$LIFECYCLE_DIR/marker\" >> \"$TMPDIR/out.txt\";"
       " head -c 300000 /dev/urandom > \"$TMPDIR/droplet.tgz\"");
   d.downloads = {{.artifact = "app package",
                   .url = blobs_.url() + "/files/package.tgz",
