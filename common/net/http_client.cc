@@ -30,6 +30,12 @@ size_t onBody(char* data, size_t size, size_t count, void* user) {
   return bytes;
 }
 
+size_t onReadBody(char* buffer, size_t size, size_t count, void* user) {
+  auto* request = static_cast<const HttpRequest*>(user);
+  long n = request->read_body(buffer, size * count);
+  return n < 0 ? CURL_READFUNC_ABORT : static_cast<size_t>(n);
+}
+
 size_t onHeader(char* data, size_t size, size_t count, void* user) {
   auto* response = static_cast<HttpResponse*>(user);
   size_t bytes = size * count;
@@ -101,8 +107,14 @@ HttpResponse perform(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   if (request.method == "HEAD") curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
-  if (!request.body.empty() || request.method == "POST" || request.method == "PUT" ||
-      request.method == "PATCH") {
+  if (request.read_body && request.body_size >= 0) {
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(request.body_size));
+    curl_easy_setopt(curl, CURLOPT_READFUNCTION, onReadBody);
+    curl_easy_setopt(curl, CURLOPT_READDATA, const_cast<HttpRequest*>(&request));
+  } else if (!request.body.empty() || request.method == "POST" || request.method == "PUT" ||
+             request.method == "PATCH") {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
   }

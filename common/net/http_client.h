@@ -37,6 +37,11 @@ struct HttpRequest {
   // When set, the response body is written here as it arrives (downloads) instead of `body`;
   // returning false aborts the transfer.
   std::function<bool(const char* data, size_t size)> on_body;
+  // When set (with body_size >= 0), the request body is read from here as it is sent (uploads
+  // of big files) instead of `body`: fill at most `size` bytes of `buffer`, return how many
+  // (0 at the end), or -1 to abort the transfer.
+  std::function<long(char* buffer, size_t size)> read_body;
+  long long body_size = -1;
   // When set, adds "Authorization: authorize(method, requestTarget(url))".
   Authorizer authorize;
 };

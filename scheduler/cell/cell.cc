@@ -48,6 +48,7 @@ Cell::Cell(CellConfig config)
   // Instances of a previous run are gone with it (their processes were stopped, or are
   // orphans the scheduler replaced): start from an empty instances dir.
   fs::remove_all(instances, ec);
+  fs::remove_all(config_.work_dir + "/downloads", ec);  // tasks' partial downloads
   fs::create_directories(config_.work_dir + "/instances", ec);
   if (config_.isolation == Isolation::kContainer) {
     // runc walks to each instance's disk as the container's (unprivileged) user: search only.

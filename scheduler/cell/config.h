@@ -25,6 +25,9 @@ struct CellConfig {
   uint16_t port_first = 61000, port_last = 61999;
   std::string work_dir;                         // absolute, canonical
   std::string launcher;                         // path of the launcher binary
+  // --lifecycle-dir: a folder every task sees read-only (at /tmp/lifecycle in a container;
+  // LIFECYCLE_DIR in its environment): the stager and the buildpacks. "" = none.
+  std::string lifecycle_dir;
   std::string nats_url;                         // "" = logs only to files
   int stop_grace_s = 10;
   int unhealthy_interval_ms = 2000;             // startup check period

@@ -7,7 +7,9 @@
 //   <root>/logs/      the app's output, written by the cell (outside the container)
 //
 // The root file system is the stack (stack_rootfs.h), read-only, shared by every instance;
-// the launcher is bound read-only at /tmp/lifecycle/launcher, where Diego puts it.
+// the launcher is bound read-only at /tmp/lifecycle/launcher, where Diego puts it. A task's
+// container also gets the cell's --lifecycle-dir read-only at /tmp/lifecycle (the launcher
+// bound over its `launcher`, which the cell checked at start).
 //
 // A Docker image (desired.docker_image) is pulled first: its config from the registry, its
 // layers into the cell's LayerStore (once per digest, checked), its root filesystem unpacked
@@ -34,6 +36,7 @@ namespace fs = std::filesystem;
 
 namespace {
 constexpr uint32_t kVcap = 2000;
+constexpr const char* kLifecycleInContainer = "/tmp/lifecycle";
 constexpr const char* kLauncherInContainer = "/tmp/lifecycle/launcher";
 constexpr const char* kContainerPath = "/usr/local/bin:/usr/bin:/bin";
 }  // namespace
@@ -63,7 +66,13 @@ class ContainerSandbox : public InstanceSandbox {
 
   bool dropletUnpacked(std::string*) override {
     chownTree(disk_.home(), hostVcap(), hostVcap());
+    chownTree(disk_.tmp(), hostVcap(), hostVcap());
     return true;
+  }
+
+  std::string useLifecycleDir(const std::string& host_dir) override {
+    lifecycle_dir_ = host_dir;
+    return kLifecycleInContainer;
   }
 
   std::string visibleRoot() const override { return "/home/vcap"; }
@@ -94,7 +103,10 @@ class ContainerSandbox : public InstanceSandbox {
     }
     spec.binds.push_back({disk_.home(), "/home/vcap", false});
     spec.binds.push_back({disk_.tmp(), "/tmp", false});
-    // After /tmp, or /tmp's bind would hide it.
+    // After /tmp, or /tmp's bind would hide them; the launcher after the lifecycle folder.
+    if (!lifecycle_dir_.empty()) {
+      spec.binds.push_back({lifecycle_dir_, kLifecycleInContainer, true});
+    }
     if (image_rootfs_.empty()) spec.binds.push_back({config.launcher, kLauncherInContainer, true});
     spec.cgroups_path = "/" + cgroup_.relative() + "/container";
     spec.pids_limit = config.pids_limit;
@@ -187,6 +199,7 @@ class ContainerSandbox : public InstanceSandbox {
   InstanceDisk disk_;
   ContainerIds::Lease ids_;
   pid_t runtime_pid_ = 0;
+  std::string lifecycle_dir_;  // tasks: the host folder mounted at /tmp/lifecycle
   oci::ImageConfig image_;   // Docker images only
   std::string image_rootfs_;
 };

@@ -107,7 +107,8 @@ std::string DropletCache::download(const std::string& url, const std::string& sh
   return "";
 }
 
-std::string unpackArchive(const std::string& archive_path, const std::string& dest_dir) {
+std::string unpackArchive(const std::string& archive_path, const std::string& dest_dir,
+                          const std::string& what, bool allow_empty) {
   std::error_code ec;
   fs::create_directories(dest_dir, ec);
   if (ec) return "cannot create " + dest_dir + ": " + ec.message();
@@ -123,7 +124,7 @@ std::string unpackArchive(const std::string& archive_path, const std::string& de
   // (No SECURE_NOABSOLUTEPATHS: entries are prefixed with dest_dir below, after we refused
   // absolute names ourselves. dest_dir must have no symlink in it: the cell canonicalizes it.)
   if (archive_read_open_filename(in.get(), archive_path.c_str(), 64 * 1024) != ARCHIVE_OK) {
-    return "cannot open droplet " + archive_path + ": " + archive_error_string(in.get());
+    return "cannot open " + what + " " + archive_path + ": " + archive_error_string(in.get());
   }
   const fs::path root(dest_dir);
   archive_entry* entry = nullptr;
@@ -131,12 +132,12 @@ std::string unpackArchive(const std::string& archive_path, const std::string& de
   for (;;) {
     int r = archive_read_next_header(in.get(), &entry);
     if (r == ARCHIVE_EOF) break;
-    if (r < ARCHIVE_WARN) return std::string("bad droplet: ") + archive_error_string(in.get());
+    if (r < ARCHIVE_WARN) return "bad " + what + ": " + archive_error_string(in.get());
     std::string name = archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "";
-    if (name.empty() || name[0] == '/') return "bad droplet entry: '" + name + "'";
+    if (name.empty() || name[0] == '/') return "bad " + what + " entry: '" + name + "'";
     archive_entry_set_pathname(entry, (root / name).string().c_str());
     if (const char* link = archive_entry_hardlink(entry)) {
-      if (link[0] == '/') return "bad droplet hard link: " + std::string(link);
+      if (link[0] == '/') return "bad " + what + " hard link: " + std::string(link);
       archive_entry_set_hardlink(entry, (root / link).string().c_str());
     }
     if (archive_write_header(out.get(), entry) < ARCHIVE_WARN) {
@@ -150,13 +151,13 @@ std::string unpackArchive(const std::string& archive_path, const std::string& de
         return "unpacking " + name + ": " + archive_error_string(out.get());
       }
     }
-    if (r != ARCHIVE_EOF) return std::string("bad droplet: ") + archive_error_string(in.get());
+    if (r != ARCHIVE_EOF) return "bad " + what + ": " + archive_error_string(in.get());
     if (archive_write_finish_entry(out.get()) < ARCHIVE_WARN) {
       return "unpacking " + name + ": " + archive_error_string(out.get());
     }
     ++entries;
   }
-  if (entries == 0) return "the droplet is empty";
+  if (entries == 0 && !allow_empty) return "the " + what + " is empty";
   return "";
 }
 

@@ -36,7 +36,9 @@ class DropletCache {
 // Hex SHA-256 of a file; "" when it cannot be read.
 std::string sha256OfFile(const std::string& path);
 // Extracts a .tgz (any libarchive format) into `dest_dir` (created), refusing absolute paths,
-// ".." and writes through symlinks. Returns "" or an error message.
-std::string unpackArchive(const std::string& archive_path, const std::string& dest_dir);
+// ".." and writes through symlinks. Returns "" or an error message, which calls the archive
+// `what` ("droplet"); an archive without entries is an error unless `allow_empty`.
+std::string unpackArchive(const std::string& archive_path, const std::string& dest_dir,
+                          const std::string& what = "droplet", bool allow_empty = false);
 
 }  // namespace foundry::cell

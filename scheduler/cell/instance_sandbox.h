@@ -28,8 +28,12 @@ class InstanceSandbox {
   virtual bool prepare(std::string* error) = 0;
   // Host directory the droplet is unpacked into.
   virtual std::string dropletDir() const = 0;
-  // After the unpack (the container hands the files to its user).
+  // After the unpack and a task's downloads (the container hands /home/vcap's and /tmp's
+  // files to its user).
   virtual bool dropletUnpacked(std::string* error) = 0;
+  // A task's lifecycle folder (--lifecycle-dir): made visible to the processes started next,
+  // read-only (a container mounts it at /tmp/lifecycle). Returns the path they see it at.
+  virtual std::string useLifecycleDir(const std::string& host_dir) = 0;
   // That directory as the app sees it (HOME is <it>/app, TMPDIR <it>/tmp).
   virtual std::string visibleRoot() const = 0;
   // PATH for the app.

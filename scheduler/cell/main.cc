@@ -40,6 +40,15 @@ std::string launcherNextToSelf() {
   return (self.parent_path() / "launcher").string();
 }
 
+// The folder `lifecycle` next to the cell binary when there is one, else "".
+std::string lifecycleNextToSelf() {
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return "";
+  fs::path dir = self.parent_path() / "lifecycle";
+  return fs::is_directory(dir, ec) ? dir.string() : "";
+}
+
 // `name` as an absolute path: as given when it has a '/', else found in PATH or the sbin
 // directories (runc lives in /usr/sbin, which a plain user's PATH may lack). "" when absent.
 std::string findExecutable(const std::string& name) {
@@ -117,6 +126,10 @@ int main(int argc, char** argv) {
                  "DIR of the internal credentials shared by every platform process (required; "
                  "made 0700 with a new key when absent)");
   app.add_option("--launcher", config.launcher, "launcher binary (default: next to cell)");
+  std::string lifecycle_dir;
+  app.add_option("--lifecycle-dir", lifecycle_dir,
+                 "folder mounted read-only at /tmp/lifecycle in every task's container "
+                 "(default: lifecycle next to cell, when it exists)");
   app.add_option("--nats", config.nats_url, "NATS URL for app logs (optional)");
   app.add_option("--stop-grace-s", config.stop_grace_s, "SIGTERM to SIGKILL delay")
       ->capture_default_str();
@@ -183,6 +196,22 @@ int main(int argc, char** argv) {
   }
   // Absolute: a container mounts it from its bundle folder, not from the cell's cwd.
   config.launcher = fs::absolute(config.launcher, ec).string();
+  if (lifecycle_dir.empty()) lifecycle_dir = lifecycleNextToSelf();
+  if (!lifecycle_dir.empty()) {
+    fs::path dir = fs::canonical(fs::absolute(lifecycle_dir, ec), ec);
+    if (ec || !fs::is_directory(dir, ec)) {
+      return fail("--lifecycle-dir " + lifecycle_dir + " is not a directory");
+    }
+    // A container binds the cell's launcher over <dir>/launcher, inside the read-only mount:
+    // the mount point must be there already.
+    if (config.isolation == foundry::cell::Isolation::kContainer &&
+        !fs::is_regular_file(dir / "launcher", ec)) {
+      return fail("--lifecycle-dir " + dir.string() +
+                  " has no file `launcher` (tasks' containers bind the cell's launcher over "
+                  "it at /tmp/lifecycle/launcher)");
+    }
+    config.lifecycle_dir = dir.string();
+  }
   if (config.isolation == foundry::cell::Isolation::kContainer) {
     std::string why = containersUnavailable(&config.oci_runtime, config.work_dir);
     if (!why.empty()) {
@@ -240,6 +269,7 @@ int main(int argc, char** argv) {
                  {"rep_url", config.repUrl()},
                  {"scheduler", config.scheduler_url},
                  {"work_dir", config.work_dir},
+                 {"lifecycle_dir", config.lifecycle_dir},
                  {"secrets", config.secrets_dir},
                  {"memory_mb", std::to_string(config.total.memory_mb)},
                  {"disk_mb", std::to_string(config.total.disk_mb)},

@@ -18,6 +18,9 @@ class ProcessSandbox : public InstanceSandbox {
   bool prepare(std::string*) override { return true; }
   std::string dropletDir() const override { return instance_.root; }
   bool dropletUnpacked(std::string*) override { return true; }
+  // The host folder itself: not read-only for the cell's user, and /tmp/lifecycle in a command
+  // means nothing here (README.md "Tasks").
+  std::string useLifecycleDir(const std::string& host_dir) override { return host_dir; }
   std::string visibleRoot() const override { return instance_.root; }
   std::string path() const override {
     const char* path = std::getenv("PATH");

@@ -1,11 +1,13 @@
 // Cell::runTask: one task from its droplet (or image) to its completion report (PROTOCOL.md
 // "Tasks"; Diego's executor running a Task's action).
 //
-//   droplet (cached per droplet_guid) -> sandbox (container or process group, the same as an
-//   instance's) -> unpack -> launcher with the task's command (no port, no health check) ->
-//   exit: failed = status != 0, failure_reason "<log_source>: Exited with status N" (or the
-//   memory limit's "out of memory: exceeded N MB"), the result file read when the command
-//   succeeded; cancel: SIGTERM, SIGKILL after the grace, "task was cancelled".
+//   droplet (cached per droplet_guid; or an image, or neither: the plain stack with an empty
+//   /home/vcap/app) -> sandbox (container or process group, the same as an instance's) ->
+//   unpack -> the task's downloads -> launcher with the task's command (no port, no health
+//   check; the lifecycle folder visible) -> exit: failed = status != 0, failure_reason
+//   "<log_source>: Exited with status N" (or the memory limit's "out of memory: exceeded N
+//   MB"), the result file read and the uploads sent when the command succeeded; cancel:
+//   SIGTERM, SIGKILL after the grace, "task was cancelled".
 // The processes, the sandbox and the folder are gone and the reservation freed before the
 // completion is reported; the cell lists the task as COMPLETED (with its outcome) in /state
 // until the scheduler took the report.
@@ -23,6 +25,7 @@
 #include "scheduler/cell/output_pump.h"
 #include "scheduler/cell/process.h"
 #include "scheduler/cell/result_file.h"
+#include "scheduler/cell/task_transfers.h"
 
 namespace foundry::cell {
 namespace fs = std::filesystem;
@@ -64,18 +67,44 @@ class TaskRunner {
     if (docker && cell_.config_.isolation != Isolation::kContainer) {
       return failEarly("Docker images need a cell with --isolation container");
     }
+    const bool has_droplet = !task.droplet_url.empty();
     std::string droplet;
-    if (!docker) {
+    if (has_droplet) {
       droplet = cell_.droplets_.fetch(task.droplet_guid, task.droplet_url, task.droplet_sha256,
                                       &error);
       if (droplet.empty()) return failEarly("Downloading droplet failed: " + error);
     }
     if (inst_->stopRequested()) return stopped();
     if (!sandbox_->prepare(&error)) return failEarly(error);
-    if (!docker) {
+    if (has_droplet) {
       error = unpackArchive(droplet, sandbox_->dropletDir());
-      if (error.empty()) sandbox_->dropletUnpacked(&error);
       if (!error.empty()) return failEarly("Unpacking droplet failed: " + error);
+    }
+    if (!has_droplet || !task.downloads.empty()) {
+      // /home/vcap and /tmp as folders: a process's folder exists once a droplet is unpacked in
+      // it, and its tmp/ only when the droplet has one.
+      for (const auto& [visible, host] : sandbox_->writableDirs()) {
+        std::error_code ec;
+        fs::create_directories(host, ec);
+      }
+    }
+    if (!has_droplet && !docker) {
+      // The plain stack: an empty app folder for the launcher to start in, and tmp/.
+      const auto dirs = sandbox_->writableDirs();
+      if (!makeSandboxDir("/home/vcap/app", dirs, &error) ||
+          !makeSandboxDir("/home/vcap/tmp", dirs, &error)) {
+        return failEarly("Creating the task's folders failed: " + error);
+      }
+    }
+    for (size_t i = 0; i < task.downloads.size(); ++i) {
+      if (inst_->stopRequested()) return stopped();
+      if (std::string failure = download(task.downloads[i], i); !failure.empty()) {
+        if (inst_->stopRequested()) return stopped();
+        return failEarly(failure);
+      }
+    }
+    if (!docker && !sandbox_->dropletUnpacked(&error)) {
+      return failEarly("Unpacking droplet failed: " + error);
     }
     if (inst_->stopRequested()) return stopped();
     cell_.cellLog(*inst_, "Creating container for task " + task.task_guid + " of app " +
@@ -103,6 +132,51 @@ class TaskRunner {
     return taskFailure(reason);
   }
 
+  // "" when done, else the failure reason ("Downloading app package failed: ...").
+  std::string download(const sched::TaskDownload& item, size_t index) {
+    const std::string name = transferName(item);
+    cell_.cellLog(*inst_, "Downloading " + name + "...");
+    const std::string scratch = cell_.config_.work_dir + "/downloads/" +
+                                inst_->start.instance_guid + "-" + std::to_string(index);
+    bool skipped = false;
+    uint64_t bytes = 0;
+    std::string error;
+    const uint64_t disk_bytes = static_cast<uint64_t>(run_->definition.disk_mb) << 20;
+    if (!runDownload(item, sandbox_->writableDirs(), scratch, cell_.config_.authorize,
+                     [this] { return inst_->stopRequested(); }, disk_bytes, &skipped, &bytes,
+                     &error)) {
+      return "Downloading " + name + " failed: " + error;
+    }
+    cell_.cellLog(*inst_, skipped ? "Skipped " + name + " (not found, optional)"
+                                  : "Downloaded " + name + " (" + describeBytes(bytes) + ")");
+    return "";
+  }
+
+  // After the command exited 0: "" when every upload was sent, else the failure reason.
+  std::string uploadAll() {
+    for (const auto& item : run_->definition.uploads) {
+      if (inst_->stopRequested()) return "stopped";
+      const std::string name = transferName(item);
+      cell_.cellLog(*inst_, "Uploading " + name + "...");
+      bool skipped = false;
+      uint64_t bytes = 0;
+      std::string error;
+      if (!runUpload(item, sandbox_->writableDirs(), cell_.config_.authorize,
+                     [this] { return inst_->stopRequested(); }, &skipped, &bytes, &error)) {
+        return "Uploading " + name + " failed: " + error;
+      }
+      cell_.cellLog(*inst_, skipped ? "Skipped " + name + " (no such file, optional)"
+                                    : "Uploaded " + name + " (" + describeBytes(bytes) + ")");
+    }
+    return "";
+  }
+
+  static std::string describeBytes(uint64_t bytes) {
+    if (bytes >= 10ULL << 20) return std::to_string(bytes >> 20) + " MB";
+    if (bytes >= 10ULL << 10) return std::to_string(bytes >> 10) + " KB";
+    return std::to_string(bytes) + " B";
+  }
+
   sched::TaskCompletion stopped() {
     bool cancelled;
     {
@@ -120,8 +194,13 @@ class TaskRunner {
     placement.port = 0;
     placement.root = sandbox_->visibleRoot();
     placement.path = sandbox_->path();
-    Spawned spawned =
-        sandbox_->start(start.desired.start_command, taskEnvironment(start, placement));
+    std::vector<std::string> env = taskEnvironment(start, placement);
+    if (!cell_.config_.lifecycle_dir.empty()) {
+      // The platform's value wins over one the app's environment brought.
+      std::erase_if(env, [](const std::string& v) { return v.rfind("LIFECYCLE_DIR=", 0) == 0; });
+      env.push_back("LIFECYCLE_DIR=" + sandbox_->useLifecycleDir(cell_.config_.lifecycle_dir));
+    }
+    Spawned spawned = sandbox_->start(start.desired.start_command, std::move(env));
     if (spawned.pid < 0) {
       *error = spawned.error;
       return false;
@@ -167,6 +246,12 @@ class TaskRunner {
         cell_.cellLog(*inst_, "Reading the result file failed: " + error);
         return taskFailure("failed to read result file: " + error, 0);
       }
+    }
+    // Also before cleanUp, for the same reason; the task's processes are gone by now.
+    if (std::string failure = uploadAll(); !failure.empty()) {
+      if (inst_->stopRequested()) return stopped();
+      cell_.cellLog(*inst_, failure);
+      return taskFailure(failure, 0);
     }
     return done;
   }

@@ -18,25 +18,37 @@ bool isHex(const std::string& text) {
   return true;
 }
 
-// "" when `path` is an absolute path under /home/vcap or /tmp without "." or ".." segments.
-std::string resultFileProblem(const std::string& path) {
-  if (path.find('\0') != std::string::npos) return "result_file may not hold NUL";
+bool isHttpUrl(const std::string& url) {
+  return url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
+}
+
+bool isSha256Hex(const std::string& text) { return text.size() == 64 && isHex(text); }
+
+bool hasControlCharacter(const std::string& text) {
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string taskPathProblem(const std::string& field, const std::string& path) {
+  if (path.find('\0') != std::string::npos) return field + " may not hold NUL";
   if (path.rfind("/home/vcap/", 0) != 0 && path.rfind("/tmp/", 0) != 0) {
-    return "result_file must be an absolute path under /home/vcap/ or /tmp/";
+    return field + " must be an absolute path under /home/vcap/ or /tmp/";
   }
   size_t start = 1;
   while (start <= path.size()) {
     size_t slash = path.find('/', start);
     if (slash == std::string::npos) slash = path.size();
     std::string segment = path.substr(start, slash - start);
-    if (segment == "." || segment == "..") return "result_file may not hold . or .. segments";
+    if (segment == "." || segment == "..") return field + " may not hold . or .. segments";
     start = slash + 1;
   }
-  if (path.back() == '/') return "result_file must name a file";
+  if (path.back() == '/') return field + " must name a file";
   return "";
 }
-
-}  // namespace
 
 std::string_view toString(TaskState state) { return kTaskStateNames[static_cast<int>(state)]; }
 
@@ -61,6 +73,9 @@ void from_json(const nlohmann::json& j, TaskState& v) {
 // See lrp.cc: nlohmann's macros define inline functions, so they live in a namespace of their
 // own and the declared functions forward to them.
 namespace task_codec {
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TaskDownload, artifact, url, sha256, to, extract,
+                                                optional)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TaskUpload, artifact, from, url, optional)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TaskDefinition, task_guid, domain, app_guid,
                                                 app_name, space_guid, space_name,
                                                 organization_guid, organization_name, log_source,
@@ -68,7 +83,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(TaskDefinition, task_guid, domai
                                                 droplet_guid, droplet_url, droplet_sha256,
                                                 docker_image, docker_username, docker_password,
                                                 result_file, completion_callback_url,
-                                                placement_tags, annotation)
+                                                downloads, uploads, placement_tags, annotation)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Task, definition, state, cell_id, failed,
                                                 failure_reason, result, exit_code, created_at_ns,
                                                 updated_at_ns, rejection_count, rejection_reason)
@@ -79,6 +94,10 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(CellTask, task_guid, state, memo
                                                 exit_code)
 }  // namespace task_codec
 
+void to_json(nlohmann::json& j, const TaskDownload& v) { task_codec::to_json(j, v); }
+void from_json(const nlohmann::json& j, TaskDownload& v) { task_codec::from_json(j, v); }
+void to_json(nlohmann::json& j, const TaskUpload& v) { task_codec::to_json(j, v); }
+void from_json(const nlohmann::json& j, TaskUpload& v) { task_codec::from_json(j, v); }
 void to_json(nlohmann::json& j, const TaskDefinition& v) { task_codec::to_json(j, v); }
 void from_json(const nlohmann::json& j, TaskDefinition& v) { task_codec::from_json(j, v); }
 
@@ -121,12 +140,15 @@ std::string validate(const TaskDefinition& d) {
   if (d.command.find('\0') != std::string::npos) return "command may not hold NUL";
   const bool droplet = !d.droplet_url.empty();
   const bool docker = !d.docker_image.empty();
-  if (!droplet && !docker) return "droplet_url or docker_image is required";
+  if (!droplet && !docker && d.downloads.empty()) {
+    return "droplet_url or docker_image is required (or downloads, for a task on the plain "
+           "stack)";
+  }
   if (droplet && docker) return "droplet_url and docker_image exclude each other";
   if (!docker && (!d.docker_username.empty() || !d.docker_password.empty())) {
     return "docker_username and docker_password need a docker_image";
   }
-  if (!d.droplet_sha256.empty() && (d.droplet_sha256.size() != 64 || !isHex(d.droplet_sha256))) {
+  if (!d.droplet_sha256.empty() && !isSha256Hex(d.droplet_sha256)) {
     return "droplet_sha256 must be 64 hex digits";
   }
   for (const auto& [name, value] : d.environment) {
@@ -136,11 +158,42 @@ std::string validate(const TaskDefinition& d) {
     }
   }
   if (!d.result_file.empty()) {
-    if (std::string why = resultFileProblem(d.result_file); !why.empty()) return why;
+    if (std::string why = taskPathProblem("result_file", d.result_file); !why.empty()) return why;
   }
   const std::string& cb = d.completion_callback_url;
-  if (!cb.empty() && cb.rfind("http://", 0) != 0 && cb.rfind("https://", 0) != 0) {
+  if (!cb.empty() && !isHttpUrl(cb)) {
     return "completion_callback_url must be an http:// or https:// URL";
+  }
+  if (d.downloads.size() > kMaxTaskTransfers) {
+    return "downloads may hold at most " + std::to_string(kMaxTaskTransfers) + " entries";
+  }
+  for (size_t i = 0; i < d.downloads.size(); ++i) {
+    const TaskDownload& dl = d.downloads[i];
+    const std::string field = "downloads[" + std::to_string(i) + "]";
+    if (!isHttpUrl(dl.url) || hasControlCharacter(dl.url)) {
+      return field + ".url must be an http:// or https:// URL";
+    }
+    if (!dl.sha256.empty() && !isSha256Hex(dl.sha256)) {
+      return field + ".sha256 must be 64 hex digits";
+    }
+    if (std::string why = taskPathProblem(field + ".to", dl.to); !why.empty()) return why;
+    if (hasControlCharacter(dl.artifact)) {
+      return field + ".artifact may not hold control characters";
+    }
+  }
+  if (d.uploads.size() > kMaxTaskTransfers) {
+    return "uploads may hold at most " + std::to_string(kMaxTaskTransfers) + " entries";
+  }
+  for (size_t i = 0; i < d.uploads.size(); ++i) {
+    const TaskUpload& up = d.uploads[i];
+    const std::string field = "uploads[" + std::to_string(i) + "]";
+    if (std::string why = taskPathProblem(field + ".from", up.from); !why.empty()) return why;
+    if (!isHttpUrl(up.url) || hasControlCharacter(up.url)) {
+      return field + ".url must be an http:// or https:// URL";
+    }
+    if (hasControlCharacter(up.artifact)) {
+      return field + ".artifact may not hold control characters";
+    }
   }
   for (char c : d.log_source) {
     if (static_cast<unsigned char>(c) < 0x20) return "log_source may not hold control characters";

@@ -27,6 +27,32 @@ inline constexpr size_t kMaxTaskResultBytes = 10 * 1024;
 // Diego's wording for a task whose cell went away, and for a cancelled task.
 inline constexpr const char* kCellDisappearedReason = "cell disappeared before task completion";
 inline constexpr const char* kTaskCancelledReason = "task was cancelled";
+// At most this many downloads and as many uploads per task.
+inline constexpr size_t kMaxTaskTransfers = 32;
+
+// A file the cell fetches into the task's sandbox before the command runs (Diego's
+// DownloadAction): the package and the build cache of a staging task, for instance. The GET is
+// signed with the cell's internal credentials, like its droplet downloads.
+struct TaskDownload {
+  std::string artifact;            // what it is, for logs and failures ("app package"); "" = `to`
+  std::string url;                 // http(s)
+  std::string sha256;              // optional, 64 hex digits: the bytes are checked against it
+  // Where, as the task sees it: under /home/vcap/ or /tmp/, no "." or ".." segments. With
+  // `extract` a directory the .tgz is unpacked into (created when missing), else the file.
+  std::string to;
+  bool extract = false;
+  bool optional = false;           // a 404 is no error (a build cache that does not exist yet)
+};
+
+// A file the cell sends after the command exited 0 (Diego's UploadAction): the droplet and the
+// new build cache of a staging task. POSTed as application/octet-stream with
+// `X-Checksum-Sha256: <hex>`, signed like the downloads.
+struct TaskUpload {
+  std::string artifact;            // for logs and failures ("droplet"); "" = `from`
+  std::string from;                // as the task sees it: under /home/vcap/ or /tmp/
+  std::string url;                 // http(s)
+  bool optional = false;           // a missing file is no error (nothing is sent)
+};
 
 struct TaskDefinition {
   std::string task_guid;           // [a-zA-Z0-9_-], unique among the scheduler's tasks
@@ -39,7 +65,8 @@ struct TaskDefinition {
   int disk_mb = 1024;
   std::string command;             // run by the launcher (bash -c) in the droplet's app dir
   std::map<std::string, std::string> environment;
-  // The droplet to run in, or a Docker image instead (exactly one of the two).
+  // The droplet to run in, or a Docker image instead (exactly one of the two; or neither when
+  // the task has downloads: it runs on the plain stack with an empty /home/vcap/app).
   std::string droplet_guid, droplet_url, droplet_sha256;
   std::string docker_image;
   std::string docker_username;
@@ -48,6 +75,8 @@ struct TaskDefinition {
   // most kMaxTaskResultBytes) become the Task's `result`. "" = none.
   std::string result_file;
   std::string completion_callback_url;  // "" = none; else the Task is POSTed there once done
+  std::vector<TaskDownload> downloads;  // fetched in order before the command runs
+  std::vector<TaskUpload> uploads;      // sent in order after it exited 0
   std::vector<std::string> placement_tags;
   std::string annotation;
 };
@@ -95,8 +124,12 @@ struct CellTask {
   int exit_code = -1;
 };
 
-// "" when valid, else a message naming the first bad field ("memory_mb must be > 0").
+// "" when valid, else a message naming the first bad field ("memory_mb must be > 0",
+// "downloads[1].to must be an absolute path under /home/vcap/ or /tmp/").
 std::string validate(const TaskDefinition& definition);
+// "" when `path` may name a file in a task's sandbox: absolute, under /home/vcap/ or /tmp/,
+// without NUL, "." or ".." segments or a trailing '/'; else why, naming `field`.
+std::string taskPathProblem(const std::string& field, const std::string& path);
 // The definition with the docker password blanked (for /state, answers and callbacks).
 TaskDefinition withoutSecrets(TaskDefinition definition);
 // The log_source, or "APP/TASK" when it is empty.
@@ -104,6 +137,10 @@ std::string logSourceOf(const TaskDefinition& definition);
 
 void to_json(nlohmann::json& j, const TaskState& v);
 void from_json(const nlohmann::json& j, TaskState& v);
+void to_json(nlohmann::json& j, const TaskDownload& v);
+void from_json(const nlohmann::json& j, TaskDownload& v);
+void to_json(nlohmann::json& j, const TaskUpload& v);
+void from_json(const nlohmann::json& j, TaskUpload& v);
 void to_json(nlohmann::json& j, const TaskDefinition& v);
 void from_json(const nlohmann::json& j, TaskDefinition& v);
 // A Task's JSON never holds the docker password (it is blanked on the way out).

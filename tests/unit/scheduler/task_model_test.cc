@@ -137,5 +137,120 @@ TEST(TaskModel, ValidationNamesTheField) {
   EXPECT_TRUE(withoutSecrets(docker).docker_password.empty());
 }
 
+// A staging-like task: no droplet, the package and the cache downloaded, droplet uploaded.
+TaskDefinition stagingLikeDefinition() {
+  TaskDefinition d = sampleTaskDefinition();
+  d.domain = "cf-app-staging";
+  d.droplet_guid.clear();
+  d.droplet_url.clear();
+  d.downloads = {{.artifact = "app package",
+                  .url = "http://127.0.0.1:9022/internal/v1/packages/p1/download",
+                  .sha256 = std::string(64, 'a'),
+                  .to = "/tmp/app",
+                  .extract = true},
+                 {.artifact = "build cache",
+                  .url = "http://127.0.0.1:9022/internal/v1/buildpack_cache/a1/download",
+                  .to = "/tmp/cache.tgz",
+                  .optional = true}};
+  d.uploads = {{.artifact = "droplet",
+                .from = "/tmp/droplet.tgz",
+                .url = "http://127.0.0.1:9022/internal/v1/droplets/d2/upload"},
+               {.from = "/tmp/output-cache.tgz",
+                .url = "https://blobs.example.com/cache?x=1",
+                .optional = true}};
+  return d;
+}
+
+TEST(TaskModel, DownloadsAndUploadsRoundTripWithDefaults) {
+  TaskDefinition d = stagingLikeDefinition();
+  nlohmann::json j = d;
+  EXPECT_EQ(j["downloads"][0]["to"], "/tmp/app");
+  EXPECT_EQ(j["downloads"][0]["extract"], true);
+  EXPECT_EQ(j["downloads"][1]["optional"], true);
+  EXPECT_EQ(j["uploads"][0]["from"], "/tmp/droplet.tgz");
+  EXPECT_EQ(j["uploads"][0]["artifact"], "droplet");
+  EXPECT_EQ(nlohmann::json(j.get<TaskDefinition>()), j);
+
+  auto partial = nlohmann::json::parse(R"({"downloads":[{"url":"http://x/a","to":"/tmp/a"}],
+                                           "uploads":[{"from":"/tmp/b","url":"http://x/b"}]})")
+                     .get<TaskDefinition>();
+  ASSERT_EQ(partial.downloads.size(), 1u);
+  EXPECT_FALSE(partial.downloads[0].extract);
+  EXPECT_FALSE(partial.downloads[0].optional);
+  EXPECT_EQ(partial.downloads[0].sha256, "");
+  ASSERT_EQ(partial.uploads.size(), 1u);
+  EXPECT_FALSE(partial.uploads[0].optional);
+  // No transfers: the old shape, unchanged.
+  EXPECT_TRUE(nlohmann::json(sampleTaskDefinition())["downloads"].empty());
+
+  nlohmann::json wrong = j;
+  wrong["downloads"][0]["extract"] = "yes";
+  EXPECT_THROW(wrong.get<TaskDefinition>(), nlohmann::json::exception);
+  wrong = j;
+  wrong["uploads"] = "droplet";
+  EXPECT_THROW(wrong.get<TaskDefinition>(), nlohmann::json::exception);
+}
+
+TEST(TaskModel, TransfersValidationNamesTheEntryAndField) {
+  EXPECT_EQ(validate(stagingLikeDefinition()), "");
+  auto bad = [](auto change) {
+    TaskDefinition d = stagingLikeDefinition();
+    change(d);
+    return validate(d);
+  };
+  auto starts = [](const std::string& message, const std::string& prefix) {
+    return message.rfind(prefix, 0) == 0;
+  };
+  EXPECT_TRUE(starts(bad([](auto& d) { d.downloads[1].to = "/tmp/../etc/x"; }),
+                     "downloads[1].to may not hold . or .. segments"));
+  EXPECT_TRUE(starts(bad([](auto& d) { d.downloads[0].to = "/etc/passwd"; }),
+                     "downloads[0].to must be an absolute path under /home/vcap/ or /tmp/"));
+  EXPECT_TRUE(starts(bad([](auto& d) { d.downloads[0].to = "tmp/app"; }), "downloads[0].to"));
+  EXPECT_TRUE(starts(bad([](auto& d) { d.downloads[0].to = "/home/vcapx/a"; }),
+                     "downloads[0].to"));
+  EXPECT_TRUE(starts(bad([](auto& d) { d.downloads[0].to = "/tmp/"; }), "downloads[0].to"));
+  EXPECT_TRUE(starts(bad([](auto& d) { d.downloads[0].to.clear(); }), "downloads[0].to"));
+  EXPECT_TRUE(starts(bad([](auto& d) { d.downloads[0].url = "file:///etc/passwd"; }),
+                     "downloads[0].url"));
+  EXPECT_TRUE(starts(bad([](auto& d) { d.downloads[0].url = "http://x/a\nb"; }),
+                     "downloads[0].url"));
+  EXPECT_TRUE(starts(bad([](auto& d) { d.downloads[0].sha256 = "abc"; }),
+                     "downloads[0].sha256 must be 64 hex digits"));
+  EXPECT_TRUE(starts(bad([](auto& d) { d.downloads[0].sha256 = std::string(64, 'g'); }),
+                     "downloads[0].sha256"));
+  EXPECT_TRUE(starts(bad([](auto& d) { d.downloads[0].artifact = "a\x01"; }),
+                     "downloads[0].artifact"));
+  EXPECT_TRUE(starts(bad([](auto& d) { d.uploads[1].from = "/tmp/a/../../etc/shadow"; }),
+                     "uploads[1].from may not hold . or .. segments"));
+  EXPECT_TRUE(starts(bad([](auto& d) { d.uploads[0].from = "/var/x"; }), "uploads[0].from"));
+  EXPECT_TRUE(starts(bad([](auto& d) { d.uploads[0].url = ""; }), "uploads[0].url"));
+  EXPECT_TRUE(starts(bad([](auto& d) { d.downloads.resize(33, d.downloads[0]); }),
+                     "downloads may hold at most 32"));
+  EXPECT_TRUE(starts(bad([](auto& d) { d.uploads.resize(33, d.uploads[0]); }),
+                     "uploads may hold at most 32"));
+  // The result file keeps its own name in the shared path rules.
+  EXPECT_TRUE(starts(bad([](auto& d) { d.result_file = "/tmp/./r"; }), "result_file"));
+  EXPECT_EQ(taskPathProblem("x", "/home/vcap/app/a.txt"), "");
+  EXPECT_EQ(taskPathProblem("x", "/tmp/a..b"), "");  // a name with dots is no segment
+}
+
+TEST(TaskModel, NeitherDropletNorImageOnlyWithDownloads) {
+  // The plain stack: fine with downloads...
+  EXPECT_EQ(validate(stagingLikeDefinition()), "");
+  // ... not without.
+  TaskDefinition none = stagingLikeDefinition();
+  none.downloads.clear();
+  EXPECT_NE(validate(none).find("droplet_url or docker_image is required"), std::string::npos);
+  // Still never both.
+  TaskDefinition both = stagingLikeDefinition();
+  both.droplet_url = "http://127.0.0.1:9022/internal/v1/droplets/d1/download";
+  both.docker_image = "busybox";
+  EXPECT_NE(validate(both).find("exclude each other"), std::string::npos);
+  // A droplet (or an image) with downloads is fine too.
+  TaskDefinition with_droplet = stagingLikeDefinition();
+  with_droplet.droplet_url = "http://127.0.0.1:9022/internal/v1/droplets/d1/download";
+  EXPECT_EQ(validate(with_droplet), "");
+}
+
 }  // namespace
 }  // namespace foundry::sched
