@@ -462,7 +462,16 @@ TEST_F(NatsSubscriberTest, StalledControlThreadDropsAndCountsInsteadOfBlocking) 
   constexpr int kCount = kLimit + 9'000;
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();
-  std::thread blocker([&] { loop_.run([released] { released.wait(); }); });
+  std::promise<void> entered;
+  std::thread blocker([&] {
+    loop_.run([released, &entered] {
+      entered.set_value();
+      released.wait();
+    });
+  });
+  // Publish only once the control thread is inside the blocker: before that it would still
+  // take messages off the queue (a loaded machine may start the blocker thread late).
+  entered.get_future().wait();
   for (int i = 0; i < kCount; ++i) {
     std::string payload =
         R"({"host":"10.0.0.1","port":8080,"uris":["h)" + std::to_string(i) + R"(.com"]})";
