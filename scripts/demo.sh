@@ -16,7 +16,8 @@
 #
 # Default addresses (a taken port is replaced by a free one, and the demo says so):
 #   router 127.0.0.1:8081 (status 8080, /routes 8082), controller API http://127.0.0.1:9022,
-#   scheduler 9023, cells 9100 and 9101, nats 4222, PostgreSQL 5432, postgres-broker 9500; apps
+#   scheduler 9023, cells 9100 and 9101, nats 4222, PostgreSQL 5432, postgres-broker 9500,
+#   docker-registry 5000; apps
 #   on *.apps.localhost (curl resolves *.localhost to 127.0.0.1: curl http://node.apps.localhost:8081/).
 # The CLI stays logged in as the developer (config in ~/.foundry, or $FOUNDRY_HOME), so while
 # the demo runs you can use it: build/bin/foundry apps | app node | scale node -i 3 | logs node.
