@@ -22,6 +22,7 @@
 #include "scheduler/cell/instance_sandbox.h"
 #include "scheduler/cell/output_pump.h"
 #include "scheduler/cell/process.h"
+#include "scheduler/cell/sandbox_stop.h"
 
 namespace foundry::cell {
 namespace fs = std::filesystem;
@@ -228,28 +229,10 @@ class InstanceRunner {
   void stopGroup() {
     if (pid_ <= 0) return;
     cell_.cellLog(*inst_, "Stopping instance " + inst_->start.instance_guid);
-    sandbox_->signalAll(SIGTERM);
-    const auto deadline = Clock::now() + std::chrono::seconds(cell_.config_.stop_grace_s);
-    while (Clock::now() < deadline) {
-      if (!exited_ && pollExit(pid_).exited) exited_ = true;
-      if (exited_ && !sandbox_->anyLeft()) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    killGroup();
+    stopSandboxed(*sandbox_, pid_, &exited_, cell_.config_.stop_grace_s);
   }
 
-  // SIGKILL to every process of the instance, then reap the watched one (bounded).
-  void killGroup() {
-    if (pid_ <= 0) return;
-    sandbox_->signalAll(SIGKILL);
-    if (!exited_) exited_ = waitExit(pid_, 5000).exited;
-    if (!exited_) kill(-pid_, SIGKILL);  // the watched process itself did not go
-    if (!exited_) exited_ = waitExit(pid_, 2000).exited;
-    // Other members are not our children: give the kernel a moment to take them away.
-    for (int i = 0; i < 100 && sandbox_->anyLeft(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  }
+  void killGroup() { killSandboxed(*sandbox_, pid_, &exited_); }
 
   void cleanUp() {
     killGroup();

@@ -26,13 +26,13 @@
 #include "scheduler/cell/process.h"
 #include "scheduler/cell/result_file.h"
 #include "scheduler/cell/task_transfers.h"
+#include "scheduler/cell/sandbox_stop.h"
 
 namespace foundry::cell {
 namespace fs = std::filesystem;
 
 namespace {
 
-using TaskClock = std::chrono::steady_clock;
 
 // A report the scheduler did not take (no answer, 5xx, 404 for a task it does not know yet)
 // is sent again with every presence tick for this long, and listed in /state meanwhile.
@@ -260,26 +260,10 @@ class TaskRunner {
   void stopGroup() {
     if (pid_ <= 0) return;
     cell_.cellLog(*inst_, "Stopping task " + run_->definition.task_guid);
-    sandbox_->signalAll(SIGTERM);
-    const auto deadline = TaskClock::now() + std::chrono::seconds(cell_.config_.stop_grace_s);
-    while (TaskClock::now() < deadline) {
-      if (!exited_ && pollExit(pid_).exited) exited_ = true;
-      if (exited_ && !sandbox_->anyLeft()) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    killGroup();
+    stopSandboxed(*sandbox_, pid_, &exited_, cell_.config_.stop_grace_s);
   }
 
-  void killGroup() {
-    if (pid_ <= 0) return;
-    sandbox_->signalAll(SIGKILL);
-    if (!exited_) exited_ = waitExit(pid_, 5000).exited;
-    if (!exited_) kill(-pid_, SIGKILL);
-    if (!exited_) exited_ = waitExit(pid_, 2000).exited;
-    for (int i = 0; i < 100 && sandbox_->anyLeft(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  }
+  void killGroup() { killSandboxed(*sandbox_, pid_, &exited_); }
 
   void cleanUp() {
     killGroup();

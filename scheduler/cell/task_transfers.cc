@@ -168,17 +168,24 @@ std::string httpFailure(const std::string& method, const std::string& url,
   return text;
 }
 
+// The writable directory (host side) that holds the sandbox path `visible`, opened, and the
+// path relative to it; -1 with `error` when `visible` is outside them or cannot be opened.
+int openSandboxRoot(const std::string& visible, const SandboxDirs& dirs, std::string* relative,
+                    std::string* error) {
+  std::string host_dir;
+  if (!splitSandboxPath(visible, dirs, &host_dir, relative, error)) return -1;
+  int fd = open(host_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) *error = errnoText("cannot open the directory of " + visible, errno);
+  return fd;
+}
+
 // Copies the file `from` (host) to the sandbox file `visible`, created or truncated. A symlink
 // at the last component is refused (O_NOFOLLOW), any other is resolved inside the root.
 bool copyIntoSandbox(const std::string& from, const std::string& visible,
                      const SandboxDirs& dirs, std::string* error) {
-  std::string host_dir, relative;
-  if (!splitSandboxPath(visible, dirs, &host_dir, &relative, error)) return false;
-  TransferFd root(open(host_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (root.get() < 0) {
-    *error = errnoText("cannot open the directory of " + visible, errno);
-    return false;
-  }
+  std::string relative;
+  TransferFd root(openSandboxRoot(visible, dirs, &relative, error));
+  if (root.get() < 0) return false;
   const size_t slash = relative.rfind('/');
   const std::string parent_rel = slash == std::string::npos ? "" : relative.substr(0, slash);
   const std::string name = slash == std::string::npos ? relative : relative.substr(slash + 1);
@@ -220,21 +227,18 @@ bool copyIntoSandbox(const std::string& from, const std::string& visible,
 // Unpacks the archive `from` into the sandbox directory `visible` (created when missing).
 bool extractIntoSandbox(const std::string& from, const std::string& visible,
                         const SandboxDirs& dirs, std::string* error) {
-  std::string host_dir, relative;
-  if (!splitSandboxPath(visible, dirs, &host_dir, &relative, error)) return false;
-  TransferFd root(open(host_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (root.get() < 0) {
-    *error = errnoText("cannot open the directory of " + visible, errno);
-    return false;
-  }
+  std::string relative;
+  TransferFd root(openSandboxRoot(visible, dirs, &relative, error));
+  if (root.get() < 0) return false;
   TransferFd dir(openDirCreating(root.get(), visible, relative, error));
   if (dir.get() < 0) return false;
   // Where that directory really is: libarchive writes by path. Nothing of the task runs yet, so
   // the path cannot change under us; it must still be inside the sandbox directory.
-  std::error_code ec;
+  std::error_code ec, root_ec;
   const fs::path real = fs::read_symlink("/proc/self/fd/" + std::to_string(dir.get()), ec);
-  const fs::path real_root = fs::canonical(host_dir, ec);
-  if (ec || real.empty()) {
+  const fs::path real_root =
+      fs::read_symlink("/proc/self/fd/" + std::to_string(root.get()), root_ec);
+  if (ec || root_ec || real.empty() || real_root.empty()) {
     *error = "cannot resolve " + visible;
     return false;
   }
@@ -277,13 +281,9 @@ std::string transferName(const sched::TaskUpload& upload) {
 }
 
 bool makeSandboxDir(const std::string& visible_dir, const SandboxDirs& dirs, std::string* error) {
-  std::string host_dir, relative;
-  if (!splitSandboxPath(visible_dir, dirs, &host_dir, &relative, error)) return false;
-  TransferFd root(open(host_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (root.get() < 0) {
-    *error = errnoText("cannot open the directory of " + visible_dir, errno);
-    return false;
-  }
+  std::string relative;
+  TransferFd root(openSandboxRoot(visible_dir, dirs, &relative, error));
+  if (root.get() < 0) return false;
   TransferFd dir(openDirCreating(root.get(), visible_dir, relative, error));
   return dir.get() >= 0;
 }
@@ -366,13 +366,9 @@ bool runUpload(const sched::TaskUpload& upload, const SandboxDirs& dirs,
                bool* skipped, uint64_t* bytes, std::string* error) {
   *skipped = false;
   *bytes = 0;
-  std::string host_dir, relative;
-  if (!splitSandboxPath(upload.from, dirs, &host_dir, &relative, error)) return false;
-  TransferFd root(open(host_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (root.get() < 0) {
-    *error = errnoText("cannot open the directory of " + upload.from, errno);
-    return false;
-  }
+  std::string relative;
+  TransferFd root(openSandboxRoot(upload.from, dirs, &relative, error));
+  if (root.get() < 0) return false;
   TransferFd file(openBelowRoot(root.get(), relative, O_RDONLY | O_NONBLOCK | O_NOCTTY));
   if (file.get() < 0) {
     const int err = errno;
