@@ -57,7 +57,7 @@ struct World {
                    nlohmann::json{{"name", "app-" + std::to_string(i)},
                                   {"relationships", {{"space", {{"data", {{"guid", space}}}}}}}}
                        .dump(),
-                   "http://bench", "application/json", admin_bearer};
+                   "http://bench", "application/json", admin_bearer, ""};
       api->handle(r);
     }
   }
@@ -70,7 +70,7 @@ World& world() {
 }
 
 ApiRequest listApps(const std::string& bearer) {
-  return {"GET", "/v3/apps", "per_page=50", "", "http://bench", "", bearer};
+  return {"GET", "/v3/apps", "per_page=50", "", "http://bench", "", bearer, ""};
 }
 
 void BM_ListApps_TokenAdmin(benchmark::State& state) {

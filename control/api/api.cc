@@ -289,6 +289,23 @@ ApiResponse Api::dispatch(Ctx& c) {
   if (m == "POST" && is({"internal", "v4", "tasks", "*", "completed"})) {
     return taskCompleted(c, s[3]);
   }
+  if (n >= 1 && s[0] == "internal") {
+    if (m == "GET" && is({"internal", "v1", "packages", "*", "download"})) {
+      return downloadPackageBits(c, s[3]);
+    }
+    if (m == "GET" && is({"internal", "v1", "apps", "*", "buildpack_cache"})) {
+      return downloadBuildpackCache(c, s[3]);
+    }
+    if (m == "POST" && is({"internal", "v1", "builds", "*", "droplet"})) {
+      return uploadStagedDroplet(c, s[3]);
+    }
+    if (m == "POST" && is({"internal", "v1", "builds", "*", "buildpack_cache"})) {
+      return uploadBuildpackCache(c, s[3]);
+    }
+    if (m == "POST" && is({"internal", "v3", "staging", "*", "build_completed"})) {
+      return stagingTaskCompleted(c, s[3]);
+    }
+  }
   if (n >= 1 && s[0] == "v3") {
     if (m == "GET" && is({"v3"})) return v3Root(c);
     if (m == "GET" && is({"v3", "info"})) return v3Info(c);

@@ -44,6 +44,7 @@ struct ApiRequest {
   std::string base_url;  // "http://127.0.0.1:9022": prefix for every link href
   std::string content_type;  // the Content-Type header ("" if none): multipart uploads
   std::string authorization;  // the Authorization header ("" if none)
+  std::string checksum_sha256;  // X-Checksum-Sha256 ("" if none): a staging task's uploads
 };
 
 struct ApiResponse {
@@ -70,6 +71,11 @@ struct StagingServices {
   // Runs `work` off the event loop, then `then` back on it (package uploads). Null: both run
   // inline, and the upload answers READY/FAILED at once (unit tests).
   std::function<void(std::function<void()> work, std::function<void()> then)> offload;
+  // Buildpack builds stage as tasks on the cells (TaskStaging): their end arrives at
+  // /internal/v3/staging/:guid/build_completed, and a build left STAGING is followed through
+  // the scheduler (syncStagingTasks) rather than failed when the controller restarts.
+  bool staging_tasks = false;
+  double staging_timeout_seconds = 900;  // a staging task's end is awaited this long (+ 60 s)
 };
 
 struct ApiConfig {
@@ -96,6 +102,7 @@ struct TaskLookup {
   bool completed = false;  // kFound: it ended, with the three below
   bool failed = false;
   std::string failure_reason, result;
+  int exit_code = -1;  // the command's exit status; -1 when it never exited
 };
 
 // How the API reaches the scheduler side (control/scheduling/, wired by server/main.cc). Both
@@ -175,8 +182,14 @@ class Api {
   void useStaging(StagingServices services) { staging_ = services; }
   // Records a staging outcome: droplet + build STAGED, or build FAILED (event loop only).
   void finishStaging(const StagingResult& result);
-  // Builds a previous run left STAGING become FAILED; returns how many (call at start).
+  // Builds a previous run left STAGING become FAILED; returns how many (call at start). With
+  // staging tasks only docker builds (staged in this process): the tasks go on without us.
   int failInterruptedBuilds();
+  // Builds STAGING as tasks whose end was not reported (a lost callback, a lost task, one past
+  // the staging timeout) are asked about: ended ones are recorded, unknown ones FAILED, late
+  // ones cancelled and FAILED. Stops at the first unanswered question. Returns how many ended.
+  // The server calls it every few seconds, with syncTasks().
+  int syncStagingTasks();
   // Packages a previous run left PROCESSING_UPLOAD become FAILED; returns how many.
   int failInterruptedUploads();
 
@@ -281,6 +294,15 @@ class Api {
   ApiResponse getCurrentDropletRelationship(Ctx& c, const std::string& app_guid);
   ApiResponse setCurrentDroplet(Ctx& c, const std::string& app_guid);
   ApiResponse downloadDroplet(Ctx& c, const std::string& guid);
+
+  // What a staging task on a cell fetches and sends (staging_task_handlers.cc; internal).
+  ApiResponse downloadPackageBits(Ctx& c, const std::string& package_guid);
+  ApiResponse downloadBuildpackCache(Ctx& c, const std::string& app_guid);
+  ApiResponse uploadStagedDroplet(Ctx& c, const std::string& build_guid);
+  ApiResponse uploadBuildpackCache(Ctx& c, const std::string& build_guid);
+  ApiResponse stagingTaskCompleted(Ctx& c, const std::string& build_guid);
+  // The staging task's end, as the scheduler reported it, recorded on its build.
+  void finishStagingTask(const Build& build, const TaskLookup& end);
 
   // One-off tasks (tasks_handlers.cc).
   ApiResponse createTask(Ctx& c, const std::string& app_guid);

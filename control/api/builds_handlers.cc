@@ -114,7 +114,10 @@ ApiResponse Api::createBuild(Ctx& c) {
   StagingTask task;
   task.build_guid = build.guid;
   task.app_guid = app.guid;
+  task.package_guid = package->guid;
   task.package_sha256 = package->sha256.value_or("");
+  task.memory_mb = static_cast<int>(build.staging_memory_in_mb);
+  task.disk_mb = static_cast<int>(build.staging_disk_in_mb);
   if (package->type == "docker") {
     task.docker = DockerSource{package->docker_image, package->docker_username,
                                package->docker_password};
@@ -192,7 +195,21 @@ void Api::finishStaging(const StagingResult& r) {
 }
 
 int Api::failInterruptedBuilds() {
-  return store_.failStagingBuilds("StagingError - controller restarted", nowIso8601());
+  const std::string error = "StagingError - controller restarted";
+  if (!staging_.staging_tasks) return store_.failStagingBuilds(error, nowIso8601());
+  int failed = 0;
+  BuildFilter open;
+  open.states = {"STAGING"};
+  for (const Build& build : store_.listBuilds(open)) {
+    if (build.lifecycle_type == "buildpack") continue;  // its task goes on on a cell
+    StagingResult r;
+    r.build_guid = build.guid;
+    r.app_guid = build.app_guid;
+    r.error = error;
+    finishStaging(r);
+    ++failed;
+  }
+  return failed;
 }
 
 ApiResponse Api::getBuild(Ctx& c, const std::string& guid) {

@@ -1,7 +1,8 @@
 #pragma once
 // Blobstore: where the controller keeps bytes that are not rows — package archives and droplets
 // (content-addressed by sha256, so the same bytes are stored once), each app's buildpack cache
-// (by app guid, replaced after every good staging) and the resource cache (single app files by
+// (by app guid, replaced after every good staging), droplets uploaded by staging tasks (by
+// build guid, until the build is finished) and the resource cache (single app files by
 // sha1, for resource matching: a file uploaded once need not be uploaded again).
 //
 // Every write goes to a temp file in the store, then is renamed into place, so a reader never
@@ -41,6 +42,13 @@ class Blobstore {
   virtual std::optional<std::string> buildpackCachePath(const std::string& app_guid) = 0;
   // Replaces the app's buildpack cache with the file at `path` (moved). Throws BlobError.
   virtual void putBuildpackCache(const std::string& app_guid, const std::string& path) = 0;
+
+  // The droplet a staging task uploaded for a build, kept by build guid until the task's
+  // completion arrives (possibly after a controller restart). put moves `path` in (replacing an
+  // earlier upload); take moves it into the sha256 store and returns its sha256, nullopt when
+  // none was uploaded. Throw BlobError.
+  virtual void putStagedDroplet(const std::string& build_guid, const std::string& path) = 0;
+  virtual std::optional<std::string> takeStagedDroplet(const std::string& build_guid) = 0;
 
   // A fresh, empty temp directory inside the store (same filesystem, so putFile renames).
   virtual std::string makeTempDir(const std::string& prefix) = 0;

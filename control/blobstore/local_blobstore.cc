@@ -18,7 +18,8 @@ std::string fanOut(const std::string& root, const std::string& hex) {
   return root + "/" + hex.substr(0, 2) + "/" + hex.substr(2);
 }
 
-bool validAppGuid(const std::string& guid) {
+// App and build guids name files here: letters, digits and '-' only.
+bool validGuid(const std::string& guid) {
   if (guid.empty() || guid.size() > 64) return false;
   for (char c : guid) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
@@ -31,7 +32,7 @@ bool validAppGuid(const std::string& guid) {
 LocalBlobstore::LocalBlobstore(std::string dir) : dir_(std::move(dir)) {
   std::error_code ec;
   fs::remove_all(dir_ + "/tmp", ec);  // leftovers of a crash: never referenced
-  for (const char* sub : {"sha256", "sha1", "caches", "tmp"}) {
+  for (const char* sub : {"sha256", "sha1", "caches", "staged", "tmp"}) {
     fs::create_directories(dir_ + "/" + sub, ec);
     if (ec) {
       throw BlobError("cannot create " + dir_ + "/" + sub + ": " + ec.message());
@@ -128,17 +129,30 @@ void LocalBlobstore::putResource(const std::string& sha1, const std::string& pat
 }
 
 std::optional<std::string> LocalBlobstore::buildpackCachePath(const std::string& app_guid) {
-  if (!validAppGuid(app_guid)) return std::nullopt;
+  if (!validGuid(app_guid)) return std::nullopt;
   std::string p = dir_ + "/caches/" + app_guid + ".tgz";
   std::error_code ec;
   return fs::is_regular_file(p, ec) ? std::optional(p) : std::nullopt;
 }
 
 void LocalBlobstore::putBuildpackCache(const std::string& app_guid, const std::string& path) {
-  if (!validAppGuid(app_guid)) {
+  if (!validGuid(app_guid)) {
     throw BlobError("bad app guid for a cache: " + app_guid);
   }
   moveInto(path, dir_ + "/caches/" + app_guid + ".tgz");
+}
+
+void LocalBlobstore::putStagedDroplet(const std::string& build_guid, const std::string& path) {
+  if (!validGuid(build_guid)) throw BlobError("bad build guid for a droplet: " + build_guid);
+  moveInto(path, dir_ + "/staged/" + build_guid + ".tgz");
+}
+
+std::optional<std::string> LocalBlobstore::takeStagedDroplet(const std::string& build_guid) {
+  if (!validGuid(build_guid)) return std::nullopt;
+  const std::string p = dir_ + "/staged/" + build_guid + ".tgz";
+  std::error_code ec;
+  if (!fs::is_regular_file(p, ec)) return std::nullopt;
+  return putFile(p);
 }
 
 }  // namespace foundry::control

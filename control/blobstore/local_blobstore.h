@@ -3,6 +3,7 @@
 //   DIR/sha256/ab/cdef...   package archives and droplets, by sha256 (first two hex digits fan out)
 //   DIR/sha1/ab/cdef...     the resource cache, by sha1
 //   DIR/caches/<app>.tgz    buildpack caches
+//   DIR/staged/<build>.tgz  droplets uploaded by staging tasks, until their build finishes
 //   DIR/tmp/                temp files and staging work dirs (emptied at start)
 
 #include <string>
@@ -23,6 +24,8 @@ class LocalBlobstore : public Blobstore {
   void putResource(const std::string& sha1, const std::string& path) override;
   std::optional<std::string> buildpackCachePath(const std::string& app_guid) override;
   void putBuildpackCache(const std::string& app_guid, const std::string& path) override;
+  void putStagedDroplet(const std::string& build_guid, const std::string& path) override;
+  std::optional<std::string> takeStagedDroplet(const std::string& build_guid) override;
   std::string makeTempDir(const std::string& prefix) override;
 
   const std::string& dir() const { return dir_; }

@@ -1,6 +1,9 @@
 #include "control/scheduling/desired_lrp_builder.h"
 
 #include <algorithm>
+#include <cmath>
+
+#include "common/text/shell_word.h"
 
 namespace foundry::control::scheduling {
 
@@ -9,6 +12,20 @@ namespace {
 constexpr int kDefaultHealthCheckTimeoutS = 60;
 constexpr int kDefaultInvocationTimeoutS = 1;
 constexpr int kDefaultIntervalS = 30;
+
+std::string withoutTrailingSlash(std::string url) {
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
+}
+
+void describeApp(const LrpInputs& in, sched::TaskDefinition* t) {
+  t->app_guid = in.app.guid;
+  t->app_name = in.app.name;
+  t->space_guid = in.app.space_guid;
+  t->space_name = in.space_name;
+  t->organization_guid = in.organization_guid;
+  t->organization_name = in.organization_name;
+}
 }  // namespace
 
 DropletInfo dropletInfoOf(const Droplet& d) {
@@ -20,9 +37,8 @@ std::string processGuidFor(const Process& process) {
 }
 
 std::string dropletUrl(const std::string& internal_url, const std::string& droplet_guid) {
-  std::string base = internal_url;
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  return base + "/internal/v1/droplets/" + droplet_guid + "/download";
+  return withoutTrailingSlash(internal_url) + "/internal/v1/droplets/" + droplet_guid +
+         "/download";
 }
 
 std::string routeHostname(const std::string& host, const std::string& domain_name) {
@@ -98,12 +114,7 @@ sched::TaskDefinition buildTaskDefinition(const AppTask& task, const LrpInputs& 
   sched::TaskDefinition t;
   t.task_guid = task.guid;
   t.domain = "cf-tasks";
-  t.app_guid = in.app.guid;
-  t.app_name = in.app.name;
-  t.space_guid = in.app.space_guid;
-  t.space_name = in.space_name;
-  t.organization_guid = in.organization_guid;
-  t.organization_name = in.organization_name;
+  describeApp(in, &t);
   t.log_source = "APP/TASK/" + task.name;
   t.memory_mb = static_cast<int>(task.memory_in_mb);
   t.disk_mb = static_cast<int>(task.disk_in_mb);
@@ -119,9 +130,57 @@ sched::TaskDefinition buildTaskDefinition(const AppTask& task, const LrpInputs& 
     t.droplet_url = dropletUrl(in.internal_url, in.droplet.guid);
     t.droplet_sha256 = in.droplet.sha256;
   }
-  std::string base = in.internal_url;
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  t.completion_callback_url = base + "/internal/v4/tasks/" + task.guid + "/completed";
+  t.completion_callback_url =
+      withoutTrailingSlash(in.internal_url) + "/internal/v4/tasks/" + task.guid + "/completed";
+  return t;
+}
+
+sched::TaskDefinition buildStagingTaskDefinition(const StagingTask& task, const LrpInputs& in,
+                                                 double timeout_s) {
+  using text::shellWord;
+  sched::TaskDefinition t;
+  t.task_guid = task.build_guid;
+  t.domain = "cf-app-staging";
+  describeApp(in, &t);
+  t.log_source = "STG";
+  t.memory_mb = task.memory_mb;
+  t.disk_mb = task.disk_mb;
+  std::string command =
+      "/tmp/lifecycle/stager --app /tmp/app --droplet /tmp/droplet.tgz --cache /tmp/cache"
+      " --output-cache /tmp/output-cache.tgz --result /tmp/result.json"
+      " --system-buildpacks /tmp/lifecycle/buildpacks --timeout " +
+      std::to_string(static_cast<long long>(std::ceil(timeout_s)));
+  if (!task.stack.empty()) command += " --stack " + shellWord(task.stack);
+  for (const auto& bp : task.buildpacks) command += " -b " + shellWord(bp);
+  t.command = command;
+  // The app's variables and VCAP_SERVICES reach the buildpacks through the task's environment
+  // (the stager passes its own on), as on Diego.
+  for (const auto& [name, value] : task.environment) t.environment[name] = value;
+  const std::string base = withoutTrailingSlash(in.internal_url);
+  t.downloads = {{.artifact = "app package",
+                  .url = base + "/internal/v1/packages/" + task.package_guid + "/download",
+                  .sha256 = task.package_sha256,
+                  .to = "/tmp/app",
+                  .extract = true,
+                  .optional = false},
+                 {.artifact = "build artifacts cache",
+                  .url = base + "/internal/v1/apps/" + task.app_guid + "/buildpack_cache",
+                  .sha256 = "",
+                  .to = "/tmp/cache",
+                  .extract = true,
+                  .optional = true}};
+  const std::string build = base + "/internal/v1/builds/" + task.build_guid;
+  t.uploads = {{.artifact = "droplet",
+                .from = "/tmp/droplet.tgz",
+                .url = build + "/droplet",
+                .optional = false},
+               {.artifact = "build artifacts cache",
+                .from = "/tmp/output-cache.tgz",
+                .url = build + "/buildpack_cache",
+                .optional = true}};
+  t.result_file = "/tmp/result.json";
+  t.completion_callback_url =
+      base + "/internal/v3/staging/" + task.build_guid + "/build_completed";
   return t;
 }
 

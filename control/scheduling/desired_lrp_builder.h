@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "control/staging/staging_backend.h"
 #include "control/store/store.h"
 #include "scheduler/model/lrp.h"
 #include "scheduler/model/task.h"
@@ -69,5 +70,15 @@ sched::DesiredLrp buildDesiredLrp(const LrpInputs& in);
 // end to <internal_url>/internal/v4/tasks/<guid>/completed. `in.process` and `in.routes` are
 // not used.
 sched::TaskDefinition buildTaskDefinition(const AppTask& task, const LrpInputs& in);
+
+// The scheduler's task that stages a buildpack build on a cell (Diego's staging task: domain
+// cf-app-staging, log source STG, task guid = build guid), with Diego's paths: the package
+// downloaded to /tmp/app, the app's build cache (when it has one) to /tmp/cache, the stager
+// from the cell's lifecycle folder (/tmp/lifecycle) writing /tmp/droplet.tgz, the new cache and
+// /tmp/result.json (the task's result); the droplet and the cache uploaded to the controller,
+// the end reported to <internal_url>/internal/v3/staging/<build>/build_completed. The stager
+// stops itself after `timeout_s`. `in.process`, `in.routes` and `in.droplet` are not used.
+sched::TaskDefinition buildStagingTaskDefinition(const StagingTask& task, const LrpInputs& in,
+                                                 double timeout_s);
 
 }  // namespace foundry::control::scheduling

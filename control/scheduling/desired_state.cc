@@ -56,6 +56,13 @@ std::optional<sched::TaskDefinition> DesiredState::taskDefinition(const AppTask&
   return buildTaskDefinition(task, inputsFor(*app, dropletInfoOf(*droplet)));
 }
 
+std::optional<sched::TaskDefinition> DesiredState::stagingTaskDefinition(
+    const StagingTask& task, double timeout_s) {
+  auto app = store_.getApp(task.app_guid);
+  if (!app) return std::nullopt;
+  return buildStagingTaskDefinition(task, inputsFor(*app, DropletInfo{}), timeout_s);
+}
+
 std::vector<sched::DesiredLrp> DesiredState::forApp(const App& app) {
   if (app.state != "STARTED") return {};
   auto droplet = currentDroplet(store_, app);

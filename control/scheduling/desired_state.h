@@ -31,6 +31,10 @@ class DesiredState {
   // The scheduler's task for `task` (buildTaskDefinition); nullopt when its app or droplet is
   // gone.
   std::optional<sched::TaskDefinition> taskDefinition(const AppTask& task);
+  // The scheduler's task staging `task` (buildStagingTaskDefinition); nullopt when its app is
+  // gone.
+  std::optional<sched::TaskDefinition> stagingTaskDefinition(const StagingTask& task,
+                                                             double timeout_s);
 
  private:
   std::vector<sched::DesiredLrp> forApp(const App& app);

@@ -3,13 +3,18 @@
 //   controller --listen 127.0.0.1:9022 --data-dir DIR --domain apps.internal
 //              [--org NAME] [--space NAME] [--log-level info]
 //              [--blobstore-dir DIR] [--stager PATH] [--system-buildpacks DIR]
-//              [--staging-timeout SECONDS] [--nats nats://127.0.0.1:4222]
+//              [--staging tasks|local] [--staging-timeout SECONDS]
+//              [--nats nats://127.0.0.1:4222]
 //              [--scheduler http://127.0.0.1:9023] [--internal-url http://HOST:PORT]
 //              [--sync-interval 30] [--secrets DIR (default DATA_DIR/secrets)]
 //              [--admin-password-file FILE] [--access-token-ttl SECONDS]
 //              [--refresh-token-ttl SECONDS]
 //
-// Internal calls: /internal/... (droplet downloads by cells) needs a FoundryInternal token
+// Staging: with a scheduler, a buildpack build is a task on a cell (TaskStaging; the cell
+// fetches the package from /internal/v1/packages/... and sends the droplet back); without one,
+// or with --staging local, the stager runs here (StagingRunner, the development setup).
+//
+// Internal calls: /internal/... (droplet and package downloads by cells) needs a FoundryInternal token
 // signed with the key in --secrets DIR (common/auth/internal_credentials.h), else 401; the
 // calls to the scheduler are signed with it.
 //
@@ -23,7 +28,7 @@
 // One thread: a libevent loop with evhttp (the API is low-rate) in front of Api, with the
 // SqliteStore in DIR/controller.db. Async jobs (deletes) run on the loop right after the 202
 // is sent, and at start for jobs a previous run left PROCESSING. SIGINT/SIGTERM stop it.
-// Staging (StagingRunner) and upload assembly (Offloader) run on worker threads; their
+// Local staging (StagingRunner) and upload assembly (Offloader) run on worker threads; their
 // follow-ups hop back to the loop through a queue and an event made active from the worker
 // (libevent pthreads). Log lines arrive on
 // nats.c threads into the thread-safe LogBuffer.
@@ -72,6 +77,7 @@
 #include "control/scheduling/scheduler_client.h"
 #include "control/staging/offloader.h"
 #include "control/staging/staging_runner.h"
+#include "control/staging/task_staging.h"
 #include "common/auth/internal_credentials.h"
 #include "control/store/sqlite_store.h"
 #include "common/log/log.h"
@@ -215,6 +221,9 @@ void onRequest(evhttp_request* req, void* arg) {
   const char* authorization =
       evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
   r.authorization = authorization ? authorization : "";
+  const char* checksum =
+      evhttp_find_header(evhttp_request_get_input_headers(req), "X-Checksum-Sha256");
+  r.checksum_sha256 = checksum ? checksum : "";
   if (!internalCallAllowed(req, *s, r)) return;
 
   ApiResponse resp = s->api->handle(r);
@@ -292,6 +301,7 @@ void onSyncTimer(evutil_socket_t, short, void* arg) {
     s->next_task_sync_ms = steadyMs() + 10'000;
     try {
       s->api->syncTasks();
+      s->api->syncStagingTasks();
     } catch (const std::exception& e) {
       log::error("controller", "task-sync-failed", {{"error", e.what()}});
     }
@@ -363,6 +373,8 @@ int usage(const char* why) {
                "[--domain apps.internal] [--org NAME] [--space NAME] [--log-level LEVEL]\n"
                "  [--blobstore-dir DIR (default DATA_DIR/blobs)] [--stager PATH (default: "
                "stager next to this binary)]\n"
+               "  [--staging tasks|local (default: tasks on the cells with a scheduler, else "
+               "the stager in this process)]\n"
                "  [--system-buildpacks DIR] [--staging-timeout SECONDS (default 900)] "
                "[--nats URL (logs.> subscriber; off by default)]\n"
                "  [--scheduler URL (default http://127.0.0.1:9023; \"\" = none)] "
@@ -384,7 +396,7 @@ int usage(const char* why) {
 
 int main(int argc, char** argv) {
   std::string listen = "127.0.0.1:9022", data_dir, level = "info";
-  std::string blobstore_dir, nats_url, staging_timeout = "900";
+  std::string blobstore_dir, nats_url, staging_timeout = "900", staging_mode;
   foundry::control::StagingRunnerConfig staging_config;
   staging_config.stager_path = foundry::control::defaultStagerPath();
   std::string scheduler_url = "http://127.0.0.1:9023", internal_url, secrets_dir;
@@ -400,6 +412,7 @@ int main(int argc, char** argv) {
     if (a != "--listen" && a != "--data-dir" && a != "--domain" && a != "--org" &&
         a != "--space" && a != "--log-level" && a != "--blobstore-dir" && a != "--stager" &&
         a != "--system-buildpacks" && a != "--staging-timeout" && a != "--nats" &&
+        a != "--staging" &&
         a != "--scheduler" && a != "--internal-url" && a != "--sync-interval" &&
         a != "--admin-password-file" && a != "--access-token-ttl" &&
         a != "--refresh-token-ttl" && a != "--secrets" && a != "--encryption-keys" &&
@@ -418,6 +431,7 @@ int main(int argc, char** argv) {
     if (a == "--stager") staging_config.stager_path = v;
     if (a == "--system-buildpacks") staging_config.system_buildpacks_dir = v;
     if (a == "--staging-timeout") staging_timeout = v;
+    if (a == "--staging") staging_mode = v;
     if (a == "--nats") nats_url = v;
     if (a == "--scheduler") scheduler_url = v;  // "" disables the hand-off
     if (a == "--internal-url") internal_url = v;
@@ -469,6 +483,13 @@ int main(int argc, char** argv) {
     return usage("--scheduler must be an http:// URL (or \"\" to disable)");
   }
   if (internal_url.empty()) internal_url = "http://" + listen;
+  if (staging_mode.empty()) staging_mode = scheduler_url.empty() ? "local" : "tasks";
+  if (staging_mode != "tasks" && staging_mode != "local") {
+    return usage("--staging must be tasks or local");
+  }
+  if (staging_mode == "tasks" && scheduler_url.empty()) {
+    return usage("--staging tasks needs a --scheduler");
+  }
   if (mkdir(data_dir.c_str(), 0755) != 0 && errno != EEXIST) {
     log::error("controller", "data-dir-failed", {{"dir", data_dir}, {"error", strerror(errno)}});
     return 1;
@@ -589,18 +610,13 @@ int main(int argc, char** argv) {
            lookup.failed = task->failed;
            lookup.failure_reason = task->failure_reason;
            lookup.result = task->result;
+           lookup.exit_code = task->exit_code;
            return lookup;
          }});
   }
   try {
     api.bootstrap();
     api.runPendingJobs();  // jobs a previous run accepted but did not finish
-    int failed = api.failInterruptedBuilds();  // their stager died with the previous run
-    int uploads = api.failInterruptedUploads();
-    if (failed > 0 || uploads > 0) {
-      log::warn("controller", "interrupted-work-failed",
-                {{"builds", std::to_string(failed)}, {"uploads", std::to_string(uploads)}});
-    }
   } catch (const std::exception& e) {
     log::error("controller", "bootstrap-failed", {{"error", e.what()}});
     return 1;
@@ -626,12 +642,45 @@ int main(int argc, char** argv) {
       [&inbox, &api](foundry::control::StagingResult r) {
         inbox.push([&api, r = std::move(r)] { api.finishStaging(r); });
       });
+  // With a scheduler, buildpack builds stage as tasks on the cells; the runner above is left
+  // with docker builds (no code runs for those) or, without a scheduler, everything.
+  std::unique_ptr<foundry::control::TaskStaging> task_staging;
+  if (staging_mode == "tasks") {
+    const double timeout = staging_config.timeout_seconds;
+    task_staging = std::make_unique<foundry::control::TaskStaging>(
+        [&scheduler, &desired, timeout](const foundry::control::StagingTask& t) -> std::string {
+          auto definition = desired.stagingTaskDefinition(t, timeout);
+          if (!definition) return "the app is gone";
+          std::string error;
+          return scheduler.desireTask(*definition, &error) ? "" : error;
+        },
+        *runner,
+        [&inbox, &api](foundry::control::StagingResult r) {
+          inbox.push([&api, r = std::move(r)] { api.finishStaging(r); });
+        });
+  }
   auto offloader = std::make_unique<foundry::control::Offloader>(
       [&inbox](std::function<void()> then) { inbox.push(std::move(then)); });
-  api.useStaging({blobs.get(), runner.get(), &logs,
+  api.useStaging({blobs.get(),
+                  task_staging ? static_cast<foundry::control::StagingBackend*>(task_staging.get())
+                               : runner.get(),
+                  &logs,
                   [&offloader](std::function<void()> work, std::function<void()> then) {
                     offloader->run(std::move(work), std::move(then));
-                  }});
+                  },
+                  task_staging != nullptr, staging_config.timeout_seconds});
+  try {
+    // Their stager died with the previous run (staging tasks on cells go on, and are synced).
+    int failed = api.failInterruptedBuilds();
+    int uploads = api.failInterruptedUploads();
+    if (failed > 0 || uploads > 0) {
+      log::warn("controller", "interrupted-work-failed",
+                {{"builds", std::to_string(failed)}, {"uploads", std::to_string(uploads)}});
+    }
+  } catch (const std::exception& e) {
+    log::error("controller", "interrupted-work-failed", {{"error", e.what()}});
+    return 1;
+  }
   std::unique_ptr<foundry::control::NatsLogSubscriber> nats_logs;
   if (!nats_url.empty()) {
     nats_logs = std::make_unique<foundry::control::NatsLogSubscriber>(nats_url, logs);
@@ -672,7 +721,7 @@ int main(int argc, char** argv) {
   }
   log::info("controller", "controller-started",
             {{"listen", listen}, {"data_dir", data_dir}, {"domain", config.domain},
-             {"blobstore_dir", blobstore_dir}, {"stager", staging_config.stager_path},
+             {"blobstore_dir", blobstore_dir}, {"staging", staging_mode}, {"stager", staging_config.stager_path},
              {"nats", nats_url}, {"scheduler", scheduler_url.empty() ? "disabled" : scheduler_url},
              {"internal_url", internal_url}, {"secrets", secrets_dir}});
   event_base_dispatch(base);

@@ -8,31 +8,13 @@
 #include "common/log/log.h"
 #include "common/oci/image_ref.h"
 #include "common/oci/registry_client.h"
+#include "common/text/shell_word.h"
 #include "control/staging/staging_errors.h"
 
 namespace foundry::control {
 namespace {
 
 using nlohmann::json;
-
-// A word as /bin/sh reads it back: bare when it holds nothing special, else single-quoted.
-std::string shellWord(const std::string& word) {
-  bool plain = !word.empty();
-  for (char c : word) {
-    plain = plain && (std::isalnum(static_cast<unsigned char>(c)) ||
-                      std::string_view("-_./:=,@%+").find(c) != std::string_view::npos);
-  }
-  if (plain) return word;
-  std::string quoted = "'";
-  for (char c : word) {
-    if (c == '\'') {
-      quoted += "'\\''";
-    } else {
-      quoted += c;
-    }
-  }
-  return quoted + "'";
-}
 
 std::string megabytes(uint64_t bytes) {
   char buf[32];
@@ -56,7 +38,7 @@ std::string dockerExecutionMetadata(const oci::ImageConfig& image) {
 std::string dockerStartCommand(const oci::ImageConfig& image) {
   std::string command;
   auto append = [&](const std::vector<std::string>& words) {
-    for (const auto& w : words) command += (command.empty() ? "" : " ") + shellWord(w);
+    for (const auto& w : words) command += (command.empty() ? "" : " ") + text::shellWord(w);
   };
   append(image.entrypoint);
   append(image.cmd);

@@ -24,6 +24,7 @@ struct DockerSource {
 struct StagingTask {
   std::string build_guid;
   std::string app_guid;
+  std::string package_guid;
   std::string package_sha256;           // the package .tgz in the blobstore
   std::vector<std::string> buildpacks;  // [] = detect
   std::string stack = "cflinuxfs4";
@@ -32,6 +33,10 @@ struct StagingTask {
   // buildpacks (package_sha256 and buildpacks are then unused).
   std::optional<DockerSource> docker;
   std::string web_command;  // the web process's own start command ("" = the image's)
+  // What the staging may use (the build's staging_memory_in_mb and staging_disk_in_mb): the
+  // staging task's limits on a cell.
+  int memory_mb = 1024;
+  int disk_mb = 1024;
 };
 
 struct StagingResult {

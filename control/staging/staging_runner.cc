@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "control/staging/docker_staging.h"
+#include "control/staging/stager_outcome.h"
 #include "control/staging/staging_errors.h"
 #include "control/staging/scoped_temp_dir.h"
 #include "common/log/log.h"
@@ -299,32 +300,9 @@ StagingResult StagingRunner::run(const StagingTask& task) {
   int code = runStager(argv, task.app_guid, task.build_guid, &start_error);
   if (code < 0) return fail(1, start_error);
 
-  json outcome = json::parse(readFile(work.path + "/result.json"), nullptr, false);
-  if (code != 0) {
-    std::string detail;
-    if (outcome.is_object() && outcome.contains("error") && outcome["error"].is_string()) {
-      detail = outcome["error"].get<std::string>();
-    }
-    return fail(code, detail);
-  }
-  if (!outcome.is_object()) return fail(1, "the stager wrote no result");
-
-  result.start_command = outcome.value("start_command", "");
-  if (outcome.contains("process_types") && outcome["process_types"].is_object()) {
-    for (const auto& [type, command] : outcome["process_types"].items()) {
-      if (command.is_string()) result.process_types[type] = command;
-    }
-  }
-  if (!result.start_command.empty()) result.process_types["web"] = result.start_command;
-  const json meta = outcome.value("lifecycle_metadata", json::object());
-  const std::string detected = meta.value("detected_buildpack", "");
-  for (const auto& bp : meta.value("buildpacks", json::array())) {
-    if (!bp.is_object()) continue;
-    result.buildpacks.push_back({{"name", bp.value("key", "")},
-                                 {"detect_output", detected.empty() ? json(nullptr) : json(detected)},
-                                 {"buildpack_name", bp.value("name", "")},
-                                 {"version", bp.value("version", "")}});
-  }
+  const std::string outcome = readFile(work.path + "/result.json");
+  if (code != 0) return fail(code, stagerError(outcome));
+  if (!readStagerOutcome(outcome, &result)) return fail(1, "the stager wrote no result");
   try {
     result.droplet_sha256 = blobs_.putFile(work.path + "/droplet.tgz");
     std::error_code ec;

@@ -83,6 +83,7 @@ class Platform {
   const std::string& dir() const { return dir_; }
   RouterProcess& router() { return *router_; }
   ChildProcess& cell(int i) { return *cells_[i]; }
+  std::string controllerLogs() const { return controller_->logs(); }
 
  private:
   std::string router_yaml_;
