@@ -145,10 +145,14 @@ sched::TaskDefinition buildStagingTaskDefinition(const StagingTask& task, const 
   t.log_source = "STG";
   t.memory_mb = task.memory_mb;
   t.disk_mb = task.disk_mb;
+  // In a container the task's /tmp is /tmp and the lifecycle folder is at /tmp/lifecycle; on
+  // a cell with --isolation none both are host folders: /tmp is then $TMPDIR (where the
+  // downloads land) and LIFECYCLE_DIR names the folder. One command serves both.
   std::string command =
-      "/tmp/lifecycle/stager --app /tmp/app --droplet /tmp/droplet.tgz --cache /tmp/cache"
-      " --output-cache /tmp/output-cache.tgz --result /tmp/result.json"
-      " --system-buildpacks /tmp/lifecycle/buildpacks --timeout " +
+      "T=/tmp; [ \"$LIFECYCLE_DIR\" = /tmp/lifecycle ] || T=\"$TMPDIR\"; "
+      "exec \"$LIFECYCLE_DIR/stager\" --app \"$T/app\" --droplet \"$T/droplet.tgz\""
+      " --cache \"$T/cache\" --output-cache \"$T/output-cache.tgz\" --result \"$T/result.json\""
+      " --system-buildpacks \"$LIFECYCLE_DIR/buildpacks\" --timeout " +
       std::to_string(static_cast<long long>(std::ceil(timeout_s)));
   if (!task.stack.empty()) command += " --stack " + shellWord(task.stack);
   for (const auto& bp : task.buildpacks) command += " -b " + shellWord(bp);

@@ -10,9 +10,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// /etc of the stack: just enough for name lookups, TLS and the dynamic linker.
+// /etc of the stack: just enough for name lookups, TLS and the dynamic linker, and what the
+// system buildpacks read while staging in a container (the staticfile buildpack copies
+// nginx's mime.types into the droplet).
 const char* const kEtcCopies[] = {"resolv.conf", "nsswitch.conf", "ld.so.cache", "host.conf",
-                                  "mime.types", "protocols", "services"};
+                                  "mime.types",  "protocols",     "services",    "nginx/mime.types"};
 const char* const kEtcBinds[] = {"ssl", "alternatives", "ca-certificates"};
 const char* const kTopLevelLinks[] = {"bin", "sbin", "lib", "lib32", "lib64", "libx32"};
 
@@ -63,7 +65,9 @@ bool prepareStackRootfs(const std::string& dir, StackRootfs* stack, std::string*
   }
   for (const char* name : kEtcCopies) {
     const fs::path host = fs::path("/etc") / name;
-    if (fs::exists(host, ec)) fs::copy_file(host, etc / name, fs::copy_options::overwrite_existing, ec);
+    if (!fs::exists(host, ec)) continue;
+    fs::create_directories((etc / name).parent_path(), ec);
+    fs::copy_file(host, etc / name, fs::copy_options::overwrite_existing, ec);
   }
   if (fs::is_symlink("/etc/localtime", ec)) {
     fs::create_symlink(fs::read_symlink("/etc/localtime", ec), etc / "localtime", ec);

@@ -112,7 +112,8 @@ class FoundryCliTest : public ::testing::Test {
                           dir_ / "usage.err", 5s);
     std::string text = readFile(dir_ / "usage.out") + readFile(dir_ / "usage.err");
     if (code >= 0 && text.find("--stager") != std::string::npos && fs::exists(STAGER_BINARY)) {
-      args = {"--stager", STAGER_BINARY, "--system-buildpacks",
+      // The stager in the controller's own process: these tests run no cells.
+      args = {"--staging", "local", "--stager", STAGER_BINARY, "--system-buildpacks",
               std::string(FOUNDRY_SOURCE_DIR) + "/staging/buildpacks"};
     }
 #endif

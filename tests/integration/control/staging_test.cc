@@ -83,7 +83,8 @@ class ControllerStagingTest : public ::testing::Test {
     base_ = "http://127.0.0.1:" + std::to_string(port_);
     std::vector<std::string> args = {"--listen", "127.0.0.1:" + std::to_string(port_),
                                      "--data-dir", dir_ + "/data",
-                                     "--stager", STAGER_BINARY,
+                                     // The stager in the controller's own process: no cells.
+                                     "--staging", "local", "--stager", STAGER_BINARY,
                                      "--system-buildpacks",
                                      std::string(FOUNDRY_SOURCE_DIR) + "/staging/buildpacks"};
     for (auto& a : adminPasswordFlags(dir_)) args.push_back(a);

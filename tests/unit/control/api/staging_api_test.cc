@@ -209,5 +209,153 @@ TEST_F(StagingApiTest, PackageRulesAndResourceMatches) {
   EXPECT_EQ(call("GET", "/v3/packages?bogus=1").status, 400);
 }
 
+// Staging as a task on a cell (TaskStaging): the build's task fetches and sends through the
+// internal endpoints and reports through the scheduler's callback; the scheduler is faked at
+// the SchedulingHooks (what a lookup of a task answers).
+class StagingTaskApiTest : public StagingApiTest {
+ protected:
+  void SetUp() override {
+    StagingApiTest::SetUp();
+    StagingServices services;
+    services.blobs = blobs_.get();
+    services.stager = &stager_;
+    services.logs = &logs_;
+    services.staging_tasks = true;
+    api_->useStaging(services);
+    SchedulingHooks hooks;
+    hooks.task_state = [this](const std::string& guid) {
+      lookups_.push_back(guid);
+      return scheduler_answer_;
+    };
+    hooks.cancel_task = [this](const std::string& guid) {
+      cancelled_.push_back(guid);
+      return std::string();
+    };
+    api_->setSchedulingHooks(hooks);
+  }
+  std::string stagingBuild() {
+    ApiResponse b = call("POST", "/v3/builds", {{"package", {{"guid", readyPackage()}}}});
+    EXPECT_EQ(b.status, 201) << b.body;
+    return b.body["guid"];
+  }
+  ApiResponse upload(const std::string& path, const std::string& bytes,
+                     const std::string& checksum) {
+    ApiRequest r;
+    r.method = "POST";
+    r.path = path;
+    r.body = bytes;
+    r.base_url = "http://ctl";
+    r.checksum_sha256 = checksum;
+    return api_->handle(r);
+  }
+  ApiResponse report(const std::string& build, const json& task) {
+    return call("POST", "/internal/v3/staging/" + build + "/build_completed", task);
+  }
+  json build(const std::string& guid) { return call("GET", "/v3/builds/" + guid).body; }
+
+  TaskLookup scheduler_answer_;
+  std::vector<std::string> lookups_, cancelled_;
+};
+
+TEST_F(StagingTaskApiTest, TheTasksTransfersAndReportStageTheBuild) {
+  const std::string b = stagingBuild();
+  ASSERT_EQ(stager_.tasks.size(), 1u);
+  const StagingTask& task = stager_.tasks[0];
+  EXPECT_EQ(task.memory_mb, 1024);
+  // The package, as the cell downloads it: the bytes the blobstore holds, with their sha256.
+  ApiResponse pkg = call("GET", "/internal/v1/packages/" + task.package_guid + "/download");
+  ASSERT_EQ(pkg.status, 200) << pkg.body;
+  EXPECT_EQ(pkg.file_path, *blobs_->blobPath(task.package_sha256));
+  EXPECT_EQ(call("GET", "/internal/v1/packages/nope/download").status, 404);
+  // No build cache yet: the optional download is a 404.
+  EXPECT_EQ(call("GET", "/internal/v1/apps/" + app_ + "/buildpack_cache").status, 404);
+
+  // Uploads are taken only with the body's sha256.
+  const std::string droplet = "droplet bytes";
+  const std::string droplet_path = "/internal/v1/builds/" + b + "/droplet";
+  EXPECT_EQ(upload(droplet_path, droplet, "").status, 400);
+  EXPECT_EQ(upload(droplet_path, droplet, sha256Hex("other")).status, 400);
+  EXPECT_EQ(upload(droplet_path, "", sha256Hex("")).status, 400);
+  EXPECT_EQ(upload("/internal/v1/builds/nope/droplet", droplet, sha256Hex(droplet)).status, 404);
+  EXPECT_EQ(upload(droplet_path, droplet, sha256Hex(droplet)).status, 201);
+  const std::string cache = "cache bytes";
+  EXPECT_EQ(upload("/internal/v1/builds/" + b + "/buildpack_cache", cache, sha256Hex(cache)).status,
+            201);
+  EXPECT_EQ(call("GET", "/internal/v1/apps/" + app_ + "/buildpack_cache").status, 200);
+
+  // Another task's report is refused; this one's stages the build.
+  EXPECT_EQ(report(b, {{"task_guid", "other"}, {"failed", false}}).status, 422);
+  EXPECT_EQ(build(b)["state"], "STAGING");
+  json result = {{"process_types", {{"web", "node server.js"}}},
+                 {"lifecycle_metadata",
+                  {{"detected_buildpack", "nodejs"},
+                   {"buildpacks", {{{"key", "nodejs_buildpack"}, {"name", "nodejs"}}}}}}};
+  ApiResponse done = report(b, {{"task_guid", b}, {"failed", false}, {"result", result.dump()}});
+  EXPECT_EQ(done.status, 200) << done.body;
+  json staged = build(b);
+  ASSERT_EQ(staged["state"], "STAGED") << staged;
+  json d = call("GET", "/v3/droplets/" + staged["droplet"]["guid"].get<std::string>()).body;
+  EXPECT_EQ(d["checksum"]["value"], sha256Hex(droplet));
+  EXPECT_EQ(d["process_types"], json({{"web", "node server.js"}}));
+  EXPECT_EQ(d["buildpacks"][0]["buildpack_name"], "nodejs");
+  EXPECT_TRUE(blobs_->blobPath(sha256Hex(droplet)));
+
+  // A finished build takes no more uploads, and a second report changes nothing.
+  EXPECT_EQ(upload(droplet_path, "evil", sha256Hex("evil")).status, 422);
+  EXPECT_EQ(report(b, {{"task_guid", b}, {"failed", true}}).status, 200);
+  EXPECT_EQ(build(b)["state"], "STAGED");
+}
+
+TEST_F(StagingTaskApiTest, FailedOrLostTasksFailTheBuildWithTheirReason) {
+  // The stager's exit status names CC's error.
+  std::string b = stagingBuild();
+  report(b, {{"task_guid", b}, {"failed", true}, {"exit_code", 222},
+             {"failure_reason", "STG: Exited with status 222"}});
+  EXPECT_EQ(build(b)["error"],
+            "NoAppDetectedError - An app was not successfully detected by any available "
+            "buildpack");
+  // A success without a droplet is no success.
+  b = stagingBuild();
+  report(b, {{"task_guid", b}, {"failed", false}, {"result", "{}"}});
+  EXPECT_EQ(build(b)["error"], "StagingError - Staging error: the staging task uploaded no droplet");
+
+  // A restart leaves task builds STAGING; the sync asks the scheduler about them.
+  b = stagingBuild();
+  EXPECT_EQ(api_->failInterruptedBuilds(), 0);
+  scheduler_answer_.outcome = TaskLookup::Outcome::kUnreachable;
+  EXPECT_EQ(api_->syncStagingTasks(), 0);
+  scheduler_answer_.outcome = TaskLookup::Outcome::kFound;  // still running
+  EXPECT_EQ(api_->syncStagingTasks(), 0);
+  EXPECT_EQ(build(b)["state"], "STAGING");
+  scheduler_answer_.completed = true;  // its callback was lost
+  scheduler_answer_.failed = true;
+  scheduler_answer_.failure_reason = "cell disappeared before task completion";
+  EXPECT_EQ(api_->syncStagingTasks(), 1);
+  EXPECT_EQ(build(b)["error"],
+            "StagingError - Staging error: cell disappeared before task completion");
+  EXPECT_EQ(lookups_.back(), b);
+
+  b = stagingBuild();
+  scheduler_answer_ = {};
+  scheduler_answer_.outcome = TaskLookup::Outcome::kMissing;
+  EXPECT_EQ(api_->syncStagingTasks(), 1);
+  EXPECT_EQ(build(b)["error"],
+            "StagingError - Staging error: the staging task was lost by the scheduler");
+}
+
+TEST_F(StagingTaskApiTest, ATaskPastTheStagingTimeoutIsCancelledAndTheBuildFails) {
+  StagingServices services;
+  services.blobs = blobs_.get();
+  services.stager = &stager_;
+  services.staging_tasks = true;
+  services.staging_timeout_seconds = -61;  // the wait (timeout + 60 s) is already over
+  api_->useStaging(services);
+  const std::string b = stagingBuild();
+  scheduler_answer_.outcome = TaskLookup::Outcome::kFound;  // running, not completed
+  EXPECT_EQ(api_->syncStagingTasks(), 1);
+  EXPECT_EQ(cancelled_, std::vector<std::string>{b});
+  EXPECT_EQ(build(b)["error"], "StagingTimeExpired - Staging time expired");
+}
+
 }  // namespace
 }  // namespace foundry::control

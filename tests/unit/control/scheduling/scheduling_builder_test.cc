@@ -1,6 +1,10 @@
 // The desired LRP of a process (control/scheduling/desired_lrp_builder.h), the reconcile plan
 // (reconcile_plan.h) and the stats items (process_stats.h): pure functions on plain structs.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <filesystem>
 
 #include "control/scheduling/desired_lrp_builder.h"
 #include "control/scheduling/process_stats.h"
@@ -119,6 +123,92 @@ sched::DesiredLrp lrp(const std::string& guid, int instances = 1) {
   l.app_guid = "app-1";
   l.instances = instances;
   return l;
+}
+
+// The words the staging task's command hands the stager, when bash runs it with `lifecycle`
+// as LIFECYCLE_DIR (holding a stager that prints its arguments) and `tmpdir` as TMPDIR.
+std::vector<std::string> stagerArgs(const std::string& command, const std::string& lifecycle,
+                                    const std::string& tmpdir) {
+  std::vector<std::string> words;
+  char tmpl[] = "/tmp/staging-command-XXXXXX";
+  if (!mkdtemp(tmpl)) return words;
+  const std::string dir = tmpl;
+  const std::string script = dir + "/command.sh";
+  FILE* f = std::fopen(script.c_str(), "w");
+  std::fputs(command.c_str(), f);
+  std::fclose(f);
+  const std::string run = "LIFECYCLE_DIR='" + lifecycle + "' TMPDIR='" + tmpdir +
+                          "' bash " + script;
+  FILE* p = popen(run.c_str(), "r");
+  char line[4096];
+  while (p && std::fgets(line, sizeof line, p)) {
+    std::string w = line;
+    if (!w.empty() && w.back() == '\n') w.pop_back();
+    words.push_back(w);
+  }
+  if (p) pclose(p);
+  std::filesystem::remove_all(dir);
+  return words;
+}
+
+TEST(SchedulingBuilder, StagingTaskFetchesRunsTheStagerAndSendsBack) {
+  StagingTask task;
+  task.build_guid = "build-1";
+  task.app_guid = "app-1";
+  task.package_guid = "pkg-1";
+  task.package_sha256 = std::string(64, 'a');
+  task.buildpacks = {"nodejs", "x'; touch /tmp/pwned; '"};
+  task.environment = {{"GREETING", "hi"}, {"VCAP_SERVICES", "{}"}};
+  task.memory_mb = 2048;
+  task.disk_mb = 4096;
+  sched::TaskDefinition t = buildStagingTaskDefinition(task, sampleInputs(), 899.5);
+  EXPECT_EQ(sched::validate(t), "");
+  EXPECT_EQ(t.task_guid, "build-1");
+  EXPECT_EQ(t.domain, "cf-app-staging");
+  EXPECT_EQ(t.log_source, "STG");
+  EXPECT_EQ(t.app_name, "demo");
+  EXPECT_EQ(t.organization_name, "acme");
+  EXPECT_EQ(t.memory_mb, 2048);
+  EXPECT_EQ(t.disk_mb, 4096);
+  EXPECT_TRUE(t.droplet_guid.empty() && t.docker_image.empty());
+  EXPECT_EQ(t.environment.at("GREETING"), "hi");
+  ASSERT_EQ(t.downloads.size(), 2u);
+  EXPECT_EQ(t.downloads[0].url, "http://127.0.0.1:9022/internal/v1/packages/pkg-1/download");
+  EXPECT_EQ(t.downloads[0].sha256, task.package_sha256);
+  EXPECT_EQ(t.downloads[0].to, "/tmp/app");
+  EXPECT_TRUE(t.downloads[0].extract && !t.downloads[0].optional);
+  EXPECT_EQ(t.downloads[1].url, "http://127.0.0.1:9022/internal/v1/apps/app-1/buildpack_cache");
+  EXPECT_TRUE(t.downloads[1].optional);
+  ASSERT_EQ(t.uploads.size(), 2u);
+  EXPECT_EQ(t.uploads[0].from, "/tmp/droplet.tgz");
+  EXPECT_EQ(t.uploads[0].url, "http://127.0.0.1:9022/internal/v1/builds/build-1/droplet");
+  EXPECT_FALSE(t.uploads[0].optional);
+  EXPECT_EQ(t.uploads[1].url, "http://127.0.0.1:9022/internal/v1/builds/build-1/buildpack_cache");
+  EXPECT_EQ(t.result_file, "/tmp/result.json");
+  EXPECT_EQ(t.completion_callback_url,
+            "http://127.0.0.1:9022/internal/v3/staging/build-1/build_completed");
+
+  // The command, run by bash: in a container (/tmp is /tmp) and on a cell without one (/tmp is
+  // $TMPDIR); a buildpack name reaches the stager as one word, whatever it holds.
+  char tmpl[] = "/tmp/lifecycle-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string lifecycle = tmpl;
+  {
+    FILE* f = std::fopen((lifecycle + "/stager").c_str(), "w");
+    std::fputs("#!/bin/sh\nprintf '%s\\n' \"$0\" \"$@\"\n", f);
+    std::fclose(f);
+    chmod((lifecycle + "/stager").c_str(), 0755);
+  }
+  auto host = stagerArgs(t.command, lifecycle, "/sandbox/tmp");
+  const std::vector<std::string> expected_host = {
+      lifecycle + "/stager", "--app", "/sandbox/tmp/app", "--droplet",
+      "/sandbox/tmp/droplet.tgz", "--cache", "/sandbox/tmp/cache", "--output-cache",
+      "/sandbox/tmp/output-cache.tgz", "--result", "/sandbox/tmp/result.json",
+      "--system-buildpacks", lifecycle + "/buildpacks", "--timeout", "900", "--stack",
+      "cflinuxfs4", "-b", "nodejs", "-b", "x'; touch /tmp/pwned; '"};
+  EXPECT_EQ(host, expected_host);
+  std::filesystem::remove_all(lifecycle);
+  EXPECT_FALSE(std::filesystem::exists("/tmp/pwned"));
 }
 
 TEST(SchedulingPlan, PutsNewDeletesStaleKeepsImmutableFields) {
