@@ -31,6 +31,7 @@
 
 #include "common/net/http_client.h"
 #include "common/oci/sha256.h"
+#include "control/scheduling/desired_lrp_builder.h"
 #include "scheduler/model/task.h"
 #include "staging/droplet/archive.h"
 #include "tests/test_common/child_process.h"
@@ -228,6 +229,31 @@ class TaskActionsTest : public ::testing::Test {
     d.memory_mb = 512;
     d.disk_mb = 1024;
     d.command = command;
+    return d;
+  }
+
+  // The staging task the controller desires for a build (control/scheduling: the same command,
+  // paths and transfers), its URLs pointed at the fake blob server: the package served as
+  // /files/package.tgz, the droplet and the cache uploaded to /uploads/droplet and /cache.
+  sched::TaskDefinition controllerStagingTask(const std::string& guid, const std::string& package) {
+    control::StagingTask build;
+    build.build_guid = guid;
+    build.app_guid = "app-1";
+    build.package_guid = "pkg-1";
+    build.package_sha256 = actionsSha256Hex(package);
+    build.memory_mb = 1024;
+    build.disk_mb = 2048;
+    control::scheduling::LrpInputs in;
+    in.app.guid = "app-1";
+    in.app.name = "demo";
+    in.internal_url = "http://controller.invalid";
+    auto d = control::scheduling::buildStagingTaskDefinition(build, in, 900);
+    blobs_.addFile("package.tgz", package);
+    d.downloads.at(0).url = blobs_.url() + "/files/package.tgz";
+    d.downloads.at(1).url = blobs_.url() + "/files/no-cache-yet.tgz";  // a 404: optional
+    d.uploads.at(0).url = blobs_.url() + "/uploads/droplet";
+    d.uploads.at(1).url = blobs_.url() + "/uploads/cache";
+    d.completion_callback_url.clear();
     return d;
   }
 
@@ -477,29 +503,8 @@ TEST_F(TaskActionsTest, RealStagerStagesADownloadedPackageAndUploadsTheDroplet) 
               "");
     return tgz;
   }());
-  blobs_.addFile("package.tgz", package);
-  auto d = plainTask(
-      "stage-1",
-      "\"$LIFECYCLE_DIR/stager\" --app \"$TMPDIR/app\" --droplet \"$TMPDIR/droplet.tgz\""
-      " --cache \"$TMPDIR/cache\" --output-cache \"$TMPDIR/output-cache.tgz\""
-      " --result \"$TMPDIR/result.json\" --system-buildpacks \"$LIFECYCLE_DIR/buildpacks\"");
-  d.downloads = {{.artifact = "app package",
-                  .url = blobs_.url() + "/files/package.tgz",
-                  .sha256 = actionsSha256Hex(package),
-                  .to = "/tmp/app",
-                  .extract = true},
-                 {.artifact = "build artifacts cache",
-                  .url = blobs_.url() + "/files/cache-of-app-1.tgz",
-                  .to = "/tmp/cache",
-                  .extract = true,
-                  .optional = true}};
-  d.uploads = {{.artifact = "droplet",
-                .from = "/tmp/droplet.tgz",
-                .url = blobs_.url() + "/uploads/droplet"},
-               {.artifact = "build artifacts cache",
-                .from = "/tmp/output-cache.tgz",
-                .url = blobs_.url() + "/uploads/cache"}};
-  d.result_file = "/tmp/result.json";
+  // Without a container: /tmp is the task's $TMPDIR, the lifecycle folder the host's.
+  auto d = controllerStagingTask("stage-1", package);
   ASSERT_EQ(desire(d).status, 201);
   json done = waitCompleted("stage-1", 60s);
   ASSERT_FALSE(done.is_null());
@@ -572,30 +577,8 @@ TEST_F(TaskActionsContainerTest, RealStagerStagesInAContainer) {
   const std::string tgz = dir_ + "/node-hello.tgz";
   ASSERT_EQ(staging::createTarGz(std::string(FOUNDRY_SOURCE_DIR) + "/examples/node-hello", tgz),
             "");
-  blobs_.addFile("package.tgz", readFile(tgz));
   // Diego's paths: the package at /tmp/app, the lifecycle at /tmp/lifecycle.
-  auto d = plainTask("stage-c",
-                     "/tmp/lifecycle/stager --app /tmp/app --droplet /tmp/droplet.tgz"
-                     " --cache /tmp/cache --output-cache /tmp/output-cache.tgz"
-                     " --result /tmp/result.json --system-buildpacks /tmp/lifecycle/buildpacks");
-  d.memory_mb = 1024;
-  d.disk_mb = 2048;
-  d.downloads = {{.artifact = "app package",
-                  .url = blobs_.url() + "/files/package.tgz",
-                  .to = "/tmp/app",
-                  .extract = true},
-                 {.artifact = "build artifacts cache",
-                  .url = blobs_.url() + "/files/no-cache.tgz",
-                  .to = "/tmp/cache",
-                  .extract = true,
-                  .optional = true}};
-  d.uploads = {{.artifact = "droplet",
-                .from = "/tmp/droplet.tgz",
-                .url = blobs_.url() + "/uploads/droplet"},
-               {.artifact = "build artifacts cache",
-                .from = "/tmp/output-cache.tgz",
-                .url = blobs_.url() + "/uploads/cache"}};
-  d.result_file = "/tmp/result.json";
+  auto d = controllerStagingTask("stage-c", readFile(tgz));
   ASSERT_EQ(desire(d).status, 201);
   json done = waitCompleted("stage-c", 90s);
   ASSERT_FALSE(done.is_null());
