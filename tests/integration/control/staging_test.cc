@@ -320,6 +320,27 @@ TEST_F(ControllerStagingTest, PushStagesNodeHelloAndServesTheDroplet) {
   refused(net::getJson(base_ + "/" + download), "//internal");
   refused(net::getJson(base_ + "/%69nternal/v1/droplets/" + droplet_guid + "/download"),
           "%69nternal");
+  // A staging task's endpoints are internal too: a platform user's token neither fetches a
+  // package nor sends a droplet or a staging report (not even the admin's).
+  const std::string build_guid = build["guid"];
+  for (const auto& [method, path] : std::vector<std::pair<std::string, std::string>>{
+           {"GET", "/internal/v1/packages/" + package + "/download"},
+           {"GET", "/internal/v1/apps/" + app + "/buildpack_cache"},
+           {"POST", "/internal/v1/builds/" + build_guid + "/droplet"},
+           {"POST", "/internal/v1/builds/" + build_guid + "/buildpack_cache"},
+           {"POST", "/internal/v3/staging/" + build_guid + "/build_completed"}}) {
+    net::HttpRequest call;
+    call.method = method;
+    call.url = base_ + path;
+    call.headers = {{"Authorization", bearer_}};  // the admin's, even
+    if (method == "POST") call.body = R"({"task_guid":")" + build_guid + R"(","failed":false})";
+    refused(net::perform(call), method + " " + path + " with a user's token");
+  }
+  // Signed, the package is the uploaded bytes.
+  auto bits = net::getJson(base_ + "/internal/v1/packages/" + package + "/download", 10000,
+                           creds.signer("cell:z1"));
+  ASSERT_EQ(bits.status, 200);
+  EXPECT_EQ(control::sha256Hex(bits.body), p["data"]["checksum"]["value"]);
 
   // Staging output streamed into the app's logs as STG lines.
   json logs = json::parse(apiGet("/api/v1/read/" + app).body);
