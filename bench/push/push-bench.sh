@@ -2,7 +2,7 @@
 # push-bench.sh - how long the platform takes to turn code into routed traffic, and how long a
 # scale-up takes to reach the router, measured against doing the same by hand on this machine.
 #
-#   bench/push/push-bench.sh [--reps N] [--app DIR | --docker] [--scale-to N]
+#   bench/push/push-bench.sh [--reps N] [--app DIR | --docker] [--scale-to N] [--staging local]
 #
 # Starts its own nats-server, router, scheduler, controller and two cells on free ports (as
 # scripts/demo.sh does), then, REPS times:
@@ -19,6 +19,8 @@
 # `skopeo copy` + `umoci unpack` + starting the image's httpd: fetching and unpacking the image
 # and booting it, the floor for any platform that runs images (needs root for the cells'
 # containers).
+# --staging local stages in the controller's own process instead of as a task on a cell (the
+# controller's --staging local): the difference is what staging in a container costs.
 # Prints one line per rep and the medians. Builds nothing: run `cmake --build build` first.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -28,14 +30,15 @@ source "$ROOT/scripts/lib/router.sh"
 source "$ROOT/scripts/lib/platform.sh"
 source "$ROOT/scripts/lib/images.sh"
 
-REPS=5 APP=$ROOT/examples/node-hello SCALE_TO=3 DOCKER=0
+REPS=5 APP=$ROOT/examples/node-hello SCALE_TO=3 DOCKER=0 STAGING=tasks
 while [ $# -gt 0 ]; do
   case $1 in
     --reps) REPS=$2; shift 2;;
     --app) APP=$(cd "$2" && pwd); shift 2;;
     --scale-to) SCALE_TO=$2; shift 2;;
     --docker) DOCKER=1; shift;;
-    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
+    --staging) STAGING=$2; shift 2;;
+    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
     *) echo "unknown option $1" >&2; exit 2;;
   esac
 done
@@ -65,7 +68,7 @@ SCHED_PORT=$(free_port); SCHED_URL=http://127.0.0.1:$SCHED_PORT
 scheduler_start "$BIN/scheduler" "$SCHED_PORT" "$NATS_URL" "$RUN/scheduler.log"
 CTL_PORT=$(free_port)
 controller_start "$BIN/controller" "$CTL_PORT" "$RUN/controller" "$NATS_URL" "$SCHED_URL" \
-  apps.internal "$BIN/stager" "$RUN/controller.log"
+  apps.internal "$BIN/stager" "$RUN/controller.log" --staging "$STAGING"
 for i in 0 1; do
   cell_start "$BIN/cell" "$(free_port)" "cell-$i" "z$((i + 1))" "$SCHED_URL" "$NATS_URL" \
     "$RUN/cell-$i" "$((43000 + i * 1000))-$((43999 + i * 1000))" "$BIN/launcher" \

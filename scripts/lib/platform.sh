@@ -45,10 +45,10 @@ scheduler_start() { # BIN PORT NATS_URL LOG [EXTRA...]
   wait_http "http://127.0.0.1:$port/ping" || { tail -n 20 "$log" >&2; return 1; }
 }
 
-controller_start() { # BIN PORT DATA NATS_URL SCHEDULER_URL DOMAIN STAGER LOG
-  local bin=$1 port=$2 data=$3 nats=$4 sched=$5 domain=$6 stager=$7 log=$8
+controller_start() { # BIN PORT DATA NATS_URL SCHEDULER_URL DOMAIN STAGER LOG [EXTRA...]
+  local bin=$1 port=$2 data=$3 nats=$4 sched=$5 domain=$6 stager=$7 log=$8; shift 8
   "$bin" --listen "127.0.0.1:$port" --data-dir "$data" --nats "$nats" --scheduler "$sched" \
-    --domain "$domain" --stager "$stager" --secrets "$(platform_secrets)" > "$log" 2>&1 &
+    --domain "$domain" --stager "$stager" --secrets "$(platform_secrets)" "$@" > "$log" 2>&1 &
   remember_pid controller $!
   wait_http "http://127.0.0.1:$port/v3" || { tail -n 20 "$log" >&2; return 1; }
 }
