@@ -296,11 +296,9 @@ ApiResponse Api::dispatch(Ctx& c) {
     if (m == "GET" && is({"internal", "v1", "apps", "*", "buildpack_cache"})) {
       return downloadBuildpackCache(c, s[3]);
     }
-    if (m == "POST" && is({"internal", "v1", "builds", "*", "droplet"})) {
-      return uploadStagedDroplet(c, s[3]);
-    }
-    if (m == "POST" && is({"internal", "v1", "builds", "*", "buildpack_cache"})) {
-      return uploadBuildpackCache(c, s[3]);
+    if (m == "POST" && is({"internal", "v1", "builds", "*", "*"}) &&
+        (s[4] == "droplet" || s[4] == "buildpack_cache")) {
+      return uploadStagingArtifact(c, s[3], s[4]);
     }
     if (m == "POST" && is({"internal", "v3", "staging", "*", "build_completed"})) {
       return stagingTaskCompleted(c, s[3]);

@@ -298,8 +298,9 @@ class Api {
   // What a staging task on a cell fetches and sends (staging_task_handlers.cc; internal).
   ApiResponse downloadPackageBits(Ctx& c, const std::string& package_guid);
   ApiResponse downloadBuildpackCache(Ctx& c, const std::string& app_guid);
-  ApiResponse uploadStagedDroplet(Ctx& c, const std::string& build_guid);
-  ApiResponse uploadBuildpackCache(Ctx& c, const std::string& build_guid);
+  // `artifact`: "droplet" or "buildpack_cache".
+  ApiResponse uploadStagingArtifact(Ctx& c, const std::string& build_guid,
+                                    const std::string& artifact);
   ApiResponse stagingTaskCompleted(Ctx& c, const std::string& build_guid);
   // The staging task's end, as the scheduler reported it, recorded on its build.
   void finishStagingTask(const Build& build, const TaskLookup& end);

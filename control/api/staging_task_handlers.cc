@@ -114,24 +114,21 @@ std::string receiveUpload(const ApiRequest& req, const ScopedTempDir& dir,
 
 }  // namespace
 
-ApiResponse Api::uploadStagedDroplet(Ctx& c, const std::string& build_guid) {
+ApiResponse Api::uploadStagingArtifact(Ctx& c, const std::string& build_guid,
+                                       const std::string& artifact) {
   const Build build = stagingBuild(store_, build_guid);
   if (!staging_.blobs) throw ApiError{503, 10001, "UnknownError", "No blobstore"};
-  ScopedTempDir dir(staging_.blobs->makeTempDir("droplet-upload"));
-  const std::string path = receiveUpload(c.req, dir, "droplet.tgz");
-  staging_.blobs->putStagedDroplet(build.guid, path);
-  log::info("controller", "staged-droplet-received",
-            {{"build", build.guid}, {"app", build.app_guid},
+  const bool droplet = artifact == "droplet";
+  ScopedTempDir dir(staging_.blobs->makeTempDir(artifact + "-upload"));
+  const std::string path = receiveUpload(c.req, dir, droplet ? "droplet.tgz" : "cache.tgz");
+  if (droplet) {
+    staging_.blobs->putStagedDroplet(build.guid, path);
+  } else {
+    staging_.blobs->putBuildpackCache(build.app_guid, path);
+  }
+  log::info("controller", "staging-upload-received",
+            {{"build", build.guid}, {"app", build.app_guid}, {"artifact", artifact},
              {"bytes", std::to_string(c.req.body.size())}});
-  return {201, json::object(), {}};
-}
-
-ApiResponse Api::uploadBuildpackCache(Ctx& c, const std::string& build_guid) {
-  const Build build = stagingBuild(store_, build_guid);
-  if (!staging_.blobs) throw ApiError{503, 10001, "UnknownError", "No blobstore"};
-  ScopedTempDir dir(staging_.blobs->makeTempDir("cache-upload"));
-  const std::string path = receiveUpload(c.req, dir, "cache.tgz");
-  staging_.blobs->putBuildpackCache(build.app_guid, path);
   return {201, json::object(), {}};
 }
 

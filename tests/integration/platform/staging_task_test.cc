@@ -58,7 +58,7 @@ TEST_F(StagingTaskTest, PushStagesOnACellAndUploadsTheDropletAndTheCache) {
   const std::string build_guid = build["guid"];
   // The task ran on a cell under the build's guid; the controller took its droplet.
   EXPECT_GE(cellLogging("\"task_guid\":\"" + build_guid + "\""), 0) << platform_.logs();
-  EXPECT_NE(platform_.controllerLogs().find("staged-droplet-received"), std::string::npos);
+  EXPECT_NE(platform_.controllerLogs().find("staging-upload-received"), std::string::npos);
   EXPECT_EQ(platform_.controllerLogs().find("staging-started"), std::string::npos)
       << "the controller ran the stager itself";
   const std::string app = platform_.appGuid("stagee");
