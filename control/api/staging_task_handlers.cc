@@ -180,6 +180,7 @@ void Api::finishStagingTask(const Build& build, const TaskLookup& end) {
     }
   }
   if (!r.ok) {
+    if (staging_.blobs) staging_.blobs->discardStagedDroplet(build.guid);
     log::warn("controller", "staging-failed",
               {{"build", build.guid}, {"app", build.app_guid}, {"error", r.error}});
   }

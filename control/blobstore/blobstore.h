@@ -49,6 +49,8 @@ class Blobstore {
   // none was uploaded. Throw BlobError.
   virtual void putStagedDroplet(const std::string& build_guid, const std::string& path) = 0;
   virtual std::optional<std::string> takeStagedDroplet(const std::string& build_guid) = 0;
+  // Drops the build's uploaded droplet, if any (its staging failed after the upload).
+  virtual void discardStagedDroplet(const std::string& build_guid) = 0;
 
   // A fresh, empty temp directory inside the store (same filesystem, so putFile renames).
   virtual std::string makeTempDir(const std::string& prefix) = 0;

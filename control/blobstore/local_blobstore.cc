@@ -155,4 +155,10 @@ std::optional<std::string> LocalBlobstore::takeStagedDroplet(const std::string& 
   return putFile(p);
 }
 
+void LocalBlobstore::discardStagedDroplet(const std::string& build_guid) {
+  if (!validGuid(build_guid)) return;
+  std::error_code ec;
+  fs::remove(dir_ + "/staged/" + build_guid + ".tgz", ec);
+}
+
 }  // namespace foundry::control

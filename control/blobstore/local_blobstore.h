@@ -26,6 +26,7 @@ class LocalBlobstore : public Blobstore {
   void putBuildpackCache(const std::string& app_guid, const std::string& path) override;
   void putStagedDroplet(const std::string& build_guid, const std::string& path) override;
   std::optional<std::string> takeStagedDroplet(const std::string& build_guid) override;
+  void discardStagedDroplet(const std::string& build_guid) override;
   std::string makeTempDir(const std::string& prefix) override;
 
   const std::string& dir() const { return dir_; }

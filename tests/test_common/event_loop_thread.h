@@ -14,6 +14,8 @@
 
 #include <event2/event.h>
 #include <event2/thread.h>
+#include <pthread.h>
+#include <signal.h>
 
 #include <functional>
 #include <future>
@@ -27,6 +29,14 @@ class EventLoopThread {
     evthread_use_pthreads();
     base_ = event_base_new();
     thread_ = std::thread([this] {
+      // Fake servers on this loop write to peers that may hang up first (a cell aborting a
+      // download past its disk quota): such a write must fail with EPIPE, not kill the whole
+      // test binary with SIGPIPE. Blocked on this thread only, so what the tests fork from
+      // their own threads keeps the default.
+      sigset_t pipe_signal;
+      sigemptyset(&pipe_signal);
+      sigaddset(&pipe_signal, SIGPIPE);
+      pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
       thread_id_promise_.set_value(std::this_thread::get_id());
       event_base_loop(base_, EVLOOP_NO_EXIT_ON_EMPTY);
     });

@@ -7,12 +7,7 @@
 // credentials; bad paths are 422 naming the field; a failed command uploads nothing; in a
 // container the lifecycle folder is read-only at /tmp/lifecycle; and the real `stager` runs
 // as a task on a downloaded package and uploads the droplet: staging as a task.
-#include <event2/buffer.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -38,6 +33,7 @@
 #include "tests/test_common/event_loop_thread.h"
 #include "tests/test_common/files.h"
 #include "tests/test_common/internal_auth.h"
+#include "tests/test_common/loopback_http_server.h"
 #include "tests/test_common/ports.h"
 
 namespace foundry::test {
@@ -57,22 +53,8 @@ std::string actionsSha256Hex(const std::string& bytes) {
 // `secrets` (else 401 {"error":"unauthorized: ..."}, as the controller answers).
 class ActionsBlobServer {
  public:
-  explicit ActionsBlobServer(const TestSecrets& secrets) : secrets_(secrets) {
-    loop_.run([this] {
-      http_ = evhttp_new(loop_.base());
-      evhttp_set_allowed_methods(http_, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
-      evhttp_set_gencb(http_, &ActionsBlobServer::onRequest, this);
-      evhttp_bound_socket* bound = evhttp_bind_socket_with_handle(http_, "127.0.0.1", 0);
-      sockaddr_in addr{};
-      socklen_t len = sizeof addr;
-      getsockname(evhttp_bound_socket_get_fd(bound), reinterpret_cast<sockaddr*>(&addr), &len);
-      port_ = ntohs(addr.sin_port);
-    });
-  }
-  ~ActionsBlobServer() {
-    loop_.run([this] { evhttp_free(http_); });
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  explicit ActionsBlobServer(const TestSecrets& secrets) : secrets_(secrets) {}
+  std::string url() const { return server_.url(); }
   void addFile(const std::string& name, std::string bytes) {
     std::lock_guard lock(mu_);
     files_[name] = std::move(bytes);
@@ -90,56 +72,32 @@ class ActionsBlobServer {
   }
 
  private:
-  static void onRequest(evhttp_request* req, void* arg) {
-    static_cast<ActionsBlobServer*>(arg)->handle(req);
-  }
-  void handle(evhttp_request* req) {
-    const std::string uri = evhttp_request_get_uri(req);
-    const std::string path = uri.substr(0, uri.find('?'));
-    evbuffer* in = evhttp_request_get_input_buffer(req);
-    std::string body(evbuffer_get_length(in), '\0');
-    if (!body.empty()) evbuffer_copyout(in, body.data(), body.size());
-    evkeyvalq* headers = evhttp_request_get_input_headers(req);
-    auto header = [&](const char* name) {
-      const char* value = evhttp_find_header(headers, name);
-      return std::string(value ? value : "");
-    };
+  LoopbackReply handle(const LoopbackRequest& r) {
     std::string why, caller;
-    int status = 404;
-    evbuffer* out = evbuffer_new();
     std::lock_guard lock(mu_);
-    requests_.push_back(std::string(evhttpMethodName(req)) + " " + path);
-    if (!secrets_.verify(req, &why, &caller)) {
-      status = 401;
-      const std::string error = json{{"error", "unauthorized: " + why}}.dump();
-      evbuffer_add(out, error.data(), error.size());
-    } else if (path.rfind("/files/", 0) == 0) {
-      auto it = files_.find(path.substr(7));
-      if (it != files_.end()) {
-        evbuffer_add(out, it->second.data(), it->second.size());
-        status = 200;
-      }
-    } else if (path.rfind("/uploads/", 0) == 0) {
-      uploads_[path.substr(9)] = {caller, header("Content-Type"), header("X-Checksum-Sha256"),
-                                  body};
-      status = 201;
-    } else if (path.rfind("/refuse/", 0) == 0) {
-      status = 403;
-      const std::string error = R"({"error":"no room for it"})";
-      evbuffer_add(out, error.data(), error.size());
+    requests_.push_back(r.method + " " + r.path);
+    if (!secrets_.verify(r.raw, &why, &caller)) {
+      return {401, json{{"error", "unauthorized: " + why}}.dump()};
     }
-    evhttp_send_reply(req, status, nullptr, out);
-    evbuffer_free(out);
+    if (r.path.rfind("/files/", 0) == 0) {
+      auto it = files_.find(r.path.substr(7));
+      if (it != files_.end()) return {200, it->second};
+    } else if (r.path.rfind("/uploads/", 0) == 0) {
+      uploads_[r.path.substr(9)] = {caller, r.header("Content-Type"),
+                                    r.header("X-Checksum-Sha256"), r.body};
+      return {201, ""};
+    } else if (r.path.rfind("/refuse/", 0) == 0) {
+      return {403, R"({"error":"no room for it"})"};
+    }
+    return {404, ""};
   }
 
   const TestSecrets& secrets_;
-  EventLoopThread loop_;
-  evhttp* http_ = nullptr;
-  uint16_t port_ = 0;
   std::mutex mu_;
   std::map<std::string, std::string> files_;
   std::map<std::string, Upload> uploads_;
   std::vector<std::string> requests_;
+  LoopbackHttpServer server_{[this](const LoopbackRequest& r) { return handle(r); }};  // last
 };
 
 class TaskActionsTest : public ::testing::Test {

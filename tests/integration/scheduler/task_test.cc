@@ -5,12 +5,8 @@
 // it; a task too big for every cell stays PENDING; a cell killed mid-task fails the task with
 // Diego's reason; bad bodies get 400/422 naming the field; unsigned calls get 401.
 // Cells run with --isolation none (as CellTest); TaskContainerTest runs a task in a container.
-#include <event2/buffer.h>
-#include <event2/http.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -34,6 +30,7 @@
 #include "tests/test_common/event_loop_thread.h"
 #include "tests/test_common/files.h"
 #include "tests/test_common/internal_auth.h"
+#include "tests/test_common/loopback_http_server.h"
 #include "tests/test_common/nats_server.h"
 #include "tests/test_common/ports.h"
 #include "tests/test_common/registry_process.h"
@@ -61,21 +58,8 @@ bool taskEventually(const std::function<bool()>& done, std::chrono::milliseconds
 // records completion callbacks (POST /callbacks/<anything>) with the caller that signed them.
 class TaskBlobServer {
  public:
-  explicit TaskBlobServer(const TestSecrets& secrets) : secrets_(secrets) {
-    loop_.run([this] {
-      http_ = evhttp_new(loop_.base());
-      evhttp_set_gencb(http_, &TaskBlobServer::onRequest, this);
-      evhttp_bound_socket* bound = evhttp_bind_socket_with_handle(http_, "127.0.0.1", 0);
-      sockaddr_in addr{};
-      socklen_t len = sizeof addr;
-      getsockname(evhttp_bound_socket_get_fd(bound), reinterpret_cast<sockaddr*>(&addr), &len);
-      port_ = ntohs(addr.sin_port);
-    });
-  }
-  ~TaskBlobServer() {
-    loop_.run([this] { evhttp_free(http_); });
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  explicit TaskBlobServer(const TestSecrets& secrets) : secrets_(secrets) {}
+  std::string url() const { return server_.url(); }
   void addDroplet(const std::string& name, std::string bytes) {
     std::lock_guard lock(mu_);
     droplets_[name] = std::move(bytes);
@@ -93,45 +77,28 @@ class TaskBlobServer {
   }
 
  private:
-  static void onRequest(evhttp_request* req, void* arg) {
-    static_cast<TaskBlobServer*>(arg)->handle(req);
-  }
-  void handle(evhttp_request* req) {
-    std::string path = evhttp_request_get_uri(req);
-    evbuffer* in = evhttp_request_get_input_buffer(req);
-    std::string body(evbuffer_get_length(in), '\0');
-    if (!body.empty()) evbuffer_copyout(in, body.data(), body.size());
+  LoopbackReply handle(const LoopbackRequest& r) {
     std::string why, caller;
-    int status = 404;
-    evbuffer* out = evbuffer_new();
-    if (!secrets_.verify(req, &why, &caller)) {
-      status = 401;
-    } else {
-      std::lock_guard lock(mu_);
-      if (path.rfind("/droplets/", 0) == 0) {
-        auto it = droplets_.find(path.substr(10));
-        if (it != droplets_.end()) {
-          evbuffer_add(out, it->second.data(), it->second.size());
-          status = 200;
-        }
-      } else if (path.rfind("/callbacks/", 0) == 0) {
-        callbacks_.push_back({path, caller, body});
-        status = fail_callbacks_ > 0 ? 503 : 200;
-        if (fail_callbacks_ > 0) --fail_callbacks_;
-      }
+    if (!secrets_.verify(r.raw, &why, &caller)) return {401, ""};
+    std::lock_guard lock(mu_);
+    if (r.path.rfind("/droplets/", 0) == 0) {
+      auto it = droplets_.find(r.path.substr(10));
+      if (it != droplets_.end()) return {200, it->second};
+    } else if (r.path.rfind("/callbacks/", 0) == 0) {
+      callbacks_.push_back({r.path, caller, r.body});
+      const int status = fail_callbacks_ > 0 ? 503 : 200;
+      if (fail_callbacks_ > 0) --fail_callbacks_;
+      return {status, ""};
     }
-    evhttp_send_reply(req, status, nullptr, out);
-    evbuffer_free(out);
+    return {404, ""};
   }
 
   const TestSecrets& secrets_;
-  EventLoopThread loop_;
-  evhttp* http_ = nullptr;
-  uint16_t port_ = 0;
   std::mutex mu_;
   std::map<std::string, std::string> droplets_;
   std::vector<Callback> callbacks_;
   int fail_callbacks_ = 0;
+  LoopbackHttpServer server_{[this](const LoopbackRequest& r) { return handle(r); }};  // last
 };
 
 class SchedulerTaskTest : public ::testing::Test {

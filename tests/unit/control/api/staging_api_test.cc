@@ -314,6 +314,13 @@ TEST_F(StagingTaskApiTest, FailedOrLostTasksFailTheBuildWithTheirReason) {
   EXPECT_EQ(build(b)["error"],
             "NoAppDetectedError - An app was not successfully detected by any available "
             "buildpack");
+  // A failure after the droplet's upload (the cache's failed) leaves nothing behind.
+  b = stagingBuild();
+  ASSERT_EQ(upload("/internal/v1/builds/" + b + "/droplet", "d", sha256Hex("d")).status, 201);
+  ASSERT_TRUE(fs::exists(dir_ + "/blobs/staged/" + b + ".tgz"));
+  report(b, {{"task_guid", b}, {"failed", true}, {"failure_reason", "failed to upload"}});
+  EXPECT_EQ(build(b)["error"], "StagingError - Staging error: failed to upload");
+  EXPECT_FALSE(fs::exists(dir_ + "/blobs/staged/" + b + ".tgz"));
   // A success without a droplet is no success.
   b = stagingBuild();
   report(b, {{"task_guid", b}, {"failed", false}, {"result", "{}"}});
