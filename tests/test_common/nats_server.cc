@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,7 +23,10 @@ constexpr int kStartAttempts = 5;
 constexpr auto kPollInterval = std::chrono::milliseconds(20);
 constexpr auto kStopGrace = std::chrono::seconds(5);
 
-bool acceptsConnections(uint16_t port) {
+// True when what listens on `port` greets as a NATS server does ("INFO {...}"). Accepting
+// alone is not enough: between freeTcpPort() and nats-server's bind another test running in
+// parallel may take the port, and our nats-server then exits while theirs answers.
+bool greetsAsNats(uint16_t port) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     return false;
@@ -31,9 +35,19 @@ bool acceptsConnections(uint16_t port) {
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = htons(port);
-  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  timeval wait{0, 500 * 1000};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+  char greeting[5] = {};
+  size_t got = 0;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    while (got < sizeof greeting) {
+      ssize_t n = recv(fd, greeting + got, sizeof greeting - got, 0);
+      if (n <= 0) break;
+      got += static_cast<size_t>(n);
+    }
+  }
   close(fd);
-  return ok;
+  return got == sizeof greeting && std::memcmp(greeting, "INFO ", sizeof greeting) == 0;
 }
 
 // Reaps `pid` if it has exited; true when it is gone.
@@ -125,8 +139,13 @@ bool NatsServer::launch(std::chrono::milliseconds timeout) {
                     std::to_string(status) + ")";
       return false;
     }
-    if (acceptsConnections(port_)) {
-      return true;
+    if (greetsAsNats(port_)) {
+      // Ours, not a parallel test's NATS on the same port: ours would exit on its failed bind.
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (!reaped(pid_, &status)) return true;
+      pid_ = -1;
+      last_error_ = "nats-server on port " + port_text + " lost the port to another process";
+      return false;
     }
     std::this_thread::sleep_for(kPollInterval);
   }

@@ -165,6 +165,7 @@ bool RouterProcess::start() {
     dir_ = templ;
     config_path_ = dir_ + "/gorouter.yml";
     log_path_ = dir_ + "/router.log";
+    picked_ports_ = options_.port == 0 && options_.status_port == 0 && options_.routes_port == 0;
     options_.port = orFreePort(options_.port);
     options_.status_port = orFreePort(options_.status_port);
     options_.routes_port = orFreePort(options_.routes_port);
@@ -309,9 +310,24 @@ bool RouterProcess::aliveOrReport(const char* waiting_for) {
   return false;
 }
 
+bool RouterProcess::lostAPortRace() {
+  return picked_ports_ && !running() && logs().find("Address already in use") != std::string::npos;
+}
+
 bool RouterProcess::waitHealthy(std::chrono::milliseconds timeout) {
-  bool ok = pollUntil(timeout, [&] { return !running() || healthStatus() == 200; });
-  return aliveOrReport("/health") && ok;
+  for (int retries = 2;; --retries) {
+    bool ok = pollUntil(timeout, [&] { return !running() || healthStatus() == 200; });
+    if (retries == 0 || !lostAPortRace()) return aliveOrReport("/health") && ok;
+    std::fprintf(stderr, "RouterProcess: a port was taken before the router bound it; again on "
+                         "new ports\n");
+    options_.port = freeTcpPort();
+    options_.status_port = freeTcpPort();
+    options_.routes_port = freeTcpPort();
+    config_yaml_ = routerConfigYaml(options_);
+    std::ofstream(config_path_, std::ios::trunc) << config_yaml_;
+    std::ofstream(log_path_, std::ios::trunc);  // the next run's log alone
+    if (!start()) return false;
+  }
 }
 
 bool RouterProcess::waitForRoute(const std::string& uri, size_t min_endpoints,

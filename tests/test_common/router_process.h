@@ -65,6 +65,9 @@ class RouterProcess {
   // log file is appended to.
   bool start();
   // Polls GET /health on the status port until 200. False on timeout or if the router exited.
+  // A router that exited because another process took one of the ports start() picked between
+  // picking and binding (ctest runs suites in parallel) is started again on new free ports, up
+  // to twice.
   bool waitHealthy(std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // Polls GET /routes until `uri` ("host" or "host/path", as the JSON key) has at least
   // min_endpoints endpoints / is gone.
@@ -109,6 +112,9 @@ class RouterProcess {
   bool reap(bool block);  // waitpid; true if the child has ended (exit_status_ set)
   // For the waits: true while running; otherwise reports the exit on stderr (once) and false.
   bool aliveOrReport(const char* waiting_for);
+  // The router exited on "Address already in use" for ports start() picked itself.
+  bool lostAPortRace();
+
 
   RouterOptions options_;
   std::string dir_;
@@ -118,6 +124,7 @@ class RouterProcess {
   pid_t pid_ = -1;
   std::optional<int> exit_status_;
   bool exit_reported_ = false;
+  bool picked_ports_ = false;  // every port was 0 in the options: start() chose them
 };
 
 // The YAML RouterProcess writes for `options` (ports as given, 0 stays 0). Exposed for tests
