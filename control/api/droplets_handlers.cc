@@ -112,12 +112,7 @@ ApiResponse Api::downloadDroplet(Ctx&, const std::string& guid) {
   if (!d) throw notFound("Droplet");
   auto path = staging_.blobs ? staging_.blobs->blobPath(d->sha256) : std::nullopt;
   if (!path) throw notFound("Droplet bits");
-  ApiResponse r;
-  r.status = 200;
-  r.body = nullptr;
-  r.file_path = *path;
-  r.headers = {{"Content-Type", "application/gzip"}, {"X-Checksum-Sha256", d->sha256}};
-  return r;
+  return blobDownload(*path, d->sha256);
 }
 
 }  // namespace foundry::control

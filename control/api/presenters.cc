@@ -13,6 +13,16 @@ using namespace shapes;
 
 }  // namespace
 
+ApiResponse blobDownload(const std::string& path, const std::string& sha256) {
+  ApiResponse r;
+  r.status = 200;
+  r.body = nullptr;
+  r.file_path = path;
+  r.headers = {{"Content-Type", "application/gzip"}};
+  if (!sha256.empty()) r.headers.push_back({"X-Checksum-Sha256", sha256});
+  return r;
+}
+
 json presentError(const ApiError& e) {
   return {{"errors", json::array({{{"code", e.code}, {"title", e.title}, {"detail", e.detail}}})}};
 }

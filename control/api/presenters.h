@@ -14,6 +14,9 @@
 namespace foundry::control {
 
 nlohmann::json presentError(const ApiError& error);
+// A blob streamed to a cell (a droplet, a package, a build cache): the file at `path` as
+// application/gzip, with X-Checksum-Sha256 when `sha256` is not empty.
+ApiResponse blobDownload(const std::string& path, const std::string& sha256);
 nlohmann::json presentOrganization(const std::string& base, const Organization& org);
 nlohmann::json presentSpace(const std::string& base, const Space& space);
 nlohmann::json presentDomain(const std::string& base, const Domain& domain);

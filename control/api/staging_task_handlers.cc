@@ -11,10 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <chrono>
-
 #include "common/log/log.h"
 #include "control/api/api.h"
+#include "control/api/presenters.h"
 #include "control/blobstore/blobstore.h"
 #include "control/blobstore/hashing.h"
 #include "control/staging/scoped_temp_dir.h"
@@ -30,16 +29,6 @@ namespace {
 
 ApiError badUpload(const std::string& detail) {
   return ApiError{400, 1004, "CF-BadRequest", "Bad request: " + detail};
-}
-
-ApiResponse fileResponse(const std::string& path, const std::string& sha256) {
-  ApiResponse r;
-  r.status = 200;
-  r.body = nullptr;
-  r.file_path = path;
-  r.headers = {{"Content-Type", "application/gzip"}};
-  if (!sha256.empty()) r.headers.push_back({"X-Checksum-Sha256", sha256});
-  return r;
 }
 
 // Seconds since the epoch of CC's "2026-12-05T14:00:00Z"; -1 when it is not that shape.
@@ -68,14 +57,14 @@ ApiResponse Api::downloadPackageBits(Ctx&, const std::string& package_guid) {
   if (!package || package->type != "bits" || !package->sha256) throw notFound("Package");
   auto path = staging_.blobs ? staging_.blobs->blobPath(*package->sha256) : std::nullopt;
   if (!path) throw notFound("Package bits");
-  return fileResponse(*path, *package->sha256);
+  return blobDownload(*path, *package->sha256);
 }
 
 ApiResponse Api::downloadBuildpackCache(Ctx&, const std::string& app_guid) {
   if (!store_.getApp(app_guid)) throw notFound("App");
   auto path = staging_.blobs ? staging_.blobs->buildpackCachePath(app_guid) : std::nullopt;
   if (!path) throw notFound("Buildpack cache");
-  return fileResponse(*path, "");
+  return blobDownload(*path, "");
 }
 
 namespace {
