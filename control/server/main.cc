@@ -627,6 +627,10 @@ int main(int argc, char** argv) {
   foundry::control::LogBuffer logs;
   LoopInbox inbox;
   inbox.wake = event_new(base, -1, 0, drainLoopInbox, &inbox);
+  // A staging outcome from a worker thread, recorded on the loop (the store is single-threaded).
+  auto deliver_staging = [&inbox, &api](foundry::control::StagingResult r) {
+    inbox.push([&api, r = std::move(r)] { api.finishStaging(r); });
+  };
   auto runner = std::make_unique<foundry::control::StagingRunner>(
       staging_config, *blobs,
       [&logs](const std::string& app_guid, const std::string& line, bool is_stderr) {
@@ -639,9 +643,7 @@ int main(int argc, char** argv) {
         l.message = line;
         logs.append(std::move(l));
       },
-      [&inbox, &api](foundry::control::StagingResult r) {
-        inbox.push([&api, r = std::move(r)] { api.finishStaging(r); });
-      });
+      deliver_staging);
   // With a scheduler, buildpack builds stage as tasks on the cells; the runner above is left
   // with docker builds (no code runs for those) or, without a scheduler, everything.
   std::unique_ptr<foundry::control::TaskStaging> task_staging;
@@ -654,10 +656,7 @@ int main(int argc, char** argv) {
           std::string error;
           return scheduler.desireTask(*definition, &error) ? "" : error;
         },
-        *runner,
-        [&inbox, &api](foundry::control::StagingResult r) {
-          inbox.push([&api, r = std::move(r)] { api.finishStaging(r); });
-        });
+        *runner, deliver_staging);
   }
   auto offloader = std::make_unique<foundry::control::Offloader>(
       [&inbox](std::function<void()> then) { inbox.push(std::move(then)); });
